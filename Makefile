@@ -1,0 +1,43 @@
+# Admit — run `make help` for the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Admit with its development tools
+
+demo: $(STAMP) ## Run the platform on SQLite with demo data at http://127.0.0.1:8000
+	$(BIN)/admit demo
+
+test: $(STAMP) ## Run the whole test suite (SQLite and PostgreSQL)
+	$(BIN)/python -m pytest
+
+check: $(STAMP) ## Lint, type-check, import boundaries, migrations in sync
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/python -m admit.devtools.boundaries
+	$(BIN)/python -m admit.devtools.alembic_check
+
+format: $(STAMP) ## Format the code
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+bench: $(STAMP) ## Run the benchmarks and print their table
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install demo test check format bench clean

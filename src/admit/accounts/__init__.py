@@ -1,0 +1,1 @@
+"""Accounts: staff and their tokens (customers, holders, roles and API clients build on this)."""

@@ -1,0 +1,59 @@
+"""Assembles the ASGI application from the slices' routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from admit import __version__
+from admit.catalog.api import admin_router as catalog_admin
+from admit.catalog.public_api import router as catalog_public
+from admit.core.worker import run_forever
+from admit.http.audit_api import router as audit_router
+from admit.http.errors import install_error_handlers
+from admit.http.runtime import Runtime
+from admit.http.system_api import router as system_router
+from admit.inventory.api import admin_router as inventory_admin
+from admit.inventory.public_api import router as inventory_public
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
+    """The web application. With ``run_worker`` (default: the settings') the background worker
+    runs inside this process, as ``admit demo`` wants."""
+    in_process = runtime.settings.run_worker_in_process if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_forever(runtime, stop)) if in_process else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.close()
+
+    app = FastAPI(
+        title="Admit",
+        version=__version__,
+        summary="Ticketing: catalogue, seat maps, sale and admission.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    install_error_handlers(app)
+    app.include_router(system_router)
+    for router in (
+        catalog_public, inventory_public, catalog_admin, inventory_admin, audit_router
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,1 @@
+"""Catalogue: organisers, venues and seat maps, events, sessions, price levels and passes."""

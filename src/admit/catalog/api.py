@@ -1,0 +1,144 @@
+"""Administration endpoints of the catalogue (staff bearer token required)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from admit.catalog import events, passes, pricing, seatmaps, venues
+from admit.catalog.models import SeatMap
+from admit.catalog.schemas import (
+    EventIn, EventOut, EventPatch, OrganiserIn, OrganiserOut, PassIn, PassOut, PriceLevelOut,
+    PriceLevelsIn, SeatMapOut, SessionOut, SessionPatch, VenueIn, VenueOut, VenuePatch,
+)
+from admit.catalog.seatmap_format import auto_detect, to_csv, to_json
+from admit.core.errors import InvalidInput
+from admit.http.deps import Now, StaffReader, StaffUoW
+
+admin_router = APIRouter(prefix="/admin", tags=["admin: catalogue"])
+
+MAX_SEATMAP_BYTES = 32 * 1024 * 1024
+
+
+@admin_router.post("/organisers", status_code=201)
+async def create_organiser(body: OrganiserIn, uow: StaffUoW, now: Now) -> OrganiserOut:
+    org = await venues.create_organiser(uow, code=body.code, name=body.name, now=now)
+    return OrganiserOut.model_validate(org)
+
+
+@admin_router.get("/organisers")
+async def list_organisers(uow: StaffReader) -> list[OrganiserOut]:
+    return [OrganiserOut.model_validate(o) for o in await venues.list_organisers(uow)]
+
+
+@admin_router.post("/venues", status_code=201)
+async def create_venue(body: VenueIn, uow: StaffUoW, now: Now) -> VenueOut:
+    venue = await venues.create_venue(uow, **body.model_dump(), now=now)
+    return VenueOut.model_validate(venue)
+
+
+@admin_router.get("/venues")
+async def list_venues(uow: StaffReader) -> list[VenueOut]:
+    return [VenueOut.model_validate(v) for v in await venues.list_venues(uow)]
+
+
+@admin_router.patch("/venues/{venue_id}")
+async def update_venue(venue_id: int, body: VenuePatch, uow: StaffUoW, now: Now) -> VenueOut:
+    changes = body.model_dump(exclude_unset=True)
+    venue = await venues.update_venue(uow, venue_id, changes=changes, now=now)
+    return VenueOut.model_validate(venue)
+
+
+@admin_router.post(
+    "/venues/{venue_id}/seatmaps", status_code=201,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": {"schema": {"type": "string"}},
+    }}},
+)
+async def import_seatmap(venue_id: int, request: Request, uow: StaffUoW, now: Now) -> SeatMapOut:
+    """Import a seat map file (JSON or record CSV, see docs/seatmap-format.md): all or nothing."""
+    data = await request.body()
+    if len(data) > MAX_SEATMAP_BYTES:
+        raise InvalidInput("the seat map file is larger than 32 MiB")
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    filename = {"text/csv": "map.csv", "application/json": "map.json"}.get(kind)
+    spec = auto_detect(data, filename)
+    seat_map = await seatmaps.import_seatmap(uow, venue_id=venue_id, spec=spec, now=now)
+    return SeatMapOut.model_validate(seat_map)
+
+
+@admin_router.get("/seatmaps/{seat_map_id}")
+async def get_seatmap(seat_map_id: int, uow: StaffReader) -> SeatMapOut:
+    seat_map: SeatMap = await seatmaps.get_seatmap(uow, seat_map_id)
+    return SeatMapOut.model_validate(seat_map)
+
+
+@admin_router.get("/seatmaps/{seat_map_id}/export")
+async def export_seatmap(
+    seat_map_id: int, uow: StaffReader,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002
+) -> Response:
+    spec = await seatmaps.export_seatmap(uow, seat_map_id)
+    if format == "csv":
+        return Response(to_csv(spec), media_type="text/csv; charset=utf-8")
+    return Response(to_json(spec), media_type="application/json")
+
+
+@admin_router.post("/events", status_code=201)
+async def create_event(body: EventIn, uow: StaffUoW, now: Now) -> EventOut:
+    event = await events.create_event(uow, **body.model_dump(), now=now)
+    return EventOut.model_validate(event)
+
+
+@admin_router.patch("/events/{event_id}")
+async def update_event(event_id: int, body: EventPatch, uow: StaffUoW, now: Now) -> EventOut:
+    changes = body.model_dump(exclude_unset=True)
+    event = await events.update_event(uow, event_id, changes=changes, now=now)
+    return EventOut.model_validate(event)
+
+
+@admin_router.delete("/events/{event_id}", status_code=204)
+async def delete_event(event_id: int, uow: StaffUoW, now: Now) -> None:
+    await events.delete_event(uow, event_id, now=now)
+
+
+@admin_router.patch("/sessions/{session_id}")
+async def update_session(
+    session_id: int, body: SessionPatch, uow: StaffUoW, now: Now
+) -> SessionOut:
+    changes = body.model_dump(exclude_unset=True)
+    session = await events.update_session(uow, session_id, changes=changes, now=now)
+    return SessionOut.model_validate(session)
+
+
+@admin_router.put("/sessions/{session_id}/price-levels")
+async def set_price_levels(
+    session_id: int, body: PriceLevelsIn, uow: StaffUoW, now: Now
+) -> list[PriceLevelOut]:
+    levels = [
+        pricing.LevelInput(
+            code=lv.code, name=lv.name, color=lv.color, currency=lv.currency, prices=lv.prices
+        )
+        for lv in body.levels
+    ]
+    views = await pricing.set_price_levels(uow, session_id=session_id, levels=levels, now=now)
+    return [PriceLevelOut.model_validate(v) for v in views]
+
+
+@admin_router.post("/passes", status_code=201)
+async def create_pass(body: PassIn, uow: StaffUoW, now: Now) -> PassOut:
+    product = await passes.create_pass(uow, **body.model_dump(), now=now)
+    return PassOut.model_validate({**_pass_fields(product), "session_ids": body.session_ids})
+
+
+@admin_router.get("/passes/{product_id}")
+async def get_pass(product_id: int, uow: StaffReader) -> PassOut:
+    product, session_ids = await passes.get_pass(uow, product_id)
+    return PassOut.model_validate({**_pass_fields(product), "session_ids": session_ids})
+
+
+def _pass_fields(product: object) -> dict[str, object]:
+    names = PassOut.model_fields.keys() - {"session_ids"}
+    return {name: getattr(product, name) for name in names}

@@ -1,0 +1,82 @@
+"""Use cases for organisers and venues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from admit.catalog.models import Organiser, Venue
+from admit.core import audit
+from admit.core.errors import AlreadyExists, NotFound
+from admit.core.uow import UnitOfWork
+
+
+async def create_organiser(uow: UnitOfWork, *, code: str, name: str, now: datetime) -> Organiser:
+    if await uow.session.scalar(select(Organiser.id).where(Organiser.code == code)):
+        raise AlreadyExists(f"organiser {code!r} already exists")
+    org = Organiser(code=code, name=name, created_at=now)
+    uow.session.add(org)
+    await uow.session.flush()
+    await audit.record(
+        uow, action="organiser.created", entity_type="organiser", entity_id=org.id,
+        data={"code": code, "name": name}, now=now,
+    )
+    return org
+
+
+async def get_organiser(uow: UnitOfWork, organiser_id: int) -> Organiser:
+    org = await uow.session.get(Organiser, organiser_id)
+    if org is None:
+        raise NotFound(f"organiser {organiser_id} does not exist")
+    return org
+
+
+async def create_venue(
+    uow: UnitOfWork, *, code: str, name: str, address: str, use: str, capacity: int,
+    now: datetime,
+) -> Venue:
+    if await uow.session.scalar(select(Venue.id).where(Venue.code == code)):
+        raise AlreadyExists(f"venue {code!r} already exists")
+    venue = Venue(
+        code=code, name=name, address=address, use=use, capacity=capacity, created_at=now
+    )
+    uow.session.add(venue)
+    await uow.session.flush()
+    await audit.record(
+        uow, action="venue.created", entity_type="venue", entity_id=venue.id,
+        data={"code": code, "name": name, "address": address, "use": use, "capacity": capacity},
+        now=now,
+    )
+    return venue
+
+
+async def update_venue(
+    uow: UnitOfWork, venue_id: int, *, changes: dict[str, object], now: datetime
+) -> Venue:
+    """Change a venue's name, address, use or capacity; the audit entry keeps old and new."""
+    venue = await get_venue(uow, venue_id)
+    before = {k: getattr(venue, k) for k in changes}
+    for key, value in changes.items():
+        setattr(venue, key, value)
+    await uow.session.flush()
+    await audit.record(
+        uow, action="venue.updated", entity_type="venue", entity_id=venue.id,
+        data={"before": before, "after": changes}, now=now,
+    )
+    return venue
+
+
+async def get_venue(uow: UnitOfWork, venue_id: int) -> Venue:
+    venue = await uow.session.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound(f"venue {venue_id} does not exist")
+    return venue
+
+
+async def list_venues(uow: UnitOfWork) -> list[Venue]:
+    return list((await uow.session.scalars(select(Venue).order_by(Venue.code))).all())
+
+
+async def list_organisers(uow: UnitOfWork) -> list[Organiser]:
+    return list((await uow.session.scalars(select(Organiser).order_by(Organiser.code))).all())

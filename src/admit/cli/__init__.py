@@ -1,0 +1,10 @@
+"""The ``admit`` command: run, migrate, seed, import and inspect the platform."""
+
+from admit.cli.commands import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,229 @@
+"""Typer commands. Each opens its own unit of work and commits it (the CLI is an entrypoint)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from admit.accounts import service as accounts
+from admit.catalog import seatmaps, venues
+from admit.catalog.seatmap_format import auto_detect
+from admit.cli.demo_data import seed_demo
+from admit.core.audit import verify_chain
+from admit.core.audit_context import SYSTEM, Actor
+from admit.core.config import Settings, load_settings
+from admit.core.errors import AdmitError
+from admit.core.logging import configure_logging
+from admit.core.worker import run_forever
+from admit.http.runtime import Runtime
+from admit.migrations import upgrade
+
+app = typer.Typer(help="Admit: ticketing platform.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console()
+T = TypeVar("T")
+
+CLI_ACTOR = Actor(kind="system", id="cli")
+HostOpt = Annotated[str | None, typer.Option(help="Interface to listen on.")]
+PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings)
+    return settings
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
+    async def main() -> T:
+        rt = Runtime.from_settings(settings or _settings())
+        try:
+            return await work(rt)
+        finally:
+            await rt.close()
+
+    try:
+        return asyncio.run(main())
+    except AdmitError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.message}")
+        if exc.details:
+            console.print(exc.details)
+        raise typer.Exit(2) from exc
+
+
+def _migrate(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with console.status("Migrating the database…"):
+        upgrade(settings.effective_database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+    _migrate(settings)
+    console.print(f"[green]Database at the latest schema[/green] ({settings.effective_database_url})")
+
+
+async def _seed(rt: Runtime) -> None:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("Seeding demo data", total=None)
+        async with rt.uow(CLI_ACTOR) as uow:
+            summary = await seed_demo(
+                uow, now=rt.clock.now(),
+                progress=lambda msg: bar.update(task, description=f"Seeding demo data: {msg}"),
+            )
+    if summary.created:
+        console.print(f"[green]Demo data created[/green]: {summary.sessions} sessions")
+    else:
+        console.print("Demo data already present")
+
+
+@app.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo cinema and stadium with sessions for the coming days."""
+    settings = _settings()
+    _migrate(settings)
+    _run(_seed, settings)
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name.")] = "admin",
+    password: Annotated[
+        str | None, typer.Option(help="At least 10 characters; generated when omitted.")
+    ] = None,
+) -> None:
+    """Create an administrator and print a bearer token for the API."""
+    secret = password or secrets.token_urlsafe(12)
+
+    async def work(rt: Runtime) -> str:
+        async with rt.uow(CLI_ACTOR) as uow:
+            now = rt.clock.now()
+            user = await accounts.create_staff(
+                uow, username=username, password=secret, is_admin=True, now=now
+            )
+            issued = await accounts.issue_token(
+                uow, staff_id=user.id, now=now,
+                lifetime=timedelta(hours=rt.settings.staff_token_hours),
+            )
+        return issued.token
+
+    settings = _settings()
+    _migrate(settings)
+    token = _run(work, settings)
+    console.print(f"Administrator [bold]{username}[/bold] created.")
+    if password is None:
+        console.print(f"Password: [bold]{secret}[/bold]")
+    console.print(f"Bearer token: [bold]{token}[/bold]")
+
+
+@app.command("import-seatmap")
+def import_seatmap(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    venue: Annotated[str, typer.Option(help="Code of the venue the map belongs to.")],
+) -> None:
+    """Import a seat map file (JSON or CSV; see docs/seatmap-format.md): all of it or nothing."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console) as bar:
+        task = bar.add_task("Reading and checking", total=3)
+        spec = _checked(lambda: auto_detect(file.read_bytes(), file.name))
+        bar.advance(task)
+
+        async def work(rt: Runtime) -> tuple[int, int]:
+            bar.update(task, description=f"Storing {len(spec.seats)} seats")
+            async with rt.uow(CLI_ACTOR) as uow:
+                found = [v for v in await venues.list_venues(uow) if v.code == venue]
+                if not found:
+                    raise typer.BadParameter(f"no venue with code {venue!r}")
+                seat_map = await seatmaps.import_seatmap(
+                    uow, venue_id=found[0].id, spec=spec, now=rt.clock.now()
+                )
+            bar.advance(task, 2)
+            return seat_map.id, seat_map.seat_count
+
+        settings = _settings()
+        _migrate(settings)
+        map_id, count = _run(work, settings)
+    console.print(f"[green]Seat map {map_id} imported[/green]: {count} seats")
+
+
+def _checked(read: Callable[[], T]) -> T:
+    try:
+        return read()
+    except AdmitError as exc:
+        console.print(f"[red]Refused[/red] ({exc.code}): {exc.message}")
+        for problem in (exc.details or [])[:50]:
+            console.print(f"  • {problem}")
+        raise typer.Exit(2) from exc
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first row that was tampered with."""
+
+    async def work(rt: Runtime) -> tuple[bool, int, int | None, str | None]:
+        async with rt.uow(SYSTEM, readonly=True) as uow:
+            r = await verify_chain(uow.session)
+        return r.ok, r.entries, r.broken_at_seq, r.reason
+
+    ok, entries, seq, reason = _run(work)
+    if ok:
+        console.print(f"[green]Audit chain intact[/green]: {entries} entries")
+        return
+    console.print(f"[red]Audit chain broken at entry {seq}[/red]: {reason}")
+    raise typer.Exit(1)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from admit.app import create_app
+
+    app_ = create_app(Runtime.from_settings(settings))
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+@app.command()
+def serve(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Serve the web application and API (migrate first)."""
+    settings = _settings()
+    _migrate(settings)
+    _serve(settings, host, port)
+
+
+@app.command()
+def demo(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Zero-setup demo: SQLite under ADMIT_DATA_DIR, demo data, in-process worker."""
+    settings = _settings()
+    _migrate(settings)
+    _run(_seed, settings)
+    console.print(
+        f"Admit is at [bold]http://{host or settings.host}:{port or settings.port}[/bold] "
+        "— API docs at /docs. Create an administrator with `admit create-admin`."
+    )
+    _serve(settings.model_copy(update={"run_worker_in_process": True}), host, port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker (outbox jobs) until interrupted."""
+
+    async def work(rt: Runtime) -> None:
+        console.print("Worker running; Ctrl-C to stop.")
+        await run_forever(rt, asyncio.Event())
+
+    settings = _settings()
+    _migrate(settings)
+    _run(work, settings)

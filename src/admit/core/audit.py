@@ -1,0 +1,114 @@
+"""Append-only audit log with a hash chain (INV1, INV3, INV4, OPS5, G20).
+
+Every row stores the hash of the previous one; changing, inserting or deleting a row in the
+middle breaks the chain, which :func:`verify_chain` finds. Appends are serialised (an advisory
+lock on PostgreSQL, the write lock on SQLite) so the chain has a single order."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, Index, String, Text, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.core.db import Base, BigIntKey, UTCDateTime
+from admit.core.uow import UnitOfWork
+
+GENESIS = "0" * 64
+_AUDIT_LOCK_KEY = 0x0AD17  # pg_advisory_xact_lock key that orders appends
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80))
+    entity_type: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+
+def canonical_json(data: Any) -> str:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def entry_hash(
+    *, prev_hash: str, seq: int, at: datetime, actor: str, action: str,
+    entity_type: str, entity_id: str, data: str,
+) -> str:
+    material = "\x1f".join(
+        [prev_hash, str(seq), at.isoformat(), actor, action, entity_type, entity_id, data]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def record(
+    uow: UnitOfWork, *, action: str, entity_type: str, entity_id: object,
+    data: dict[str, Any], now: datetime,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction: it commits or rolls back with the change."""
+    session = uow.session
+    if uow.dialect == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+    last = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    body = canonical_json(data)
+    fields = {
+        "seq": seq, "at": now, "actor": uow.actor.label, "action": action,
+        "entity_type": entity_type, "entity_id": str(entity_id), "data": body,
+    }
+    entry = AuditEntry(**fields, prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields))
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    entries: int
+    broken_at_seq: int | None
+    reason: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at_seq is None
+
+
+async def _stream(session: AsyncSession) -> AsyncIterator[AuditEntry]:
+    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.seq))
+    async for entry in result:
+        yield entry
+
+
+async def verify_chain(session: AsyncSession) -> ChainReport:
+    """Recompute every hash in order; report the first row that does not fit."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    async for e in _stream(session):
+        count += 1
+        if e.seq != expected_seq or e.prev_hash != prev:
+            return ChainReport(count, e.seq, "a row is missing or out of order before this one")
+        recomputed = entry_hash(
+            prev_hash=e.prev_hash, seq=e.seq, at=e.at, actor=e.actor, action=e.action,
+            entity_type=e.entity_type, entity_id=e.entity_id, data=e.data,
+        )
+        if recomputed != e.hash:
+            return ChainReport(count, e.seq, "the row's content does not match its hash")
+        prev, expected_seq = e.hash, e.seq + 1
+    return ChainReport(count, None, None)

@@ -1,0 +1,109 @@
+"""Transactional outbox: side effects are enqueued with the change and run after it commits.
+
+A job is written in the caller's transaction (a rollback discards it) and run by
+``admit worker`` (or the in-process worker of ``admit demo``). Handlers take ids and JSON and
+must be safe to run twice: a crash after the handler but before the job is marked done runs
+it again."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.core.db import Base, BigIntKey, UTCDateTime
+from admit.core.uow import UnitOfWork
+
+Handler = Callable[[UnitOfWork, dict[str, Any], datetime], Awaitable[None]]
+_HANDLERS: dict[str, Handler] = {}
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+
+
+class OutboxJob(Base):
+    __tablename__ = "outbox_job"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_outbox_job_due", "done_at", "failed_at", "run_after"),)
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the handler of one job kind (at import time of the owning slice)."""
+
+    def register(fn: Handler) -> Handler:
+        if kind in _HANDLERS and _HANDLERS[kind] is not fn:
+            raise RuntimeError(f"two handlers for job kind {kind!r}")
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+async def enqueue(
+    uow: UnitOfWork, *, kind: str, payload: dict[str, Any], now: datetime,
+    delay: timedelta = timedelta(0),
+) -> OutboxJob:
+    if kind not in _HANDLERS:
+        raise RuntimeError(f"no handler registered for job kind {kind!r}")
+    job = OutboxJob(kind=kind, payload=payload, created_at=now, run_after=now + delay)
+    uow.session.add(job)
+    await uow.session.flush()
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 3600))
+
+
+async def claim_due(uow: UnitOfWork, *, now: datetime, limit: int) -> list[int]:
+    """Lease up to ``limit`` due jobs to this worker; another worker skips them."""
+    due = (
+        select(OutboxJob.id)
+        .where(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None))
+        .where(OutboxJob.run_after <= now)
+        .order_by(OutboxJob.run_after, OutboxJob.id)
+        .limit(limit)
+    )
+    if uow.dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await uow.session.scalars(due)).all())
+    if ids:
+        await uow.session.execute(
+            update(OutboxJob).where(OutboxJob.id.in_(ids)).values(run_after=now + LEASE)
+        )
+    return ids
+
+
+async def run_job(uow: UnitOfWork, job_id: int, *, now: datetime) -> None:
+    """Run one leased job inside ``uow``; the caller commits (done) or records the failure."""
+    job = await uow.session.get(OutboxJob, job_id)
+    if job is None or job.done_at is not None:
+        return
+    await _HANDLERS[job.kind](uow, job.payload, now)
+    job.done_at = now
+    job.attempts += 1
+
+
+async def record_failure(uow: UnitOfWork, job_id: int, *, error: str, now: datetime) -> None:
+    job = await uow.session.get(OutboxJob, job_id)
+    if job is None:
+        return
+    job.attempts += 1
+    job.last_error = error[:2000]
+    if job.attempts >= MAX_ATTEMPTS:
+        job.failed_at = now
+    else:
+        job.run_after = now + backoff(job.attempts)

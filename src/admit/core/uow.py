@@ -1,0 +1,59 @@
+"""The unit of work: one database session and its after-commit callbacks.
+
+Entrypoints (HTTP request, worker job, CLI command) own it: they commit on success and roll
+back on any exception. Services receive it, may flush, and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from admit.core.audit_context import Actor
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class UnitOfWork:
+    session: AsyncSession
+    actor: Actor
+    _after_commit: list[AfterCommit] = field(default_factory=list)
+
+    @property
+    def dialect(self) -> str:
+        return self.session.bind.dialect.name
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` once the transaction has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+
+class UnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
+        self.engine = engine
+        self._writer = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._reader = async_sessionmaker(
+            reader or engine, expire_on_commit=False, autoflush=False
+        )
+
+    @asynccontextmanager
+    async def __call__(
+        self, actor: Actor, *, readonly: bool = False
+    ) -> AsyncIterator[UnitOfWork]:
+        maker = self._reader if readonly else self._writer
+        async with maker() as session:
+            uow = UnitOfWork(session=session, actor=actor)
+            try:
+                yield uow
+                if readonly:
+                    await session.rollback()
+                else:
+                    await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        for callback in uow._after_commit:
+            await callback()

@@ -1,0 +1,45 @@
+"""The background worker: runs due outbox jobs, each in its own unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import structlog
+
+from admit.core import outbox
+from admit.core.audit_context import SYSTEM
+
+if TYPE_CHECKING:
+    from admit.http.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+
+async def run_once(rt: Runtime, *, limit: int = 50) -> int:
+    """Lease and run the due jobs; returns how many ran (successfully or not)."""
+    async with rt.uow(SYSTEM) as uow:
+        ids = await outbox.claim_due(uow, now=rt.clock.now(), limit=limit)
+    for job_id in ids:
+        try:
+            async with rt.uow(SYSTEM) as uow:
+                await outbox.run_job(uow, job_id, now=rt.clock.now())
+        except Exception as exc:  # a job's failure must not stop the others
+            log.warning("job_failed", job_id=job_id, error=repr(exc))
+            async with rt.uow(SYSTEM) as uow:
+                await outbox.record_failure(uow, job_id, error=repr(exc), now=rt.clock.now())
+    return len(ids)
+
+
+async def run_forever(rt: Runtime, stop: asyncio.Event) -> None:
+    poll = rt.settings.worker_poll_seconds
+    while not stop.is_set():
+        try:
+            ran = await run_once(rt)
+        except Exception as exc:
+            log.error("worker_cycle_failed", error=repr(exc))
+            ran = 0
+        if ran == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the slices' routers: runtime, dependencies, error mapping."""

@@ -1,0 +1,1 @@
+"""Inventory: per-session seat plans, seat states and categories, client reservations, GA counts."""

@@ -1,0 +1,106 @@
+"""Administration endpoints of session seat plans (staff bearer token required)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from admit.catalog.schemas import SessionOut
+from admit.catalog.seatmaps import SeatChange
+from admit.http.deps import Now, StaffReader, StaffUoW
+from admit.inventory import plans, reservations, venue_changes
+from admit.inventory.schemas import (
+    CategoryIn, ChangedOut, ConflictOut, ExcludeIn, LevelMapIn, NewSessionIn, PlanOut,
+    ReleaseIn, ReservationIn, SeatChangesIn, VenueChangeOut,
+)
+
+admin_router = APIRouter(prefix="/admin", tags=["admin: seat plans"])
+
+
+@admin_router.post("/sessions", status_code=201)
+async def schedule_session(body: NewSessionIn, uow: StaffUoW, now: Now) -> SessionOut:
+    """Create a session and its seat plan from the venue's map."""
+    session = await plans.schedule_session(uow, plans.NewSession(**body.model_dump()), now=now)
+    return SessionOut.model_validate(session, from_attributes=True)
+
+
+@admin_router.get("/sessions/{session_id}/plan")
+async def get_plan(session_id: int, uow: StaffReader) -> PlanOut:
+    plan = await plans.get_plan(uow, session_id)
+    return PlanOut(
+        session_id=plan.session_id, seat_map_id=plan.seat_map_id,
+        confirmed_at=plan.confirmed_at, confirmed_by=plan.confirmed_by, version=plan.version,
+        categories=await plans.category_counts(uow, session_id),
+    )
+
+
+@admin_router.post("/sessions/{session_id}/plan/categories")
+async def set_category(session_id: int, body: CategoryIn, uow: StaffUoW, now: Now) -> ChangedOut:
+    changed = await plans.set_category(
+        uow, session_id=session_id, selector=body.select.to_selector(), category=body.category,
+        now=now,
+    )
+    return ChangedOut(changed=changed)
+
+
+@admin_router.post("/sessions/{session_id}/plan/confirm")
+async def confirm_plan(session_id: int, uow: StaffUoW, now: Now) -> PlanOut:
+    plan = await plans.confirm_plan(uow, session_id=session_id, now=now)
+    return PlanOut(
+        session_id=plan.session_id, seat_map_id=plan.seat_map_id,
+        confirmed_at=plan.confirmed_at, confirmed_by=plan.confirmed_by, version=plan.version,
+        categories=await plans.category_counts(uow, session_id),
+    )
+
+
+@admin_router.post("/sessions/{session_id}/plan/exclusions")
+async def set_excluded(session_id: int, body: ExcludeIn, uow: StaffUoW, now: Now) -> ChangedOut:
+    changed = await plans.set_excluded(
+        uow, session_id=session_id, selector=body.select.to_selector(), excluded=body.excluded,
+        now=now,
+    )
+    return ChangedOut(changed=changed)
+
+
+@admin_router.post("/sessions/{session_id}/plan/price-levels")
+async def map_price_level(
+    session_id: int, body: LevelMapIn, uow: StaffUoW, now: Now
+) -> ChangedOut:
+    changed = await plans.map_price_level(
+        uow, session_id=session_id, selector=body.select.to_selector(), level_code=body.level,
+        now=now,
+    )
+    return ChangedOut(changed=changed)
+
+
+@admin_router.post("/sessions/{session_id}/plan/reservations")
+async def reserve(session_id: int, body: ReservationIn, uow: StaffUoW, now: Now) -> ChangedOut:
+    changed = await reservations.reserve_seats(
+        uow, session_id=session_id, selector=body.select.to_selector(), client=body.client,
+        until=body.until, now=now,
+    )
+    return ChangedOut(changed=changed)
+
+
+@admin_router.post("/sessions/{session_id}/plan/reservations/release")
+async def release(session_id: int, body: ReleaseIn, uow: StaffUoW, now: Now) -> ChangedOut:
+    changed = await reservations.release_reservation(
+        uow, session_id=session_id, selector=body.select.to_selector(), now=now
+    )
+    return ChangedOut(changed=changed)
+
+
+@admin_router.patch("/seatmaps/{seat_map_id}/seats")
+async def change_seats(
+    seat_map_id: int, body: SeatChangesIn, uow: StaffUoW, now: Now
+) -> VenueChangeOut:
+    """Change seats on the venue map; unsold seats change in every running session, sold
+    or held ones are reported in ``conflicts``."""
+    changes = [SeatChange(key=s.key, attributes=s.attributes()) for s in body.seats]
+    report = await venue_changes.change_venue_seats(
+        uow, seat_map_id=seat_map_id, changes=changes, now=now
+    )
+    return VenueChangeOut(
+        changed_seats=report.changed_seats, sessions_updated=report.sessions_updated,
+        conflicts=[ConflictOut(session_id=c.session_id, seat_key=c.seat_key, status=c.status)
+                   for c in report.conflicts],
+    )

@@ -1,0 +1,128 @@
+"""The public seat plan, compactly: one character per seat, aggregated in SQL (never row by
+row in Python), cached briefly per session and served with an ETag.
+
+States: ``a`` available, ``h`` held, ``s`` sold, ``b`` blocked, ``r`` reserved. A hold whose
+time has passed reads as available, a reservation whose date has passed too (lazy expiry)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+
+from admit.catalog.models import GAArea, PriceLevel
+from admit.core.uow import UnitOfWork
+from admit.inventory.models import SessionGA, SessionPlan, SessionSeat
+from admit.inventory.plans import get_plan
+from admit.inventory.rules import STATUS_CODE, SeatStatus
+
+LEVEL_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+NO_LEVEL = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    session_id: int
+    version: int
+    states: str
+    levels: str
+    level_codes: tuple[str, ...]
+    ga: tuple[dict[str, Any], ...]
+    etag: str
+
+    def counts(self) -> dict[str, int]:
+        return {status.value: self.states.count(code) for status, code in STATUS_CODE.items()}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id, "version": self.version,
+            "seat_count": len(self.states), "states": self.states, "levels": self.levels,
+            "level_codes": list(self.level_codes), "counts": self.counts(), "ga": list(self.ga),
+        }
+
+
+def _state_char(now: datetime) -> Any:
+    held_live = and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at > now)
+    reserved_live = and_(
+        SessionSeat.status == SeatStatus.RESERVED,
+        or_(SessionSeat.reserved_until.is_(None), SessionSeat.reserved_until > now),
+    )
+    return case(
+        (SessionSeat.status == SeatStatus.SOLD, literal("s")),
+        (SessionSeat.status == SeatStatus.BLOCKED, literal("b")),
+        (held_live, literal("h")),
+        (reserved_live, literal("r")),
+        else_=literal("a"),
+    )
+
+
+def _level_char(level_ids: Sequence[int]) -> Any:
+    if not level_ids:
+        return literal(NO_LEVEL)
+    return case(
+        *((SessionSeat.price_level_id == lid, literal(LEVEL_CHARS[i]))
+          for i, lid in enumerate(level_ids)),
+        else_=literal(NO_LEVEL),
+    )
+
+
+def _aggregate(uow: UnitOfWork, expr: Any, session_id: int) -> Any:
+    if uow.dialect == "postgresql":
+        return select(
+            func.coalesce(func.string_agg(expr, literal(""), SessionSeat.ordinal), "")
+        ).where(SessionSeat.session_id == session_id)
+    ordered = (
+        select(cast(expr, String).label("c")).where(SessionSeat.session_id == session_id)
+        .order_by(SessionSeat.ordinal).subquery()
+    )
+    return select(func.coalesce(func.group_concat(ordered.c.c, ""), ""))
+
+
+async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) -> Availability:
+    plan: SessionPlan = await get_plan(uow, session_id)
+    levels = (await uow.session.execute(
+        select(PriceLevel.id, PriceLevel.code).where(PriceLevel.session_id == session_id)
+        .order_by(PriceLevel.sort, PriceLevel.id)
+    )).tuples().all()
+    level_ids = [lid for lid, _ in levels][: len(LEVEL_CHARS)]
+    states = await uow.session.scalar(_aggregate(uow, _state_char(now), session_id))
+    level_str = await uow.session.scalar(_aggregate(uow, _level_char(level_ids), session_id))
+    ga_rows = (await uow.session.execute(
+        select(GAArea.code, GAArea.name, SessionGA.capacity, SessionGA.held, SessionGA.sold)
+        .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+        .where(SessionGA.session_id == session_id).order_by(GAArea.code)
+    )).tuples().all()
+    ga = tuple(
+        {"code": code, "name": name, "capacity": cap, "available": cap - held - sold}
+        for code, name, cap, held, sold in ga_rows
+    )
+    codes = tuple(code for _, code in levels[: len(LEVEL_CHARS)])
+    digest = hashlib.blake2b(
+        f"{states}|{level_str}|{codes}|{ga}".encode(), digest_size=12
+    ).hexdigest()
+    return Availability(
+        session_id=session_id, version=plan.version, states=states or "",
+        levels=level_str or "", level_codes=codes, ga=ga, etag=f'"{digest}"',
+    )
+
+
+class AvailabilityCache:
+    """Per-process cache: each session's plan is rebuilt at most once per ``ttl`` seconds."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[int, tuple[float, Availability]] = {}
+
+    def get(self, session_id: int) -> Availability | None:
+        entry = self._entries.get(session_id)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, value: Availability) -> None:
+        self._entries[value.session_id] = (time.monotonic(), value)

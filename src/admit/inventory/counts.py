@@ -1,0 +1,54 @@
+"""Remaining-ticket counts and lowest prices for lists of sessions (one grouped query each)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+
+from admit.catalog.models import Price, PriceLevel
+from admit.core.uow import UnitOfWork
+from admit.inventory.models import SessionGA, SessionSeat
+from admit.inventory.rules import SeatStatus
+
+
+async def remaining(
+    uow: UnitOfWork, session_ids: Sequence[int], *, now: datetime
+) -> dict[int, int]:
+    """Seats anyone may hold now (expired holds and reservations count) plus free GA places."""
+    if not session_ids:
+        return {}
+    free = or_(
+        SessionSeat.status == SeatStatus.AVAILABLE,
+        and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
+        and_(SessionSeat.status == SeatStatus.RESERVED, SessionSeat.reserved_until <= now),
+    )
+    seats = await uow.session.execute(
+        select(SessionSeat.session_id, func.count())
+        .where(SessionSeat.session_id.in_(session_ids), free)
+        .group_by(SessionSeat.session_id)
+    )
+    ga = await uow.session.execute(
+        select(SessionGA.session_id, func.sum(SessionGA.capacity - SessionGA.held - SessionGA.sold))
+        .where(SessionGA.session_id.in_(session_ids))
+        .group_by(SessionGA.session_id)
+    )
+    out = dict.fromkeys(session_ids, 0)
+    for sid, count in [*seats.tuples(), *ga.tuples()]:
+        out[sid] += int(count or 0)
+    return out
+
+
+async def lowest_prices(
+    uow: UnitOfWork, session_ids: Sequence[int]
+) -> dict[int, tuple[int, str]]:
+    if not session_ids:
+        return {}
+    rows = await uow.session.execute(
+        select(PriceLevel.session_id, func.min(Price.amount), func.min(Price.currency))
+        .join(Price, Price.price_level_id == PriceLevel.id)
+        .where(PriceLevel.session_id.in_(session_ids))
+        .group_by(PriceLevel.session_id)
+    )
+    return {sid: (amount, currency) for sid, amount, currency in rows.tuples()}

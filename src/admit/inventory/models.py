@@ -1,0 +1,69 @@
+"""Tables of the inventory slice: one row per (session, seat), one per (session, GA area)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.core.db import Base, BigIntKey, UTCDateTime
+
+
+class SessionPlan(Base):
+    """A session's seat plan: built from the venue map, then adjusted for the session only."""
+
+    __tablename__ = "session_plan"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), primary_key=True)
+    seat_map_id: Mapped[int] = mapped_column(ForeignKey("seat_map.id"), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    confirmed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Bumped by every change of any seat's public state: the availability ETag depends on it.
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class SessionSeat(Base):
+    """The state of one seat in one session: the row the hold path claims with one UPDATE."""
+
+    __tablename__ = "session_seat"
+    __table_args__ = (
+        UniqueConstraint("session_id", "ordinal"),
+        UniqueConstraint("session_id", "seat_id"),
+        Index("ix_session_seat_status", "session_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session_plan.session_id"))
+    seat_id: Mapped[int] = mapped_column(ForeignKey("seat.id"))
+    ordinal: Mapped[int]
+    category: Mapped[str] = mapped_column(String(12), default="sellable")
+    confirmed_category: Mapped[str | None] = mapped_column(String(12), default=None)
+    excluded: Mapped[bool] = mapped_column(default=False)  # session-only override
+    unusable: Mapped[bool] = mapped_column(default=False)  # venue seat damaged or removed
+    price_level_id: Mapped[int | None] = mapped_column(
+        ForeignKey("price_level.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(10), default="available")
+    reserved_for: Mapped[str | None] = mapped_column(String(120), default=None)
+    reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hold_id: Mapped[int | None] = mapped_column(default=None)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    order_id: Mapped[int | None] = mapped_column(default=None)
+
+
+class SessionGA(Base):
+    """A general-admission area's counters in one session (conditional counter updates)."""
+
+    __tablename__ = "session_ga"
+    __table_args__ = (UniqueConstraint("session_id", "ga_area_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session_plan.session_id"))
+    ga_area_id: Mapped[int] = mapped_column(ForeignKey("ga_area.id"))
+    capacity: Mapped[int]
+    held: Mapped[int] = mapped_column(default=0)
+    sold: Mapped[int] = mapped_column(default=0)
+    price_level_id: Mapped[int | None] = mapped_column(
+        ForeignKey("price_level.id", ondelete="SET NULL"), default=None
+    )

@@ -1,0 +1,137 @@
+"""Public read endpoints for sessions: search, details, the drawable map and availability."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+
+from admit.catalog import pricing
+from admit.catalog.layout import load_layout
+from admit.catalog.models import EventCategory
+from admit.catalog.queries import SessionFilter, SessionRow, get_session_row, search_sessions
+from admit.catalog.schemas import EventOut, PriceLevelOut, SessionOut, VenueOut
+from admit.catalog.seatmaps import get_seatmap
+from admit.core.errors import InvalidInput, NotFound
+from admit.http.deps import Now, PublicReader, RuntimeDep
+from admit.http.runtime import Runtime
+from admit.inventory import counts
+from admit.inventory.availability import AvailabilityCache, load_availability
+from admit.inventory.schemas import SessionDetail, SessionSummary
+
+router = APIRouter(tags=["public: sessions"])
+
+
+def _summary(row: SessionRow, left: int, price: tuple[int, str] | None) -> dict[str, object]:
+    return {
+        "session": SessionOut.model_validate(row.session),
+        "event": EventOut.model_validate(row.event),
+        "venue": VenueOut.model_validate(row.venue),
+        "remaining": left,
+        "lowest_price": price[0] if price else None,
+        "currency": price[1] if price else None,
+    }
+
+
+@router.get("/sessions")
+async def search(
+    uow: PublicReader, now: Now,
+    q: Annotated[str, Query(max_length=200, description="words, typos tolerated")] = "",
+    category: EventCategory | None = None,
+    starts_from: Annotated[datetime | None, Query(alias="from")] = None,
+    starts_to: Annotated[datetime | None, Query(alias="to")] = None,
+    venue_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100000)] = 0,
+) -> list[SessionSummary]:
+    """Find sessions by text, category, start date range and venue (FE1–FE3)."""
+    for value in (starts_from, starts_to):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput("from/to need a UTC offset, e.g. 2026-12-01T00:00:00Z")
+    rows = await search_sessions(uow, SessionFilter(
+        q=q, category=category, starts_from=starts_from, starts_to=starts_to,
+        venue_id=venue_id, limit=limit, offset=offset,
+    ))
+    ids = [r.session.id for r in rows]
+    left = await counts.remaining(uow, ids, now=now)
+    prices = await counts.lowest_prices(uow, ids)
+    return [
+        SessionSummary.model_validate(_summary(r, left[r.session.id], prices.get(r.session.id)))
+        for r in rows
+    ]
+
+
+@router.get("/sessions/{session_id}")
+async def session_detail(session_id: int, uow: PublicReader, now: Now) -> SessionDetail:
+    row = await get_session_row(uow, session_id)
+    if row is None:
+        raise NotFound(f"session {session_id} does not exist")
+    levels = await pricing.list_price_levels(uow, session_id)
+    avail = await load_availability(uow, session_id, now=now)
+    left = (await counts.remaining(uow, [session_id], now=now))[session_id]
+    cheapest = min(
+        ((a, lv.currency) for lv in levels for a in lv.prices.values()), default=None
+    )
+    return SessionDetail.model_validate({
+        **_summary(row, left, cheapest),
+        "price_levels": [PriceLevelOut.model_validate(lv) for lv in levels],
+        "counts": avail.counts(),
+        "ga": list(avail.ga),
+    })
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    return etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
+
+
+_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+
+@router.get("/sessions/{session_id}/seatmap")
+async def seat_layout(
+    session_id: int, request: Request, uow: PublicReader, rt: RuntimeDep
+) -> Response:
+    """The session's map geometry in columns, cached per map version, with an ETag."""
+    row = await get_session_row(uow, session_id)
+    if row is None:
+        raise NotFound(f"session {session_id} does not exist")
+    seat_map = await get_seatmap(uow, row.session.seat_map_id)
+    key = ("layout", seat_map.id, seat_map.version)
+    body: bytes | None = rt.caches.get(str(key))
+    if body is None:
+        body = orjson.dumps(await load_layout(uow, seat_map.id))
+        rt.caches[str(key)] = body
+    etag = f'"map-{seat_map.id}-{seat_map.version}"'
+    headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _availability_cache(rt: Runtime) -> AvailabilityCache:
+    cache = rt.caches.get("availability")
+    if cache is None:
+        cache = rt.caches["availability"] = AvailabilityCache(
+            rt.settings.availability_cache_seconds
+        )
+    assert isinstance(cache, AvailabilityCache)
+    return cache
+
+
+@router.get("/sessions/{session_id}/availability")
+async def availability(
+    session_id: int, request: Request, uow: PublicReader, rt: RuntimeDep, now: Now
+) -> Response:
+    """Every seat's state as one character in map order (``states``) and its price level
+    (``levels``, an index into ``level_codes``), plus GA places left. ETag; 304 when unchanged."""
+    cache = _availability_cache(rt)
+    avail = cache.get(session_id)
+    if avail is None:
+        avail = await load_availability(uow, session_id, now=now)
+        cache.put(avail)
+    headers = {"ETag": avail.etag, "Cache-Control": _CACHE_CONTROL}
+    if _not_modified(request, avail.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(orjson.dumps(avail.as_json()), media_type="application/json", headers=headers)

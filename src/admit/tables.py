@@ -1,0 +1,11 @@
+"""Every slice's tables on one metadata: what migrations and ``alembic check`` compare with."""
+
+from admit.accounts import models as accounts_models
+from admit.catalog import models as catalog_models
+from admit.core import audit, outbox
+from admit.core.db import Base
+from admit.inventory import models as inventory_models
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "audit", "catalog_models", "inventory_models", "metadata", "outbox"]
