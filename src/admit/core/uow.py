@@ -48,10 +48,9 @@ class UnitOfWorkFactory:
             uow = UnitOfWork(session=session, actor=actor)
             try:
                 yield uow
-                if readonly:
-                    await session.rollback()
-                else:
+                if not readonly:
                     await session.commit()
+                # a reader just closes: its transaction ends and loaded objects stay readable
             except BaseException:
                 await session.rollback()
                 raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -34,13 +35,15 @@ async def _online() -> None:
     await engine.dispose()
 
 
-def _in_thread() -> None:
+def _run_online() -> None:
+    """Run on a fresh event loop; from inside a running loop (tests), on a thread of its own."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         asyncio.run(_online())
         return
-    raise RuntimeError("run migrations through admit.migrations.upgrade_async from async code")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _online()).result()
 
 
-_in_thread()
+_run_online()

@@ -1,0 +1,134 @@
+"""Test fixtures: every integration test runs on SQLite and on PostgreSQL.
+
+Each test gets its own database cloned from a migrated template (a copied file on SQLite,
+``CREATE DATABASE … TEMPLATE`` on PostgreSQL), so services commit for real and nothing leaks
+between tests. PostgreSQL must be reachable: a missing server fails the run, never skips it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from admit.accounts import service as accounts
+from admit.app import create_app
+from admit.core.audit_context import Actor
+from admit.core.clock import FixedClock
+from admit.core.config import Settings
+from admit.core.uow import UnitOfWork
+from admit.http.runtime import Runtime
+from admit.migrations import upgrade
+
+PG_ADMIN_DSN = os.environ.get("ADMIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+TEST_ACTOR = Actor(kind="staff", id="test", name="test")
+_counter = itertools.count()
+
+
+def _pg_url(database: str) -> str:
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{database}"
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_admin_sync(sql: str) -> None:
+    """For session fixtures that may be set up while a test's event loop is running."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _pg_admin(sql)).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    name = f"admit_tpl_{os.getpid()}"
+    _pg_admin_sync(f"DROP DATABASE IF EXISTS {name}")
+    _pg_admin_sync(f"CREATE DATABASE {name}")
+    upgrade(_pg_url(name))
+    yield name
+    _pg_admin_sync(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "admit.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"admit_t_{os.getpid()}_{next(_counter)}"
+    await _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    try:
+        yield _pg_url(name)
+    finally:
+        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+async def runtime(db_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[Runtime]:
+    settings = Settings(data_dir=tmp_path, database_url=db_url, run_worker_in_process=False,
+                        availability_cache_seconds=0)
+    rt = Runtime.from_settings(settings, clock=clock)
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def uow(runtime: Runtime) -> AsyncIterator[UnitOfWork]:
+    """A unit of work that commits at the end of the test body (for service-level tests)."""
+    async with runtime.uow(TEST_ACTOR) as unit:
+        yield unit
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime, run_worker=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://admit.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def admin_token(runtime: Runtime) -> str:
+    async with runtime.uow(TEST_ACTOR) as unit:
+        user = await accounts.create_staff(
+            unit, username="root", password="correct horse battery", is_admin=True, now=T0
+        )
+        issued = await accounts.issue_token(
+            unit, staff_id=user.id, lifetime=timedelta(hours=1), now=T0
+        )
+    return issued.token
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, admin_token: str) -> httpx.AsyncClient:
+    client.headers["Authorization"] = f"Bearer {admin_token}"
+    return client

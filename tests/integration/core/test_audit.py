@@ -1,0 +1,89 @@
+"""The audit log's hash chain: verifies when intact, finds the row that was tampered with."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from admit.catalog import venues
+from admit.core.audit import verify_chain
+from admit.core.uow import UnitOfWork
+from admit.http.runtime import Runtime
+from tests.conftest import T0, TEST_ACTOR
+
+
+async def _three_changes(rt: Runtime) -> None:
+    async with rt.uow(TEST_ACTOR) as uow:
+        await venues.create_organiser(uow, code="ORG", name="Organiser", now=T0)
+        await venues.create_venue(uow, code="V1", name="Hall", address="", use="", capacity=10,
+                                  now=T0)
+    async with rt.uow(TEST_ACTOR) as uow:
+        await venues.create_venue(uow, code="V2", name="Arena", address="", use="", capacity=9,
+                                  now=T0)
+
+
+async def _verify(rt: Runtime) -> tuple[bool, int, int | None]:
+    async with rt.uow(TEST_ACTOR, readonly=True) as uow:
+        report = await verify_chain(uow.session)
+    return report.ok, report.entries, report.broken_at_seq
+
+
+async def _as_attacker(uow: UnitOfWork, sql: str) -> None:
+    """Someone with database access who first switches off the append-only triggers."""
+    if uow.dialect == "postgresql":
+        await uow.session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+    else:
+        await uow.session.execute(text("DROP TRIGGER audit_log_no_update"))
+        await uow.session.execute(text("DROP TRIGGER audit_log_no_delete"))
+    await uow.session.execute(text(sql))
+
+
+async def test_every_change_is_chained_and_verifies(runtime: Runtime) -> None:
+    await _three_changes(runtime)
+    assert await _verify(runtime) == (True, 3, None)
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        rows = (await uow.session.execute(text(
+            "SELECT seq, actor, action, entity_type, prev_hash, hash FROM audit_log ORDER BY seq"
+        ))).all()
+    assert [(r.seq, r.actor, r.action, r.entity_type) for r in rows] == [
+        (1, "staff:test", "organiser.created", "organiser"),
+        (2, "staff:test", "venue.created", "venue"),
+        (3, "staff:test", "venue.created", "venue"),
+    ]
+    assert rows[0].prev_hash == "0" * 64
+    assert rows[1].prev_hash == rows[0].hash and rows[2].prev_hash == rows[1].hash
+
+
+async def test_a_rolled_back_change_leaves_no_entry(runtime: Runtime) -> None:
+    with pytest.raises(RuntimeError):
+        async with runtime.uow(TEST_ACTOR) as uow:
+            await venues.create_organiser(uow, code="ORG", name="Organiser", now=T0)
+            raise RuntimeError("crash before commit")
+    assert await _verify(runtime) == (True, 0, None)
+
+
+async def test_the_database_refuses_updates_and_deletes(runtime: Runtime) -> None:
+    await _three_changes(runtime)
+    for sql in ("UPDATE audit_log SET actor = 'x' WHERE seq = 2",
+                "DELETE FROM audit_log WHERE seq = 2"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with runtime.uow(TEST_ACTOR) as uow:
+                await uow.session.execute(text(sql))
+    assert await _verify(runtime) == (True, 3, None)
+
+
+@pytest.mark.parametrize(
+    ("sql", "broken_at"),
+    [
+        ("UPDATE audit_log SET data = replace(data, 'Arena', 'Arena 2') WHERE seq = 3", 3),
+        ("UPDATE audit_log SET actor = 'staff:someone-else' WHERE seq = 1", 1),
+        ("DELETE FROM audit_log WHERE seq = 2", 3),
+    ],
+)
+async def test_tampering_is_detected(runtime: Runtime, sql: str, broken_at: int) -> None:
+    await _three_changes(runtime)
+    async with runtime.uow(TEST_ACTOR) as uow:
+        await _as_attacker(uow, sql)
+    ok, _, seq = await _verify(runtime)
+    assert (ok, seq) == (False, broken_at)
