@@ -24,8 +24,8 @@ from admit.app import create_app
 from admit.core.audit_context import Actor
 from admit.core.clock import FixedClock
 from admit.core.config import Settings
+from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
-from admit.http.runtime import Runtime
 from admit.migrations import upgrade
 
 PG_ADMIN_DSN = os.environ.get("ADMIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -94,8 +94,12 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def runtime(db_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[Runtime]:
-    settings = Settings(data_dir=tmp_path, database_url=db_url, run_worker_in_process=False,
-                        availability_cache_seconds=0)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=db_url,
+        run_worker_in_process=False,
+        availability_cache_seconds=0,
+    )
     rt = Runtime.from_settings(settings, clock=clock)
     yield rt
     await rt.close()

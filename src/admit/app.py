@@ -13,10 +13,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from admit import __version__
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
+from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
-from admit.http.runtime import Runtime
 from admit.http.system_api import router as system_router
 from admit.inventory.api import admin_router as inventory_admin
 from admit.inventory.public_api import router as inventory_public
@@ -52,8 +52,6 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     install_error_handlers(app)
     app.include_router(system_router)
-    for router in (
-        catalog_public, inventory_public, catalog_admin, inventory_admin, audit_router
-    ):
+    for router in (catalog_public, inventory_public, catalog_admin, inventory_admin, audit_router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -30,7 +30,12 @@ def _digest(token: str) -> str:
 
 
 async def create_staff(
-    uow: UnitOfWork, *, username: str, password: str, is_admin: bool, now: datetime,
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    is_admin: bool,
+    now: datetime,
     display_name: str = "",
 ) -> StaffUser:
     """Create a staff account. Raises ``AlreadyExists`` or ``InvalidInput``."""
@@ -39,14 +44,21 @@ async def create_staff(
     if await uow.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise AlreadyExists(f"staff user {username!r} already exists")
     user = StaffUser(
-        username=username, display_name=display_name or username,
-        password_hash=hash_password(password), is_admin=is_admin, created_at=now,
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        created_at=now,
     )
     uow.session.add(user)
     await uow.session.flush()
     await audit.record(
-        uow, action="staff.created", entity_type="staff_user", entity_id=user.id,
-        data={"username": username, "is_admin": is_admin}, now=now,
+        uow,
+        action="staff.created",
+        entity_type="staff_user",
+        entity_id=user.id,
+        data={"username": username, "is_admin": is_admin},
+        now=now,
     )
     return user
 

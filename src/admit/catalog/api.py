@@ -9,8 +9,21 @@ from fastapi import APIRouter, Query, Request, Response
 from admit.catalog import events, passes, pricing, seatmaps, venues
 from admit.catalog.models import SeatMap
 from admit.catalog.schemas import (
-    EventIn, EventOut, EventPatch, OrganiserIn, OrganiserOut, PassIn, PassOut, PriceLevelOut,
-    PriceLevelsIn, SeatMapOut, SessionOut, SessionPatch, VenueIn, VenueOut, VenuePatch,
+    EventIn,
+    EventOut,
+    EventPatch,
+    OrganiserIn,
+    OrganiserOut,
+    PassIn,
+    PassOut,
+    PriceLevelOut,
+    PriceLevelsIn,
+    SeatMapOut,
+    SessionOut,
+    SessionPatch,
+    VenueIn,
+    VenueOut,
+    VenuePatch,
 )
 from admit.catalog.seatmap_format import auto_detect, to_csv, to_json
 from admit.core.errors import InvalidInput
@@ -51,11 +64,17 @@ async def update_venue(venue_id: int, body: VenuePatch, uow: StaffUoW, now: Now)
 
 
 @admin_router.post(
-    "/venues/{venue_id}/seatmaps", status_code=201,
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"type": "object"}},
-        "text/csv": {"schema": {"type": "string"}},
-    }}},
+    "/venues/{venue_id}/seatmaps",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def import_seatmap(venue_id: int, request: Request, uow: StaffUoW, now: Now) -> SeatMapOut:
     """Import a seat map file (JSON or record CSV, see docs/seatmap-format.md): all or nothing."""
@@ -77,7 +96,8 @@ async def get_seatmap(seat_map_id: int, uow: StaffReader) -> SeatMapOut:
 
 @admin_router.get("/seatmaps/{seat_map_id}/export")
 async def export_seatmap(
-    seat_map_id: int, uow: StaffReader,
+    seat_map_id: int,
+    uow: StaffReader,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002
 ) -> Response:
     spec = await seatmaps.export_seatmap(uow, seat_map_id)

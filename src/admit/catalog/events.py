@@ -16,31 +16,53 @@ from admit.core.uow import UnitOfWork
 
 
 async def create_event(
-    uow: UnitOfWork, *, organiser_id: int, number: str, name: str, category: EventCategory,
-    discipline: str, description: str, tags: list[str], now: datetime,
+    uow: UnitOfWork,
+    *,
+    organiser_id: int,
+    number: str,
+    name: str,
+    category: EventCategory,
+    discipline: str,
+    description: str,
+    tags: list[str],
+    now: datetime,
 ) -> Event:
     await get_organiser(uow, organiser_id)
     if await uow.session.scalar(select(Event.id).where(Event.number == number)):
         raise AlreadyExists(f"event number {number!r} is taken")
     event = Event(
-        organiser_id=organiser_id, number=number, name=name, category=category,
-        discipline=discipline, description=description, tags=tags, created_at=now,
+        organiser_id=organiser_id,
+        number=number,
+        name=name,
+        category=category,
+        discipline=discipline,
+        description=description,
+        tags=tags,
+        created_at=now,
         search_text=search_text(name, discipline, description, tags),
     )
     uow.session.add(event)
     await uow.session.flush()
     await audit.record(
-        uow, action="event.created", entity_type="event", entity_id=event.id,
-        data=_event_data(event), now=now,
+        uow,
+        action="event.created",
+        entity_type="event",
+        entity_id=event.id,
+        data=_event_data(event),
+        now=now,
     )
     return event
 
 
 def _event_data(event: Event) -> dict[str, Any]:
     return {
-        "organiser_id": event.organiser_id, "number": event.number, "name": event.name,
-        "category": str(event.category), "discipline": event.discipline,
-        "description": event.description, "tags": event.tags,
+        "organiser_id": event.organiser_id,
+        "number": event.number,
+        "name": event.name,
+        "category": str(event.category),
+        "discipline": event.discipline,
+        "description": event.description,
+        "tags": event.tags,
     }
 
 
@@ -54,8 +76,12 @@ async def update_event(
     event.search_text = search_text(event.name, event.discipline, event.description, event.tags)
     await uow.session.flush()
     await audit.record(
-        uow, action="event.updated", entity_type="event", entity_id=event.id,
-        data={"before": before, "after": _event_data(event)}, now=now,
+        uow,
+        action="event.updated",
+        entity_type="event",
+        entity_id=event.id,
+        data={"before": before, "after": _event_data(event)},
+        now=now,
     )
     return event
 
@@ -81,8 +107,17 @@ async def get_event(uow: UnitOfWork, event_id: int) -> Event:
 
 
 async def create_session(
-    uow: UnitOfWork, *, event_id: int, venue_id: int, seat_map_id: int, code: str, name: str,
-    starts_at: datetime, ends_at: datetime, status: SessionStatus, now: datetime,
+    uow: UnitOfWork,
+    *,
+    event_id: int,
+    venue_id: int,
+    seat_map_id: int,
+    code: str,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    status: SessionStatus,
+    now: datetime,
 ) -> Session:
     """Schedule a session. The caller builds its seat plan (inventory) in the same transaction."""
     await get_event(uow, event_id)
@@ -95,23 +130,38 @@ async def create_session(
     if await uow.session.scalar(select(Session.id).where(Session.code == code)):
         raise AlreadyExists(f"session code {code!r} is taken")
     session = Session(
-        event_id=event_id, venue_id=venue_id, seat_map_id=seat_map_id, code=code, name=name,
-        starts_at=starts_at, ends_at=ends_at, status=status, created_at=now,
+        event_id=event_id,
+        venue_id=venue_id,
+        seat_map_id=seat_map_id,
+        code=code,
+        name=name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=status,
+        created_at=now,
     )
     uow.session.add(session)
     await uow.session.flush()
     await audit.record(
-        uow, action="session.created", entity_type="session", entity_id=session.id,
-        data=_session_data(session), now=now,
+        uow,
+        action="session.created",
+        entity_type="session",
+        entity_id=session.id,
+        data=_session_data(session),
+        now=now,
     )
     return session
 
 
 def _session_data(session: Session) -> dict[str, Any]:
     return {
-        "event_id": session.event_id, "venue_id": session.venue_id,
-        "seat_map_id": session.seat_map_id, "code": session.code, "name": session.name,
-        "starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
+        "event_id": session.event_id,
+        "venue_id": session.venue_id,
+        "seat_map_id": session.seat_map_id,
+        "code": session.code,
+        "name": session.name,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
         "status": str(session.status),
     }
 
@@ -128,8 +178,12 @@ async def update_session(
         raise InvalidInput("a session must end after it starts")
     await uow.session.flush()
     await audit.record(
-        uow, action="session.updated", entity_type="session", entity_id=session.id,
-        data={"before": before, "after": _session_data(session)}, now=now,
+        uow,
+        action="session.updated",
+        entity_type="session",
+        entity_id=session.id,
+        data={"before": before, "after": _session_data(session)},
+        now=now,
     )
     return session
 

@@ -11,32 +11,67 @@ from admit.catalog.models import GAArea, MapLevel, MapSection, Seat
 from admit.catalog.seatmaps import get_seatmap
 from admit.core.uow import UnitOfWork
 
-
 _FLAGS = {(False, False): "-", (True, False): "a", (False, True): "o", (True, True): "b"}
 
 
 async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
     seat_map = await get_seatmap(uow, seat_map_id)
     s = uow.session
-    levels = (await s.execute(
-        select(MapLevel.id, MapLevel.code, MapLevel.name)
-        .where(MapLevel.seat_map_id == seat_map_id).order_by(MapLevel.sort)
-    )).tuples().all()
+    levels = (
+        (
+            await s.execute(
+                select(MapLevel.id, MapLevel.code, MapLevel.name)
+                .where(MapLevel.seat_map_id == seat_map_id)
+                .order_by(MapLevel.sort)
+            )
+        )
+        .tuples()
+        .all()
+    )
     level_code = {lid: code for lid, code, _ in levels}
-    sections = (await s.execute(
-        select(MapSection.id, MapSection.code, MapSection.name, MapSection.level_id)
-        .where(MapSection.seat_map_id == seat_map_id).order_by(MapSection.sort)
-    )).tuples().all()
+    sections = (
+        (
+            await s.execute(
+                select(MapSection.id, MapSection.code, MapSection.name, MapSection.level_id)
+                .where(MapSection.seat_map_id == seat_map_id)
+                .order_by(MapSection.sort)
+            )
+        )
+        .tuples()
+        .all()
+    )
     section_index = {sid: i for i, (sid, *_rest) in enumerate(sections)}
-    seats = (await s.execute(
-        select(Seat.section_id, Seat.key, Seat.row_label, Seat.number_label, Seat.x, Seat.y,
-               Seat.accessible, Seat.obstructed)
-        .where(Seat.seat_map_id == seat_map_id).order_by(Seat.ordinal)
-    )).tuples().all()
-    areas = (await s.execute(
-        select(GAArea.code, GAArea.name, GAArea.capacity, GAArea.level_id)
-        .where(GAArea.seat_map_id == seat_map_id).order_by(GAArea.code)
-    )).tuples().all()
+    seats = (
+        (
+            await s.execute(
+                select(
+                    Seat.section_id,
+                    Seat.key,
+                    Seat.row_label,
+                    Seat.number_label,
+                    Seat.x,
+                    Seat.y,
+                    Seat.accessible,
+                    Seat.obstructed,
+                )
+                .where(Seat.seat_map_id == seat_map_id)
+                .order_by(Seat.ordinal)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    areas = (
+        (
+            await s.execute(
+                select(GAArea.code, GAArea.name, GAArea.capacity, GAArea.level_id)
+                .where(GAArea.seat_map_id == seat_map_id)
+                .order_by(GAArea.code)
+            )
+        )
+        .tuples()
+        .all()
+    )
     return {
         "seat_map_id": seat_map_id,
         "version": seat_map.version,
@@ -47,8 +82,12 @@ async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
             for _, code, name, lid in sections
         ],
         "ga_areas": [
-            {"code": code, "name": name, "capacity": cap,
-             "level": level_code.get(lid) if lid is not None else None}
+            {
+                "code": code,
+                "name": name,
+                "capacity": cap,
+                "level": level_code.get(lid) if lid is not None else None,
+            }
             for code, name, cap, lid in areas
         ],
         "seats": {

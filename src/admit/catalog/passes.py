@@ -15,9 +15,18 @@ from admit.core.uow import UnitOfWork
 
 
 async def create_pass(
-    uow: UnitOfWork, *, organiser_id: int, code: str, name: str, session_ids: Sequence[int],
-    seat_mode: SeatMode, fixed_seat_key: str | None, price: int | None,
-    level_prices: dict[str, int], currency: str, now: datetime,
+    uow: UnitOfWork,
+    *,
+    organiser_id: int,
+    code: str,
+    name: str,
+    session_ids: Sequence[int],
+    seat_mode: SeatMode,
+    fixed_seat_key: str | None,
+    price: int | None,
+    level_prices: dict[str, int],
+    currency: str,
+    now: datetime,
 ) -> Product:
     """A pass with no seat, or with one seat that must exist in every session it covers.
 
@@ -38,9 +47,15 @@ async def create_pass(
         raise NotFound("unknown sessions", details={"sessions": missing})
     await _check_seat_mode(uow, seat_mode, fixed_seat_key, sessions)
     product = Product(
-        organiser_id=organiser_id, code=code, name=name, seat_mode=seat_mode,
-        fixed_seat_key=fixed_seat_key, currency=currency, price=price,
-        level_prices=level_prices, created_at=now,
+        organiser_id=organiser_id,
+        code=code,
+        name=name,
+        seat_mode=seat_mode,
+        fixed_seat_key=fixed_seat_key,
+        currency=currency,
+        price=price,
+        level_prices=level_prices,
+        created_at=now,
     )
     uow.session.add(product)
     await uow.session.flush()
@@ -48,9 +63,19 @@ async def create_pass(
         uow.session.add(ProductSession(product_id=product.id, session_id=sid))
     await uow.session.flush()
     await audit.record(
-        uow, action="pass.created", entity_type="product", entity_id=product.id,
-        data={"code": code, "name": name, "sessions": ids, "seat_mode": str(seat_mode),
-              "fixed_seat_key": fixed_seat_key, "price": price, "level_prices": level_prices},
+        uow,
+        action="pass.created",
+        entity_type="product",
+        entity_id=product.id,
+        data={
+            "code": code,
+            "name": name,
+            "sessions": ids,
+            "seat_mode": str(seat_mode),
+            "fixed_seat_key": fixed_seat_key,
+            "price": price,
+            "level_prices": level_prices,
+        },
         now=now,
     )
     return product
@@ -79,8 +104,11 @@ async def get_pass(uow: UnitOfWork, product_id: int) -> tuple[Product, list[int]
     product = await uow.session.get(Product, product_id)
     if product is None:
         raise NotFound(f"product {product_id} does not exist")
-    ids = (await uow.session.scalars(
-        select(ProductSession.session_id).where(ProductSession.product_id == product_id)
-        .order_by(ProductSession.session_id)
-    )).all()
+    ids = (
+        await uow.session.scalars(
+            select(ProductSession.session_id)
+            .where(ProductSession.product_id == product_id)
+            .order_by(ProductSession.session_id)
+        )
+    ).all()
     return product, list(ids)

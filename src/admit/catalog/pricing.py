@@ -51,9 +51,10 @@ async def set_price_levels(
         if bad:
             raise InvalidInput(f"price level {lv.code!r} has negative prices", details=bad)
     existing = {
-        pl.code: pl for pl in (await uow.session.scalars(
-            select(PriceLevel).where(PriceLevel.session_id == session_id)
-        )).all()
+        pl.code: pl
+        for pl in (
+            await uow.session.scalars(select(PriceLevel).where(PriceLevel.session_id == session_id))
+        ).all()
     }
     for sort, lv in enumerate(levels):
         row = existing.get(lv.code)
@@ -64,35 +65,53 @@ async def set_price_levels(
         await uow.session.flush()
         await uow.session.execute(delete(Price).where(Price.price_level_id == row.id))
         for ticket_type, amount in lv.prices.items():
-            uow.session.add(Price(
-                price_level_id=row.id, ticket_type=ticket_type, amount=amount,
-                currency=lv.currency,
-            ))
+            uow.session.add(
+                Price(
+                    price_level_id=row.id,
+                    ticket_type=ticket_type,
+                    amount=amount,
+                    currency=lv.currency,
+                )
+            )
     await uow.session.flush()
     await audit.record(
-        uow, action="price_levels.set", entity_type="session", entity_id=session_id,
-        data={"levels": [
-            {"code": lv.code, "name": lv.name, "prices": lv.prices, "currency": lv.currency}
-            for lv in levels
-        ]},
+        uow,
+        action="price_levels.set",
+        entity_type="session",
+        entity_id=session_id,
+        data={
+            "levels": [
+                {"code": lv.code, "name": lv.name, "prices": lv.prices, "currency": lv.currency}
+                for lv in levels
+            ]
+        },
         now=now,
     )
     return await list_price_levels(uow, session_id)
 
 
 async def list_price_levels(uow: UnitOfWork, session_id: int) -> list[LevelView]:
-    rows = (await uow.session.execute(
-        select(PriceLevel, Price)
-        .outerjoin(Price, Price.price_level_id == PriceLevel.id)
-        .where(PriceLevel.session_id == session_id)
-        .order_by(PriceLevel.sort, PriceLevel.id, Price.amount.desc())
-    )).all()
+    rows = (
+        await uow.session.execute(
+            select(PriceLevel, Price)
+            .outerjoin(Price, Price.price_level_id == PriceLevel.id)
+            .where(PriceLevel.session_id == session_id)
+            .order_by(PriceLevel.sort, PriceLevel.id, Price.amount.desc())
+        )
+    ).all()
     views: dict[int, LevelView] = {}
     for level, price in rows:
-        view = views.setdefault(level.id, LevelView(
-            id=level.id, code=level.code, name=level.name, color=level.color, prices={},
-            currency=price.currency if price else "CNY",
-        ))
+        view = views.setdefault(
+            level.id,
+            LevelView(
+                id=level.id,
+                code=level.code,
+                name=level.name,
+                color=level.color,
+                prices={},
+                currency=price.currency if price else "CNY",
+            ),
+        )
         if price is not None:
             view.prices[price.ticket_type] = price.amount
     return list(views.values())

@@ -32,7 +32,7 @@ class SessionRow:
     venue: Venue
 
 
-def _base(f: SessionFilter) -> Select[tuple[Session, Event, Venue]]:
+def _base(f: SessionFilter) -> Select[Session, Event, Venue]:
     query = (
         select(Session, Event, Venue)
         .join(Event, Event.id == Session.event_id)
@@ -58,11 +58,17 @@ async def search_sessions(uow: UnitOfWork, f: SessionFilter) -> list[SessionRow]
     query = _base(f)
     if words:
         venue_text = func.lower(Venue.name)
-        query = query.where(and_(*(
-            or_(Event.search_text.contains(w, autoescape=True),
-                venue_text.contains(w, autoescape=True))
-            for w in words
-        )))
+        query = query.where(
+            and_(
+                *(
+                    or_(
+                        Event.search_text.contains(w, autoescape=True),
+                        venue_text.contains(w, autoescape=True),
+                    )
+                    for w in words
+                )
+            )
+        )
     rows = (await uow.session.execute(query.limit(f.limit).offset(f.offset))).tuples().all()
     if rows or not words:
         return [SessionRow(*r) for r in rows]
@@ -76,10 +82,16 @@ async def search_sessions(uow: UnitOfWork, f: SessionFilter) -> list[SessionRow]
 
 
 async def get_session_row(uow: UnitOfWork, session_id: int) -> SessionRow | None:
-    row = (await uow.session.execute(
-        select(Session, Event, Venue)
-        .join(Event, Event.id == Session.event_id)
-        .join(Venue, Venue.id == Session.venue_id)
-        .where(Session.id == session_id)
-    )).tuples().first()
+    row = (
+        (
+            await uow.session.execute(
+                select(Session, Event, Venue)
+                .join(Event, Event.id == Session.event_id)
+                .join(Venue, Venue.id == Session.venue_id)
+                .where(Session.id == session_id)
+            )
+        )
+        .tuples()
+        .first()
+    )
     return SessionRow(*row) if row else None

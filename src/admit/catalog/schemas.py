@@ -19,6 +19,17 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
+class Patch(Model):
+    """A partial update: omitted fields stay; a field may not be set to null."""
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Patch:
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(nulls)}")
+        return self
+
+
 class OrganiserIn(Model):
     code: Code
     name: Name
@@ -38,7 +49,7 @@ class VenueIn(Model):
     capacity: int = Field(default=0, ge=0)
 
 
-class VenuePatch(Model):
+class VenuePatch(Patch):
     name: Name | None = None
     address: str | None = Field(default=None, max_length=400)
     use: str | None = Field(default=None, max_length=200)
@@ -75,7 +86,7 @@ class EventIn(Model):
     )
 
 
-class EventPatch(Model):
+class EventPatch(Patch):
     name: Name | None = None
     category: EventCategory | None = None
     discipline: str | None = Field(default=None, max_length=120)
@@ -113,7 +124,7 @@ class SessionIn(Model):
         return self
 
 
-class SessionPatch(Model):
+class SessionPatch(Patch):
     name: str | None = Field(default=None, max_length=200)
     starts_at: datetime | None = None
     ends_at: datetime | None = None

@@ -12,7 +12,13 @@ from sqlalchemy import insert, select
 from admit.catalog.models import GAArea, MapLevel, MapSection, Seat, SeatMap
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_spec import (
-    SEAT_ATTRIBUTES, GAAreaSpec, LevelSpec, SeatMapSpec, SeatSpec, SectionSpec, seat_key,
+    SEAT_ATTRIBUTES,
+    GAAreaSpec,
+    LevelSpec,
+    SeatMapSpec,
+    SeatSpec,
+    SectionSpec,
+    seat_key,
 )
 from admit.catalog.venues import get_venue
 from admit.core import audit
@@ -29,8 +35,12 @@ async def import_seatmap(
     await get_venue(uow, venue_id)
     s = uow.session
     seat_map = SeatMap(
-        venue_id=venue_id, name=spec.name, seat_count=len(spec.seats),
-        ga_capacity=sum(a.capacity for a in spec.ga_areas), created_at=now, updated_at=now,
+        venue_id=venue_id,
+        name=spec.name,
+        seat_count=len(spec.seats),
+        ga_capacity=sum(a.capacity for a in spec.ga_areas),
+        created_at=now,
+        updated_at=now,
     )
     s.add(seat_map)
     await s.flush()
@@ -44,18 +54,26 @@ async def import_seatmap(
     section_level: dict[str, str] = {}
     for sort, sec in enumerate(spec.sections):
         srow = MapSection(
-            seat_map_id=seat_map.id, level_id=level_ids[sec.level], code=sec.code,
-            name=sec.name, sort=sort,
+            seat_map_id=seat_map.id,
+            level_id=level_ids[sec.level],
+            code=sec.code,
+            name=sec.name,
+            sort=sort,
         )
         s.add(srow)
         await s.flush()
         section_ids[sec.code] = srow.id
         section_level[sec.code] = sec.level
     for area in spec.ga_areas:
-        s.add(GAArea(
-            seat_map_id=seat_map.id, level_id=level_ids.get(area.level or ""),
-            code=area.code, name=area.name, capacity=area.capacity,
-        ))
+        s.add(
+            GAArea(
+                seat_map_id=seat_map.id,
+                level_id=level_ids.get(area.level or ""),
+                code=area.code,
+                name=area.name,
+                capacity=area.capacity,
+            )
+        )
     rows = [
         _seat_row(seat_map.id, ordinal, seat, section_ids, section_level)
         for ordinal, seat in enumerate(spec.seats)
@@ -64,10 +82,16 @@ async def import_seatmap(
         await s.execute(insert(Seat), rows[start : start + _CHUNK])
     await s.flush()
     await audit.record(
-        uow, action="seatmap.imported", entity_type="seat_map", entity_id=seat_map.id,
+        uow,
+        action="seatmap.imported",
+        entity_type="seat_map",
+        entity_id=seat_map.id,
         data={
-            "venue_id": venue_id, "name": spec.name, "seats": len(spec.seats),
-            "sections": len(spec.sections), "ga_areas": len(spec.ga_areas),
+            "venue_id": venue_id,
+            "name": spec.name,
+            "seats": len(spec.seats),
+            "sections": len(spec.sections),
+            "ga_areas": len(spec.ga_areas),
             "sha256": hashlib.sha256(to_json(spec).encode()).hexdigest(),
         },
         now=now,
@@ -76,13 +100,22 @@ async def import_seatmap(
 
 
 def _seat_row(
-    map_id: int, ordinal: int, seat: SeatSpec, section_ids: dict[str, int],
+    map_id: int,
+    ordinal: int,
+    seat: SeatSpec,
+    section_ids: dict[str, int],
     section_level: dict[str, str],
 ) -> dict[str, object]:
     key = seat.key or seat_key(section_level[seat.section], seat.section, seat.row, seat.number)
     return {
-        "seat_map_id": map_id, "section_id": section_ids[seat.section], "ordinal": ordinal,
-        "key": key, "row_label": seat.row, "number_label": seat.number, "x": seat.x, "y": seat.y,
+        "seat_map_id": map_id,
+        "section_id": section_ids[seat.section],
+        "ordinal": ordinal,
+        "key": key,
+        "row_label": seat.row,
+        "number_label": seat.number,
+        "x": seat.x,
+        "y": seat.y,
         **{attr: attr in seat.attributes for attr in SEAT_ATTRIBUTES},
     }
 
@@ -97,20 +130,26 @@ async def get_seatmap(uow: UnitOfWork, seat_map_id: int) -> SeatMap:
 async def export_seatmap(uow: UnitOfWork, seat_map_id: int) -> SeatMapSpec:
     seat_map = await get_seatmap(uow, seat_map_id)
     s = uow.session
-    levels = (await s.scalars(
-        select(MapLevel).where(MapLevel.seat_map_id == seat_map_id).order_by(MapLevel.sort)
-    )).all()
+    levels = (
+        await s.scalars(
+            select(MapLevel).where(MapLevel.seat_map_id == seat_map_id).order_by(MapLevel.sort)
+        )
+    ).all()
     level_code = {lv.id: lv.code for lv in levels}
-    sections = (await s.scalars(
-        select(MapSection).where(MapSection.seat_map_id == seat_map_id).order_by(MapSection.sort)
-    )).all()
+    sections = (
+        await s.scalars(
+            select(MapSection)
+            .where(MapSection.seat_map_id == seat_map_id)
+            .order_by(MapSection.sort)
+        )
+    ).all()
     section_code = {sec.id: sec.code for sec in sections}
-    areas = (await s.scalars(
-        select(GAArea).where(GAArea.seat_map_id == seat_map_id).order_by(GAArea.id)
-    )).all()
-    seats = (await s.scalars(
-        select(Seat).where(Seat.seat_map_id == seat_map_id).order_by(Seat.ordinal)
-    )).all()
+    areas = (
+        await s.scalars(select(GAArea).where(GAArea.seat_map_id == seat_map_id).order_by(GAArea.id))
+    ).all()
+    seats = (
+        await s.scalars(select(Seat).where(Seat.seat_map_id == seat_map_id).order_by(Seat.ordinal))
+    ).all()
     return SeatMapSpec(
         name=seat_map.name,
         levels=tuple(LevelSpec(code=lv.code, name=lv.name) for lv in levels),
@@ -120,15 +159,21 @@ async def export_seatmap(uow: UnitOfWork, seat_map_id: int) -> SeatMapSpec:
         ),
         seats=tuple(
             SeatSpec(
-                section=section_code[st.section_id], row=st.row_label, number=st.number_label,
-                x=st.x, y=st.y, key=st.key,
+                section=section_code[st.section_id],
+                row=st.row_label,
+                number=st.number_label,
+                x=st.x,
+                y=st.y,
+                key=st.key,
                 attributes=frozenset(a for a in SEAT_ATTRIBUTES if getattr(st, a)),
             )
             for st in seats
         ),
         ga_areas=tuple(
             GAAreaSpec(
-                code=a.code, name=a.name, capacity=a.capacity,
+                code=a.code,
+                name=a.name,
+                capacity=a.capacity,
                 level=level_code[a.level_id] if a.level_id is not None else None,
             )
             for a in areas
@@ -163,9 +208,12 @@ async def change_seats(
             raise InvalidInput(f"unknown seat attributes: {sorted(unknown)}")
     keys = [c.key for c in changes]
     seats = {
-        st.key: st for st in (await uow.session.scalars(
-            select(Seat).where(Seat.seat_map_id == seat_map_id, Seat.key.in_(keys))
-        )).all()
+        st.key: st
+        for st in (
+            await uow.session.scalars(
+                select(Seat).where(Seat.seat_map_id == seat_map_id, Seat.key.in_(keys))
+            )
+        ).all()
     }
     missing = [k for k in keys if k not in seats]
     if missing:
@@ -183,7 +231,11 @@ async def change_seats(
     seat_map.updated_at = now
     await uow.session.flush()
     await audit.record(
-        uow, action="seatmap.seats_changed", entity_type="seat_map", entity_id=seat_map_id,
-        data={"changes": log}, now=now,
+        uow,
+        action="seatmap.seats_changed",
+        entity_type="seat_map",
+        entity_id=seat_map_id,
+        data={"changes": log},
+        now=now,
     )
     return changed

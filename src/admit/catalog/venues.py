@@ -19,8 +19,12 @@ async def create_organiser(uow: UnitOfWork, *, code: str, name: str, now: dateti
     uow.session.add(org)
     await uow.session.flush()
     await audit.record(
-        uow, action="organiser.created", entity_type="organiser", entity_id=org.id,
-        data={"code": code, "name": name}, now=now,
+        uow,
+        action="organiser.created",
+        entity_type="organiser",
+        entity_id=org.id,
+        data={"code": code, "name": name},
+        now=now,
     )
     return org
 
@@ -33,18 +37,25 @@ async def get_organiser(uow: UnitOfWork, organiser_id: int) -> Organiser:
 
 
 async def create_venue(
-    uow: UnitOfWork, *, code: str, name: str, address: str, use: str, capacity: int,
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    address: str,
+    use: str,
+    capacity: int,
     now: datetime,
 ) -> Venue:
     if await uow.session.scalar(select(Venue.id).where(Venue.code == code)):
         raise AlreadyExists(f"venue {code!r} already exists")
-    venue = Venue(
-        code=code, name=name, address=address, use=use, capacity=capacity, created_at=now
-    )
+    venue = Venue(code=code, name=name, address=address, use=use, capacity=capacity, created_at=now)
     uow.session.add(venue)
     await uow.session.flush()
     await audit.record(
-        uow, action="venue.created", entity_type="venue", entity_id=venue.id,
+        uow,
+        action="venue.created",
+        entity_type="venue",
+        entity_id=venue.id,
         data={"code": code, "name": name, "address": address, "use": use, "capacity": capacity},
         now=now,
     )
@@ -61,8 +72,12 @@ async def update_venue(
         setattr(venue, key, value)
     await uow.session.flush()
     await audit.record(
-        uow, action="venue.updated", entity_type="venue", entity_id=venue.id,
-        data={"before": before, "after": changes}, now=now,
+        uow,
+        action="venue.updated",
+        entity_type="venue",
+        entity_id=venue.id,
+        data={"before": before, "after": changes},
+        now=now,
     )
     return venue
 

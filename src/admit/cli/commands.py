@@ -22,8 +22,8 @@ from admit.core.audit_context import SYSTEM, Actor
 from admit.core.config import Settings, load_settings
 from admit.core.errors import AdmitError
 from admit.core.logging import configure_logging
+from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
-from admit.http.runtime import Runtime
 from admit.migrations import upgrade
 
 app = typer.Typer(help="Admit: ticketing platform.", no_args_is_help=True)
@@ -71,16 +71,24 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     settings = _settings()
     _migrate(settings)
-    console.print(f"[green]Database at the latest schema[/green] ({settings.effective_database_url})")
+    console.print(
+        f"[green]Database at the latest schema[/green] ({settings.effective_database_url})"
+    )
 
 
 async def _seed(rt: Runtime) -> None:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("Seeding demo data", total=None)
         async with rt.uow(CLI_ACTOR) as uow:
             summary = await seed_demo(
-                uow, now=rt.clock.now(),
+                uow,
+                now=rt.clock.now(),
                 progress=lambda msg: bar.update(task, description=f"Seeding demo data: {msg}"),
             )
     if summary.created:
@@ -114,7 +122,9 @@ def create_admin(
                 uow, username=username, password=secret, is_admin=True, now=now
             )
             issued = await accounts.issue_token(
-                uow, staff_id=user.id, now=now,
+                uow,
+                staff_id=user.id,
+                now=now,
                 lifetime=timedelta(hours=rt.settings.staff_token_hours),
             )
         return issued.token
@@ -134,8 +144,9 @@ def import_seatmap(
     venue: Annotated[str, typer.Option(help="Code of the venue the map belongs to.")],
 ) -> None:
     """Import a seat map file (JSON or CSV; see docs/seatmap-format.md): all of it or nothing."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
         task = bar.add_task("Reading and checking", total=3)
         spec = _checked(lambda: auto_detect(file.read_bytes(), file.name))
         bar.advance(task)
@@ -191,8 +202,13 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     from admit.app import create_app
 
     app_ = create_app(Runtime.from_settings(settings))
-    uvicorn.run(app_, host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        app_,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 @app.command()

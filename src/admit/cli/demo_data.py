@@ -59,8 +59,13 @@ async def seed_demo(
 async def _seed_cinema(uow: UnitOfWork, *, now: datetime, days: int) -> int:
     org = await venues.create_organiser(uow, code="STARCINE", name="Star Cinemas", now=now)
     venue = await venues.create_venue(
-        uow, code="STAR-PD", name="Star Cinema Pudong", address="88 Century Avenue, Shanghai",
-        use="cinema", capacity=204, now=now,
+        uow,
+        code="STAR-PD",
+        name="Star Cinema Pudong",
+        address="88 Century Avenue, Shanghai",
+        use="cinema",
+        capacity=204,
+        now=now,
     )
     hall = await seatmaps.import_seatmap(
         uow, venue_id=venue.id, spec=cinema_hall("Hall 1"), now=now
@@ -68,36 +73,70 @@ async def _seed_cinema(uow: UnitOfWork, *, now: datetime, days: int) -> int:
     count = 0
     for number, name, discipline, tags in FILMS:
         event = await events.create_event(
-            uow, organiser_id=org.id, number=number, name=name, category=EventCategory.CINEMA,
-            discipline=discipline, tags=tags, description=f"{name} — now showing.", now=now,
+            uow,
+            organiser_id=org.id,
+            number=number,
+            name=name,
+            category=EventCategory.CINEMA,
+            discipline=discipline,
+            tags=tags,
+            description=f"{name} — now showing.",
+            now=now,
         )
         for day in range(days):
             for slot, at in enumerate(SHOWTIMES[count % 3 :] or SHOWTIMES):
                 starts = _at(now + timedelta(days=day + 1), at)
-                session = await plans.schedule_session(uow, plans.NewSession(
-                    event_id=event.id, venue_id=venue.id, seat_map_id=hall.id,
-                    code=f"{number}-{day}-{slot}", name=f"{name} {starts.astimezone(LOCAL):%a %H:%M}",
-                    starts_at=starts, ends_at=starts + timedelta(minutes=130),
-                ), now=now)
+                session = await plans.schedule_session(
+                    uow,
+                    plans.NewSession(
+                        event_id=event.id,
+                        venue_id=venue.id,
+                        seat_map_id=hall.id,
+                        code=f"{number}-{day}-{slot}",
+                        name=f"{name} {starts.astimezone(LOCAL):%a %H:%M}",
+                        starts_at=starts,
+                        ends_at=starts + timedelta(minutes=130),
+                    ),
+                    now=now,
+                )
                 await _price_cinema(uow, session.id, now)
                 count += 1
     return count
 
 
 async def _price_cinema(uow: UnitOfWork, session_id: int, now: datetime) -> None:
-    await pricing.set_price_levels(uow, session_id=session_id, now=now, levels=[
-        pricing.LevelInput(code="STD", name="Standard", color="#2563eb",
-                           prices={"adult": 6000, "child": 4000, "concession": 4500}),
-        pricing.LevelInput(code="PRM", name="Premium (rows H–M)", color="#db2777",
-                           prices={"adult": 8000, "child": 6000}),
-    ])
-    await plans.map_price_level(
-        uow, session_id=session_id, level_code="STD", now=now, selector=SeatSelector(
-            sections=("HALL",)
-        ),
+    await pricing.set_price_levels(
+        uow,
+        session_id=session_id,
+        now=now,
+        levels=[
+            pricing.LevelInput(
+                code="STD",
+                name="Standard",
+                color="#2563eb",
+                prices={"adult": 6000, "child": 4000, "concession": 4500},
+            ),
+            pricing.LevelInput(
+                code="PRM",
+                name="Premium (rows H–M)",
+                color="#db2777",
+                prices={"adult": 8000, "child": 6000},
+            ),
+        ],
     )
     await plans.map_price_level(
-        uow, session_id=session_id, level_code="PRM", now=now, selector=SeatSelector(
+        uow,
+        session_id=session_id,
+        level_code="STD",
+        now=now,
+        selector=SeatSelector(sections=("HALL",)),
+    )
+    await plans.map_price_level(
+        uow,
+        session_id=session_id,
+        level_code="PRM",
+        now=now,
+        selector=SeatSelector(
             seats=tuple(f"L1-HALL-{r}-{n}" for r in "HJKLM" for n in range(1, 18))
         ),
     )
@@ -109,8 +148,13 @@ async def _seed_stadium(uow: UnitOfWork, *, now: datetime, days: int, say: Progr
     )
     spec = stadium_bowl("Harbour Stadium")
     venue = await venues.create_venue(
-        uow, code="HBR-STAD", name="Harbour Stadium", address="1 Olympic Road, Harbour City",
-        use="football, athletics, ceremonies, concerts", capacity=spec.capacity, now=now,
+        uow,
+        code="HBR-STAD",
+        name="Harbour Stadium",
+        address="1 Olympic Road, Harbour City",
+        use="football, athletics, ceremonies, concerts",
+        capacity=spec.capacity,
+        now=now,
     )
     bowl = await seatmaps.import_seatmap(uow, venue_id=venue.id, spec=spec, now=now)
     lower = tuple(s.code for s in spec.sections if s.level == "L1")
@@ -118,30 +162,76 @@ async def _seed_stadium(uow: UnitOfWork, *, now: datetime, days: int, say: Progr
     session_ids: list[int] = []
     for i, (number, name, discipline) in enumerate(MATCHES):
         event = await events.create_event(
-            uow, organiser_id=org.id, number=number, name=name, category=EventCategory.SPORT,
-            discipline=discipline, tags=["games", discipline], now=now,
+            uow,
+            organiser_id=org.id,
+            number=number,
+            name=name,
+            category=EventCategory.SPORT,
+            discipline=discipline,
+            tags=["games", discipline],
+            now=now,
             description=f"{name} at Harbour Stadium.",
         )
         starts = _at(now + timedelta(days=1 + i % max(days, 1)), time(19, 0))
         say(f"stadium session {number}")
-        session = await plans.schedule_session(uow, plans.NewSession(
-            event_id=event.id, venue_id=venue.id, seat_map_id=bowl.id, code=f"{number}-S1",
-            name=name, starts_at=starts, ends_at=starts + timedelta(hours=3),
-        ), now=now)
-        await pricing.set_price_levels(uow, session_id=session.id, now=now, levels=[
-            pricing.LevelInput(code="A", name="Lower tier", color="#dc2626",
-                               prices={"adult": 48000, "child": 24000}),
-            pricing.LevelInput(code="B", name="Upper tier", color="#16a34a",
-                               prices={"adult": 28000, "child": 14000}),
-        ])
-        await plans.map_price_level(uow, session_id=session.id, level_code="A", now=now,
-                                    selector=SeatSelector(sections=lower))
-        await plans.map_price_level(uow, session_id=session.id, level_code="B", now=now,
-                                    selector=SeatSelector(sections=upper))
+        session = await plans.schedule_session(
+            uow,
+            plans.NewSession(
+                event_id=event.id,
+                venue_id=venue.id,
+                seat_map_id=bowl.id,
+                code=f"{number}-S1",
+                name=name,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=3),
+            ),
+            now=now,
+        )
+        await pricing.set_price_levels(
+            uow,
+            session_id=session.id,
+            now=now,
+            levels=[
+                pricing.LevelInput(
+                    code="A",
+                    name="Lower tier",
+                    color="#dc2626",
+                    prices={"adult": 48000, "child": 24000},
+                ),
+                pricing.LevelInput(
+                    code="B",
+                    name="Upper tier",
+                    color="#16a34a",
+                    prices={"adult": 28000, "child": 14000},
+                ),
+            ],
+        )
+        await plans.map_price_level(
+            uow,
+            session_id=session.id,
+            level_code="A",
+            now=now,
+            selector=SeatSelector(sections=lower),
+        )
+        await plans.map_price_level(
+            uow,
+            session_id=session.id,
+            level_code="B",
+            now=now,
+            selector=SeatSelector(sections=upper),
+        )
         session_ids.append(session.id)
     await passes.create_pass(
-        uow, organiser_id=org.id, code="GAMES-DAYPASS", name="Games pass: all stadium sessions",
-        session_ids=session_ids, seat_mode=SeatMode.NONE, fixed_seat_key=None, price=90000,
-        level_prices={}, currency="CNY", now=now,
+        uow,
+        organiser_id=org.id,
+        code="GAMES-DAYPASS",
+        name="Games pass: all stadium sessions",
+        session_ids=session_ids,
+        seat_mode=SeatMode.NONE,
+        fixed_seat_key=None,
+        price=90000,
+        level_prices={},
+        currency="CNY",
+        now=now,
     )
     return len(session_ids)

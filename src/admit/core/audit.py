@@ -46,8 +46,15 @@ def canonical_json(data: Any) -> str:
 
 
 def entry_hash(
-    *, prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-    entity_type: str, entity_id: str, data: str,
+    *,
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    data: str,
 ) -> str:
     material = "\x1f".join(
         [prev_hash, str(seq), at.isoformat(), actor, action, entity_type, entity_id, data]
@@ -56,8 +63,13 @@ def entry_hash(
 
 
 async def record(
-    uow: UnitOfWork, *, action: str, entity_type: str, entity_id: object,
-    data: dict[str, Any], now: datetime,
+    uow: UnitOfWork,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    data: dict[str, Any],
+    now: datetime,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction: it commits or rolls back with the change."""
     session = uow.session
@@ -70,11 +82,28 @@ async def record(
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     body = canonical_json(data)
-    fields = {
-        "seq": seq, "at": now, "actor": uow.actor.label, "action": action,
-        "entity_type": entity_type, "entity_id": str(entity_id), "data": body,
-    }
-    entry = AuditEntry(**fields, prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields))
+    actor = uow.actor.label
+    digest = entry_hash(
+        prev_hash=prev,
+        seq=seq,
+        at=now,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        data=body,
+    )
+    entry = AuditEntry(
+        seq=seq,
+        at=now,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        data=body,
+        prev_hash=prev,
+        hash=digest,
+    )
     session.add(entry)
     await session.flush()
     return entry
@@ -105,8 +134,14 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
         if e.seq != expected_seq or e.prev_hash != prev:
             return ChainReport(count, e.seq, "a row is missing or out of order before this one")
         recomputed = entry_hash(
-            prev_hash=e.prev_hash, seq=e.seq, at=e.at, actor=e.actor, action=e.action,
-            entity_type=e.entity_type, entity_id=e.entity_id, data=e.data,
+            prev_hash=e.prev_hash,
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            data=e.data,
         )
         if recomputed != e.hash:
             return ChainReport(count, e.seq, "the row's content does not match its hash")

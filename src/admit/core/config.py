@@ -1,4 +1,4 @@
-"""Typed settings read from ``ADMIT_*`` environment variables; the defaults need no configuration."""
+"""Typed settings from ``ADMIT_*`` environment variables; the defaults need no configuration."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=level, format="%(message)s")
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if settings.log_json
+        structlog.processors.JSONRenderer()
+        if settings.log_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(

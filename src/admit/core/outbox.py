@@ -53,7 +53,11 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 async def enqueue(
-    uow: UnitOfWork, *, kind: str, payload: dict[str, Any], now: datetime,
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
     delay: timedelta = timedelta(0),
 ) -> OutboxJob:
     if kind not in _HANDLERS:

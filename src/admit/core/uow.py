@@ -24,7 +24,7 @@ class UnitOfWork:
 
     @property
     def dialect(self) -> str:
-        return self.session.bind.dialect.name
+        return self.session.get_bind().dialect.name
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""
@@ -35,14 +35,10 @@ class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self._writer = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-        self._reader = async_sessionmaker(
-            reader or engine, expire_on_commit=False, autoflush=False
-        )
+        self._reader = async_sessionmaker(reader or engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
-    async def __call__(
-        self, actor: Actor, *, readonly: bool = False
-    ) -> AsyncIterator[UnitOfWork]:
+    async def __call__(self, actor: Actor, *, readonly: bool = False) -> AsyncIterator[UnitOfWork]:
         maker = self._reader if readonly else self._writer
         async with maker() as session:
             uow = UnitOfWork(session=session, actor=actor)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
 import structlog
 
 from admit.core import outbox
 from admit.core.audit_context import SYSTEM
-
-if TYPE_CHECKING:
-    from admit.http.runtime import Runtime
+from admit.core.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 

@@ -52,8 +52,16 @@ async def list_entries(
         query = query.where(AuditEntry.seq < before_seq)
     rows = (await uow.session.scalars(query)).all()
     return [
-        AuditOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action, entity_type=e.entity_type,
-                 entity_id=e.entity_id, data=orjson.loads(e.data), hash=e.hash)
+        AuditOut(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            data=orjson.loads(e.data),
+            hash=e.hash,
+        )
         for e in rows
     ]
 
@@ -61,5 +69,9 @@ async def list_entries(
 @router.get("/verify")
 async def verify(uow: StaffReader) -> ChainOut:
     report = await verify_chain(uow.session)
-    return ChainOut(ok=report.ok, entries=report.entries, broken_at_seq=report.broken_at_seq,
-                    reason=report.reason)
+    return ChainOut(
+        ok=report.ok,
+        entries=report.entries,
+        broken_at_seq=report.broken_at_seq,
+        reason=report.reason,
+    )

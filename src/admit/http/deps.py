@@ -13,11 +13,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from admit.accounts import service as accounts
-from admit.accounts.models import StaffUser
 from admit.core.audit_context import ANONYMOUS, Actor
 from admit.core.errors import Unauthorized
+from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
-from admit.http.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="Staff bearer token")
 
@@ -31,14 +30,12 @@ def now(rt: Annotated[Runtime, Depends(runtime)]) -> datetime:
     return rt.clock.now()
 
 
-async def _staff(
-    rt: Runtime, credentials: HTTPAuthorizationCredentials | None
-) -> tuple[StaffUser, Actor]:
+async def _staff(rt: Runtime, credentials: HTTPAuthorizationCredentials | None) -> Actor:
     if credentials is None:
         raise Unauthorized("a staff bearer token is required")
     async with rt.uow(ANONYMOUS, readonly=True) as uow:
         user = await accounts.authenticate(uow, token=credentials.credentials, now=rt.clock.now())
-    return user, Actor(kind="staff", id=str(user.id), name=user.username)
+    return Actor(kind="staff", id=str(user.id), name=user.username)
 
 
 async def staff_uow(
@@ -46,7 +43,7 @@ async def staff_uow(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AsyncIterator[UnitOfWork]:
     """A writing unit of work on behalf of an authenticated staff member."""
-    _, actor = await _staff(rt, credentials)
+    actor = await _staff(rt, credentials)
     async with rt.uow(actor) as uow:
         yield uow
 
@@ -55,7 +52,7 @@ async def staff_reader(
     rt: Annotated[Runtime, Depends(runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AsyncIterator[UnitOfWork]:
-    _, actor = await _staff(rt, credentials)
+    actor = await _staff(rt, credentials)
     async with rt.uow(actor, readonly=True) as uow:
         yield uow
 

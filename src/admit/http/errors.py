@@ -37,8 +37,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _shape(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(
-            error_body("invalid_request", "the request does not have the expected shape",
-                       _json_safe(list(exc.errors()))),
+            error_body(
+                "invalid_request",
+                "the request does not have the expected shape",
+                _json_safe(list(exc.errors())),
+            ),
             status_code=422,
         )
 

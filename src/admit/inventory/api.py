@@ -9,8 +9,17 @@ from admit.catalog.seatmaps import SeatChange
 from admit.http.deps import Now, StaffReader, StaffUoW
 from admit.inventory import plans, reservations, venue_changes
 from admit.inventory.schemas import (
-    CategoryIn, ChangedOut, ConflictOut, ExcludeIn, LevelMapIn, NewSessionIn, PlanOut,
-    ReleaseIn, ReservationIn, SeatChangesIn, VenueChangeOut,
+    CategoryIn,
+    ChangedOut,
+    ConflictOut,
+    ExcludeIn,
+    LevelMapIn,
+    NewSessionIn,
+    PlanOut,
+    ReleaseIn,
+    ReservationIn,
+    SeatChangesIn,
+    VenueChangeOut,
 )
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: seat plans"])
@@ -27,8 +36,11 @@ async def schedule_session(body: NewSessionIn, uow: StaffUoW, now: Now) -> Sessi
 async def get_plan(session_id: int, uow: StaffReader) -> PlanOut:
     plan = await plans.get_plan(uow, session_id)
     return PlanOut(
-        session_id=plan.session_id, seat_map_id=plan.seat_map_id,
-        confirmed_at=plan.confirmed_at, confirmed_by=plan.confirmed_by, version=plan.version,
+        session_id=plan.session_id,
+        seat_map_id=plan.seat_map_id,
+        confirmed_at=plan.confirmed_at,
+        confirmed_by=plan.confirmed_by,
+        version=plan.version,
         categories=await plans.category_counts(uow, session_id),
     )
 
@@ -36,7 +48,10 @@ async def get_plan(session_id: int, uow: StaffReader) -> PlanOut:
 @admin_router.post("/sessions/{session_id}/plan/categories")
 async def set_category(session_id: int, body: CategoryIn, uow: StaffUoW, now: Now) -> ChangedOut:
     changed = await plans.set_category(
-        uow, session_id=session_id, selector=body.select.to_selector(), category=body.category,
+        uow,
+        session_id=session_id,
+        selector=body.select.to_selector(),
+        category=body.category,
         now=now,
     )
     return ChangedOut(changed=changed)
@@ -46,8 +61,11 @@ async def set_category(session_id: int, body: CategoryIn, uow: StaffUoW, now: No
 async def confirm_plan(session_id: int, uow: StaffUoW, now: Now) -> PlanOut:
     plan = await plans.confirm_plan(uow, session_id=session_id, now=now)
     return PlanOut(
-        session_id=plan.session_id, seat_map_id=plan.seat_map_id,
-        confirmed_at=plan.confirmed_at, confirmed_by=plan.confirmed_by, version=plan.version,
+        session_id=plan.session_id,
+        seat_map_id=plan.seat_map_id,
+        confirmed_at=plan.confirmed_at,
+        confirmed_by=plan.confirmed_by,
+        version=plan.version,
         categories=await plans.category_counts(uow, session_id),
     )
 
@@ -55,18 +73,22 @@ async def confirm_plan(session_id: int, uow: StaffUoW, now: Now) -> PlanOut:
 @admin_router.post("/sessions/{session_id}/plan/exclusions")
 async def set_excluded(session_id: int, body: ExcludeIn, uow: StaffUoW, now: Now) -> ChangedOut:
     changed = await plans.set_excluded(
-        uow, session_id=session_id, selector=body.select.to_selector(), excluded=body.excluded,
+        uow,
+        session_id=session_id,
+        selector=body.select.to_selector(),
+        excluded=body.excluded,
         now=now,
     )
     return ChangedOut(changed=changed)
 
 
 @admin_router.post("/sessions/{session_id}/plan/price-levels")
-async def map_price_level(
-    session_id: int, body: LevelMapIn, uow: StaffUoW, now: Now
-) -> ChangedOut:
+async def map_price_level(session_id: int, body: LevelMapIn, uow: StaffUoW, now: Now) -> ChangedOut:
     changed = await plans.map_price_level(
-        uow, session_id=session_id, selector=body.select.to_selector(), level_code=body.level,
+        uow,
+        session_id=session_id,
+        selector=body.select.to_selector(),
+        level_code=body.level,
         now=now,
     )
     return ChangedOut(changed=changed)
@@ -75,8 +97,12 @@ async def map_price_level(
 @admin_router.post("/sessions/{session_id}/plan/reservations")
 async def reserve(session_id: int, body: ReservationIn, uow: StaffUoW, now: Now) -> ChangedOut:
     changed = await reservations.reserve_seats(
-        uow, session_id=session_id, selector=body.select.to_selector(), client=body.client,
-        until=body.until, now=now,
+        uow,
+        session_id=session_id,
+        selector=body.select.to_selector(),
+        client=body.client,
+        until=body.until,
+        now=now,
     )
     return ChangedOut(changed=changed)
 
@@ -100,7 +126,10 @@ async def change_seats(
         uow, seat_map_id=seat_map_id, changes=changes, now=now
     )
     return VenueChangeOut(
-        changed_seats=report.changed_seats, sessions_updated=report.sessions_updated,
-        conflicts=[ConflictOut(session_id=c.session_id, seat_key=c.seat_key, status=c.status)
-                   for c in report.conflicts],
+        changed_seats=report.changed_seats,
+        sessions_updated=report.sessions_updated,
+        conflicts=[
+            ConflictOut(session_id=c.session_id, seat_key=c.seat_key, status=c.status)
+            for c in report.conflicts
+        ],
     )

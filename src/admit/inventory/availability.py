@@ -40,9 +40,14 @@ class Availability:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "session_id": self.session_id, "version": self.version,
-            "seat_count": len(self.states), "states": self.states, "levels": self.levels,
-            "level_codes": list(self.level_codes), "counts": self.counts(), "ga": list(self.ga),
+            "session_id": self.session_id,
+            "version": self.version,
+            "seat_count": len(self.states),
+            "states": self.states,
+            "levels": self.levels,
+            "level_codes": list(self.level_codes),
+            "counts": self.counts(),
+            "ga": list(self.ga),
         }
 
 
@@ -65,8 +70,10 @@ def _level_char(level_ids: Sequence[int]) -> Any:
     if not level_ids:
         return literal(NO_LEVEL)
     return case(
-        *((SessionSeat.price_level_id == lid, literal(LEVEL_CHARS[i]))
-          for i, lid in enumerate(level_ids)),
+        *(
+            (SessionSeat.price_level_id == lid, literal(LEVEL_CHARS[i]))
+            for i, lid in enumerate(level_ids)
+        ),
         else_=literal(NO_LEVEL),
     )
 
@@ -77,26 +84,42 @@ def _aggregate(uow: UnitOfWork, expr: Any, session_id: int) -> Any:
             func.coalesce(func.string_agg(expr, literal(""), SessionSeat.ordinal), "")
         ).where(SessionSeat.session_id == session_id)
     ordered = (
-        select(cast(expr, String).label("c")).where(SessionSeat.session_id == session_id)
-        .order_by(SessionSeat.ordinal).subquery()
+        select(cast(expr, String).label("c"))
+        .where(SessionSeat.session_id == session_id)
+        .order_by(SessionSeat.ordinal)
+        .subquery()
     )
     return select(func.coalesce(func.group_concat(ordered.c.c, ""), ""))
 
 
 async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) -> Availability:
     plan: SessionPlan = await get_plan(uow, session_id)
-    levels = (await uow.session.execute(
-        select(PriceLevel.id, PriceLevel.code).where(PriceLevel.session_id == session_id)
-        .order_by(PriceLevel.sort, PriceLevel.id)
-    )).tuples().all()
+    levels = (
+        (
+            await uow.session.execute(
+                select(PriceLevel.id, PriceLevel.code)
+                .where(PriceLevel.session_id == session_id)
+                .order_by(PriceLevel.sort, PriceLevel.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
     level_ids = [lid for lid, _ in levels][: len(LEVEL_CHARS)]
     states = await uow.session.scalar(_aggregate(uow, _state_char(now), session_id))
     level_str = await uow.session.scalar(_aggregate(uow, _level_char(level_ids), session_id))
-    ga_rows = (await uow.session.execute(
-        select(GAArea.code, GAArea.name, SessionGA.capacity, SessionGA.held, SessionGA.sold)
-        .join(GAArea, GAArea.id == SessionGA.ga_area_id)
-        .where(SessionGA.session_id == session_id).order_by(GAArea.code)
-    )).tuples().all()
+    ga_rows = (
+        (
+            await uow.session.execute(
+                select(GAArea.code, GAArea.name, SessionGA.capacity, SessionGA.held, SessionGA.sold)
+                .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+                .where(SessionGA.session_id == session_id)
+                .order_by(GAArea.code)
+            )
+        )
+        .tuples()
+        .all()
+    )
     ga = tuple(
         {"code": code, "name": name, "capacity": cap, "available": cap - held - sold}
         for code, name, cap, held, sold in ga_rows
@@ -106,8 +129,13 @@ async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) 
         f"{states}|{level_str}|{codes}|{ga}".encode(), digest_size=12
     ).hexdigest()
     return Availability(
-        session_id=session_id, version=plan.version, states=states or "",
-        levels=level_str or "", level_codes=codes, ga=ga, etag=f'"{digest}"',
+        session_id=session_id,
+        version=plan.version,
+        states=states or "",
+        levels=level_str or "",
+        level_codes=codes,
+        ga=ga,
+        etag=f'"{digest}"',
     )
 
 

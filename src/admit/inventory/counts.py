@@ -40,9 +40,7 @@ async def remaining(
     return out
 
 
-async def lowest_prices(
-    uow: UnitOfWork, session_ids: Sequence[int]
-) -> dict[int, tuple[int, str]]:
+async def lowest_prices(uow: UnitOfWork, session_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
     if not session_ids:
         return {}
     rows = await uow.session.execute(

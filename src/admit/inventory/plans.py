@@ -17,7 +17,12 @@ from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.inventory.models import SessionGA, SessionPlan, SessionSeat
 from admit.inventory.rules import (
-    RESTING, Category, CategoryLocked, SeatStatus, check_category_change, resting_status,
+    RESTING,
+    Category,
+    CategoryLocked,
+    SeatStatus,
+    check_category_change,
+    resting_status,
 )
 from admit.inventory.selection import SeatSelector, select_session_seats
 
@@ -45,9 +50,16 @@ class NewSession:
 async def schedule_session(uow: UnitOfWork, cmd: NewSession, *, now: datetime) -> Session:
     """Create a session and its seat plan, copied from the venue map, in one transaction."""
     session = await catalog_events.create_session(
-        uow, event_id=cmd.event_id, venue_id=cmd.venue_id, seat_map_id=cmd.seat_map_id,
-        code=cmd.code, name=cmd.name, starts_at=cmd.starts_at, ends_at=cmd.ends_at,
-        status=cmd.status, now=now,
+        uow,
+        event_id=cmd.event_id,
+        venue_id=cmd.venue_id,
+        seat_map_id=cmd.seat_map_id,
+        code=cmd.code,
+        name=cmd.name,
+        starts_at=cmd.starts_at,
+        ends_at=cmd.ends_at,
+        status=cmd.status,
+        now=now,
     )
     await build_plan(uow, session_id=session.id, seat_map_id=cmd.seat_map_id)
     return session
@@ -59,19 +71,28 @@ async def build_plan(uow: UnitOfWork, *, session_id: int, seat_map_id: int) -> N
     s.add(SessionPlan(session_id=session_id, seat_map_id=seat_map_id))
     await s.flush()
     unusable = or_(Seat.damaged, Seat.removed)
-    await s.execute(insert(SessionSeat).from_select(
-        ["session_id", "seat_id", "ordinal", "category", "excluded", "unusable", "status"],
-        select(
-            literal(session_id), Seat.id, Seat.ordinal, literal(Category.SELLABLE.value),
-            literal(False), unusable,
-            case((unusable, SeatStatus.BLOCKED.value), else_=SeatStatus.AVAILABLE.value),
-        ).where(Seat.seat_map_id == seat_map_id),
-    ))
-    await s.execute(insert(SessionGA).from_select(
-        ["session_id", "ga_area_id", "capacity", "held", "sold"],
-        select(literal(session_id), GAArea.id, GAArea.capacity, literal(0), literal(0))
-        .where(GAArea.seat_map_id == seat_map_id),
-    ))
+    await s.execute(
+        insert(SessionSeat).from_select(
+            ["session_id", "seat_id", "ordinal", "category", "excluded", "unusable", "status"],
+            select(
+                literal(session_id),
+                Seat.id,
+                Seat.ordinal,
+                literal(Category.SELLABLE.value),
+                literal(False),
+                unusable,
+                case((unusable, SeatStatus.BLOCKED.value), else_=SeatStatus.AVAILABLE.value),
+            ).where(Seat.seat_map_id == seat_map_id),
+        )
+    )
+    await s.execute(
+        insert(SessionGA).from_select(
+            ["session_id", "ga_area_id", "capacity", "held", "sold"],
+            select(literal(session_id), GAArea.id, GAArea.capacity, literal(0), literal(0)).where(
+                GAArea.seat_map_id == seat_map_id
+            ),
+        )
+    )
 
 
 async def get_plan(uow: UnitOfWork, session_id: int, *, lock: bool = False) -> SessionPlan:
@@ -94,7 +115,10 @@ async def selected(
 
 
 async def write_states(
-    uow: UnitOfWork, plan: SessionPlan, seats: Iterable[SessionSeat], now: datetime,
+    uow: UnitOfWork,
+    plan: SessionPlan,
+    seats: Iterable[SessionSeat],
+    now: datetime,
     values: dict[str, object],
 ) -> None:
     """Apply ``values`` to seats and re-derive the resting status of those nobody holds,
@@ -113,8 +137,10 @@ async def write_states(
     for status, ids in by_status.items():
         for chunk in _chunks(ids):
             await uow.session.execute(
-                update(SessionSeat).where(SessionSeat.id.in_(chunk))
-                .values(**values, status=status), execution_options={"synchronize_session": False}
+                update(SessionSeat)
+                .where(SessionSeat.id.in_(chunk))
+                .values(**values, status=status),
+                execution_options={"synchronize_session": False},
             )
     for chunk in _chunks(fixed):
         await uow.session.execute(
@@ -134,7 +160,11 @@ def _chunks(ids: Sequence[int], size: int = 5000) -> Iterable[Sequence[int]]:
 
 
 async def set_category(
-    uow: UnitOfWork, *, session_id: int, selector: SeatSelector, category: Category,
+    uow: UnitOfWork,
+    *,
+    session_id: int,
+    selector: SeatSelector,
+    category: Category,
     now: datetime,
 ) -> int:
     """Give the selected seats a category. All or nothing: if any seat may not change
@@ -148,8 +178,10 @@ async def set_category(
         try:
             check_category_change(
                 confirmed=plan.confirmed_at is not None,
-                confirmed_category=seat.confirmed_category, current=seat.category,
-                new=category, status=seat.status,
+                confirmed_category=seat.confirmed_category,
+                current=seat.category,
+                new=category,
+                status=seat.status,
             )
         except CategoryLocked:
             locked.append(key)
@@ -158,7 +190,8 @@ async def set_category(
     if locked:
         raise PlanConfirmed(
             "the plan is confirmed: only emergency seats may change category, and only to "
-            "sellable or back", details={"seats": locked[:200], "count": len(locked)},
+            "sellable or back",
+            details={"seats": locked[:200], "count": len(locked)},
         )
     if busy:
         raise SeatsNotChangeable(
@@ -166,8 +199,12 @@ async def set_category(
         )
     await write_states(uow, plan, (seat for seat, _ in rows), now, {"category": str(category)})
     await audit.record(
-        uow, action="plan.category_set", entity_type="session", entity_id=session_id,
-        data={"category": str(category), "seats": [k for _, k in rows]}, now=now,
+        uow,
+        action="plan.category_set",
+        entity_type="session",
+        entity_id=session_id,
+        data={"category": str(category), "seats": [k for _, k in rows]},
+        now=now,
     )
     return len(rows)
 
@@ -178,7 +215,8 @@ async def confirm_plan(uow: UnitOfWork, *, session_id: int, now: datetime) -> Se
     if plan.confirmed_at is not None:
         raise PlanConfirmed("the seat plan is already confirmed")
     await uow.session.execute(
-        update(SessionSeat).where(SessionSeat.session_id == session_id)
+        update(SessionSeat)
+        .where(SessionSeat.session_id == session_id)
         .values(confirmed_category=SessionSeat.category),
         execution_options={"synchronize_session": False},
     )
@@ -187,18 +225,23 @@ async def confirm_plan(uow: UnitOfWork, *, session_id: int, now: datetime) -> Se
     await uow.session.flush()
     counts = await category_counts(uow, session_id)
     await audit.record(
-        uow, action="plan.confirmed", entity_type="session", entity_id=session_id,
-        data={"categories": counts}, now=now,
+        uow,
+        action="plan.confirmed",
+        entity_type="session",
+        entity_id=session_id,
+        data={"categories": counts},
+        now=now,
     )
     return plan
 
 
 async def category_counts(uow: UnitOfWork, session_id: int) -> dict[str, int]:
     rows = await uow.session.execute(
-        select(SessionSeat.category, func.count()).where(SessionSeat.session_id == session_id)
+        select(SessionSeat.category, func.count())
+        .where(SessionSeat.session_id == session_id)
         .group_by(SessionSeat.category)
     )
-    return {category: count for category, count in rows.tuples()}
+    return dict(rows.tuples().all())
 
 
 async def set_excluded(
@@ -212,8 +255,12 @@ async def set_excluded(
         raise SeatsNotChangeable("some seats are held or sold", details={"seats": busy[:200]})
     await write_states(uow, plan, (seat for seat, _ in rows), now, {"excluded": excluded})
     await audit.record(
-        uow, action="plan.excluded_set", entity_type="session", entity_id=session_id,
-        data={"excluded": excluded, "seats": [k for _, k in rows]}, now=now,
+        uow,
+        action="plan.excluded_set",
+        entity_type="session",
+        entity_id=session_id,
+        data={"excluded": excluded, "seats": [k for _, k in rows]},
+        now=now,
     )
     return len(rows)
 
@@ -236,7 +283,11 @@ async def map_price_level(
         raise SeatsNotChangeable("sold seats keep their price level", details={"seats": sold})
     await write_states(uow, plan, (seat for seat, _ in rows), now, {"price_level_id": level_id})
     await audit.record(
-        uow, action="plan.price_level_mapped", entity_type="session", entity_id=session_id,
-        data={"level": level_code, "seats": [k for _, k in rows]}, now=now,
+        uow,
+        action="plan.price_level_mapped",
+        entity_type="session",
+        entity_id=session_id,
+        data={"level": level_code, "seats": [k for _, k in rows]},
+        now=now,
     )
     return len(rows)

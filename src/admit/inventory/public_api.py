@@ -15,8 +15,8 @@ from admit.catalog.queries import SessionFilter, SessionRow, get_session_row, se
 from admit.catalog.schemas import EventOut, PriceLevelOut, SessionOut, VenueOut
 from admit.catalog.seatmaps import get_seatmap
 from admit.core.errors import InvalidInput, NotFound
+from admit.core.runtime import Runtime
 from admit.http.deps import Now, PublicReader, RuntimeDep
-from admit.http.runtime import Runtime
 from admit.inventory import counts
 from admit.inventory.availability import AvailabilityCache, load_availability
 from admit.inventory.schemas import SessionDetail, SessionSummary
@@ -37,7 +37,8 @@ def _summary(row: SessionRow, left: int, price: tuple[int, str] | None) -> dict[
 
 @router.get("/sessions")
 async def search(
-    uow: PublicReader, now: Now,
+    uow: PublicReader,
+    now: Now,
     q: Annotated[str, Query(max_length=200, description="words, typos tolerated")] = "",
     category: EventCategory | None = None,
     starts_from: Annotated[datetime | None, Query(alias="from")] = None,
@@ -50,10 +51,18 @@ async def search(
     for value in (starts_from, starts_to):
         if value is not None and value.tzinfo is None:
             raise InvalidInput("from/to need a UTC offset, e.g. 2026-12-01T00:00:00Z")
-    rows = await search_sessions(uow, SessionFilter(
-        q=q, category=category, starts_from=starts_from, starts_to=starts_to,
-        venue_id=venue_id, limit=limit, offset=offset,
-    ))
+    rows = await search_sessions(
+        uow,
+        SessionFilter(
+            q=q,
+            category=category,
+            starts_from=starts_from,
+            starts_to=starts_to,
+            venue_id=venue_id,
+            limit=limit,
+            offset=offset,
+        ),
+    )
     ids = [r.session.id for r in rows]
     left = await counts.remaining(uow, ids, now=now)
     prices = await counts.lowest_prices(uow, ids)
@@ -71,15 +80,15 @@ async def session_detail(session_id: int, uow: PublicReader, now: Now) -> Sessio
     levels = await pricing.list_price_levels(uow, session_id)
     avail = await load_availability(uow, session_id, now=now)
     left = (await counts.remaining(uow, [session_id], now=now))[session_id]
-    cheapest = min(
-        ((a, lv.currency) for lv in levels for a in lv.prices.values()), default=None
+    cheapest = min(((a, lv.currency) for lv in levels for a in lv.prices.values()), default=None)
+    return SessionDetail.model_validate(
+        {
+            **_summary(row, left, cheapest),
+            "price_levels": [PriceLevelOut.model_validate(lv) for lv in levels],
+            "counts": avail.counts(),
+            "ga": list(avail.ga),
+        }
     )
-    return SessionDetail.model_validate({
-        **_summary(row, left, cheapest),
-        "price_levels": [PriceLevelOut.model_validate(lv) for lv in levels],
-        "counts": avail.counts(),
-        "ga": list(avail.ga),
-    })
 
 
 def _not_modified(request: Request, etag: str) -> bool:

@@ -13,7 +13,12 @@ from admit.inventory.selection import SeatSelector
 
 
 async def reserve_seats(
-    uow: UnitOfWork, *, session_id: int, selector: SeatSelector, client: str, until: datetime,
+    uow: UnitOfWork,
+    *,
+    session_id: int,
+    selector: SeatSelector,
+    client: str,
+    until: datetime,
     now: datetime,
 ) -> int:
     """Reserve sellable seats that nobody holds for ``client`` until ``until``; all or nothing.
@@ -28,8 +33,11 @@ async def reserve_seats(
     plan = await get_plan(uow, session_id, lock=True)
     rows = await selected(uow, session_id, selector)
     refused = [
-        key for seat, key in rows
-        if seat.category != Category.SELLABLE or seat.excluded or seat.unusable
+        key
+        for seat, key in rows
+        if seat.category != Category.SELLABLE
+        or seat.excluded
+        or seat.unusable
         or seat.status not in (SeatStatus.AVAILABLE, SeatStatus.RESERVED)
         or (seat.status == SeatStatus.RESERVED and seat.reserved_for != client)
     ]
@@ -39,11 +47,17 @@ async def reserve_seats(
             details={"seats": refused[:200], "count": len(refused)},
         )
     await write_states(
-        uow, plan, (seat for seat, _ in rows), now,
+        uow,
+        plan,
+        (seat for seat, _ in rows),
+        now,
         {"reserved_for": client, "reserved_until": until},
     )
     await audit.record(
-        uow, action="plan.reserved", entity_type="session", entity_id=session_id,
+        uow,
+        action="plan.reserved",
+        entity_type="session",
+        entity_id=session_id,
         data={"client": client, "until": until.isoformat(), "seats": [k for _, k in rows]},
         now=now,
     )
@@ -60,7 +74,11 @@ async def release_reservation(
         uow, plan, (seat for seat, _ in rows), now, {"reserved_for": None, "reserved_until": None}
     )
     await audit.record(
-        uow, action="plan.reservation_released", entity_type="session", entity_id=session_id,
-        data={"seats": [k for _, k in rows]}, now=now,
+        uow,
+        action="plan.reservation_released",
+        entity_type="session",
+        entity_id=session_id,
+        data={"seats": [k for _, k in rows]},
+        now=now,
     )
     return len(rows)

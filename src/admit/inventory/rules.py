@@ -39,8 +39,13 @@ class CategoryLocked(ValueError):
 
 
 def resting_status(
-    *, category: str, excluded: bool, unusable: bool, reserved_for: str | None,
-    reserved_until: datetime | None, now: datetime,
+    *,
+    category: str,
+    excluded: bool,
+    unusable: bool,
+    reserved_for: str | None,
+    reserved_until: datetime | None,
+    now: datetime,
 ) -> SeatStatus:
     """The status of a seat nobody holds: what the plan's settings make of it."""
     if unusable or excluded or category != Category.SELLABLE:

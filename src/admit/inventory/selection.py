@@ -48,16 +48,19 @@ def _condition(sel: SeatSelector) -> ColumnElement[bool]:
         if rng.first > rng.last:
             raise InvalidInput(f"range {rng.first}-{rng.last} in {rng.section}/{rng.row} is empty")
         numbers = [str(n) for n in range(rng.first, rng.last + 1)]
-        parts.append(and_(
-            MapSection.code == rng.section, Seat.row_label == rng.row,
-            Seat.number_label.in_(numbers),
-        ))
+        parts.append(
+            and_(
+                MapSection.code == rng.section,
+                Seat.row_label == rng.row,
+                Seat.number_label.in_(numbers),
+            )
+        )
     if sel.seats:
         parts.append(Seat.key.in_(sel.seats))
     return or_(false(), *parts)
 
 
-def select_session_seats(session_id: int, sel: SeatSelector) -> Select[tuple[SessionSeat, str]]:
+def select_session_seats(session_id: int, sel: SeatSelector) -> Select[SessionSeat, str]:
     """Session seats matched by the selector, with their seat keys, in plan order."""
     if sel.empty:
         raise InvalidInput("the selection names no seats")

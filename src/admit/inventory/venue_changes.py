@@ -44,11 +44,13 @@ async def change_venue_seats(
     report = VenueChangeReport(changed_seats=[c.key for c in changed])
     for session in await catalog_events.sessions_using_map(uow, seat_map_id):
         plan = await get_plan(uow, session.id, lock=True)
-        seats = (await uow.session.scalars(
-            select(SessionSeat).where(
-                SessionSeat.session_id == session.id, SessionSeat.seat_id.in_(list(usable))
+        seats = (
+            await uow.session.scalars(
+                select(SessionSeat).where(
+                    SessionSeat.session_id == session.id, SessionSeat.seat_id.in_(list(usable))
+                )
             )
-        )).all()
+        ).all()
         for seat in seats:
             if seat.status not in RESTING and not usable[seat.seat_id]:
                 report.conflicts.append(AffectedSeat(session.id, keys[seat.seat_id], seat.status))
@@ -59,8 +61,11 @@ async def change_venue_seats(
         report.sessions_updated.append(session.id)
     if report.conflicts:
         await audit.record(
-            uow, action="plan.venue_change_conflicts", entity_type="seat_map",
-            entity_id=seat_map_id, now=now,
+            uow,
+            action="plan.venue_change_conflicts",
+            entity_type="seat_map",
+            entity_id=seat_map_id,
+            now=now,
             data={"conflicts": [asdict(c) for c in report.conflicts]},
         )
     return report

@@ -8,19 +8,21 @@ from sqlalchemy.exc import DBAPIError
 
 from admit.catalog import venues
 from admit.core.audit import verify_chain
+from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
-from admit.http.runtime import Runtime
 from tests.conftest import T0, TEST_ACTOR
 
 
 async def _three_changes(rt: Runtime) -> None:
     async with rt.uow(TEST_ACTOR) as uow:
         await venues.create_organiser(uow, code="ORG", name="Organiser", now=T0)
-        await venues.create_venue(uow, code="V1", name="Hall", address="", use="", capacity=10,
-                                  now=T0)
+        await venues.create_venue(
+            uow, code="V1", name="Hall", address="", use="", capacity=10, now=T0
+        )
     async with rt.uow(TEST_ACTOR) as uow:
-        await venues.create_venue(uow, code="V2", name="Arena", address="", use="", capacity=9,
-                                  now=T0)
+        await venues.create_venue(
+            uow, code="V2", name="Arena", address="", use="", capacity=9, now=T0
+        )
 
 
 async def _verify(rt: Runtime) -> tuple[bool, int, int | None]:
@@ -43,30 +45,40 @@ async def test_every_change_is_chained_and_verifies(runtime: Runtime) -> None:
     await _three_changes(runtime)
     assert await _verify(runtime) == (True, 3, None)
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        rows = (await uow.session.execute(text(
-            "SELECT seq, actor, action, entity_type, prev_hash, hash FROM audit_log ORDER BY seq"
-        ))).all()
+        rows = (
+            await uow.session.execute(
+                text(
+                    "SELECT seq, actor, action, entity_type, prev_hash, hash"
+                    " FROM audit_log ORDER BY seq"
+                )
+            )
+        ).all()
     assert [(r.seq, r.actor, r.action, r.entity_type) for r in rows] == [
         (1, "staff:test", "organiser.created", "organiser"),
         (2, "staff:test", "venue.created", "venue"),
         (3, "staff:test", "venue.created", "venue"),
     ]
     assert rows[0].prev_hash == "0" * 64
-    assert rows[1].prev_hash == rows[0].hash and rows[2].prev_hash == rows[1].hash
+    assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
 
 
 async def test_a_rolled_back_change_leaves_no_entry(runtime: Runtime) -> None:
-    with pytest.raises(RuntimeError):
+    async def crash_before_commit() -> None:
         async with runtime.uow(TEST_ACTOR) as uow:
             await venues.create_organiser(uow, code="ORG", name="Organiser", now=T0)
             raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        await crash_before_commit()
     assert await _verify(runtime) == (True, 0, None)
 
 
 async def test_the_database_refuses_updates_and_deletes(runtime: Runtime) -> None:
     await _three_changes(runtime)
-    for sql in ("UPDATE audit_log SET actor = 'x' WHERE seq = 2",
-                "DELETE FROM audit_log WHERE seq = 2"):
+    for sql in (
+        "UPDATE audit_log SET actor = 'x' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 2",
+    ):
         with pytest.raises(DBAPIError, match="append-only"):
             async with runtime.uow(TEST_ACTOR) as uow:
                 await uow.session.execute(text(sql))

@@ -11,8 +11,12 @@ async def test_healthz_reports_the_database(client: httpx.AsyncClient, db_url: s
 async def test_openapi_document_lists_the_api(client: httpx.AsyncClient) -> None:
     doc = (await client.get("/openapi.json")).json()
     assert doc["info"]["title"] == "Admit"
-    for path in ("/api/v1/sessions", "/api/v1/sessions/{session_id}/availability",
-                 "/api/v1/admin/venues/{venue_id}/seatmaps", "/api/v1/admin/audit/verify"):
+    for path in (
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}/availability",
+        "/api/v1/admin/venues/{venue_id}/seatmaps",
+        "/api/v1/admin/audit/verify",
+    ):
         assert path in doc["paths"]
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from admit.core import outbox
 from admit.core.clock import FixedClock
 from admit.core.outbox import OutboxJob
+from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.core.worker import run_once
-from admit.http.runtime import Runtime
 from tests.conftest import TEST_ACTOR
 
 CALLS: list[dict[str, Any]] = []
@@ -47,18 +47,18 @@ async def test_a_job_runs_once_after_commit(runtime: Runtime) -> None:
 
 
 async def test_a_rolled_back_transaction_enqueues_nothing(runtime: Runtime) -> None:
-    with pytest.raises(RuntimeError):
+    async def rolled_back() -> None:
         async with runtime.uow(TEST_ACTOR) as uow:
-            await outbox.enqueue(uow, kind="test.record", payload={"n": 2},
-                                 now=runtime.clock.now())
+            await outbox.enqueue(uow, kind="test.record", payload={"n": 2}, now=runtime.clock.now())
             raise RuntimeError("rollback")
+
+    with pytest.raises(RuntimeError):
+        await rolled_back()
     assert await run_once(runtime) == 0
     assert CALLS == []
 
 
-async def test_a_failing_job_is_retried_with_backoff(
-    runtime: Runtime, clock: FixedClock
-) -> None:
+async def test_a_failing_job_is_retried_with_backoff(runtime: Runtime, clock: FixedClock) -> None:
     FAILURES_LEFT["n"] = 2
     await _enqueue(runtime, {"n": 3})
     assert await run_once(runtime) == 1  # fails
@@ -71,7 +71,9 @@ async def test_a_failing_job_is_retried_with_backoff(
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         job = (await uow.session.scalars(select(OutboxJob))).one()
     assert (job.attempts, job.done_at is not None, job.last_error) == (
-        3, True, "ConnectionError('the outside system is down')"
+        3,
+        True,
+        "ConnectionError('the outside system is down')",
     )
 
 
@@ -84,4 +86,5 @@ async def test_a_job_that_always_fails_is_parked(runtime: Runtime, clock: FixedC
     assert await run_once(runtime) == 0
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         job = (await uow.session.scalars(select(OutboxJob))).one()
-    assert job.failed_at is not None and job.attempts == outbox.MAX_ATTEMPTS
+    assert job.failed_at is not None
+    assert job.attempts == outbox.MAX_ATTEMPTS

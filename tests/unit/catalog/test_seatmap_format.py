@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +20,14 @@ from admit.catalog.seatmap_format import (
     to_json,
 )
 from admit.catalog.seatmap_generators import cinema_hall, stadium_bowl
-from admit.catalog.seatmap_spec import GAAreaSpec, LevelSpec, SeatMapSpec, SeatSpec, SectionSpec
+from admit.catalog.seatmap_spec import (
+    SEAT_ATTRIBUTES,
+    GAAreaSpec,
+    LevelSpec,
+    SeatMapSpec,
+    SeatSpec,
+    SectionSpec,
+)
 from admit.catalog.seatmap_validate import validate_spec
 from admit.core.errors import InvalidInput
 
@@ -64,8 +72,7 @@ def _json_doc(**changes: object) -> str:
     return json.dumps(document)
 
 
-def _problems(data: str, parse: object) -> list[dict[str, str]]:
-    assert callable(parse)
+def _problems(data: str, parse: Callable[[str], SeatMapSpec]) -> list[dict[str, str]]:
     with pytest.raises(SeatMapFormatError) as info:
         parse(data)
     details: list[dict[str, str]] = info.value.details
@@ -177,8 +184,7 @@ def test_names_with_commas_quotes_and_non_ascii_round_trip() -> None:
 
 
 @pytest.mark.parametrize("build", [cinema_hall, stadium_bowl])
-def test_generated_maps_round_trip_through_json_and_csv(build: object) -> None:
-    assert callable(build)
+def test_generated_maps_round_trip_through_json_and_csv(build: Callable[[], SeatMapSpec]) -> None:
     spec = build()
     assert parse_json(to_json(spec)) == spec
     assert parse_csv(to_csv(spec)) == spec
@@ -203,7 +209,7 @@ _NAMES = st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1, ma
     str.strip
 )
 _COORDS = st.floats(allow_nan=False, allow_infinity=False)
-_ATTRIBUTES = st.frozensets(st.sampled_from(seatmap_validate.SEAT_ATTRIBUTES))
+_ATTRIBUTES = st.frozensets(st.sampled_from(SEAT_ATTRIBUTES))
 
 
 @st.composite

@@ -1,0 +1,112 @@
+"""Import boundaries: pure rule modules do no I/O, and slices depend only downstream.
+
+Each slice may import the slices listed for it in ``ALLOWED``; it may import another slice's
+``models`` (its tables) only where ``TABLE_READS`` allows, for joins in reads and in
+INSERT … SELECT from upstream data. ``python -m admit.devtools.boundaries`` exits 1 on any
+breach."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1]
+
+ALLOWED: dict[str, set[str]] = {
+    "core": set(),
+    "accounts": {"core"},
+    "catalog": {"core"},
+    "inventory": {"core", "catalog"},
+    "http": {"core", "accounts"},
+    "devtools": {"core", "migrations", "tables"},
+}
+TABLE_READS: dict[str, set[str]] = {"inventory": {"catalog"}}
+# A slice's HTTP modules may also use the shared HTTP plumbing.
+ENTRYPOINT_FILES = {"api.py", "public_api.py", "web.py"}
+
+PURE_MODULES = {
+    "core/money.py",
+    "core/clock.py",
+    "core/errors.py",
+    "core/audit_context.py",
+    "catalog/search.py",
+    "catalog/seatmap_spec.py",
+    "catalog/seatmap_format.py",
+    "catalog/seatmap_validate.py",
+    "catalog/seatmap_generators.py",
+    "inventory/rules.py",
+}
+IMPURE_IMPORTS = (
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "asyncpg",
+    "aiosqlite",
+    "redis",
+    "admit.core.config",
+    "admit.core.db",
+    "admit.core.uow",
+    "admit.http",
+    "socket",
+    "requests",
+)
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+
+
+def _slice_breaches(rel: str, path: Path) -> Iterator[str]:
+    own = rel.split("/")[0]
+    allowed = ALLOWED.get(own)
+    if allowed is None:
+        return
+    for line, name in _imports(path):
+        parts = name.split(".")
+        if parts[0] != "admit" or len(parts) < 2 or parts[1] == own:
+            continue
+        other = parts[1]
+        if other == "http" and path.name in ENTRYPOINT_FILES:
+            continue
+        if other not in allowed:
+            yield f"{rel}:{line}: slice {own!r} may not import {name} ({other!r} is not upstream)"
+        elif len(parts) > 2 and parts[2] == "models" and other not in TABLE_READS.get(own, ()):
+            yield f"{rel}:{line}: slice {own!r} may not use {other!r}'s tables ({name})"
+
+
+def _purity_breaches(rel: str, path: Path) -> Iterator[str]:
+    if rel not in PURE_MODULES:
+        return
+    for line, name in _imports(path):
+        if name.startswith(IMPURE_IMPORTS):
+            yield f"{rel}:{line}: pure module imports {name}"
+
+
+def breaches(root: Path = PACKAGE) -> list[str]:
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        found.extend(_slice_breaches(rel, path))
+        found.extend(_purity_breaches(rel, path))
+    return found
+
+
+def main() -> int:
+    found = breaches()
+    for line in found:
+        print(line)  # noqa: T201
+    print(f"import boundaries: {len(found)} breach(es)")  # noqa: T201
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
