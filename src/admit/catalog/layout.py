@@ -25,7 +25,7 @@ async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
                 .order_by(MapLevel.sort)
             )
         )
-        .tuples()
+        
         .all()
     )
     level_code = {lid: code for lid, code, _ in levels}
@@ -37,7 +37,7 @@ async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
                 .order_by(MapSection.sort)
             )
         )
-        .tuples()
+        
         .all()
     )
     section_index = {sid: i for i, (sid, *_rest) in enumerate(sections)}
@@ -58,7 +58,7 @@ async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
                 .order_by(Seat.ordinal)
             )
         )
-        .tuples()
+        
         .all()
     )
     areas = (
@@ -69,7 +69,7 @@ async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
                 .order_by(GAArea.code)
             )
         )
-        .tuples()
+        
         .all()
     )
     return {

@@ -69,10 +69,10 @@ async def search_sessions(uow: UnitOfWork, f: SessionFilter) -> list[SessionRow]
                 )
             )
         )
-    rows = (await uow.session.execute(query.limit(f.limit).offset(f.offset))).tuples().all()
+    rows = (await uow.session.execute(query.limit(f.limit).offset(f.offset))).all()
     if rows or not words:
         return [SessionRow(*r) for r in rows]
-    candidates = (await uow.session.execute(_base(f).limit(FUZZY_CANDIDATES))).tuples().all()
+    candidates = (await uow.session.execute(_base(f).limit(FUZZY_CANDIDATES))).all()
     scored = [
         (fuzzy_score(words, f"{e.search_text} {normalise(v.name)}"), (s, e, v))
         for s, e, v in candidates
@@ -91,7 +91,7 @@ async def get_session_row(uow: UnitOfWork, session_id: int) -> SessionRow | None
                 .where(Session.id == session_id)
             )
         )
-        .tuples()
+        
         .first()
     )
     return SessionRow(*row) if row else None

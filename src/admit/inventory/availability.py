@@ -102,7 +102,7 @@ async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) 
                 .order_by(PriceLevel.sort, PriceLevel.id)
             )
         )
-        .tuples()
+        
         .all()
     )
     level_ids = [lid for lid, _ in levels][: len(LEVEL_CHARS)]
@@ -117,7 +117,7 @@ async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) 
                 .order_by(GAArea.code)
             )
         )
-        .tuples()
+        
         .all()
     )
     ga = tuple(

@@ -35,7 +35,7 @@ async def remaining(
         .group_by(SessionGA.session_id)
     )
     out = dict.fromkeys(session_ids, 0)
-    for sid, count in [*seats.tuples(), *ga.tuples()]:
+    for sid, count in [*seats, *ga]:
         out[sid] += int(count or 0)
     return out
 
@@ -49,4 +49,4 @@ async def lowest_prices(uow: UnitOfWork, session_ids: Sequence[int]) -> dict[int
         .where(PriceLevel.session_id.in_(session_ids))
         .group_by(PriceLevel.session_id)
     )
-    return {sid: (amount, currency) for sid, amount, currency in rows.tuples()}
+    return {sid: (amount, currency) for sid, amount, currency in rows}

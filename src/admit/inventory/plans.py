@@ -108,7 +108,7 @@ async def get_plan(uow: UnitOfWork, session_id: int, *, lock: bool = False) -> S
 async def selected(
     uow: UnitOfWork, session_id: int, selector: SeatSelector
 ) -> list[tuple[SessionSeat, str]]:
-    rows = (await uow.session.execute(select_session_seats(session_id, selector))).tuples().all()
+    rows = (await uow.session.execute(select_session_seats(session_id, selector))).all()
     if not rows:
         raise InvalidInput("the selection matches no seat of this session")
     return list(rows)
@@ -241,7 +241,7 @@ async def category_counts(uow: UnitOfWork, session_id: int) -> dict[str, int]:
         .where(SessionSeat.session_id == session_id)
         .group_by(SessionSeat.category)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def set_excluded(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -101,13 +100,8 @@ def test_stadium_rows_and_tiers_move_away_from_the_pitch() -> None:
     assert min(min(s.x, s.y) for s in bowl.seats) > 0
 
 
-def test_stadium_bowl_is_deterministic_valid_and_fast() -> None:
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        bowl = stadium_bowl()
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.5
+def test_stadium_bowl_is_deterministic_and_valid() -> None:
+    bowl = stadium_bowl()
     assert bowl == stadium_bowl()
     assert validate_spec(bowl) == bowl
 

@@ -1,0 +1,112 @@
+"""The ``admit`` command against real databases: seeding, imports, the audit chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from admit.catalog.seatmap_format import to_json
+from admit.catalog.seatmap_generators import cinema_hall
+from admit.cli import app
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ADMIT_DATABASE_URL", raising=False)
+    return tmp_path / "admit.db"
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def _count(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_seed_demo_creates_cinema_and_stadium_once(cli_env: Path) -> None:
+    code, out = _invoke("seed-demo")
+    assert code == 0, out
+    assert "Demo data created" in out
+    with sqlite3.connect(cli_env) as conn:
+        maps = dict(conn.execute("SELECT name, seat_count FROM seat_map").fetchall())
+        sections = conn.execute(
+            "SELECT count(*), count(DISTINCT level_id) FROM map_section "
+            "JOIN seat_map ON seat_map.id = map_section.seat_map_id "
+            "WHERE seat_map.name = 'Harbour Stadium'"
+        ).fetchone()
+        venues = [r[0] for r in conn.execute("SELECT code FROM venue ORDER BY code")]
+    assert maps["Hall 1"] == 204
+    assert maps["Harbour Stadium"] >= 20000
+    assert sections[0] >= 40
+    assert sections[1] >= 2
+    assert venues == ["HBR-STAD", "STAR-PD"]
+    sessions = _count(cli_env, "session")
+    code, out = _invoke("seed-demo")
+    assert code == 0
+    assert "already present" in out
+    assert _count(cli_env, "session") == sessions
+
+
+def test_import_seatmap_refuses_a_bad_file_and_writes_nothing(
+    cli_env: Path, tmp_path: Path
+) -> None:
+    assert _invoke("seed-demo")[0] == 0
+    before = (_count(cli_env, "seat_map"), _count(cli_env, "seat"), _count(cli_env, "audit_log"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "record,code,name,level,section,row,number,x,y,attributes,capacity\n"
+        "map,,Bad,,,,,,,,\n"
+        "level,L1,Floor,,,,,,,,\n"
+        "section,A,Block A,L1,,,,,,,\n"
+        "seat,,,,A,1,1,0,0,,\n"
+        "seat,,,,B,1,2,1,0,,\n"
+    )
+    code, out = _invoke("import-seatmap", str(bad), "--venue", "STAR-PD")
+    assert code == 2
+    assert "line 6" in out
+    assert "unknown section" in out
+    after = (_count(cli_env, "seat_map"), _count(cli_env, "seat"), _count(cli_env, "audit_log"))
+    assert after == before
+
+
+def test_import_seatmap_stores_a_good_file(cli_env: Path, tmp_path: Path) -> None:
+    assert _invoke("seed-demo")[0] == 0
+    good = tmp_path / "hall2.json"
+    good.write_text(to_json(cinema_hall("Hall 2", rows=5, seats_per_row=10)))
+    code, out = _invoke("import-seatmap", str(good), "--venue", "STAR-PD")
+    assert code == 0, out
+    assert "50 seats" in out
+    code, out = _invoke("import-seatmap", str(good), "--venue", "NOPE")
+    assert code != 0
+
+
+def test_audit_verify_passes_then_finds_tampering(cli_env: Path) -> None:
+    assert _invoke("seed-demo")[0] == 0
+    code, out = _invoke("audit", "verify")
+    assert code == 0
+    assert "intact" in out
+    with sqlite3.connect(cli_env) as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("UPDATE audit_log SET data = replace(data, 'Star', 'Stah') WHERE seq = 2")
+    code, out = _invoke("audit", "verify")
+    assert code == 1
+    assert "broken at entry 2" in out
+
+
+def test_create_admin_prints_a_working_token(cli_env: Path) -> None:
+    code, out = _invoke("create-admin", "--username", "boss", "--password", "a long secret 1")
+    assert code == 0, out
+    assert "Bearer token:" in out
+    code, out = _invoke("create-admin", "--username", "boss", "--password", "a long secret 1")
+    assert code == 2
+    assert "already_exists" in out
+    code, out = _invoke("create-admin", "--username", "short", "--password", "short")
+    assert code == 2
+    assert "at least 10" in out
