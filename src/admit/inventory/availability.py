@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from admit.catalog.models import GAArea, PriceLevel
 from admit.core.uow import UnitOfWork
@@ -80,9 +81,10 @@ def _level_char(level_ids: Sequence[int]) -> Any:
 
 def _aggregate(uow: UnitOfWork, expr: Any, session_id: int) -> Any:
     if uow.dialect == "postgresql":
-        return select(
-            func.coalesce(func.string_agg(expr, literal(""), SessionSeat.ordinal), "")
-        ).where(SessionSeat.session_id == session_id)
+        ordered_sep = aggregate_order_by(literal(""), SessionSeat.ordinal)
+        return select(func.coalesce(func.string_agg(expr, ordered_sep), "")).where(
+            SessionSeat.session_id == session_id
+        )
     ordered = (
         select(cast(expr, String).label("c"))
         .where(SessionSeat.session_id == session_id)
@@ -95,31 +97,23 @@ def _aggregate(uow: UnitOfWork, expr: Any, session_id: int) -> Any:
 async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) -> Availability:
     plan: SessionPlan = await get_plan(uow, session_id)
     levels = (
-        (
-            await uow.session.execute(
-                select(PriceLevel.id, PriceLevel.code)
-                .where(PriceLevel.session_id == session_id)
-                .order_by(PriceLevel.sort, PriceLevel.id)
-            )
+        await uow.session.execute(
+            select(PriceLevel.id, PriceLevel.code)
+            .where(PriceLevel.session_id == session_id)
+            .order_by(PriceLevel.sort, PriceLevel.id)
         )
-        
-        .all()
-    )
+    ).all()
     level_ids = [lid for lid, _ in levels][: len(LEVEL_CHARS)]
     states = await uow.session.scalar(_aggregate(uow, _state_char(now), session_id))
     level_str = await uow.session.scalar(_aggregate(uow, _level_char(level_ids), session_id))
     ga_rows = (
-        (
-            await uow.session.execute(
-                select(GAArea.code, GAArea.name, SessionGA.capacity, SessionGA.held, SessionGA.sold)
-                .join(GAArea, GAArea.id == SessionGA.ga_area_id)
-                .where(SessionGA.session_id == session_id)
-                .order_by(GAArea.code)
-            )
+        await uow.session.execute(
+            select(GAArea.code, GAArea.name, SessionGA.capacity, SessionGA.held, SessionGA.sold)
+            .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+            .where(SessionGA.session_id == session_id)
+            .order_by(GAArea.code)
         )
-        
-        .all()
-    )
+    ).all()
     ga = tuple(
         {"code": code, "name": name, "capacity": cap, "available": cap - held - sold}
         for code, name, cap, held, sold in ga_rows

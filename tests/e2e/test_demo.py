@@ -1,0 +1,74 @@
+"""The README's run command: `admit demo` serves the demo catalogue on a fresh data dir."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "ADMIT_DATA_DIR": str(tmp_path_factory.mktemp("demo"))}
+    env.pop("ADMIT_DATABASE_URL", None)
+    log = Path(env["ADMIT_DATA_DIR"]) / "demo.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "admit", "demo", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_demo_serves_health_and_openapi(demo_server: str) -> None:
+    assert httpx.get(f"{demo_server}/healthz").json() == {"status": "ok", "database": "sqlite"}
+    assert httpx.get(f"{demo_server}/openapi.json").json()["info"]["title"] == "Admit"
+
+
+def test_demo_has_cinema_and_stadium_sessions_in_the_next_days(demo_server: str) -> None:
+    found = httpx.get(f"{demo_server}/api/v1/sessions", params={"limit": 200}).json()
+    categories = {row["event"]["category"] for row in found}
+    venues = {row["venue"]["code"] for row in found}
+    assert categories == {"cinema", "sport"}
+    assert venues == {"STAR-PD", "HBR-STAD"}
+    assert all(row["remaining"] > 0 and row["lowest_price"] for row in found)
+    stadium = next(r for r in found if r["venue"]["code"] == "HBR-STAD")
+    plan = httpx.get(f"{demo_server}/api/v1/sessions/{stadium['session']['id']}/availability")
+    body = plan.json()
+    assert body["seat_count"] >= 20000
+    assert len(body["states"]) == body["seat_count"]
+    assert set(body["levels"]) == {"0", "1"}
+    again = httpx.get(
+        f"{demo_server}/api/v1/sessions/{stadium['session']['id']}/availability",
+        headers={"If-None-Match": plan.headers["etag"]},
+    )
+    assert again.status_code == 304
