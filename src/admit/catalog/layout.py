@@ -18,60 +18,44 @@ async def load_layout(uow: UnitOfWork, seat_map_id: int) -> dict[str, Any]:
     seat_map = await get_seatmap(uow, seat_map_id)
     s = uow.session
     levels = (
-        (
-            await s.execute(
-                select(MapLevel.id, MapLevel.code, MapLevel.name)
-                .where(MapLevel.seat_map_id == seat_map_id)
-                .order_by(MapLevel.sort)
-            )
+        await s.execute(
+            select(MapLevel.id, MapLevel.code, MapLevel.name)
+            .where(MapLevel.seat_map_id == seat_map_id)
+            .order_by(MapLevel.sort)
         )
-        
-        .all()
-    )
+    ).all()
     level_code = {lid: code for lid, code, _ in levels}
     sections = (
-        (
-            await s.execute(
-                select(MapSection.id, MapSection.code, MapSection.name, MapSection.level_id)
-                .where(MapSection.seat_map_id == seat_map_id)
-                .order_by(MapSection.sort)
-            )
+        await s.execute(
+            select(MapSection.id, MapSection.code, MapSection.name, MapSection.level_id)
+            .where(MapSection.seat_map_id == seat_map_id)
+            .order_by(MapSection.sort)
         )
-        
-        .all()
-    )
+    ).all()
     section_index = {sid: i for i, (sid, *_rest) in enumerate(sections)}
     seats = (
-        (
-            await s.execute(
-                select(
-                    Seat.section_id,
-                    Seat.key,
-                    Seat.row_label,
-                    Seat.number_label,
-                    Seat.x,
-                    Seat.y,
-                    Seat.accessible,
-                    Seat.obstructed,
-                )
-                .where(Seat.seat_map_id == seat_map_id)
-                .order_by(Seat.ordinal)
+        await s.execute(
+            select(
+                Seat.section_id,
+                Seat.key,
+                Seat.row_label,
+                Seat.number_label,
+                Seat.x,
+                Seat.y,
+                Seat.accessible,
+                Seat.obstructed,
             )
+            .where(Seat.seat_map_id == seat_map_id)
+            .order_by(Seat.ordinal)
         )
-        
-        .all()
-    )
+    ).all()
     areas = (
-        (
-            await s.execute(
-                select(GAArea.code, GAArea.name, GAArea.capacity, GAArea.level_id)
-                .where(GAArea.seat_map_id == seat_map_id)
-                .order_by(GAArea.code)
-            )
+        await s.execute(
+            select(GAArea.code, GAArea.name, GAArea.capacity, GAArea.level_id)
+            .where(GAArea.seat_map_id == seat_map_id)
+            .order_by(GAArea.code)
         )
-        
-        .all()
-    )
+    ).all()
     return {
         "seat_map_id": seat_map_id,
         "version": seat_map.version,

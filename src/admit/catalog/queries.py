@@ -83,15 +83,11 @@ async def search_sessions(uow: UnitOfWork, f: SessionFilter) -> list[SessionRow]
 
 async def get_session_row(uow: UnitOfWork, session_id: int) -> SessionRow | None:
     row = (
-        (
-            await uow.session.execute(
-                select(Session, Event, Venue)
-                .join(Event, Event.id == Session.event_id)
-                .join(Venue, Venue.id == Session.venue_id)
-                .where(Session.id == session_id)
-            )
+        await uow.session.execute(
+            select(Session, Event, Venue)
+            .join(Event, Event.id == Session.event_id)
+            .join(Venue, Venue.id == Session.venue_id)
+            .where(Session.id == session_id)
         )
-        
-        .first()
-    )
+    ).first()
     return SessionRow(*row) if row else None

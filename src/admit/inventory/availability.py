@@ -36,6 +36,11 @@ class Availability:
     ga: tuple[dict[str, Any], ...]
     etag: str
 
+    @property
+    def remaining(self) -> int:
+        """Seats anyone may hold now plus free general-admission places."""
+        return self.states.count("a") + sum(int(area["available"]) for area in self.ga)
+
     def counts(self) -> dict[str, int]:
         return {status.value: self.states.count(code) for status, code in STATUS_CODE.items()}
 

@@ -16,9 +16,10 @@ from admit.catalog.schemas import EventOut, PriceLevelOut, SessionOut, VenueOut
 from admit.catalog.seatmaps import get_seatmap
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.runtime import Runtime
+from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PublicReader, RuntimeDep
 from admit.inventory import counts
-from admit.inventory.availability import AvailabilityCache, load_availability
+from admit.inventory.availability import Availability, AvailabilityCache, load_availability
 from admit.inventory.schemas import SessionDetail, SessionSummary
 
 router = APIRouter(tags=["public: sessions"])
@@ -73,17 +74,18 @@ async def search(
 
 
 @router.get("/sessions/{session_id}")
-async def session_detail(session_id: int, uow: PublicReader, now: Now) -> SessionDetail:
+async def session_detail(
+    session_id: int, uow: PublicReader, rt: RuntimeDep, now: Now
+) -> SessionDetail:
     row = await get_session_row(uow, session_id)
     if row is None:
         raise NotFound(f"session {session_id} does not exist")
     levels = await pricing.list_price_levels(uow, session_id)
-    avail = await load_availability(uow, session_id, now=now)
-    left = (await counts.remaining(uow, [session_id], now=now))[session_id]
+    avail = await _cached_availability(uow, rt, session_id, now)
     cheapest = min(((a, lv.currency) for lv in levels for a in lv.prices.values()), default=None)
     return SessionDetail.model_validate(
         {
-            **_summary(row, left, cheapest),
+            **_summary(row, avail.remaining, cheapest),
             "price_levels": [PriceLevelOut.model_validate(lv) for lv in levels],
             "counts": avail.counts(),
             "ga": list(avail.ga),
@@ -119,14 +121,19 @@ async def seat_layout(
     return Response(body, media_type="application/json", headers=headers)
 
 
-def _availability_cache(rt: Runtime) -> AvailabilityCache:
+async def _cached_availability(
+    uow: UnitOfWork, rt: Runtime, session_id: int, now: datetime
+) -> Availability:
     cache = rt.caches.get("availability")
-    if cache is None:
+    if not isinstance(cache, AvailabilityCache):
         cache = rt.caches["availability"] = AvailabilityCache(
             rt.settings.availability_cache_seconds
         )
-    assert isinstance(cache, AvailabilityCache)
-    return cache
+    avail = cache.get(session_id)
+    if avail is None:
+        avail = await load_availability(uow, session_id, now=now)
+        cache.put(avail)
+    return avail
 
 
 @router.get("/sessions/{session_id}/availability")
@@ -135,11 +142,7 @@ async def availability(
 ) -> Response:
     """Every seat's state as one character in map order (``states``) and its price level
     (``levels``, an index into ``level_codes``), plus GA places left. ETag; 304 when unchanged."""
-    cache = _availability_cache(rt)
-    avail = cache.get(session_id)
-    if avail is None:
-        avail = await load_availability(uow, session_id, now=now)
-        cache.put(avail)
+    avail = await _cached_availability(uow, rt, session_id, now)
     headers = {"ETag": avail.etag, "Cache-Control": _CACHE_CONTROL}
     if _not_modified(request, avail.etag):
         return Response(status_code=304, headers=headers)
