@@ -12,7 +12,8 @@ from sqlalchemy import select
 from admit.accounts.models import StaffToken, StaffUser
 from admit.accounts.passwords import hash_password, verify_password
 from admit.core import audit
-from admit.core.errors import AlreadyExists, InvalidInput, Unauthorized
+from admit.core.errors import InvalidInput, Unauthorized
+from admit.core.lookups import ensure_unique
 from admit.core.uow import UnitOfWork
 
 MIN_PASSWORD_LENGTH = 10
@@ -41,8 +42,9 @@ async def create_staff(
     """Create a staff account. Raises ``AlreadyExists`` or ``InvalidInput``."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if await uow.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
-        raise AlreadyExists(f"staff user {username!r} already exists")
+    await ensure_unique(
+        uow, StaffUser.username, username, f"staff user {username!r} already exists"
+    )
     user = StaffUser(
         username=username,
         display_name=display_name or username,

@@ -11,7 +11,8 @@ from admit.catalog.models import Event, EventCategory, SeatMap, Session, Session
 from admit.catalog.search import search_text
 from admit.catalog.venues import get_organiser, get_venue
 from admit.core import audit
-from admit.core.errors import AlreadyExists, InvalidInput, NotFound
+from admit.core.errors import InvalidInput
+from admit.core.lookups import ensure_unique, get_or_404
 from admit.core.uow import UnitOfWork
 
 
@@ -28,8 +29,7 @@ async def create_event(
     now: datetime,
 ) -> Event:
     await get_organiser(uow, organiser_id)
-    if await uow.session.scalar(select(Event.id).where(Event.number == number)):
-        raise AlreadyExists(f"event number {number!r} is taken")
+    await ensure_unique(uow, Event.number, number, f"event number {number!r} is taken")
     event = Event(
         organiser_id=organiser_id,
         number=number,
@@ -100,10 +100,7 @@ async def delete_event(uow: UnitOfWork, event_id: int, *, now: datetime) -> None
 
 
 async def get_event(uow: UnitOfWork, event_id: int) -> Event:
-    event = await uow.session.get(Event, event_id)
-    if event is None:
-        raise NotFound(f"event {event_id} does not exist")
-    return event
+    return await get_or_404(uow, Event, event_id, "event")
 
 
 async def create_session(
@@ -127,8 +124,7 @@ async def create_session(
         raise InvalidInput(f"seat map {seat_map_id} is not a map of venue {venue_id}")
     if ends_at <= starts_at:
         raise InvalidInput("a session must end after it starts")
-    if await uow.session.scalar(select(Session.id).where(Session.code == code)):
-        raise AlreadyExists(f"session code {code!r} is taken")
+    await ensure_unique(uow, Session.code, code, f"session code {code!r} is taken")
     session = Session(
         event_id=event_id,
         venue_id=venue_id,
@@ -189,10 +185,7 @@ async def update_session(
 
 
 async def get_session(uow: UnitOfWork, session_id: int) -> Session:
-    session = await uow.session.get(Session, session_id)
-    if session is None:
-        raise NotFound(f"session {session_id} does not exist")
-    return session
+    return await get_or_404(uow, Session, session_id, "session")
 
 
 async def sessions_using_map(uow: UnitOfWork, seat_map_id: int) -> list[Session]:

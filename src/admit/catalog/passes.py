@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from admit.catalog.models import Product, ProductSession, Seat, SeatMode, Session
 from admit.catalog.venues import get_organiser
 from admit.core import audit
-from admit.core.errors import AlreadyExists, InvalidInput, NotFound
+from admit.core.errors import InvalidInput, NotFound
+from admit.core.lookups import ensure_unique
 from admit.core.uow import UnitOfWork
 
 
@@ -39,8 +40,7 @@ async def create_pass(
         raise InvalidInput("give either one price or prices by level")
     if any(a < 0 for a in [*(level_prices.values()), price or 0]):
         raise InvalidInput("prices cannot be negative")
-    if await uow.session.scalar(select(Product.id).where(Product.code == code)):
-        raise AlreadyExists(f"product code {code!r} is taken")
+    await ensure_unique(uow, Product.code, code, f"product code {code!r} is taken")
     sessions = (await uow.session.scalars(select(Session).where(Session.id.in_(ids)))).all()
     missing = sorted(set(ids) - {s.id for s in sessions})
     if missing:

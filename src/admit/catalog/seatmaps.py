@@ -22,7 +22,8 @@ from admit.catalog.seatmap_spec import (
 )
 from admit.catalog.venues import get_venue
 from admit.core import audit
-from admit.core.errors import InvalidInput, NotFound
+from admit.core.errors import InvalidInput
+from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
 
 _CHUNK = 5000
@@ -121,10 +122,7 @@ def _seat_row(
 
 
 async def get_seatmap(uow: UnitOfWork, seat_map_id: int) -> SeatMap:
-    seat_map = await uow.session.get(SeatMap, seat_map_id)
-    if seat_map is None:
-        raise NotFound(f"seat map {seat_map_id} does not exist")
-    return seat_map
+    return await get_or_404(uow, SeatMap, seat_map_id, "seat map")
 
 
 async def export_seatmap(uow: UnitOfWork, seat_map_id: int) -> SeatMapSpec:

@@ -8,13 +8,12 @@ from sqlalchemy import select
 
 from admit.catalog.models import Organiser, Venue
 from admit.core import audit
-from admit.core.errors import AlreadyExists, NotFound
+from admit.core.lookups import ensure_unique, get_or_404
 from admit.core.uow import UnitOfWork
 
 
 async def create_organiser(uow: UnitOfWork, *, code: str, name: str, now: datetime) -> Organiser:
-    if await uow.session.scalar(select(Organiser.id).where(Organiser.code == code)):
-        raise AlreadyExists(f"organiser {code!r} already exists")
+    await ensure_unique(uow, Organiser.code, code, f"organiser {code!r} already exists")
     org = Organiser(code=code, name=name, created_at=now)
     uow.session.add(org)
     await uow.session.flush()
@@ -30,10 +29,7 @@ async def create_organiser(uow: UnitOfWork, *, code: str, name: str, now: dateti
 
 
 async def get_organiser(uow: UnitOfWork, organiser_id: int) -> Organiser:
-    org = await uow.session.get(Organiser, organiser_id)
-    if org is None:
-        raise NotFound(f"organiser {organiser_id} does not exist")
-    return org
+    return await get_or_404(uow, Organiser, organiser_id, "organiser")
 
 
 async def create_venue(
@@ -46,8 +42,7 @@ async def create_venue(
     capacity: int,
     now: datetime,
 ) -> Venue:
-    if await uow.session.scalar(select(Venue.id).where(Venue.code == code)):
-        raise AlreadyExists(f"venue {code!r} already exists")
+    await ensure_unique(uow, Venue.code, code, f"venue {code!r} already exists")
     venue = Venue(code=code, name=name, address=address, use=use, capacity=capacity, created_at=now)
     uow.session.add(venue)
     await uow.session.flush()
@@ -83,10 +78,7 @@ async def update_venue(
 
 
 async def get_venue(uow: UnitOfWork, venue_id: int) -> Venue:
-    venue = await uow.session.get(Venue, venue_id)
-    if venue is None:
-        raise NotFound(f"venue {venue_id} does not exist")
-    return venue
+    return await get_or_404(uow, Venue, venue_id, "venue")
 
 
 async def list_venues(uow: UnitOfWork) -> list[Venue]:

@@ -6,8 +6,10 @@ from fastapi import APIRouter
 
 from admit.catalog.schemas import SessionOut
 from admit.catalog.seatmaps import SeatChange
+from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, StaffReader, StaffUoW
 from admit.inventory import plans, reservations, venue_changes
+from admit.inventory.models import SessionPlan
 from admit.inventory.schemas import (
     CategoryIn,
     ChangedOut,
@@ -32,17 +34,21 @@ async def schedule_session(body: NewSessionIn, uow: StaffUoW, now: Now) -> Sessi
     return SessionOut.model_validate(session, from_attributes=True)
 
 
-@admin_router.get("/sessions/{session_id}/plan")
-async def get_plan(session_id: int, uow: StaffReader) -> PlanOut:
-    plan = await plans.get_plan(uow, session_id)
+async def _plan_out(uow: UnitOfWork, plan: SessionPlan) -> PlanOut:
     return PlanOut(
         session_id=plan.session_id,
         seat_map_id=plan.seat_map_id,
         confirmed_at=plan.confirmed_at,
         confirmed_by=plan.confirmed_by,
         version=plan.version,
-        categories=await plans.category_counts(uow, session_id),
+        categories=await plans.category_counts(uow, plan.session_id),
     )
+
+
+@admin_router.get("/sessions/{session_id}/plan")
+async def get_plan(session_id: int, uow: StaffReader) -> PlanOut:
+    plan = await plans.get_plan(uow, session_id)
+    return await _plan_out(uow, plan)
 
 
 @admin_router.post("/sessions/{session_id}/plan/categories")
@@ -60,14 +66,7 @@ async def set_category(session_id: int, body: CategoryIn, uow: StaffUoW, now: No
 @admin_router.post("/sessions/{session_id}/plan/confirm")
 async def confirm_plan(session_id: int, uow: StaffUoW, now: Now) -> PlanOut:
     plan = await plans.confirm_plan(uow, session_id=session_id, now=now)
-    return PlanOut(
-        session_id=plan.session_id,
-        seat_map_id=plan.seat_map_id,
-        confirmed_at=plan.confirmed_at,
-        confirmed_by=plan.confirmed_by,
-        version=plan.version,
-        categories=await plans.category_counts(uow, session_id),
-    )
+    return await _plan_out(uow, plan)
 
 
 @admin_router.post("/sessions/{session_id}/plan/exclusions")
