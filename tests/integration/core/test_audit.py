@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -99,3 +101,14 @@ async def test_tampering_is_detected(runtime: Runtime, sql: str, broken_at: int)
         await _as_attacker(uow, sql)
     ok, _, seq = await _verify(runtime)
     assert (ok, seq) == (False, broken_at)
+
+
+async def test_concurrent_writers_keep_one_chain(runtime: Runtime) -> None:
+    async def create(i: int) -> None:
+        async with runtime.uow(TEST_ACTOR) as uow:
+            await venues.create_venue(
+                uow, code=f"V{i}", name=f"Venue {i}", address="", use="", capacity=i, now=T0
+            )
+
+    await asyncio.gather(*(create(i) for i in range(12)))
+    assert await _verify(runtime) == (True, 12, None)
