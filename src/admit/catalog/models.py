@@ -58,6 +58,7 @@ class Venue(Base):
     address: Mapped[str] = mapped_column(String(400), default="")
     use: Mapped[str] = mapped_column(String(200), default="")
     capacity: Mapped[int] = mapped_column(default=0)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from admit.catalog.models import Event, EventCategory, Session, SessionStatus, Venue
-from admit.catalog.search import FUZZY_THRESHOLD, fuzzy_score, normalise, tokens
+from admit.catalog.search import FUZZY_THRESHOLD, fuzzy_score, tokens
 from admit.core.uow import UnitOfWork
 
 FUZZY_CANDIDATES = 2000
@@ -57,13 +57,12 @@ async def search_sessions(uow: UnitOfWork, f: SessionFilter) -> list[SessionRow]
     words = tokens(f.q)
     query = _base(f)
     if words:
-        venue_text = func.lower(Venue.name)
         query = query.where(
             and_(
                 *(
                     or_(
                         Event.search_text.contains(w, autoescape=True),
-                        venue_text.contains(w, autoescape=True),
+                        Venue.search_text.contains(w, autoescape=True),
                     )
                     for w in words
                 )
@@ -74,7 +73,7 @@ async def search_sessions(uow: UnitOfWork, f: SessionFilter) -> list[SessionRow]
         return [SessionRow(*r) for r in rows]
     candidates = (await uow.session.execute(_base(f).limit(FUZZY_CANDIDATES))).all()
     scored = [
-        (fuzzy_score(words, f"{e.search_text} {normalise(v.name)}"), (s, e, v))
+        (fuzzy_score(words, f"{e.search_text} {v.search_text}"), (s, e, v))
         for s, e, v in candidates
     ]
     matched = [r for score, r in scored if score >= FUZZY_THRESHOLD]

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admit.catalog.models import EventCategory, SeatMode, SessionStatus
+from admit.core.timestamps import UTCTimestamp
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -113,29 +114,16 @@ class SessionIn(Model):
     seat_map_id: int
     code: Code
     name: str = Field(default="", max_length=200)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UTCTimestamp
+    ends_at: UTCTimestamp
     status: SessionStatus = SessionStatus.SCHEDULED
-
-    @model_validator(mode="after")
-    def _aware(self) -> SessionIn:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("times need a UTC offset, e.g. 2026-12-01T19:30:00+08:00")
-        return self
 
 
 class SessionPatch(Patch):
     name: str | None = Field(default=None, max_length=200)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: UTCTimestamp | None = None
+    ends_at: UTCTimestamp | None = None
     status: SessionStatus | None = None
-
-    @model_validator(mode="after")
-    def _aware(self) -> SessionPatch:
-        for value in (self.starts_at, self.ends_at):
-            if value is not None and value.tzinfo is None:
-                raise ValueError("times need a UTC offset")
-        return self
 
 
 class SessionOut(Model):

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from admit.catalog.models import Organiser, Venue
+from admit.catalog.search import normalise
 from admit.core import audit
 from admit.core.lookups import ensure_unique, get_or_404
 from admit.core.uow import UnitOfWork
@@ -43,7 +44,15 @@ async def create_venue(
     now: datetime,
 ) -> Venue:
     await ensure_unique(uow, Venue.code, code, f"venue {code!r} already exists")
-    venue = Venue(code=code, name=name, address=address, use=use, capacity=capacity, created_at=now)
+    venue = Venue(
+        code=code,
+        name=name,
+        address=address,
+        use=use,
+        capacity=capacity,
+        created_at=now,
+        search_text=normalise(name),
+    )
     uow.session.add(venue)
     await uow.session.flush()
     await audit.record(
@@ -65,6 +74,7 @@ async def update_venue(
     before = {k: getattr(venue, k) for k in changes}
     for key, value in changes.items():
         setattr(venue, key, value)
+    venue.search_text = normalise(venue.name)
     await uow.session.flush()
     await audit.record(
         uow,

@@ -44,9 +44,12 @@ async def lowest_prices(uow: UnitOfWork, session_ids: Sequence[int]) -> dict[int
     if not session_ids:
         return {}
     rows = await uow.session.execute(
-        select(PriceLevel.session_id, func.min(Price.amount), func.min(Price.currency))
+        select(PriceLevel.session_id, Price.currency, func.min(Price.amount))
         .join(Price, Price.price_level_id == PriceLevel.id)
         .where(PriceLevel.session_id.in_(session_ids))
-        .group_by(PriceLevel.session_id)
+        .group_by(PriceLevel.session_id, Price.currency)
     )
-    return {sid: (amount, currency) for sid, amount, currency in rows}
+    cheapest: dict[int, tuple[int, str]] = {}
+    for sid, currency, amount in rows:
+        cheapest[sid] = min(cheapest.get(sid, (amount, currency)), (amount, currency))
+    return cheapest

@@ -7,6 +7,7 @@ from datetime import datetime
 from admit.core import audit
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
+from admit.inventory.models import SessionSeat
 from admit.inventory.plans import SeatsNotChangeable, get_plan, selected, write_states
 from admit.inventory.rules import Category, SeatStatus
 from admit.inventory.selection import SeatSelector
@@ -39,7 +40,7 @@ async def reserve_seats(
         or seat.excluded
         or seat.unusable
         or seat.status not in (SeatStatus.AVAILABLE, SeatStatus.RESERVED)
-        or (seat.status == SeatStatus.RESERVED and seat.reserved_for != client)
+        or _reserved_for_another(seat, client, now)
     ]
     if refused:
         raise SeatsNotChangeable(
@@ -62,6 +63,11 @@ async def reserve_seats(
         now=now,
     )
     return len(rows)
+
+
+def _reserved_for_another(seat: SessionSeat, client: str, now: datetime) -> bool:
+    live = seat.reserved_until is None or seat.reserved_until > now
+    return seat.status == SeatStatus.RESERVED and live and seat.reserved_for != client
 
 
 async def release_reservation(

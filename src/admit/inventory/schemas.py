@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from admit.catalog.schemas import EventOut, PriceLevelOut, SessionIn, SessionOut, VenueOut
+from admit.core.timestamps import UTCTimestamp
 from admit.inventory.rules import Category
 from admit.inventory.selection import NumberRange, RowRef, SeatSelector
 
@@ -65,13 +66,7 @@ class LevelMapIn(Model):
 class ReservationIn(Model):
     select: SelectorIn
     client: Annotated[str, Field(min_length=1, max_length=120)]
-    until: datetime
-
-    @model_validator(mode="after")
-    def _aware(self) -> ReservationIn:
-        if self.until.tzinfo is None:
-            raise ValueError("until needs a UTC offset")
-        return self
+    until: UTCTimestamp
 
 
 class ReleaseIn(Model):

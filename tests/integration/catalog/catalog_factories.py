@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
+from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
 from admit.catalog.seatmap_spec import SeatMapSpec
-from admit.catalog.seatmap_format import to_json
 
 ADMIN = "/api/v1/admin"
 STARTS = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)
@@ -59,24 +59,40 @@ async def import_map(
 
 
 async def make_event(
-    admin: httpx.AsyncClient, organiser_id: int, number: str = "EV1",
-    name: str = "Night Film", category: str = "cinema", **extra: Any,
+    admin: httpx.AsyncClient,
+    organiser_id: int,
+    number: str = "EV1",
+    name: str = "Night Film",
+    category: str = "cinema",
+    **extra: Any,
 ) -> int:
     payload = {
-        "organiser_id": organiser_id, "number": number, "name": name, "category": category,
+        "organiser_id": organiser_id,
+        "number": number,
+        "name": name,
+        "category": category,
         **extra,
     }
     return int(ok(await admin.post(f"{ADMIN}/events", json=payload), 201)["id"])
 
 
 async def schedule_session(
-    admin: httpx.AsyncClient, *, event_id: int, venue_id: int, seat_map_id: int,
-    code: str = "S1", starts_at: datetime = STARTS, hours: int = 2,
+    admin: httpx.AsyncClient,
+    *,
+    event_id: int,
+    venue_id: int,
+    seat_map_id: int,
+    code: str = "S1",
+    starts_at: datetime = STARTS,
+    hours: int = 2,
 ) -> int:
     payload = {
-        "event_id": event_id, "venue_id": venue_id, "seat_map_id": seat_map_id, "code": code,
-        "starts_at": starts_at.isoformat(), "ends_at": (starts_at + timedelta(hours=hours))
-        .isoformat(),
+        "event_id": event_id,
+        "venue_id": venue_id,
+        "seat_map_id": seat_map_id,
+        "code": code,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(hours=hours)).isoformat(),
     }
     return int(ok(await admin.post(f"{ADMIN}/sessions", json=payload), 201)["id"])
 
@@ -96,7 +112,9 @@ async def make_venue_with_map(
     """An organiser, a cinema with a generated map, an event and one scheduled session."""
     organiser_id = await make_organiser(admin)
     venue_id = await make_venue(admin)
-    seat_map = await import_map(admin, venue_id, cinema_hall(rows=rows, seats_per_row=seats_per_row))
+    seat_map = await import_map(
+        admin, venue_id, cinema_hall(rows=rows, seats_per_row=seats_per_row)
+    )
     event_id = await make_event(admin, organiser_id)
     session_id = await schedule_session(
         admin, event_id=event_id, venue_id=venue_id, seat_map_id=seat_map["id"]

@@ -49,19 +49,37 @@ async def _levels(client: httpx.AsyncClient, session_id: int) -> list[dict[str, 
 async def test_price_levels_are_set_and_read_back(
     admin: httpx.AsyncClient, session_id: int
 ) -> None:
-    body = {"levels": [
-        {"code": "A", "name": "Stalls", "color": "#aa0000", "prices": {"adult": 18000,
-                                                                       "child": 9000}},
-        {"code": "B", "name": "Back", "prices": {"adult": 12000}},
-    ]}
+    body = {
+        "levels": [
+            {
+                "code": "A",
+                "name": "Stalls",
+                "color": "#aa0000",
+                "prices": {"adult": 18000, "child": 9000},
+            },
+            {"code": "B", "name": "Back", "prices": {"adult": 12000}},
+        ]
+    }
 
     stored = ok(await admin.put(_levels_url(session_id), json=body))
 
     assert stored == [
-        {"id": stored[0]["id"], "code": "A", "name": "Stalls", "color": "#aa0000",
-         "currency": "CNY", "prices": {"adult": 18000, "child": 9000}},
-        {"id": stored[1]["id"], "code": "B", "name": "Back", "color": "#3b82f6",
-         "currency": "CNY", "prices": {"adult": 12000}},
+        {
+            "id": stored[0]["id"],
+            "code": "A",
+            "name": "Stalls",
+            "color": "#aa0000",
+            "currency": "CNY",
+            "prices": {"adult": 18000, "child": 9000},
+        },
+        {
+            "id": stored[1]["id"],
+            "code": "B",
+            "name": "Back",
+            "color": "#3b82f6",
+            "currency": "CNY",
+            "prices": {"adult": 12000},
+        },
     ]
     assert await _levels(admin, session_id) == stored
 
@@ -69,22 +87,42 @@ async def test_price_levels_are_set_and_read_back(
 async def test_setting_levels_again_updates_by_code_and_keeps_unlisted_levels(
     admin: httpx.AsyncClient, session_id: int
 ) -> None:
-    first = ok(await admin.put(_levels_url(session_id), json={"levels": [
-        {"code": "A", "name": "Stalls", "prices": {"adult": 18000, "child": 9000}},
-        {"code": "B", "name": "Back", "prices": {"adult": 12000}},
-    ]}))
+    first = ok(
+        await admin.put(
+            _levels_url(session_id),
+            json={
+                "levels": [
+                    {"code": "A", "name": "Stalls", "prices": {"adult": 18000, "child": 9000}},
+                    {"code": "B", "name": "Back", "prices": {"adult": 12000}},
+                ]
+            },
+        )
+    )
 
-    second = ok(await admin.put(_levels_url(session_id), json={"levels": [
-        {"code": "A", "name": "Front stalls", "prices": {"adult": 20000}},
-        {"code": "C", "name": "Box", "prices": {"adult": 40000}},
-    ]}))
+    second = ok(
+        await admin.put(
+            _levels_url(session_id),
+            json={
+                "levels": [
+                    {"code": "A", "name": "Front stalls", "prices": {"adult": 20000}},
+                    {"code": "C", "name": "Box", "prices": {"adult": 40000}},
+                ]
+            },
+        )
+    )
 
     a, b = first
     assert second == [
         {**a, "name": "Front stalls", "prices": {"adult": 20000}},
         b,
-        {"id": second[2]["id"], "code": "C", "name": "Box", "color": "#3b82f6",
-         "currency": "CNY", "prices": {"adult": 40000}},
+        {
+            "id": second[2]["id"],
+            "code": "C",
+            "name": "Box",
+            "color": "#3b82f6",
+            "currency": "CNY",
+            "prices": {"adult": 40000},
+        },
     ]
     assert await _levels(admin, session_id) == second
 
@@ -92,25 +130,47 @@ async def test_setting_levels_again_updates_by_code_and_keeps_unlisted_levels(
 @pytest.mark.parametrize(
     ("levels", "status", "code"),
     [
-        ([{"code": "A", "name": "x", "prices": {"adult": 1}},
-          {"code": "A", "name": "y", "prices": {"adult": 2}}], 400, "invalid_input"),
+        (
+            [
+                {"code": "A", "name": "x", "prices": {"adult": 1}},
+                {"code": "A", "name": "y", "prices": {"adult": 2}},
+            ],
+            400,
+            "invalid_input",
+        ),
         ([{"code": "A", "name": "x", "prices": {}}], 422, "invalid_request"),
         ([{"code": "A", "name": "x", "prices": {"adult": -1}}], 422, "invalid_request"),
         ([{"code": "A-1", "name": "x", "prices": {"adult": 1}}], 422, "invalid_request"),
-        ([{"code": "A", "name": "x", "currency": "eur", "prices": {"adult": 1}}], 422,
-         "invalid_request"),
-        ([{"code": "A", "name": "x", "color": "red", "prices": {"adult": 1}}], 422,
-         "invalid_request"),
+        (
+            [{"code": "A", "name": "x", "currency": "eur", "prices": {"adult": 1}}],
+            422,
+            "invalid_request",
+        ),
+        (
+            [{"code": "A", "name": "x", "color": "red", "prices": {"adult": 1}}],
+            422,
+            "invalid_request",
+        ),
         ([], 422, "invalid_request"),
     ],
 )
 async def test_bad_price_levels_change_nothing(
-    admin: httpx.AsyncClient, session_id: int, levels: list[dict[str, Any]], status: int,
+    admin: httpx.AsyncClient,
+    session_id: int,
+    levels: list[dict[str, Any]],
+    status: int,
     code: str,
 ) -> None:
-    before = ok(await admin.put(_levels_url(session_id), json={"levels": [
-        {"code": "A", "name": "Stalls", "prices": {"adult": 18000}},
-    ]}))
+    before = ok(
+        await admin.put(
+            _levels_url(session_id),
+            json={
+                "levels": [
+                    {"code": "A", "name": "Stalls", "prices": {"adult": 18000}},
+                ]
+            },
+        )
+    )
     log = await audit_log(admin)
 
     error(await admin.put(_levels_url(session_id), json={"levels": levels}), status, code)
@@ -159,8 +219,12 @@ async def festival(admin: httpx.AsyncClient) -> Festival:
 
 def _pass(festival: Festival, **fields: Any) -> dict[str, Any]:
     return {
-        "organiser_id": festival.organiser_id, "code": "FEST", "name": "Festival pass",
-        "session_ids": [*festival.big, festival.small], "price": 50000, **fields,
+        "organiser_id": festival.organiser_id,
+        "code": "FEST",
+        "name": "Festival pass",
+        "session_ids": [*festival.big, festival.small],
+        "price": 50000,
+        **fields,
     }
 
 
@@ -170,9 +234,16 @@ async def test_a_pass_without_seat_covers_its_sessions(
     created = ok(await admin.post(f"{ADMIN}/passes", json=_pass(festival)), 201)
 
     assert created == {
-        "id": created["id"], "organiser_id": festival.organiser_id, "code": "FEST",
-        "name": "Festival pass", "seat_mode": "none", "fixed_seat_key": None, "currency": "CNY",
-        "price": 50000, "level_prices": {}, "session_ids": [*festival.big, festival.small],
+        "id": created["id"],
+        "organiser_id": festival.organiser_id,
+        "code": "FEST",
+        "name": "Festival pass",
+        "seat_mode": "none",
+        "fixed_seat_key": None,
+        "currency": "CNY",
+        "price": 50000,
+        "level_prices": {},
+        "session_ids": [*festival.big, festival.small],
     }
     assert ok(await admin.get(f"{ADMIN}/passes/{created['id']}")) == created
     (entry, *_) = await audit_log(admin, entity_type="product")
@@ -182,8 +253,13 @@ async def test_a_pass_without_seat_covers_its_sessions(
 async def test_a_fixed_seat_pass_needs_the_seat_in_every_sessions_map(
     admin: httpx.AsyncClient, festival: Festival
 ) -> None:
-    payload = _pass(festival, seat_mode="fixed", fixed_seat_key="L1-HALL-B-2", price=None,
-                    level_prices={"A": 60000})
+    payload = _pass(
+        festival,
+        seat_mode="fixed",
+        fixed_seat_key="L1-HALL-B-2",
+        price=None,
+        level_prices={"A": 60000},
+    )
 
     created = ok(await admin.post(f"{ADMIN}/passes", json=payload), 201)
 
@@ -210,8 +286,9 @@ async def test_a_fixed_seat_missing_from_one_map_is_refused(
 async def test_a_fixed_seat_on_the_maps_of_only_two_sessions_is_accepted(
     admin: httpx.AsyncClient, festival: Festival
 ) -> None:
-    payload = _pass(festival, seat_mode="fixed", fixed_seat_key="L1-HALL-C-1",
-                    session_ids=list(festival.big))
+    payload = _pass(
+        festival, seat_mode="fixed", fixed_seat_key="L1-HALL-C-1", session_ids=list(festival.big)
+    )
 
     created = ok(await admin.post(f"{ADMIN}/passes", json=payload), 201)
 
@@ -224,11 +301,19 @@ async def test_a_fixed_seat_on_the_maps_of_only_two_sessions_is_accepted(
         ({"session_ids": "one"}, 422, "invalid_request", None),
         ({"session_ids": "same"}, 400, "invalid_input", "a pass covers at least two sessions"),
         ({"price": None}, 400, "invalid_input", "give either one price or prices by level"),
-        ({"level_prices": {"A": 1}}, 400, "invalid_input",
-         "give either one price or prices by level"),
+        (
+            {"level_prices": {"A": 1}},
+            400,
+            "invalid_input",
+            "give either one price or prices by level",
+        ),
         ({"seat_mode": "fixed"}, 400, "invalid_input", "a fixed-seat pass needs the seat key"),
-        ({"fixed_seat_key": "L1-HALL-A-1"}, 400, "invalid_input",
-         "a pass without a seat cannot name one"),
+        (
+            {"fixed_seat_key": "L1-HALL-A-1"},
+            400,
+            "invalid_input",
+            "a pass without a seat cannot name one",
+        ),
         ({"session_ids": "unknown"}, 404, "not_found", "unknown sessions"),
         ({"organiser_id": 99}, 404, "not_found", "organiser 99 does not exist"),
         ({"price": -1}, 422, "invalid_request", None),
@@ -236,11 +321,16 @@ async def test_a_fixed_seat_on_the_maps_of_only_two_sessions_is_accepted(
     ],
 )
 async def test_a_bad_pass_is_refused_and_nothing_is_stored(
-    admin: httpx.AsyncClient, festival: Festival, fields: dict[str, Any], status: int, code: str,
+    admin: httpx.AsyncClient,
+    festival: Festival,
+    fields: dict[str, Any],
+    status: int,
+    code: str,
     message: str | None,
 ) -> None:
     sessions = {
-        "one": [festival.small], "same": [festival.small, festival.small],
+        "one": [festival.small],
+        "same": [festival.small, festival.small],
         "unknown": [festival.small, 404],
     }
     if "session_ids" in fields:

@@ -50,22 +50,39 @@ async def programme(admin: httpx.AsyncClient) -> Programme:
         admin, organiser_id, "EV-JAZZ", "Jazz Evening", "show", discipline="music"
     )
     match = await make_event(
-        admin, organiser_id, "EV-CUP", "Cup Final", "sport", discipline="football",
+        admin,
+        organiser_id,
+        "EV-CUP",
+        "Cup Final",
+        "sport",
+        discipline="football",
         description="Rovers against United",
     )
     return Programme(
         cinema=cinema,
         stadium=stadium,
         film=await schedule_session(
-            admin, event_id=film, venue_id=cinema, seat_map_id=cinema_map, code="FILM",
+            admin,
+            event_id=film,
+            venue_id=cinema,
+            seat_map_id=cinema_map,
+            code="FILM",
             starts_at=FILM_AT,
         ),
         jazz=await schedule_session(
-            admin, event_id=jazz, venue_id=cinema, seat_map_id=cinema_map, code="JAZZ",
+            admin,
+            event_id=jazz,
+            venue_id=cinema,
+            seat_map_id=cinema_map,
+            code="JAZZ",
             starts_at=JAZZ_AT,
         ),
         match=await schedule_session(
-            admin, event_id=match, venue_id=stadium, seat_map_id=stadium_map, code="CUP",
+            admin,
+            event_id=match,
+            venue_id=stadium,
+            seat_map_id=stadium_map,
+            code="CUP",
             starts_at=MATCH_AT,
         ),
     )
@@ -108,14 +125,13 @@ async def test_sessions_are_found_by_words_of_event_and_venue_with_typos(
     assert await _found(client, q=q) == [getattr(programme, name) for name in expected]
 
 
-async def test_search_filters_by_category(
-    client: httpx.AsyncClient, programme: Programme
-) -> None:
+async def test_search_filters_by_category(client: httpx.AsyncClient, programme: Programme) -> None:
     assert await _found(client, category="cinema") == [programme.film]
     assert await _found(client, category="sport", q="cup") == [programme.match]
     assert await _found(client, category="attraction") == []
-    error(await client.get("/api/v1/sessions", params={"category": "opera"}), 422,
-          "invalid_request")
+    error(
+        await client.get("/api/v1/sessions", params={"category": "opera"}), 422, "invalid_request"
+    )
 
 
 async def test_search_filters_by_start_with_utc_offsets(
@@ -127,12 +143,11 @@ async def test_search_filters_by_start_with_utc_offsets(
 
     assert await _found(client, **window) == [programme.film]
     assert await _found(client, **{"from": "2026-12-03T20:00:00Z"}) == [
-        programme.jazz, programme.match
+        programme.jazz,
+        programme.match,
     ]
     assert await _found(client, to="2026-12-03T20:00:00Z") == [programme.film]
-    assert await _found(client, q="cinema", **{"from": "2026-12-02T00:00:00Z"}) == [
-        programme.jazz
-    ]
+    assert await _found(client, q="cinema", **{"from": "2026-12-02T00:00:00Z"}) == [programme.jazz]
 
 
 @pytest.mark.parametrize("param", ["from", "to"])
@@ -168,31 +183,45 @@ async def test_cancelled_sessions_are_not_found(
 async def test_results_carry_remaining_places_and_lowest_price(
     admin: httpx.AsyncClient, programme: Programme
 ) -> None:
-    levels = {"levels": [
-        {"code": "A", "name": "Stalls", "prices": {"adult": 18000, "child": 9000}},
-        {"code": "B", "name": "Back", "prices": {"adult": 12000}},
-    ]}
+    levels = {
+        "levels": [
+            {"code": "A", "name": "Stalls", "prices": {"adult": 18000, "child": 9000}},
+            {"code": "B", "name": "Back", "prices": {"adult": 12000}},
+        ]
+    }
     ok(await admin.put(f"{ADMIN}/sessions/{programme.film}/price-levels", json=levels))
-    ok(await admin.post(
-        f"{ADMIN}/sessions/{programme.film}/plan/categories",
-        json={"select": {"rows": [{"section": "HALL", "row": "A"}]}, "category": "occupied"},
-    ))
+    ok(
+        await admin.post(
+            f"{ADMIN}/sessions/{programme.film}/plan/categories",
+            json={"select": {"rows": [{"section": "HALL", "row": "A"}]}, "category": "occupied"},
+        )
+    )
 
     results = ok(await admin.get("/api/v1/sessions", params={"venue_id": programme.cinema}))
 
     assert [(r["remaining"], r["lowest_price"], r["currency"]) for r in results] == [
-        (8, 9000, "CNY"), (12, None, None)
+        (8, 9000, "CNY"),
+        (12, None, None),
     ]
     film = results[0]
     assert film["session"] == {
-        "id": programme.film, "event_id": film["event"]["id"], "venue_id": programme.cinema,
-        "seat_map_id": film["session"]["seat_map_id"], "code": "FILM", "name": "",
-        "starts_at": "2026-12-01T19:30:00Z", "ends_at": "2026-12-01T21:30:00Z",
+        "id": programme.film,
+        "event_id": film["event"]["id"],
+        "venue_id": programme.cinema,
+        "seat_map_id": film["session"]["seat_map_id"],
+        "code": "FILM",
+        "name": "",
+        "starts_at": "2026-12-01T19:30:00Z",
+        "ends_at": "2026-12-01T21:30:00Z",
         "status": "scheduled",
     }
     assert film["event"]["name"] == "Night Film"
     assert film["venue"] == {
-        "id": programme.cinema, "code": "CINE", "name": "Grand Cinema", "address": "", "use": "",
+        "id": programme.cinema,
+        "code": "CINE",
+        "name": "Grand Cinema",
+        "address": "",
+        "use": "",
         "capacity": 0,
     }
 
@@ -200,24 +229,49 @@ async def test_results_carry_remaining_places_and_lowest_price(
 async def test_session_detail_shows_price_levels_and_counts(
     admin: httpx.AsyncClient, programme: Programme
 ) -> None:
-    levels = {"levels": [
-        {"code": "A", "name": "Stalls", "color": "#ff0000", "prices": {"adult": 18000}},
-        {"code": "B", "name": "Back", "currency": "EUR", "prices": {"adult": 9900, "child": 5000}},
-    ]}
+    levels = {
+        "levels": [
+            {"code": "A", "name": "Stalls", "color": "#ff0000", "prices": {"adult": 18000}},
+            {
+                "code": "B",
+                "name": "Back",
+                "currency": "EUR",
+                "prices": {"adult": 9900, "child": 5000},
+            },
+        ]
+    }
     stored = ok(await admin.put(f"{ADMIN}/sessions/{programme.match}/price-levels", json=levels))
-    ok(await admin.post(
-        f"{ADMIN}/sessions/{programme.match}/plan/categories",
-        json={"select": {"seats": ["L1-HALL-A-1"]}, "category": "registered"},
-    ))
+    ok(
+        await admin.post(
+            f"{ADMIN}/sessions/{programme.match}/plan/categories",
+            json={"select": {"seats": ["L1-HALL-A-1"]}, "category": "registered"},
+        )
+    )
 
     detail = ok(await admin.get(f"/api/v1/sessions/{programme.match}"))
 
-    assert detail["price_levels"] == stored == [
-        {"id": stored[0]["id"], "code": "A", "name": "Stalls", "color": "#ff0000",
-         "currency": "CNY", "prices": {"adult": 18000}},
-        {"id": stored[1]["id"], "code": "B", "name": "Back", "color": "#3b82f6",
-         "currency": "EUR", "prices": {"adult": 9900, "child": 5000}},
-    ]
+    assert (
+        detail["price_levels"]
+        == stored
+        == [
+            {
+                "id": stored[0]["id"],
+                "code": "A",
+                "name": "Stalls",
+                "color": "#ff0000",
+                "currency": "CNY",
+                "prices": {"adult": 18000},
+            },
+            {
+                "id": stored[1]["id"],
+                "code": "B",
+                "name": "Back",
+                "color": "#3b82f6",
+                "currency": "EUR",
+                "prices": {"adult": 9900, "child": 5000},
+            },
+        ]
+    )
     assert detail["counts"] == {"available": 5, "held": 0, "sold": 0, "blocked": 1, "reserved": 0}
     assert detail["remaining"] == 5
     assert (detail["lowest_price"], detail["currency"]) == (5000, "EUR")
@@ -246,7 +300,11 @@ async def test_venue_names_match_whatever_their_case_beyond_ascii(
         admin, event_id=gala, venue_id=hall, seat_map_id=hall_map, code="G1"
     )
     at_arena = await schedule_session(
-        admin, event_id=concert, venue_id=arena, seat_map_id=arena_map, code="C1",
+        admin,
+        event_id=concert,
+        venue_id=arena,
+        seat_map_id=arena_map,
+        code="C1",
         starts_at=MATCH_AT,
     )
 
@@ -257,10 +315,12 @@ async def test_venue_names_match_whatever_their_case_beyond_ascii(
 async def test_the_lowest_price_in_results_comes_with_its_own_currency(
     admin: httpx.AsyncClient, programme: Programme
 ) -> None:
-    levels = {"levels": [
-        {"code": "A", "name": "Stalls", "currency": "CNY", "prices": {"adult": 18000}},
-        {"code": "B", "name": "Back", "currency": "EUR", "prices": {"adult": 5000}},
-    ]}
+    levels = {
+        "levels": [
+            {"code": "A", "name": "Stalls", "currency": "CNY", "prices": {"adult": 18000}},
+            {"code": "B", "name": "Back", "currency": "EUR", "prices": {"adult": 5000}},
+        ]
+    }
     ok(await admin.put(f"{ADMIN}/sessions/{programme.match}/price-levels", json=levels))
 
     (result,) = ok(await admin.get("/api/v1/sessions", params={"q": "cup"}))

@@ -84,12 +84,16 @@ ga,FLOOR,Floor,,,,,,,,150
 
 
 def _json_map(seats: list[dict[str, Any]], ga_areas: list[dict[str, Any]] | None = None) -> str:
-    return json.dumps({
-        "format": "admit-seatmap/1", "name": "Small",
-        "levels": [{"code": "L1", "name": "Stalls"}],
-        "sections": [{"code": "HALL", "name": "Hall", "level": "L1"}],
-        "seats": seats, "ga_areas": ga_areas or [],
-    })
+    return json.dumps(
+        {
+            "format": "admit-seatmap/1",
+            "name": "Small",
+            "levels": [{"code": "L1", "name": "Stalls"}],
+            "sections": [{"code": "HALL", "name": "Hall", "level": "L1"}],
+            "seats": seats,
+            "ga_areas": ga_areas or [],
+        }
+    )
 
 
 def _seat(row: str, number: str, section: str = "HALL") -> dict[str, Any]:
@@ -119,8 +123,12 @@ async def test_a_json_map_is_imported(admin: httpx.AsyncClient) -> None:
     seat_map = ok(await _post_map(admin, venue_id, RICH_MAP, JSON), 201)
 
     assert seat_map == {
-        "id": seat_map["id"], "venue_id": venue_id, "name": "Main hall", "version": 1,
-        "seat_count": 4, "ga_capacity": 2000,
+        "id": seat_map["id"],
+        "venue_id": venue_id,
+        "name": "Main hall",
+        "version": 1,
+        "seat_count": 4,
+        "ga_capacity": 2000,
     }
     assert ok(await admin.get(f"{ADMIN}/seatmaps/{seat_map['id']}")) == seat_map
 
@@ -131,8 +139,12 @@ async def test_a_csv_map_is_imported(admin: httpx.AsyncClient) -> None:
     seat_map = ok(await _post_map(admin, venue_id, SMALL_CSV, CSV), 201)
 
     assert seat_map == {
-        "id": seat_map["id"], "venue_id": venue_id, "name": "Studio", "version": 1,
-        "seat_count": 2, "ga_capacity": 150,
+        "id": seat_map["id"],
+        "venue_id": venue_id,
+        "name": "Studio",
+        "version": 1,
+        "seat_count": 2,
+        "ga_capacity": 150,
     }
     assert await _export(admin, seat_map["id"], "csv") == SMALL_CSV.replace(
         "seat,,,,HALL,A,1,10,30,", "seat,L1-HALL-A-1,,,HALL,A,1,10.0,30.0,"
@@ -215,70 +227,90 @@ async def test_a_generated_map_survives_both_formats(admin: httpx.AsyncClient) -
 
 # -- refusals --------------------------------------------------------------------------------
 
+BAD_HEADER = (
+    "header must be record,code,name,level,section,row,number,x,y,attributes,capacity; "
+    "got 'record,code,name,level,section,row,number,x,y'"
+)
+
 REFUSALS = [
     pytest.param(
-        _json_map([_seat("A", "1"), _seat("A", "1")]), JSON,
+        _json_map([_seat("A", "1"), _seat("A", "1")]),
+        JSON,
         "seats[1] (L1-HALL-A-1): duplicate seat key L1-HALL-A-1, also at seats[0]",
-        [{"where": "seats[1] (L1-HALL-A-1)",
-          "problem": "duplicate seat key L1-HALL-A-1, also at seats[0]"}],
+        [
+            {
+                "where": "seats[1] (L1-HALL-A-1)",
+                "problem": "duplicate seat key L1-HALL-A-1, also at seats[0]",
+            }
+        ],
         id="json-duplicate-seat",
     ),
     pytest.param(
-        _json_map([_seat("A", "1"), _seat("A", "2", section="BALC")]), JSON,
+        _json_map([_seat("A", "1"), _seat("A", "2", section="BALC")]),
+        JSON,
         "seats[1]: unknown section 'BALC'",
         [{"where": "seats[1]", "problem": "unknown section 'BALC'"}],
         id="json-unknown-section",
     ),
     pytest.param(
-        _json_map([_seat("A", "1")], [{"code": "FLOOR", "name": "Floor", "capacity": -5}]), JSON,
+        _json_map([_seat("A", "1")], [{"code": "FLOOR", "name": "Floor", "capacity": -5}]),
+        JSON,
         "ga_areas[0]: negative capacity -5",
         [{"where": "ga_areas[0]", "problem": "negative capacity -5"}],
         id="json-negative-capacity",
     ),
     pytest.param(
-        '{"format": "admit-seatmap/1", "name": "Small",\n "levels": [}', JSON,
+        '{"format": "admit-seatmap/1", "name": "Small",\n "levels": [}',
+        JSON,
         "line 2 column 13: Expecting value",
         [{"where": "line 2 column 13", "problem": "Expecting value"}],
         id="json-malformed",
     ),
     pytest.param(
-        SMALL_CSV + "seat,,,,HALL,A,2,30,30,,\n", CSV,
+        SMALL_CSV + "seat,,,,HALL,A,2,30,30,,\n",
+        CSV,
         "line 8 (L1-HALL-A-2): duplicate seat key L1-HALL-A-2, also at line 6",
-        [{"where": "line 8 (L1-HALL-A-2)",
-          "problem": "duplicate seat key L1-HALL-A-2, also at line 6"}],
+        [
+            {
+                "where": "line 8 (L1-HALL-A-2)",
+                "problem": "duplicate seat key L1-HALL-A-2, also at line 6",
+            }
+        ],
         id="csv-duplicate-seat",
     ),
     pytest.param(
-        SMALL_CSV + "seat,,,,BALC,A,3,30,30,,\n", CSV,
+        SMALL_CSV + "seat,,,,BALC,A,3,30,30,,\n",
+        CSV,
         "line 8: unknown section 'BALC'",
         [{"where": "line 8", "problem": "unknown section 'BALC'"}],
         id="csv-unknown-section",
     ),
     pytest.param(
-        SMALL_CSV.replace(",150\n", ",-150\n"), CSV,
+        SMALL_CSV.replace(",150\n", ",-150\n"),
+        CSV,
         "line 7: negative capacity -150",
         [{"where": "line 7", "problem": "negative capacity -150"}],
         id="csv-negative-capacity",
     ),
     pytest.param(
-        SMALL_CSV + 'seat,,,,HALL,"B,1,10,40,,\n', CSV,
+        SMALL_CSV + 'seat,,,,HALL,"B,1,10,40,,\n',
+        CSV,
         "line 8: malformed CSV: unexpected end of data",
         [{"where": "line 8", "problem": "malformed CSV: unexpected end of data"}],
         id="csv-broken-quote",
     ),
     pytest.param(
-        SMALL_CSV + "seat,,,,HALL,B,1\n", CSV,
+        SMALL_CSV + "seat,,,,HALL,B,1\n",
+        CSV,
         "line 8: expected 11 columns, got 7",
         [{"where": "line 8", "problem": "expected 11 columns, got 7"}],
         id="csv-short-line",
     ),
     pytest.param(
-        SMALL_CSV.replace(",attributes,capacity\n", "\n", 1), CSV,
-        "line 1: header must be record,code,name,level,section,row,number,x,y,attributes,"
-        "capacity; got 'record,code,name,level,section,row,number,x,y'",
-        [{"where": "line 1",
-          "problem": "header must be record,code,name,level,section,row,number,x,y,attributes,"
-          "capacity; got 'record,code,name,level,section,row,number,x,y'"}],
+        SMALL_CSV.replace(",attributes,capacity\n", "\n", 1),
+        CSV,
+        f"line 1: {BAD_HEADER}",
+        [{"where": "line 1", "problem": BAD_HEADER}],
         id="csv-header",
     ),
 ]
@@ -286,7 +318,10 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("document", "headers", "message", "details"), REFUSALS)
 async def test_a_broken_map_is_refused_and_nothing_is_stored(
-    admin: httpx.AsyncClient, document: str, headers: dict[str, str], message: str,
+    admin: httpx.AsyncClient,
+    document: str,
+    headers: dict[str, str],
+    message: str,
     details: list[dict[str, str]],
 ) -> None:
     venue_id = await make_venue(admin)
@@ -314,11 +349,12 @@ async def test_every_problem_of_a_map_is_reported(admin: httpx.AsyncClient) -> N
 
     assert body["details"] == [
         {"where": "ga_areas[0]", "problem": "negative capacity -1"},
-        {"where": "seats[1] (L1-HALL-A-1)",
-         "problem": "duplicate seat key L1-HALL-A-1, also at seats[0]"},
+        {
+            "where": "seats[1] (L1-HALL-A-1)",
+            "problem": "duplicate seat key L1-HALL-A-1, also at seats[0]",
+        },
         {"where": "seats[2]", "problem": "unknown section 'BALC'"},
-        {"where": "seats[3]",
-         "problem": "invalid row 'A-1' (1-20 characters, no '-' or spaces)"},
+        {"where": "seats[3]", "problem": "invalid row 'A-1' (1-20 characters, no '-' or spaces)"},
     ]
     assert body["message"] == (
         "ga_areas[0]: negative capacity -1; seats[1] (L1-HALL-A-1): duplicate seat key "

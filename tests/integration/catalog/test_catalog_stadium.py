@@ -30,8 +30,12 @@ async def test_a_stadium_session_serves_availability_and_layout_with_etags(
     venue_id = await make_venue(admin, "STADIUM", "National Stadium", capacity=22160)
     seat_map = await import_map(admin, venue_id, spec)
     assert seat_map == {
-        "id": seat_map["id"], "venue_id": venue_id, "name": "Stadium", "version": 1,
-        "seat_count": SEATS, "ga_capacity": 2000,
+        "id": seat_map["id"],
+        "venue_id": venue_id,
+        "name": "Stadium",
+        "version": 1,
+        "seat_count": SEATS,
+        "ga_capacity": 2000,
     }
     (imported,) = await audit_log(admin, entity_type="seat_map")
     assert imported["data"]["seats"] == SEATS
@@ -73,9 +77,7 @@ async def test_a_stadium_session_serves_availability_and_layout_with_etags(
     assert plan["seat_count"] == SEATS
     assert plan["states"] == "a" * SEATS
     assert plan["levels"] == "-" * SEATS
-    assert plan["counts"] == {
-        "available": SEATS, "held": 0, "sold": 0, "blocked": 0, "reserved": 0
-    }
+    assert plan["counts"] == {"available": SEATS, "held": 0, "sold": 0, "blocked": 0, "reserved": 0}
     assert plan["ga"] == [{"code": "FLOOR", "name": "Floor", "capacity": 2000, "available": 2000}]
     etag = first.headers["etag"]
     unchanged = await admin.get(f"{url}/availability", headers={"If-None-Match": etag})

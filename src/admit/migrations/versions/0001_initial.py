@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=400), nullable=False),
         sa.Column("use", sa.String(length=200), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_at", admit.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_venue")),
         sa.UniqueConstraint("code", name=op.f("uq_venue_code")),
