@@ -77,7 +77,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         _install_sqlite_hooks(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
     )
 
 

@@ -6,9 +6,10 @@ time has passed reads as available, a reservation whose date has passed too (laz
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -139,11 +140,13 @@ async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) 
 
 
 class AvailabilityCache:
-    """Per-process cache: each session's plan is rebuilt at most once per ``ttl`` seconds."""
+    """Per-process cache: each session's plan is rebuilt at most once per ``ttl`` seconds, and
+    concurrent requests that find it stale wait for one rebuild instead of each running it."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[int, tuple[float, Availability]] = {}
+        self._loading: dict[int, asyncio.Future[Availability]] = {}
 
     def get(self, session_id: int) -> Availability | None:
         entry = self._entries.get(session_id)
@@ -151,5 +154,26 @@ class AvailabilityCache:
             return None
         return entry[1]
 
-    def put(self, value: Availability) -> None:
-        self._entries[value.session_id] = (time.monotonic(), value)
+    async def get_or_load(
+        self, session_id: int, load: Callable[[], Awaitable[Availability]]
+    ) -> Availability:
+        cached = self.get(session_id)
+        if cached is not None:
+            return cached
+        pending = self._loading.get(session_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Availability] = asyncio.get_running_loop().create_future()
+        self._loading[session_id] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # waiters re-raise it; nobody else needs to retrieve it
+            raise
+        else:
+            self._entries[session_id] = (time.monotonic(), value)
+            future.set_result(value)
+            return value
+        finally:
+            del self._loading[session_id]

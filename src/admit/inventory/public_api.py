@@ -129,11 +129,7 @@ async def _cached_availability(
         cache = rt.caches["availability"] = AvailabilityCache(
             rt.settings.availability_cache_seconds
         )
-    avail = cache.get(session_id)
-    if avail is None:
-        avail = await load_availability(uow, session_id, now=now)
-        cache.put(avail)
-    return avail
+    return await cache.get_or_load(session_id, lambda: load_availability(uow, session_id, now=now))
 
 
 @router.get("/sessions/{session_id}/availability")
