@@ -19,7 +19,8 @@ import asyncpg
 import httpx
 import pytest
 
-from admit.accounts import service as accounts
+from admit.accounts import staff
+from admit.accounts.permissions import Grant, Role
 from admit.app import create_app
 from admit.core.audit_context import Actor
 from admit.core.clock import FixedClock
@@ -31,6 +32,7 @@ from admit.migrations import upgrade
 PG_ADMIN_DSN = os.environ.get("ADMIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TEST_ACTOR = Actor(kind="staff", id="test", name="test")
+ROOT_PASSWORD = "Correct horse battery 9"
 _counter = itertools.count()
 
 
@@ -123,10 +125,14 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def admin_token(runtime: Runtime) -> str:
     async with runtime.uow(TEST_ACTOR) as unit:
-        user = await accounts.create_staff(
-            unit, username="root", password="correct horse battery", is_admin=True, now=T0
+        user = await staff.create_staff(
+            unit,
+            staff.NewStaff(
+                username="root", password=ROOT_PASSWORD, grants=[Grant(Role.SYSTEM_ADMIN)]
+            ),
+            now=T0,
         )
-        issued = await accounts.issue_token(
+        issued = await staff.issue_token(
             unit, staff_id=user.id, lifetime=timedelta(hours=1), now=T0
         )
     return issued.token

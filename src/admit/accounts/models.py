@@ -1,10 +1,11 @@
-"""Tables of the accounts slice."""
+"""Tables of the accounts slice: staff and their grants, customers, tokens, security policy,
+login failures, API clients and their access log. Real-name identities: identity_models.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -16,10 +17,28 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
     password_hash: Mapped[str] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    locked_by_operator: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffGrant(Base):
+    """One role for one staff member, globally or within one organiser, venue, channel, outlet."""
+
+    __tablename__ = "staff_grant"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(20), default="global")
+    scope_id: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class StaffToken(Base):
@@ -33,3 +52,112 @@ class StaffToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Customer(Base):
+    """A public account (U1, G2): a phone or an email (or both), and where it was opened."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    source_channel: Mapped[str] = mapped_column(String(20))
+    registered_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    locked_by_operator: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CustomerToken(Base):
+    """A signed-in device of a customer; revoked on logout or when a newer device pushes it out."""
+
+    __tablename__ = "customer_token"
+    __table_args__ = (Index("ix_customer_token_live", "customer_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    device: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40), default=None)
+
+
+class VerificationCode(Base):
+    """A one-time code sent by SMS or email; only its hash is kept."""
+
+    __tablename__ = "verification_code"
+    __table_args__ = (Index("ix_verification_code_target", "target", "purpose"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    target: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LoginFailure(Base):
+    """A failed login from an address: counted over the cool-down window for IP lockout."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_ip_at", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SecurityPolicy(Base):
+    """SEC1, one row: password strength, rotation, lockout and device limits."""
+
+    __tablename__ = "security_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    min_length: Mapped[int] = mapped_column(default=10)
+    min_classes: Mapped[int] = mapped_column(default=3)
+    staff_rotation_days: Mapped[int] = mapped_column(default=90)
+    customer_rotation_days: Mapped[int] = mapped_column(default=0)
+    lockout_threshold: Mapped[int] = mapped_column(default=5)
+    lockout_minutes: Mapped[int] = mapped_column(default=15)
+    ip_lockout_threshold: Mapped[int] = mapped_column(default=20)
+    ip_lockout_minutes: Mapped[int] = mapped_column(default=15)
+    max_devices: Mapped[int] = mapped_column(default=3)
+    max_holders: Mapped[int] = mapped_column(default=5)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ApiClient(Base):
+    """A partner's key (API6): scopes, a token-bucket rate policy, revocable."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    key_id: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rate_per_minute: Mapped[int] = mapped_column(default=600)
+    burst: Mapped[int] = mapped_column(default=60)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiAccessLog(Base):
+    __tablename__ = "api_access_log"
+    __table_args__ = (Index("ix_api_access_log_client_at", "client_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_client.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(300))
+    status: Mapped[int]
+    latency_ms: Mapped[int]

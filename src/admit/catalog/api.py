@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from admit.accounts.permissions import Permission
 from admit.catalog import events, passes, pricing, seatmaps, venues
 from admit.catalog.models import SeatMap
 from admit.catalog.schemas import (
@@ -27,37 +28,41 @@ from admit.catalog.schemas import (
 )
 from admit.catalog.seatmap_format import auto_detect, to_csv, to_json
 from admit.core.errors import InvalidInput
-from admit.http.deps import Now, StaffReader, StaffUoW
+from admit.core.uow import UnitOfWork
+from admit.http.deps import Now, staff_reader, staff_writer
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: catalogue"])
+
+Writer = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE)]
+Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ)]
 
 MAX_SEATMAP_BYTES = 32 * 1024 * 1024
 
 
 @admin_router.post("/organisers", status_code=201)
-async def create_organiser(body: OrganiserIn, uow: StaffUoW, now: Now) -> OrganiserOut:
+async def create_organiser(body: OrganiserIn, uow: Writer, now: Now) -> OrganiserOut:
     org = await venues.create_organiser(uow, code=body.code, name=body.name, now=now)
     return OrganiserOut.model_validate(org)
 
 
 @admin_router.get("/organisers")
-async def list_organisers(uow: StaffReader) -> list[OrganiserOut]:
+async def list_organisers(uow: Reader) -> list[OrganiserOut]:
     return [OrganiserOut.model_validate(o) for o in await venues.list_organisers(uow)]
 
 
 @admin_router.post("/venues", status_code=201)
-async def create_venue(body: VenueIn, uow: StaffUoW, now: Now) -> VenueOut:
+async def create_venue(body: VenueIn, uow: Writer, now: Now) -> VenueOut:
     venue = await venues.create_venue(uow, **body.model_dump(), now=now)
     return VenueOut.model_validate(venue)
 
 
 @admin_router.get("/venues")
-async def list_venues(uow: StaffReader) -> list[VenueOut]:
+async def list_venues(uow: Reader) -> list[VenueOut]:
     return [VenueOut.model_validate(v) for v in await venues.list_venues(uow)]
 
 
 @admin_router.patch("/venues/{venue_id}")
-async def update_venue(venue_id: int, body: VenuePatch, uow: StaffUoW, now: Now) -> VenueOut:
+async def update_venue(venue_id: int, body: VenuePatch, uow: Writer, now: Now) -> VenueOut:
     changes = body.model_dump(exclude_unset=True)
     venue = await venues.update_venue(uow, venue_id, changes=changes, now=now)
     return VenueOut.model_validate(venue)
@@ -76,7 +81,7 @@ async def update_venue(venue_id: int, body: VenuePatch, uow: StaffUoW, now: Now)
         }
     },
 )
-async def import_seatmap(venue_id: int, request: Request, uow: StaffUoW, now: Now) -> SeatMapOut:
+async def import_seatmap(venue_id: int, request: Request, uow: Writer, now: Now) -> SeatMapOut:
     """Import a seat map file (JSON or record CSV, see docs/seatmap-format.md): all or nothing."""
     data = await request.body()
     if len(data) > MAX_SEATMAP_BYTES:
@@ -89,7 +94,7 @@ async def import_seatmap(venue_id: int, request: Request, uow: StaffUoW, now: No
 
 
 @admin_router.get("/seatmaps/{seat_map_id}")
-async def get_seatmap(seat_map_id: int, uow: StaffReader) -> SeatMapOut:
+async def get_seatmap(seat_map_id: int, uow: Reader) -> SeatMapOut:
     seat_map: SeatMap = await seatmaps.get_seatmap(uow, seat_map_id)
     return SeatMapOut.model_validate(seat_map)
 
@@ -97,7 +102,7 @@ async def get_seatmap(seat_map_id: int, uow: StaffReader) -> SeatMapOut:
 @admin_router.get("/seatmaps/{seat_map_id}/export")
 async def export_seatmap(
     seat_map_id: int,
-    uow: StaffReader,
+    uow: Reader,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002
 ) -> Response:
     spec = await seatmaps.export_seatmap(uow, seat_map_id)
@@ -107,27 +112,25 @@ async def export_seatmap(
 
 
 @admin_router.post("/events", status_code=201)
-async def create_event(body: EventIn, uow: StaffUoW, now: Now) -> EventOut:
+async def create_event(body: EventIn, uow: Writer, now: Now) -> EventOut:
     event = await events.create_event(uow, **body.model_dump(), now=now)
     return EventOut.model_validate(event)
 
 
 @admin_router.patch("/events/{event_id}")
-async def update_event(event_id: int, body: EventPatch, uow: StaffUoW, now: Now) -> EventOut:
+async def update_event(event_id: int, body: EventPatch, uow: Writer, now: Now) -> EventOut:
     changes = body.model_dump(exclude_unset=True)
     event = await events.update_event(uow, event_id, changes=changes, now=now)
     return EventOut.model_validate(event)
 
 
 @admin_router.delete("/events/{event_id}", status_code=204)
-async def delete_event(event_id: int, uow: StaffUoW, now: Now) -> None:
+async def delete_event(event_id: int, uow: Writer, now: Now) -> None:
     await events.delete_event(uow, event_id, now=now)
 
 
 @admin_router.patch("/sessions/{session_id}")
-async def update_session(
-    session_id: int, body: SessionPatch, uow: StaffUoW, now: Now
-) -> SessionOut:
+async def update_session(session_id: int, body: SessionPatch, uow: Writer, now: Now) -> SessionOut:
     changes = body.model_dump(exclude_unset=True)
     session = await events.update_session(uow, session_id, changes=changes, now=now)
     return SessionOut.model_validate(session)
@@ -135,7 +138,7 @@ async def update_session(
 
 @admin_router.put("/sessions/{session_id}/price-levels")
 async def set_price_levels(
-    session_id: int, body: PriceLevelsIn, uow: StaffUoW, now: Now
+    session_id: int, body: PriceLevelsIn, uow: Writer, now: Now
 ) -> list[PriceLevelOut]:
     levels = [
         pricing.LevelInput(
@@ -148,13 +151,13 @@ async def set_price_levels(
 
 
 @admin_router.post("/passes", status_code=201)
-async def create_pass(body: PassIn, uow: StaffUoW, now: Now) -> PassOut:
+async def create_pass(body: PassIn, uow: Writer, now: Now) -> PassOut:
     product = await passes.create_pass(uow, **body.model_dump(), now=now)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": body.session_ids})
 
 
 @admin_router.get("/passes/{product_id}")
-async def get_pass(product_id: int, uow: StaffReader) -> PassOut:
+async def get_pass(product_id: int, uow: Reader) -> PassOut:
     product, session_ids = await passes.get_pass(uow, product_id)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": session_ids})
 

@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from admit.accounts import service as accounts
+from admit.accounts import staff
+from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
@@ -109,19 +110,23 @@ def seed_demo_command() -> None:
 def create_admin(
     username: Annotated[str, typer.Option(help="Login name.")] = "admin",
     password: Annotated[
-        str | None, typer.Option(help="At least 10 characters; generated when omitted.")
+        str | None, typer.Option(help="Per the security policy; generated when omitted.")
     ] = None,
 ) -> None:
     """Create an administrator and print a bearer token for the API."""
-    secret = password or secrets.token_urlsafe(12)
+    secret = password or secrets.token_urlsafe(12) + "Aa1!"
 
     async def work(rt: Runtime) -> str:
         async with rt.uow(CLI_ACTOR) as uow:
             now = rt.clock.now()
-            user = await accounts.create_staff(
-                uow, username=username, password=secret, is_admin=True, now=now
+            user = await staff.create_staff(
+                uow,
+                staff.NewStaff(
+                    username=username, password=secret, grants=[Grant(Role.SYSTEM_ADMIN)]
+                ),
+                now=now,
             )
-            issued = await accounts.issue_token(
+            issued = await staff.issue_token(
                 uow,
                 staff_id=user.id,
                 now=now,

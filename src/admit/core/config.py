@@ -28,6 +28,26 @@ class Settings(BaseSettings):
     log_json: bool = False
     staff_token_hours: int = 12
     worker_poll_seconds: float = 1.0
+    field_keys: str | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys for personal data, newest first; "
+        "default: a key kept under data_dir/keys.",
+    )
+    lookup_key: str | None = Field(
+        default=None, description="Key of the hashes that find documents; default under data_dir."
+    )
+    sms_url: str | None = Field(default=None, description="SMS carrier; default: the simulator.")
+    sms_access_key: str = "admit"
+    sms_secret: str = "dev-secret"
+    sms_sign_name: str = "Admit"
+    identity_url: str | None = Field(
+        default=None, description="Public-security identity service; default: the simulator."
+    )
+    identity_app_id: str = "admit"
+    identity_secret: str = "dev-secret"
+    trusted_proxies: int = Field(
+        default=0, description="How many proxies' X-Forwarded-For entries to trust for client IPs."
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -8,8 +8,9 @@ it again."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Index, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,7 +18,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.core.db import Base, BigIntKey, UTCDateTime
 from admit.core.uow import UnitOfWork
 
-Handler = Callable[[UnitOfWork, dict[str, Any], datetime], Awaitable[None]]
+if TYPE_CHECKING:
+    from admit.core.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a handler gets: its own unit of work, the time, and the process's adapters."""
+
+    uow: UnitOfWork
+    now: datetime
+    runtime: Runtime
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 _HANDLERS: dict[str, Handler] = {}
 
 MAX_ATTEMPTS = 8
@@ -91,12 +105,13 @@ async def claim_due(uow: UnitOfWork, *, now: datetime, limit: int) -> list[int]:
     return ids
 
 
-async def run_job(uow: UnitOfWork, job_id: int, *, now: datetime) -> None:
-    """Run one leased job inside ``uow``; the caller commits (done) or records the failure."""
+async def run_job(ctx: JobContext, job_id: int) -> None:
+    """Run one leased job inside ``ctx.uow``; the caller commits (done) or records the failure."""
+    uow, now = ctx.uow, ctx.now
     job = await uow.session.get(OutboxJob, job_id)
     if job is None or job.done_at is not None:
         return
-    await _HANDLERS[job.kind](uow, job.payload, now)
+    await _HANDLERS[job.kind](ctx, job.payload)
     job.done_at = now
     job.attempts += 1
 

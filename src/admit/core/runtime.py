@@ -1,16 +1,20 @@
-"""What a running process holds: settings, engine, unit-of-work factory, clock, caches."""
+"""What a running process holds: settings, engine, unit-of-work factory, clock, field crypto,
+caches, and the adapters to outside systems registered by the composition root."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admit.core.clock import Clock, SystemClock
 from admit.core.config import Settings
+from admit.core.crypto import FieldCrypto, load_crypto
 from admit.core.db import create_engine, read_only
 from admit.core.uow import UnitOfWorkFactory
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -19,7 +23,9 @@ class Runtime:
     engine: AsyncEngine
     uow: UnitOfWorkFactory
     clock: Clock
+    crypto: FieldCrypto
     caches: dict[str, Any] = field(default_factory=dict)
+    adapters: dict[type[Any], Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -30,7 +36,24 @@ class Runtime:
             engine=engine,
             uow=UnitOfWorkFactory(engine, read_only(engine)),
             clock=clock or SystemClock(),
+            crypto=load_crypto(
+                settings.field_keys, settings.lookup_key, settings.data_dir / "keys"
+            ),
         )
 
+    def register(self, kind: type[T], adapter: T) -> None:
+        """Plug in the adapter for an outside system (gateway, verifier, limiter, …)."""
+        self.adapters[kind] = adapter
+
+    def adapter(self, kind: type[T]) -> T:
+        try:
+            return cast(T, self.adapters[kind])
+        except KeyError:
+            raise RuntimeError(f"no adapter registered for {kind.__name__}") from None
+
     async def close(self) -> None:
+        for adapter in self.adapters.values():
+            closer = getattr(adapter, "aclose", None)
+            if closer is not None:
+                await closer()
         await self.engine.dispose()

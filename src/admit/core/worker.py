@@ -21,7 +21,7 @@ async def run_once(rt: Runtime, *, limit: int = 50) -> int:
     for job_id in ids:
         try:
             async with rt.uow(SYSTEM) as uow:
-                await outbox.run_job(uow, job_id, now=rt.clock.now())
+                await outbox.run_job(outbox.JobContext(uow, rt.clock.now(), rt), job_id)
         except Exception as exc:  # a job's failure must not stop the others
             log.warning("job_failed", job_id=job_id, error=repr(exc))
             async with rt.uow(SYSTEM) as uow:

@@ -10,10 +10,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from admit.accounts.permissions import Permission
 from admit.core.audit import AuditEntry, verify_chain
-from admit.http.deps import StaffReader
+from admit.core.uow import UnitOfWork
+from admit.http.deps import staff_reader
 
 router = APIRouter(prefix="/admin/audit", tags=["admin: audit"])
+
+AuditReader = Annotated[UnitOfWork, staff_reader(Permission.AUDIT_READ)]
 
 
 class AuditOut(BaseModel):
@@ -36,7 +40,7 @@ class ChainOut(BaseModel):
 
 @router.get("")
 async def list_entries(
-    uow: StaffReader,
+    uow: AuditReader,
     entity_type: Annotated[str | None, Query(max_length=60)] = None,
     entity_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -67,7 +71,7 @@ async def list_entries(
 
 
 @router.get("/verify")
-async def verify(uow: StaffReader) -> ChainOut:
+async def verify(uow: AuditReader) -> ChainOut:
     report = await verify_chain(uow.session)
     return ChainOut(
         ok=report.ok,

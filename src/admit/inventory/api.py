@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
+from admit.accounts.permissions import Permission
 from admit.catalog.schemas import SessionOut
 from admit.catalog.seatmaps import SeatChange
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, StaffReader, StaffUoW
+from admit.http.deps import Now, staff_reader, staff_writer
 from admit.inventory import plans, reservations, venue_changes
 from admit.inventory.models import SessionPlan
 from admit.inventory.schemas import (
@@ -26,9 +29,13 @@ from admit.inventory.schemas import (
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: seat plans"])
 
+Writer = Annotated[UnitOfWork, staff_writer(Permission.PLAN_WRITE)]
+Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ)]
+CatalogWriter = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE)]
+
 
 @admin_router.post("/sessions", status_code=201)
-async def schedule_session(body: NewSessionIn, uow: StaffUoW, now: Now) -> SessionOut:
+async def schedule_session(body: NewSessionIn, uow: CatalogWriter, now: Now) -> SessionOut:
     """Create a session and its seat plan from the venue's map."""
     session = await plans.schedule_session(uow, plans.NewSession(**body.model_dump()), now=now)
     return SessionOut.model_validate(session, from_attributes=True)
@@ -46,13 +53,13 @@ async def _plan_out(uow: UnitOfWork, plan: SessionPlan) -> PlanOut:
 
 
 @admin_router.get("/sessions/{session_id}/plan")
-async def get_plan(session_id: int, uow: StaffReader) -> PlanOut:
+async def get_plan(session_id: int, uow: Reader) -> PlanOut:
     plan = await plans.get_plan(uow, session_id)
     return await _plan_out(uow, plan)
 
 
 @admin_router.post("/sessions/{session_id}/plan/categories")
-async def set_category(session_id: int, body: CategoryIn, uow: StaffUoW, now: Now) -> ChangedOut:
+async def set_category(session_id: int, body: CategoryIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await plans.set_category(
         uow,
         session_id=session_id,
@@ -64,13 +71,13 @@ async def set_category(session_id: int, body: CategoryIn, uow: StaffUoW, now: No
 
 
 @admin_router.post("/sessions/{session_id}/plan/confirm")
-async def confirm_plan(session_id: int, uow: StaffUoW, now: Now) -> PlanOut:
+async def confirm_plan(session_id: int, uow: Writer, now: Now) -> PlanOut:
     plan = await plans.confirm_plan(uow, session_id=session_id, now=now)
     return await _plan_out(uow, plan)
 
 
 @admin_router.post("/sessions/{session_id}/plan/exclusions")
-async def set_excluded(session_id: int, body: ExcludeIn, uow: StaffUoW, now: Now) -> ChangedOut:
+async def set_excluded(session_id: int, body: ExcludeIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await plans.set_excluded(
         uow,
         session_id=session_id,
@@ -82,7 +89,7 @@ async def set_excluded(session_id: int, body: ExcludeIn, uow: StaffUoW, now: Now
 
 
 @admin_router.post("/sessions/{session_id}/plan/price-levels")
-async def map_price_level(session_id: int, body: LevelMapIn, uow: StaffUoW, now: Now) -> ChangedOut:
+async def map_price_level(session_id: int, body: LevelMapIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await plans.map_price_level(
         uow,
         session_id=session_id,
@@ -94,7 +101,7 @@ async def map_price_level(session_id: int, body: LevelMapIn, uow: StaffUoW, now:
 
 
 @admin_router.post("/sessions/{session_id}/plan/reservations")
-async def reserve(session_id: int, body: ReservationIn, uow: StaffUoW, now: Now) -> ChangedOut:
+async def reserve(session_id: int, body: ReservationIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await reservations.reserve_seats(
         uow,
         session_id=session_id,
@@ -107,7 +114,7 @@ async def reserve(session_id: int, body: ReservationIn, uow: StaffUoW, now: Now)
 
 
 @admin_router.post("/sessions/{session_id}/plan/reservations/release")
-async def release(session_id: int, body: ReleaseIn, uow: StaffUoW, now: Now) -> ChangedOut:
+async def release(session_id: int, body: ReleaseIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await reservations.release_reservation(
         uow, session_id=session_id, selector=body.select.to_selector(), now=now
     )
@@ -116,7 +123,7 @@ async def release(session_id: int, body: ReleaseIn, uow: StaffUoW, now: Now) -> 
 
 @admin_router.patch("/seatmaps/{seat_map_id}/seats")
 async def change_seats(
-    seat_map_id: int, body: SeatChangesIn, uow: StaffUoW, now: Now
+    seat_map_id: int, body: SeatChangesIn, uow: CatalogWriter, now: Now
 ) -> VenueChangeOut:
     """Change seats on the venue map; unsold seats change in every running session, sold
     or held ones are reported in ``conflicts``."""

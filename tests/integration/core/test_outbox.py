@@ -12,7 +12,6 @@ from admit.core import outbox
 from admit.core.clock import FixedClock
 from admit.core.outbox import OutboxJob
 from admit.core.runtime import Runtime
-from admit.core.uow import UnitOfWork
 from admit.core.worker import run_once
 from tests.conftest import TEST_ACTOR
 
@@ -21,7 +20,7 @@ FAILURES_LEFT = {"n": 0}
 
 
 @outbox.handler("test.record")
-async def _record(uow: UnitOfWork, payload: dict[str, Any], now: Any) -> None:
+async def _record(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     if FAILURES_LEFT["n"] > 0:
         FAILURES_LEFT["n"] -= 1
         raise ConnectionError("the outside system is down")

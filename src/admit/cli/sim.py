@@ -1,0 +1,43 @@
+"""``admit sim``: serve simulators of outside systems for development and demos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from admit.sims.police import PoliceSimConfig, create_police_app, demo_population, load_population
+
+sim_app = typer.Typer(help="Simulators of outside systems.", no_args_is_help=True)
+console = Console()
+
+
+@sim_app.command()
+def police(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8101,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV of id_number,name; default: 1000 generated people (seed 1).",
+        ),
+    ] = None,
+    app_id: Annotated[str, typer.Option(help="App id the client must present.")] = "admit",
+    secret: Annotated[str, typer.Option(help="Shared signing secret.")] = "dev-secret",
+    latency_ms: Annotated[int, typer.Option(min=0, help="Delay before every answer.")] = 0,
+) -> None:
+    """Serve the public-security identity check (name + ID number)."""
+    import uvicorn
+
+    people = load_population(population) if population else demo_population(1000, seed=1)
+    config = PoliceSimConfig(app_id=app_id, secret=secret, population=people, latency_ms=latency_ms)
+    number, name = next(iter(people.items()), ("-", "-"))
+    console.print(
+        f"Police simulator with {len(people)} people at [bold]http://{host}:{port}[/bold] "
+        f"(app id {app_id!r}); e.g. {number} {name}"
+    )
+    uvicorn.run(create_police_app(config), host=host, port=port, access_log=False)

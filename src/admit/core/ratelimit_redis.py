@@ -1,0 +1,100 @@
+"""Token buckets in Redis, updated atomically by one Lua script, shared by all app servers."""
+
+from __future__ import annotations
+
+import redis.asyncio
+from redis.exceptions import RedisError
+
+from admit.core.ratelimit import TOKEN_EPSILON, Decision, Limit, RateLimiterUnavailable
+
+KEY_PREFIX = "admit:rl:"
+
+# Time comes from Redis TIME so every app server sees one clock; Redis 7 replicates script effects,
+# so a non-deterministic call is allowed. Numbers are written with %.17g because Lua's default
+# tostring keeps 14 digits, too few for microsecond timestamps. A refusal writes nothing: the
+# stored state still yields the same refill later. The key expires once the bucket would be full
+# again, since a missing bucket counts as full.
+_TAKE_SCRIPT = """
+local rate = tonumber(ARGV[1]) / 1000000
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local epsilon = tonumber(ARGV[4])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = burst
+if state[1] and state[2] then
+  local elapsed = math.max(0, now - tonumber(state[2]))
+  tokens = math.min(burst, tonumber(state[1]) + elapsed * rate)
+end
+if tokens + epsilon < cost then
+  return {0, math.floor(tokens), math.ceil((cost - tokens) / rate)}
+end
+tokens = math.max(0, tokens - cost)
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
+  'ts', string.format('%.17g', now))
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((burst - tokens) / rate / 1000)))
+return {1, math.floor(tokens), 0}
+"""
+
+
+class RedisRateLimiter:
+    """Token buckets under ``prefix`` in Redis; ``retry_after`` is rounded up to a microsecond.
+
+    Redis failures raise :class:`RateLimiterUnavailable`, leaving fail-open or fail-closed to the
+    caller. The script runs by EVALSHA and is loaded again if Redis answers NOSCRIPT.
+    """
+
+    def __init__(
+        self, client: redis.asyncio.Redis, *, prefix: str = KEY_PREFIX, owns_client: bool = False
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._owns_client = owns_client
+        self._take_script = client.register_script(_TAKE_SCRIPT)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = KEY_PREFIX,
+        max_connections: int = 50,
+        timeout: float = 1.0,
+    ) -> RedisRateLimiter:
+        """A limiter owning a new client for ``url``; it connects on first use.
+
+        Requests beyond ``max_connections`` wait for a free connection rather than fail, and
+        waiting, connecting or a command taking longer than ``timeout`` seconds is unavailability.
+        """
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+        return cls(redis.asyncio.Redis.from_pool(pool), prefix=prefix, owns_client=True)
+
+    async def take(self, key: str, limit: Limit, cost: int = 1) -> Decision:
+        limit.check_cost(cost)
+        args = [limit.rate, limit.burst, cost, TOKEN_EPSILON]
+        try:
+            reply = await self._take_script(keys=[self._prefix + key], args=args)
+        except RedisError as exc:
+            raise RateLimiterUnavailable("rate limiter store unavailable") from exc
+        allowed, remaining, retry_after_us = (int(value) for value in reply)
+        return Decision(
+            allowed=allowed == 1, remaining=remaining, retry_after=retry_after_us / 1_000_000
+        )
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self._client.delete(self._prefix + key)
+        except RedisError as exc:
+            raise RateLimiterUnavailable("rate limiter store unavailable") from exc
+
+    async def aclose(self) -> None:
+        """Close the client if this limiter created it; a caller's client stays open."""
+        if self._owns_client:
+            await self._client.aclose()

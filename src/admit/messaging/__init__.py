@@ -1,0 +1,1 @@
+"""Messaging: templates, channels (SMS, email, in-app) and dispatch."""

@@ -1,0 +1,112 @@
+"""Sending after commit (C2, G9, M1, M4): services queue a message in their transaction; the
+worker sends it through the SMS or email adapter and records its status. Failed messages can
+be sent again by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from admit.core import outbox
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import InvalidInput
+from admit.core.lookups import get_or_404
+from admit.core.uow import UnitOfWork
+from admit.messaging.email import EmailSender, render_email
+from admit.messaging.models import OutboundMessage
+from admit.messaging.sms import SmsGateway, SmsRejected, SmsThrottled
+
+JOB = "messaging.send"
+
+
+def _mask(channel: str, to: str) -> str:
+    if channel == "email":
+        name, _, domain = to.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return f"{to[:3]}****{to[-4:]}" if len(to) >= 7 else "****"
+
+
+async def queue_message(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    *,
+    channel: str,
+    to: str,
+    template: str,
+    params: dict[str, str],
+    now: datetime,
+) -> OutboundMessage:
+    """Record the message and its send job in the caller's transaction (a rollback drops both)."""
+    message = OutboundMessage(
+        channel=channel,
+        to_enc=crypto.encrypt(to),
+        to_masked=_mask(channel, to),
+        template=template,
+        params_enc=crypto.encrypt(orjson.dumps(params).decode()),
+        created_at=now,
+    )
+    uow.session.add(message)
+    await uow.session.flush()
+    await outbox.enqueue(uow, kind=JOB, payload={"message_id": message.id}, now=now)
+    return message
+
+
+@outbox.handler(JOB)
+async def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    message = await ctx.uow.session.get(OutboundMessage, payload["message_id"])
+    if message is None or message.status == "sent":
+        return
+    crypto = ctx.runtime.crypto
+    to = crypto.decrypt(message.to_enc)
+    params: dict[str, str] = orjson.loads(crypto.decrypt(message.params_enc))
+    message.attempts += 1
+    try:
+        message.provider_id = await _deliver(ctx, message.channel, to, message.template, params)
+    except SmsRejected as exc:
+        message.status, message.error = "failed", exc.message[:400]
+        return
+    except SmsThrottled as exc:
+        message.status, message.error = "throttled", exc.message[:400]
+        retry = int((exc.details or {}).get("retry_after", 60))
+        await outbox.enqueue(
+            ctx.uow, kind=JOB, payload=payload, now=ctx.now, delay=timedelta(seconds=retry)
+        )
+        return
+    message.status, message.sent_at, message.error = "sent", ctx.now, None
+
+
+async def _deliver(
+    ctx: outbox.JobContext, channel: str, to: str, template: str, params: dict[str, str]
+) -> str:
+    settings = ctx.runtime.settings
+    if channel == "sms":
+        sms = ctx.runtime.adapter(SmsGateway)  # type: ignore[type-abstract]
+        accepted = await sms.send(
+            phone=to, template=template, params=params, sign_name=settings.sms_sign_name
+        )
+        return accepted.request_id
+    subject, body = render_email(template, params)
+    mailer = ctx.runtime.adapter(EmailSender)  # type: ignore[type-abstract]
+    return await mailer.send(to=to, subject=subject, body=body)  # failures: outbox retries
+
+
+async def resend(uow: UnitOfWork, *, message_id: int, now: datetime) -> OutboundMessage:
+    """Send a failed or throttled message again (M4)."""
+    message = await get_or_404(uow, OutboundMessage, message_id, "message")
+    if message.status == "sent":
+        raise InvalidInput("the message was sent already")
+    message.status, message.error = "queued", None
+    await outbox.enqueue(uow, kind=JOB, payload={"message_id": message.id}, now=now)
+    return message
+
+
+async def list_messages(
+    uow: UnitOfWork, *, status: str | None, limit: int
+) -> list[OutboundMessage]:
+    query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboundMessage.status == status)
+    return list((await uow.session.scalars(query)).all())

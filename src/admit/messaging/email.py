@@ -1,0 +1,57 @@
+"""Email over real SMTP: the adapter interface and the standard-library client behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Protocol
+
+from admit.core.errors import AdmitError
+
+EMAIL_TEMPLATES = {
+    "EMAIL_VERIFY_CODE": (
+        "Your Admit code",
+        "Your code is {code}. It is valid for {minutes} minutes.\n\nIf you did not ask for it, "
+        "ignore this message.",
+    ),
+}
+
+
+class EmailUnavailable(AdmitError):
+    code = "email_unavailable"
+    status = 503
+
+
+class EmailSender(Protocol):
+    async def send(self, *, to: str, subject: str, body: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class SmtpEmailSender:
+    host: str
+    port: int
+    sender: str = "Admit <no-reply@admit.local>"
+    timeout: float = 10.0
+
+    async def send(self, *, to: str, subject: str, body: str) -> str:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, to, subject
+        message["Message-ID"] = make_msgid(domain="admit.local")
+        message.set_content(body)
+        try:
+            await asyncio.to_thread(self._deliver, message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise EmailUnavailable(f"the mail server refused or is unreachable: {exc}") from exc
+        return str(message.get("Message-ID") or "")
+
+    def _deliver(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.send_message(message)
+
+
+def render_email(template: str, params: dict[str, str]) -> tuple[str, str]:
+    subject, body = EMAIL_TEMPLATES[template]
+    return subject, body.format(**params)

@@ -1,0 +1,1 @@
+"""Simulators of outside systems, speaking their protocols over HTTP."""
