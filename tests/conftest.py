@@ -18,16 +18,23 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from admit.accounts import staff
+from admit.accounts.documents import cn_id_check_char
 from admit.accounts.permissions import Grant, Role
+from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
 from admit.app import create_app
 from admit.core.audit_context import Actor
 from admit.core.clock import FixedClock
 from admit.core.config import Settings
+from admit.core.ratelimit import MemoryRateLimiter, RateLimiter
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
+from admit.messaging.email import EmailSender, FileEmailSender
+from admit.messaging.sms import RecordingSmsGateway, SmsGateway
 from admit.migrations import upgrade
+from admit.sims.police import PoliceSimConfig, create_police_app
 
 PG_ADMIN_DSN = os.environ.get("ADMIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -94,17 +101,53 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
+def police_population() -> dict[str, str]:
+    """Real people of the identity simulator (mainland ID numbers with valid check characters)."""
+    people = {}
+    for first17, name in (
+        ("11010519491231002", "张三"),
+        ("44052418800101001", "李四"),
+        ("31010119900101123", "王五"),
+    ):
+        people[first17 + cn_id_check_char(first17)] = name
+    return people
+
+
 @pytest.fixture
-async def runtime(db_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[Runtime]:
+def police_app() -> FastAPI:
+    """The public-security simulator (its protocol, signatures and faults) in memory."""
+    return create_police_app(
+        PoliceSimConfig(app_id="admit", secret="dev-secret", population=police_population())
+    )
+
+
+@pytest.fixture
+def sms(clock: FixedClock) -> RecordingSmsGateway:
+    """The carrier fake: records every message and applies the carrier's rules."""
+    return RecordingSmsGateway(clock=clock)
+
+
+@pytest.fixture
+async def runtime(
+    db_url: str, tmp_path: Path, clock: FixedClock, sms: RecordingSmsGateway, police_app: FastAPI
+) -> AsyncIterator[Runtime]:
     settings = Settings(
         data_dir=tmp_path,
         database_url=db_url,
         run_worker_in_process=False,
         availability_cache_seconds=0,
+        simulators_in_process=False,
     )
     rt = Runtime.from_settings(settings, clock=clock)
+    rt.register(SmsGateway, sms)  # type: ignore[type-abstract]
+    police = httpx.AsyncClient(transport=httpx.ASGITransport(app=police_app))
+    verifier = HttpIdentityVerifier("http://police.test", "admit", "dev-secret", client=police)
+    rt.register(IdentityVerifier, verifier)  # type: ignore[type-abstract]
+    rt.register(RateLimiter, MemoryRateLimiter())  # type: ignore[type-abstract]
+    rt.register(EmailSender, FileEmailSender(tmp_path / "mail"))  # type: ignore[type-abstract]
     yield rt
     await rt.close()
+    await police.aclose()
 
 
 @pytest.fixture

@@ -11,15 +11,22 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
 from admit import __version__
+from admit.accounts.admin_api import router as people_router
+from admit.accounts.customer_api import router as customer_router
+from admit.accounts.staff_api import router as staff_router
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
+from admit.http.partner import AccessLogMiddleware
 from admit.http.system_api import router as system_router
 from admit.inventory.api import admin_router as inventory_admin
+from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
+from admit.messaging.api import router as messaging_router
+from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
 
@@ -49,9 +56,24 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(AccessLogMiddleware, rt_of=lambda: runtime)
     install_error_handlers(app)
     app.include_router(system_router)
-    for router in (catalog_public, inventory_public, catalog_admin, inventory_admin, audit_router):
+    for router in (
+        catalog_public,
+        inventory_public,
+        catalog_admin,
+        inventory_admin,
+        audit_router,
+        staff_router,
+        customer_router,
+        people_router,
+        partner_router,
+        messaging_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
+    if runtime.settings.simulators_in_process:
+        mount_simulators(app, runtime)
     return app

@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     GATE_ADMIN = "gate.manage"
     CONTENT = "content.manage"
     DASHBOARDS = "dashboards.read"
+    MESSAGES = "messages.manage"
 
 
 class Role(enum.StrEnum):

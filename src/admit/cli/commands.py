@@ -18,6 +18,7 @@ from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
+from admit.cli.sim import sim_app
 from admit.core.audit import verify_chain
 from admit.core.audit_context import SYSTEM, Actor
 from admit.core.config import Settings, load_settings
@@ -30,6 +31,7 @@ from admit.migrations import upgrade
 app = typer.Typer(help="Admit: ticketing platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(sim_app, name="sim")
 console = Console()
 T = TypeVar("T")
 
@@ -206,11 +208,14 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     from admit.app import create_app
 
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
     app_ = create_app(Runtime.from_settings(settings))
     uvicorn.run(
         app_,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
     )

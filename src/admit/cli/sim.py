@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from admit.cli.sim_sms import serve_sms
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population, load_population
 
 sim_app = typer.Typer(help="Simulators of outside systems.", no_args_is_help=True)
@@ -41,3 +42,14 @@ def police(
         f"(app id {app_id!r}); e.g. {number} {name}"
     )
     uvicorn.run(create_police_app(config), host=host, port=port, access_log=False)
+
+
+@sim_app.command()
+def sms(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8102,
+    access_key: Annotated[str, typer.Option(help="Access key the client presents.")] = "admit",
+    secret: Annotated[str, typer.Option(help="Shared signing secret.")] = "dev-secret",
+) -> None:
+    """Serve the SMS carrier (templates, throttling, delivery receipts)."""
+    serve_sms(host, port, access_key, secret)

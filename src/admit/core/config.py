@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     )
     identity_app_id: str = "admit"
     identity_secret: str = "dev-secret"
+    smtp_host: str | None = Field(
+        default=None, description="Mail server; without one, mail is written to data_dir/mail."
+    )
+    smtp_port: int = 25
+    simulators_in_process: bool = Field(
+        default=True,
+        description="Serve the SMS and identity simulators under /_sim (demo and development).",
+    )
+    public_url: str | None = Field(
+        default=None, description="How this server is reached; default http://host:port."
+    )
     trusted_proxies: int = Field(
         default=0, description="How many proxies' X-Forwarded-For entries to trust for client IPs."
     )
@@ -54,6 +65,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'admit.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,6 +8,7 @@ it again."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Index, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from admit.core.audit_context import SYSTEM
 from admit.core.db import Base, BigIntKey, UTCDateTime
 from admit.core.uow import UnitOfWork
 
@@ -24,11 +26,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    """What a handler gets: its own unit of work, the time, and the process's adapters."""
+    """What a handler gets: the time and the process (its adapters and units of work).
 
-    uow: UnitOfWork
+    Handlers open their own units of work (``ctx.unit()``) so that a call to an outside system
+    happens between transactions, never inside one (no lock is held while waiting)."""
+
     now: datetime
     runtime: Runtime
+
+    def unit(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self.runtime.uow(SYSTEM)
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -105,15 +112,22 @@ async def claim_due(uow: UnitOfWork, *, now: datetime, limit: int) -> list[int]:
     return ids
 
 
-async def run_job(ctx: JobContext, job_id: int) -> None:
-    """Run one leased job inside ``ctx.uow``; the caller commits (done) or records the failure."""
-    uow, now = ctx.uow, ctx.now
+async def load_job(uow: UnitOfWork, job_id: int) -> tuple[str, dict[str, Any]] | None:
     job = await uow.session.get(OutboxJob, job_id)
     if job is None or job.done_at is not None:
-        return
-    await _HANDLERS[job.kind](ctx, job.payload)
-    job.done_at = now
-    job.attempts += 1
+        return None
+    return job.kind, job.payload
+
+
+async def run_handler(ctx: JobContext, kind: str, payload: dict[str, Any]) -> None:
+    await _HANDLERS[kind](ctx, payload)
+
+
+async def mark_done(uow: UnitOfWork, job_id: int, *, now: datetime) -> None:
+    job = await uow.session.get(OutboxJob, job_id)
+    if job is not None:
+        job.done_at = now
+        job.attempts += 1
 
 
 async def record_failure(uow: UnitOfWork, job_id: int, *, error: str, now: datetime) -> None:

@@ -20,13 +20,24 @@ async def run_once(rt: Runtime, *, limit: int = 50) -> int:
         ids = await outbox.claim_due(uow, now=rt.clock.now(), limit=limit)
     for job_id in ids:
         try:
-            async with rt.uow(SYSTEM) as uow:
-                await outbox.run_job(outbox.JobContext(uow, rt.clock.now(), rt), job_id)
+            await _run_one(rt, job_id)
         except Exception as exc:  # a job's failure must not stop the others
             log.warning("job_failed", job_id=job_id, error=repr(exc))
             async with rt.uow(SYSTEM) as uow:
                 await outbox.record_failure(uow, job_id, error=repr(exc), now=rt.clock.now())
     return len(ids)
+
+
+async def _run_one(rt: Runtime, job_id: int) -> None:
+    """Read the job, run its handler outside any transaction, then mark it done."""
+    async with rt.uow(SYSTEM, readonly=True) as uow:
+        job = await outbox.load_job(uow, job_id)
+    if job is None:
+        return
+    kind, payload = job
+    await outbox.run_handler(outbox.JobContext(rt.clock.now(), rt), kind, payload)
+    async with rt.uow(SYSTEM) as uow:
+        await outbox.mark_done(uow, job_id, now=rt.clock.now())
 
 
 async def run_forever(rt: Runtime, stop: asyncio.Event) -> None:

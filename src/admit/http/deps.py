@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from admit.accounts import staff
+from admit.accounts import customers, staff
 from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.core.audit_context import ANONYMOUS, Actor
 from admit.core.errors import Forbidden, Unauthorized
@@ -89,6 +89,28 @@ def require_scope(
         raise Forbidden(f"your {permission.value} permission does not cover this {scope.value}")
 
 
+_customer_bearer = HTTPBearer(auto_error=False, description="Customer bearer token")
+
+
+async def customer_id(
+    rt: Annotated[Runtime, Depends(runtime)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_customer_bearer)],
+) -> int:
+    """The signed-in customer (C7: visitors may browse; buying needs an account)."""
+    if credentials is None:
+        raise Unauthorized("sign in first")
+    async with rt.uow(ANONYMOUS, readonly=True) as uow:
+        found = await customers.authenticate(uow, token=credentials.credentials, now=rt.clock.now())
+    return found.id
+
+
+async def customer_uow(
+    rt: Annotated[Runtime, Depends(runtime)], cid: Annotated[int, Depends(customer_id)]
+) -> AsyncIterator[UnitOfWork]:
+    async with rt.uow(Actor(kind="customer", id=str(cid))) as uow:
+        yield uow
+
+
 async def public_reader(rt: Annotated[Runtime, Depends(runtime)]) -> AsyncIterator[UnitOfWork]:
     async with rt.uow(ANONYMOUS, readonly=True) as uow:
         yield uow
@@ -105,3 +127,5 @@ Now = Annotated[datetime, Depends(now)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
 ClientIP = Annotated[str, Depends(client_ip)]
+CustomerId = Annotated[int, Depends(customer_id)]
+CustomerUoW = Annotated[UnitOfWork, Depends(customer_uow, scope="function")]

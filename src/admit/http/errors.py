@@ -26,13 +26,23 @@ def _json_safe(errors: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def error_response(exc: AdmitError | None) -> JSONResponse:
+    """The JSON error for a domain error, for routes that return a refusal after committing."""
+    if exc is None:
+        exc = AdmitError("the request could not be completed")
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
+    if exc.status in (423, 429) and retry is not None:
+        headers["Retry-After"] = str(int(retry))
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AdmitError)
     async def _domain(_: Request, exc: AdmitError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
-        )
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _shape(_: Request, exc: RequestValidationError) -> JSONResponse:

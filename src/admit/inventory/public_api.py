@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from admit.catalog import pricing
 from admit.catalog.layout import load_layout
@@ -36,10 +36,7 @@ def _summary(row: SessionRow, left: int, price: tuple[int, str] | None) -> dict[
     }
 
 
-@router.get("/sessions")
-async def search(
-    uow: PublicReader,
-    now: Now,
+def session_filter(
     q: Annotated[str, Query(max_length=200, description="words, typos tolerated")] = "",
     category: EventCategory | None = None,
     starts_from: Annotated[datetime | None, Query(alias="from")] = None,
@@ -47,23 +44,26 @@ async def search(
     venue_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100000)] = 0,
-) -> list[SessionSummary]:
-    """Find sessions by text, category, start date range and venue (FE1–FE3)."""
+) -> SessionFilter:
     for value in (starts_from, starts_to):
         if value is not None and value.tzinfo is None:
             raise InvalidInput("from/to need a UTC offset, e.g. 2026-12-01T00:00:00Z")
-    rows = await search_sessions(
-        uow,
-        SessionFilter(
-            q=q,
-            category=category,
-            starts_from=starts_from,
-            starts_to=starts_to,
-            venue_id=venue_id,
-            limit=limit,
-            offset=offset,
-        ),
+    return SessionFilter(
+        q=q,
+        category=category,
+        starts_from=starts_from,
+        starts_to=starts_to,
+        venue_id=venue_id,
+        limit=limit,
+        offset=offset,
     )
+
+
+Filter = Annotated[SessionFilter, Depends(session_filter)]
+
+
+async def find_summaries(uow: UnitOfWork, f: SessionFilter, now: datetime) -> list[SessionSummary]:
+    rows = await search_sessions(uow, f)
     ids = [r.session.id for r in rows]
     left = await counts.remaining(uow, ids, now=now)
     prices = await counts.lowest_prices(uow, ids)
@@ -71,6 +71,12 @@ async def search(
         SessionSummary.model_validate(_summary(r, left[r.session.id], prices.get(r.session.id)))
         for r in rows
     ]
+
+
+@router.get("/sessions")
+async def search(uow: PublicReader, now: Now, f: Filter) -> list[SessionSummary]:
+    """Find sessions by text, category, start date range and venue (FE1–FE3)."""
+    return await find_summaries(uow, f, now)
 
 
 @router.get("/sessions/{session_id}")

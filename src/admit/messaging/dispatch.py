@@ -56,26 +56,31 @@ async def queue_message(
 
 @outbox.handler(JOB)
 async def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
-    message = await ctx.uow.session.get(OutboundMessage, payload["message_id"])
-    if message is None or message.status == "sent":
-        return
+    async with ctx.unit() as uow:
+        message = await uow.session.get(OutboundMessage, payload["message_id"])
+        if message is None or message.status == "sent":
+            return
+        channel, template = message.channel, message.template
+        to_enc, params_enc = message.to_enc, message.params_enc
     crypto = ctx.runtime.crypto
-    to = crypto.decrypt(message.to_enc)
-    params: dict[str, str] = orjson.loads(crypto.decrypt(message.params_enc))
-    message.attempts += 1
+    params: dict[str, str] = orjson.loads(crypto.decrypt(params_enc))
+    outcome: dict[str, Any] = {"status": "sent", "sent_at": ctx.now, "error": None}
     try:
-        message.provider_id = await _deliver(ctx, message.channel, to, message.template, params)
-    except SmsRejected as exc:
-        message.status, message.error = "failed", exc.message[:400]
-        return
-    except SmsThrottled as exc:
-        message.status, message.error = "throttled", exc.message[:400]
-        retry = int((exc.details or {}).get("retry_after", 60))
-        await outbox.enqueue(
-            ctx.uow, kind=JOB, payload=payload, now=ctx.now, delay=timedelta(seconds=retry)
+        outcome["provider_id"] = await _deliver(
+            ctx, channel, crypto.decrypt(to_enc), template, params
         )
-        return
-    message.status, message.sent_at, message.error = "sent", ctx.now, None
+    except SmsRejected as exc:
+        outcome = {"status": "failed", "error": exc.message[:400]}
+    except SmsThrottled as exc:
+        outcome = {"status": "throttled", "error": exc.message[:400]}
+        retry = timedelta(seconds=int((exc.details or {}).get("retry_after", 60)))
+    async with ctx.unit() as uow:
+        message = await get_or_404(uow, OutboundMessage, payload["message_id"], "message")
+        message.attempts += 1
+        for key, value in outcome.items():
+            setattr(message, key, value)
+        if outcome["status"] == "throttled":
+            await outbox.enqueue(uow, kind=JOB, payload=payload, now=ctx.now, delay=retry)
 
 
 async def _deliver(

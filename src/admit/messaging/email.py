@@ -7,6 +7,7 @@ import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from typing import Protocol
 
 from admit.core.errors import AdmitError
@@ -50,6 +51,27 @@ class SmtpEmailSender:
     def _deliver(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.send_message(message)
+
+
+@dataclass(frozen=True)
+class FileEmailSender:
+    """The demo's mail drop: each message is written as an .eml file (no mail server needed)."""
+
+    directory: Path
+
+    async def send(self, *, to: str, subject: str, body: str) -> str:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = (
+            "Admit <no-reply@admit.local>",
+            to,
+            subject,
+        )
+        message["Message-ID"] = msgid = make_msgid(domain="admit.local")
+        message.set_content(body)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = msgid.strip("<>").replace("@", "_") + ".eml"
+        await asyncio.to_thread((self.directory / name).write_bytes, bytes(message))
+        return msgid
 
 
 def render_email(template: str, params: dict[str, str]) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from admit.core.clock import Clock, SystemClock
 from admit.core.errors import AdmitError
 from admit.core.signing import sign_params, signature_valid
 from admit.messaging.sms_rules import (
+    DEMO_FAILING_SUFFIXES,
     DEMO_SIGN_NAMES,
     DEMO_TEMPLATES,
     DeliveryState,
@@ -23,8 +24,6 @@ from admit.messaging.sms_rules import (
     check_send,
     delivery_state,
 )
-
-DEFAULT_FAILING_SUFFIXES = ("0000",)
 
 
 class SmsThrottled(AdmitError):
@@ -241,7 +240,7 @@ class RecordingSmsGateway:
     clock: Clock = field(default_factory=SystemClock)
     templates: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_TEMPLATES))
     sign_names: Collection[str] = DEMO_SIGN_NAMES
-    failing_suffixes: Sequence[str] = DEFAULT_FAILING_SUFFIXES
+    failing_suffixes: Sequence[str] = DEMO_FAILING_SUFFIXES
     receipt_delay: timedelta = timedelta(0)
     unavailable: bool = False
     sent: list[SentSms] = field(default_factory=list)

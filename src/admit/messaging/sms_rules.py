@@ -18,6 +18,8 @@ DEMO_TEMPLATES: Mapping[str, str] = {
     "SMS_PASSWORD_RESET": "Your new password is ${password}.",
 }
 DEMO_SIGN_NAMES: frozenset[str] = frozenset({"Admit"})
+# Numbers ending like this get a failed receipt, so tests can reach the failure path.
+DEMO_FAILING_SUFFIXES: tuple[str, ...] = ("0000",)
 UNDELIVERABLE = "UNDELIVERABLE"
 
 # Carriers cap each template variable's value (Aliyun: 35 characters).

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from admit.core.clock import Clock, SystemClock
 from admit.core.signing import sign_params, signature_valid
 from admit.messaging.sms_rules import (
+    DEMO_FAILING_SUFFIXES,
     DEMO_SIGN_NAMES,
     DEMO_TEMPLATES,
     DeliveryState,
@@ -48,7 +49,7 @@ class SmsSimConfig:
     secret: str
     templates: dict[str, str] = field(default_factory=lambda: dict(DEMO_TEMPLATES))
     sign_names: set[str] = field(default_factory=lambda: set(DEMO_SIGN_NAMES))
-    failing_suffixes: tuple[str, ...] = ("0000",)
+    failing_suffixes: tuple[str, ...] = DEMO_FAILING_SUFFIXES
     latency_ms: int = 0
     receipt_delay_ms: int = 0
     receipt_url: str | None = None
@@ -212,6 +213,41 @@ def _stats(state: _State) -> dict[str, Any]:
     }
 
 
+async def _send(state: _State, body: SendBody) -> JSONResponse | dict[str, str]:
+    refusal = await _gate(state, body.model_dump())
+    if refusal is not None:
+        return refusal
+    request = SmsRequest(body.phone, body.template, body.params, body.sign_name)
+    now = state.clock.now()
+    outcome = check_send(
+        request,
+        templates=state.config.templates,
+        sign_names=state.config.sign_names,
+        history=state.history,
+        now=now,
+    )
+    if isinstance(outcome, Refusal):
+        return _refused(state, outcome)
+    answer = {"request_id": state.record(body, outcome, now).request_id}
+    answer["sign"] = sign_params({**answer, "nonce": body.nonce}, state.config.secret)
+    return answer
+
+
+async def _status(
+    state: _State, request_id: str, fields: dict[str, Any]
+) -> JSONResponse | dict[str, Any]:
+    refusal = await _gate(state, {**fields, "request_id": request_id})
+    if refusal is not None:
+        return refusal
+    message = state.messages.get(request_id)
+    if message is None:
+        return _error(404, "unknown_request", f"no message {request_id!r}")
+    delivery, error_code = state.delivery(message)
+    answer = {"request_id": request_id, "state": delivery, "error_code": error_code}
+    answer["sign"] = sign_params({**answer, "nonce": fields["nonce"]}, state.config.secret)
+    return answer
+
+
 def create_sms_app(config: SmsSimConfig, clock: Clock | None = None) -> FastAPI:
     """The simulator as an ASGI app; its state (messages, throttle, nonces, faults) lives with
     the app. Status queries sign ``access_key``, ``nonce``, ``timestamp`` (query parameters)
@@ -221,39 +257,14 @@ def create_sms_app(config: SmsSimConfig, clock: Clock | None = None) -> FastAPI:
 
     @app.post("/v1/sms/send", response_model=None)
     async def send(body: SendBody) -> JSONResponse | dict[str, str]:
-        refusal = await _gate(state, body.model_dump())
-        if refusal is not None:
-            return refusal
-        request = SmsRequest(body.phone, body.template, body.params, body.sign_name)
-        now = state.clock.now()
-        outcome = check_send(
-            request,
-            templates=config.templates,
-            sign_names=config.sign_names,
-            history=state.history,
-            now=now,
-        )
-        if isinstance(outcome, Refusal):
-            return _refused(state, outcome)
-        answer = {"request_id": state.record(body, outcome, now).request_id}
-        answer["sign"] = sign_params({**answer, "nonce": body.nonce}, config.secret)
-        return answer
+        return await _send(state, body)
 
     @app.get("/v1/sms/{request_id}", response_model=None)
     async def status(
         request_id: str, access_key: str, nonce: str, timestamp: int, sign: str
     ) -> JSONResponse | dict[str, Any]:
-        fields = {"access_key": access_key, "nonce": nonce, "timestamp": timestamp}
-        refusal = await _gate(state, {**fields, "request_id": request_id, "sign": sign})
-        if refusal is not None:
-            return refusal
-        message = state.messages.get(request_id)
-        if message is None:
-            return _error(404, "unknown_request", f"no message {request_id!r}")
-        delivery, error_code = state.delivery(message)
-        answer = {"request_id": request_id, "state": delivery, "error_code": error_code}
-        answer["sign"] = sign_params({**answer, "nonce": nonce}, config.secret)
-        return answer
+        fields = {"access_key": access_key, "nonce": nonce, "timestamp": timestamp, "sign": sign}
+        return await _status(state, request_id, fields)
 
     @app.get("/v1/_messages")
     async def messages(phone: str | None = None) -> list[dict[str, Any]]:

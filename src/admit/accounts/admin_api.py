@@ -1,0 +1,279 @@
+"""Back-office endpoints over people: customers (masked unless a role may unmask, and then
+audited — U6, invariant 7), the identity review queue (RN3, RN5) and partner API keys (API6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.accounts import api_clients, customers, identities, review
+from admit.accounts.documents import mask_phone
+from admit.accounts.models import ApiClient, Customer
+from admit.accounts.permissions import Permission
+from admit.core import audit
+from admit.core.errors import Forbidden, InvalidInput
+from admit.core.lookups import get_or_404
+from admit.core.uow import UnitOfWork
+from admit.http.deps import Now, PrincipalDep, RuntimeDep, staff_reader, staff_writer
+
+router = APIRouter(prefix="/admin", tags=["admin: people"])
+CustomerReader = Annotated[UnitOfWork, staff_writer(Permission.CUSTOMERS_READ)]
+Operator = Annotated[UnitOfWork, staff_writer(Permission.ACCOUNTS_OPERATE)]
+Reviewer = Annotated[UnitOfWork, staff_writer(Permission.IDENTITY_REVIEW)]
+Exporter = Annotated[UnitOfWork, staff_writer(Permission.PERSONAL_DATA_EXPORT)]
+KeyManager = Annotated[UnitOfWork, staff_writer(Permission.API_CLIENTS)]
+KeyReader = Annotated[UnitOfWork, staff_reader(Permission.API_CLIENTS)]
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HolderRow(Model):
+    identity_id: int
+    is_self: bool
+    name: str
+    doc_type: str
+    number: str
+    status: str
+
+
+class CustomerRow(Model):
+    id: int
+    phone: str | None
+    email: str | None
+    source_channel: str
+    locked: bool
+    created_at: datetime
+    holders: list[HolderRow] = Field(default_factory=list)
+
+
+def _mask_email(email: str | None) -> str | None:
+    if not email:
+        return email
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+def _customer_row(c: Customer, unmasked: bool) -> CustomerRow:
+    return CustomerRow(
+        id=c.id,
+        phone=c.phone if unmasked or not c.phone else mask_phone(c.phone),
+        email=c.email if unmasked else _mask_email(c.email),
+        source_channel=c.source_channel,
+        locked=c.locked_by_operator,
+        created_at=c.created_at,
+    )
+
+
+@router.get("/customers")
+async def find_customers(
+    uow: CustomerReader,
+    rt: RuntimeDep,
+    q: Annotated[str, Query(min_length=3, max_length=254, description="phone, email or ID")],
+) -> list[CustomerRow]:
+    """Look a customer up by phone, email or document number (OPS2); answers are masked."""
+    rows = await identities.find_customers(uow, rt.crypto, q)
+    return [_customer_row(c, unmasked=False) for c in rows]
+
+
+@router.get("/customers/{customer_id}")
+async def get_customer(
+    customer_id: int,
+    uow: CustomerReader,
+    rt: RuntimeDep,
+    who: PrincipalDep,
+    now: Now,
+    unmask: bool = False,
+) -> CustomerRow:
+    """Masked by default. ``unmask=true`` needs the personal_data.unmask permission and is
+    written to the audit log."""
+    if unmask and not who.can(Permission.PERSONAL_DATA_UNMASK):
+        raise Forbidden("this needs the personal_data.unmask permission")
+    customer = await get_or_404(uow, Customer, customer_id, "customer")
+    row = _customer_row(customer, unmasked=unmask)
+    for h, i in await identities.holders_of(uow, customer_id):
+        row.holders.append(
+            HolderRow(
+                identity_id=i.id,
+                is_self=h.is_self,
+                doc_type=i.doc_type,
+                status=i.status,
+                name=rt.crypto.decrypt(i.name_enc) if unmask else i.name_masked,
+                number=rt.crypto.decrypt(i.number_enc) if unmask else i.number_masked,
+            )
+        )
+    if unmask:
+        await audit.record(
+            uow,
+            action="personal_data.viewed",
+            entity_type="customer",
+            entity_id=customer_id,
+            data={"fields": ["phone", "email", "holders"]},
+            now=now,
+        )
+    return row
+
+
+@router.post("/customers/{customer_id}/lock", status_code=204)
+async def lock_customer(customer_id: int, uow: Operator, now: Now) -> None:
+    await customers.set_locked(uow, customer_id=customer_id, locked=True, now=now)
+
+
+@router.post("/customers/{customer_id}/unlock", status_code=204)
+async def unlock_customer(customer_id: int, uow: Operator, now: Now) -> None:
+    await customers.set_locked(uow, customer_id=customer_id, locked=False, now=now)
+
+
+class IdentityRow(Model):
+    id: int
+    doc_type: str
+    number: str
+    name: str
+    nationality: str
+    status: str
+    method: str
+    reason: str | None
+    created_at: datetime
+
+
+@router.get("/identities")
+async def review_queue(
+    uow: Reviewer,
+    status: Literal["pending", "verified", "rejected"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[IdentityRow]:
+    """Documents filed for offline checks, masked (export them for the unmasked data)."""
+    rows = await review.queue(uow, status=status, limit=limit)
+    return [
+        IdentityRow(
+            id=i.id,
+            doc_type=i.doc_type,
+            number=i.number_masked,
+            name=i.name_masked,
+            nationality=i.nationality,
+            status=i.status,
+            method=i.method,
+            reason=i.reason,
+            created_at=i.created_at,
+        )
+        for i in rows
+    ]
+
+
+class DecisionIn(Model):
+    approve: bool
+    reason: str = Field(default="", max_length=400)
+
+
+@router.post("/identities/{identity_id}/decision", status_code=204)
+async def decide(identity_id: int, body: DecisionIn, uow: Reviewer, now: Now) -> None:
+    await identities.decide(
+        uow, identity_id=identity_id, approve=body.approve, reason=body.reason, now=now
+    )
+
+
+@router.get("/identities/export")
+async def export_pending(uow: Exporter, rt: RuntimeDep, now: Now) -> Response:
+    """Pending offline documents, unmasked, as CSV for the offline check (audited)."""
+    text = await review.export_pending(uow, rt.crypto, now=now)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=identities.csv"},
+    )
+
+
+@router.post("/identities/import")
+async def import_results(request: Request, uow: Reviewer, now: Now) -> dict[str, int]:
+    """CSV ``identity_id,decision,reason`` (decision: approve | reject): all rows or none."""
+    data = await request.body()
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InvalidInput("the file is larger than 2 MiB")
+    return {"decided": await review.import_results(uow, data=data, now=now)}
+
+
+@router.get("/identities/stats")
+async def identity_stats(uow: Reviewer) -> dict[str, int]:
+    return await identities.status_counts(uow)
+
+
+class ApiClientIn(Model):
+    name: Annotated[str, Field(min_length=2, max_length=120)]
+    scopes: list[str] = Field(min_length=1, max_length=10)
+    rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    burst: int = Field(default=60, ge=1, le=100_000)
+
+
+class ApiClientPatch(Model):
+    scopes: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    burst: int | None = Field(default=None, ge=1, le=100_000)
+    active: bool | None = None
+
+
+class ApiClientOut(Model):
+    id: int
+    name: str
+    key_id: str
+    scopes: list[str]
+    rate_per_minute: int
+    burst: int
+    active: bool
+    api_key: str | None = None
+
+
+def _client_out(c: ApiClient, key: str | None = None) -> ApiClientOut:
+    return ApiClientOut(
+        id=c.id,
+        name=c.name,
+        key_id=c.key_id,
+        scopes=c.scopes,
+        rate_per_minute=c.rate_per_minute,
+        burst=c.burst,
+        active=c.active,
+        api_key=key,
+    )
+
+
+@router.post("/api-clients", status_code=201)
+async def create_api_client(body: ApiClientIn, uow: KeyManager, now: Now) -> ApiClientOut:
+    """The key (``api_key``) is in this answer only; keep it."""
+    issued = await api_clients.create_client(uow, **body.model_dump(), now=now)
+    return _client_out(issued.client, issued.api_key)
+
+
+@router.get("/api-clients")
+async def list_api_clients(uow: KeyReader) -> list[ApiClientOut]:
+    return [_client_out(c) for c in await api_clients.list_clients(uow)]
+
+
+@router.patch("/api-clients/{client_id}")
+async def update_api_client(
+    client_id: int, body: ApiClientPatch, uow: KeyManager, now: Now
+) -> ApiClientOut:
+    changes = body.model_dump(exclude_none=True)
+    return _client_out(await api_clients.update_client(uow, client_id, changes=changes, now=now))
+
+
+class AccessRow(Model):
+    at: datetime
+    method: str
+    path: str
+    status: int
+    latency_ms: int
+
+
+@router.get("/api-clients/{client_id}/log")
+async def api_client_log(
+    client_id: int, uow: KeyReader, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[AccessRow]:
+    rows = await api_clients.access_log(uow, client_id, limit=limit)
+    return [
+        AccessRow(at=r.at, method=r.method, path=r.path, status=r.status, latency_ms=r.latency_ms)
+        for r in rows
+    ]

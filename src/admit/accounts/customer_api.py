@@ -1,0 +1,166 @@
+"""Customer sign-up and sign-in, the account page, the customer's identity and linked holders
+(U1, G2, C7, RN1–RN4, FE3)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from fastapi.security.utils import get_authorization_scheme_param
+
+from admit.accounts import customers, identities
+from admit.accounts.customer_schemas import (
+    CodeLoginIn,
+    CodeRequestIn,
+    CustomerTokenOut,
+    DocumentBody,
+    HolderOut,
+    MeOut,
+    PasswordLoginIn,
+    RegisterIn,
+)
+from admit.accounts.identity_models import CustomerHolder, Identity
+from admit.accounts.models import Customer
+from admit.accounts.verification import verify_now
+from admit.accounts.verifier import VerifierUnavailable
+from admit.core.audit_context import Actor
+from admit.core.lookups import get_or_404
+from admit.core.uow import UnitOfWork
+from admit.http.deps import ClientIP, CustomerId, CustomerUoW, Now, PublicUoW, RuntimeDep
+from admit.http.errors import error_response
+
+router = APIRouter(tags=["customers"])
+
+
+def _token_or_refusal(attempt: customers.Attempt) -> CustomerTokenOut | JSONResponse:
+    if attempt.token is None:
+        return error_response(attempt.refusal)
+    return CustomerTokenOut(token=attempt.token.token, expires_at=attempt.token.expires_at)
+
+
+@router.post("/auth/codes", status_code=202)
+async def request_code(
+    body: CodeRequestIn, uow: PublicUoW, rt: RuntimeDep, now: Now
+) -> dict[str, str]:
+    """Send a one-time code by SMS (mobile number) or email (address)."""
+    await customers.request_code(uow, rt.crypto, login=body.login, purpose=body.purpose, now=now)
+    return {"status": "sent"}
+
+
+@router.post("/auth/register", status_code=201, response_model=CustomerTokenOut)
+async def register(
+    body: RegisterIn, uow: PublicUoW, rt: RuntimeDep, now: Now
+) -> CustomerTokenOut | JSONResponse:
+    attempt = await customers.register(
+        uow,
+        rt.crypto,
+        customers.Registration(
+            login=body.login,
+            code=body.code,
+            password=body.password,
+            source_channel=body.source_channel,
+            device=body.device,
+        ),
+        now=now,
+    )
+    return _token_or_refusal(attempt)
+
+
+@router.post("/auth/login", response_model=CustomerTokenOut)
+async def log_in(
+    body: PasswordLoginIn, uow: PublicUoW, ip: ClientIP, now: Now
+) -> CustomerTokenOut | JSONResponse:
+    attempt = await customers.log_in_password(
+        uow, login=body.login, password=body.password, ip=ip, device=body.device, now=now
+    )
+    return _token_or_refusal(attempt)
+
+
+@router.post("/auth/login/code", response_model=CustomerTokenOut)
+async def log_in_code(
+    body: CodeLoginIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
+) -> CustomerTokenOut | JSONResponse:
+    attempt = await customers.log_in_code(
+        uow, rt.crypto, login=body.login, code=body.code, ip=ip, device=body.device, now=now
+    )
+    return _token_or_refusal(attempt)
+
+
+@router.post("/auth/logout", status_code=204)
+async def log_out(request: Request, cid: CustomerId, uow: PublicUoW, now: Now) -> None:
+    """Sign this device out (the token stops working at once)."""
+    _, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    await customers.log_out(uow, token=token, now=now)
+
+
+def _holder_out(h: CustomerHolder, i: Identity, name: str) -> HolderOut:
+    return HolderOut(
+        holder_id=h.id,
+        identity_id=i.id,
+        is_self=h.is_self,
+        name=name,
+        doc_type=i.doc_type,
+        number=i.number_masked,
+        status=i.status,
+        method=i.method,
+        reason=i.reason,
+    )
+
+
+async def _me(uow: UnitOfWork, rt: RuntimeDep, cid: int) -> MeOut:
+    me = await get_or_404(uow, Customer, cid, "customer")
+    rows = await identities.holders_of(uow, cid)
+    holders = [_holder_out(h, i, rt.crypto.decrypt(i.name_enc)) for h, i in rows]
+    return MeOut(
+        id=me.id,
+        phone=me.phone,
+        email=me.email,
+        source_channel=me.source_channel,
+        verified=any(h.is_self and h.status == "verified" for h in holders),
+        holders=holders,
+    )
+
+
+@router.get("/me")
+async def me(uow: CustomerUoW, rt: RuntimeDep, cid: CustomerId) -> MeOut:
+    """The signed-in customer's account, own identity and linked holders (numbers masked)."""
+    return await _me(uow, rt, cid)
+
+
+async def _file(rt: RuntimeDep, cid: int, body: DocumentBody, *, is_self: bool) -> MeOut:
+    """File the document (one transaction), then verify a mainland ID card online between
+    transactions: the answer is in the response when the service answers in time."""
+    actor = Actor(kind="customer", id=str(cid))
+    async with rt.uow(actor) as uow:
+        _, identity = await identities.add_identity(
+            uow,
+            rt.crypto,
+            customer_id=cid,
+            is_self=is_self,
+            now=rt.clock.now(),
+            contact_phone=body.contact_phone,
+            doc_in=identities.DocumentIn(
+                doc_type=body.doc_type,
+                number=body.number,
+                name=body.name,
+                nationality=body.nationality.upper(),
+                visa_expires=body.visa_expires,
+            ),
+        )
+    with contextlib.suppress(VerifierUnavailable):  # stays pending; the queued job asks again
+        await verify_now(rt, identity.id)
+    async with rt.uow(actor, readonly=True) as uow:
+        return await _me(uow, rt, cid)
+
+
+@router.post("/me/identity", status_code=201)
+async def file_own_identity(body: DocumentBody, rt: RuntimeDep, cid: CustomerId) -> MeOut:
+    """The buyer's own real-name document (RN1): required before buying where names are."""
+    return await _file(rt, cid, body, is_self=True)
+
+
+@router.post("/me/holders", status_code=201)
+async def add_holder(body: DocumentBody, rt: RuntimeDep, cid: CustomerId) -> MeOut:
+    """A linked holder to buy tickets for (at most the policy's number, verified first)."""
+    return await _file(rt, cid, body, is_self=False)

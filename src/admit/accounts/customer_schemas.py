@@ -1,0 +1,78 @@
+"""Request and response models of the customer-facing accounts API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.accounts.documents import DocumentType
+
+Login = Annotated[str, Field(min_length=3, max_length=254, description="mobile or email")]
+Code = Annotated[str, Field(pattern=r"^\d{6}$")]
+Device = Annotated[str, Field(max_length=200)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CodeRequestIn(Model):
+    login: Login
+    purpose: Literal["register", "login", "reset"]
+
+
+class RegisterIn(Model):
+    login: Login
+    code: Code
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+    source_channel: Literal["web", "mobile", "kiosk", "agent"] = "web"
+    device: Device = ""
+
+
+class PasswordLoginIn(Model):
+    login: Login
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+    device: Device = ""
+
+
+class CodeLoginIn(Model):
+    login: Login
+    code: Code
+    device: Device = ""
+
+
+class CustomerTokenOut(Model):
+    token: str
+    expires_at: datetime
+
+
+class DocumentBody(Model):
+    doc_type: DocumentType
+    number: Annotated[str, Field(min_length=4, max_length=30)]
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    nationality: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "CN"
+    visa_expires: date | None = None
+    contact_phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")] | None = None
+
+
+class HolderOut(Model):
+    holder_id: int
+    identity_id: int
+    is_self: bool
+    name: str
+    doc_type: str
+    number: str
+    status: str
+    method: str
+    reason: str | None
+
+
+class MeOut(Model):
+    id: int
+    phone: str | None
+    email: str | None
+    source_channel: str
+    verified: bool
+    holders: list[HolderOut]

@@ -1,0 +1,328 @@
+"""Public accounts (U1, G2, C7): registration by phone or email with a one-time code, sign-in
+by password or by SMS code, revocable device tokens with a per-account device limit."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from admit.accounts.models import Customer, CustomerToken, VerificationCode
+from admit.accounts.password_rules import after_failure, is_locked, password_expired
+from admit.accounts.passwords import hash_password, verify_password
+from admit.accounts.security import (
+    AccountLocked,
+    PasswordExpired,
+    TooManyAttempts,
+    check_strength,
+    get_policy,
+    guard_address,
+    record_address_failure,
+)
+from admit.accounts.tokens import IssuedToken, digest, new_token
+from admit.core import audit
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import AdmitError, AlreadyExists, InvalidInput, Unauthorized
+from admit.core.uow import UnitOfWork
+from admit.messaging.dispatch import queue_message
+
+CODE_TTL = timedelta(minutes=10)
+CODE_INTERVAL = timedelta(seconds=60)
+CODE_ATTEMPTS = 5
+TOKEN_LIFETIME = timedelta(days=30)
+PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+CHANNELS = ("web", "mobile", "kiosk", "agent")
+PURPOSES = ("register", "login", "reset")
+
+
+class WrongCode(AdmitError):
+    code = "wrong_code"
+    status = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in's outcome. Refusals are returned, not raised, so the failure they record
+    commits with the entrypoint's unit of work."""
+
+    token: IssuedToken | None = None
+    refusal: AdmitError | None = None
+
+
+def normalise_login(login: str) -> tuple[str, str]:
+    """``("sms", "13812345678")`` or ``("email", "ana@example.com")``; raises ``InvalidInput``."""
+    login = login.strip()
+    phone = PHONE.match(login.replace(" ", "").replace("-", ""))
+    if phone:
+        return "sms", phone.group(1)
+    if EMAIL.match(login):
+        return "email", login.casefold()
+    raise InvalidInput("give a mainland mobile number or an email address")
+
+
+async def request_code(
+    uow: UnitOfWork, crypto: FieldCrypto, *, login: str, purpose: str, now: datetime
+) -> None:
+    """Send a six-digit code to a phone or email; at most one a minute per address."""
+    if purpose not in PURPOSES:
+        raise InvalidInput(f"purpose is one of {', '.join(PURPOSES)}")
+    channel, target = normalise_login(login)
+    last = await uow.session.scalar(
+        select(func.max(VerificationCode.created_at)).where(VerificationCode.target == target)
+    )
+    if last is not None and now - last < CODE_INTERVAL:
+        wait = int((CODE_INTERVAL - (now - last)).total_seconds()) + 1
+        raise TooManyAttempts(
+            "a code was sent less than a minute ago", details={"retry_after": wait}
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    uow.session.add(
+        VerificationCode(
+            target=target,
+            purpose=purpose,
+            code_hash=crypto.lookup("code", target, purpose, code),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+    )
+    minutes = str(int(CODE_TTL.total_seconds() // 60))
+    template = "SMS_VERIFY_CODE" if channel == "sms" else "EMAIL_VERIFY_CODE"
+    await queue_message(
+        uow,
+        crypto,
+        channel=channel,
+        to=target,
+        template=template,
+        params={"code": code, "minutes": minutes},
+        now=now,
+    )
+
+
+async def _consume_code(
+    uow: UnitOfWork, crypto: FieldCrypto, *, target: str, purpose: str, code: str, now: datetime
+) -> AdmitError | None:
+    """Use the newest live code; a wrong one spends an attempt. Returns the refusal, if any."""
+    row = await uow.session.scalar(
+        select(VerificationCode)
+        .where(
+            VerificationCode.target == target,
+            VerificationCode.purpose == purpose,
+            VerificationCode.consumed_at.is_(None),
+        )
+        .order_by(VerificationCode.created_at.desc())
+        .limit(1)
+    )
+    if row is None or row.expires_at <= now or row.attempts >= CODE_ATTEMPTS:
+        return WrongCode("the code has expired or was used up: ask for a new one")
+    if not secrets.compare_digest(row.code_hash, crypto.lookup("code", target, purpose, code)):
+        row.attempts += 1
+        await uow.session.flush()
+        return WrongCode("wrong code")
+    row.consumed_at = now
+    await uow.session.flush()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    login: str
+    code: str
+    password: str
+    source_channel: str = "web"
+    device: str = ""
+
+
+async def register(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    cmd: Registration,
+    *,
+    now: datetime,
+    registered_by: str | None = None,
+) -> Attempt:
+    """Open an account after the code sent to its phone or email is confirmed; signs it in."""
+    if cmd.source_channel not in CHANNELS:
+        raise InvalidInput(f"source channel is one of {', '.join(CHANNELS)}")
+    channel, target = normalise_login(cmd.login)
+    column = Customer.phone if channel == "sms" else Customer.email
+    if await uow.session.scalar(select(Customer.id).where(column == target)):
+        raise AlreadyExists("an account with this phone or email exists: sign in instead")
+    check_strength(cmd.password, await get_policy(uow), login=target)
+    refusal = await _consume_code(
+        uow, crypto, target=target, purpose="register", code=cmd.code, now=now
+    )
+    if refusal is not None:
+        return Attempt(refusal=refusal)
+    customer = Customer(
+        phone=target if channel == "sms" else None,
+        email=target if channel == "email" else None,
+        password_hash=hash_password(cmd.password),
+        password_changed_at=now,
+        source_channel=cmd.source_channel,
+        registered_by=registered_by,
+        created_at=now,
+    )
+    uow.session.add(customer)
+    await uow.session.flush()
+    await audit.record(
+        uow,
+        action="customer.registered",
+        entity_type="customer",
+        entity_id=customer.id,
+        now=now,
+        data={"channel": channel, "source": cmd.source_channel},
+    )
+    return Attempt(token=await _issue(uow, customer.id, cmd.device, now))
+
+
+async def _issue(uow: UnitOfWork, customer_id: int, device: str, now: datetime) -> IssuedToken:
+    """A token for a new device; beyond the policy's device limit the oldest are signed out."""
+    policy = await get_policy(uow)
+    token, token_hash = new_token()
+    live = (
+        await uow.session.scalars(
+            select(CustomerToken)
+            .where(
+                CustomerToken.customer_id == customer_id,
+                CustomerToken.revoked_at.is_(None),
+                CustomerToken.expires_at > now,
+            )
+            .order_by(CustomerToken.created_at, CustomerToken.id)
+        )
+    ).all()
+    for old in live[: max(len(live) - policy.max_devices + 1, 0)]:
+        old.revoked_at, old.revoked_reason = now, "device_limit"
+    uow.session.add(
+        CustomerToken(
+            customer_id=customer_id,
+            token_hash=token_hash,
+            device=device[:200],
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+    )
+    await uow.session.flush()
+    return IssuedToken(token=token, expires_at=now + TOKEN_LIFETIME, subject_id=customer_id)
+
+
+async def log_in_password(
+    uow: UnitOfWork, *, login: str, password: str, ip: str, device: str, now: datetime
+) -> Attempt:
+    policy = await get_policy(uow)
+    try:
+        await guard_address(uow, ip=ip, policy=policy, now=now)
+        channel, target = normalise_login(login)
+    except AdmitError as refusal:
+        return Attempt(refusal=refusal)
+    column = Customer.phone if channel == "sms" else Customer.email
+    customer = await uow.session.scalar(select(Customer).where(column == target))
+    if customer is not None and (
+        customer.locked_by_operator or is_locked(customer.locked_until, now)
+    ):
+        return Attempt(refusal=AccountLocked("the account is locked"))
+    if (
+        customer is None
+        or customer.password_hash is None
+        or not verify_password(customer.password_hash, password)
+    ):
+        await record_address_failure(uow, ip=ip, now=now)
+        if customer is not None:
+            customer.failed_logins, customer.locked_until = after_failure(
+                customer.failed_logins, policy.lockout, now
+            )
+        return Attempt(refusal=Unauthorized("wrong login or password"))
+    customer.failed_logins = 0
+    if password_expired(customer.password_changed_at, policy.customer_rotation_days, now):
+        return Attempt(
+            refusal=PasswordExpired(
+                "the password has expired: sign in with an SMS code and set a new one"
+            )
+        )
+    return Attempt(token=await _issue(uow, customer.id, device, now))
+
+
+async def log_in_code(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    *,
+    login: str,
+    code: str,
+    ip: str,
+    device: str,
+    now: datetime,
+) -> Attempt:
+    """Sign in with a code sent to the phone (or email) — no password needed."""
+    policy = await get_policy(uow)
+    try:
+        await guard_address(uow, ip=ip, policy=policy, now=now)
+        channel, target = normalise_login(login)
+    except AdmitError as refusal:
+        return Attempt(refusal=refusal)
+    column = Customer.phone if channel == "sms" else Customer.email
+    customer = await uow.session.scalar(select(Customer).where(column == target))
+    if customer is not None and (
+        customer.locked_by_operator or is_locked(customer.locked_until, now)
+    ):
+        return Attempt(refusal=AccountLocked("the account is locked"))
+    wrong = await _consume_code(uow, crypto, target=target, purpose="login", code=code, now=now)
+    if wrong is not None or customer is None:
+        await record_address_failure(uow, ip=ip, now=now)
+        return Attempt(refusal=wrong or Unauthorized("no account with this login"))
+    return Attempt(token=await _issue(uow, customer.id, device, now))
+
+
+async def authenticate(uow: UnitOfWork, *, token: str, now: datetime) -> Customer:
+    """The customer behind a live device token. Raises ``Unauthorized``."""
+    row = (
+        await uow.session.execute(
+            select(Customer, CustomerToken)
+            .join(CustomerToken, CustomerToken.customer_id == Customer.id)
+            .where(CustomerToken.token_hash == digest(token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("sign in first")
+    customer, tok = row
+    if tok.revoked_at is not None or tok.expires_at <= now:
+        raise Unauthorized(
+            "this device was signed out; sign in again",
+            details={"reason": tok.revoked_reason or "expired"},
+        )
+    if customer.locked_by_operator:
+        raise Unauthorized("the account is locked")
+    return customer
+
+
+async def log_out(uow: UnitOfWork, *, token: str, now: datetime) -> None:
+    await uow.session.execute(
+        update(CustomerToken)
+        .where(CustomerToken.token_hash == digest(token), CustomerToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason="logout")
+    )
+
+
+async def set_locked(uow: UnitOfWork, *, customer_id: int, locked: bool, now: datetime) -> None:
+    """An operator locks or unlocks a customer (U5); locking signs out every device."""
+    customer = await uow.session.get(Customer, customer_id)
+    if customer is None:
+        raise InvalidInput(f"customer {customer_id} does not exist")
+    customer.locked_by_operator = locked
+    customer.failed_logins, customer.locked_until = 0, None
+    if locked:
+        await uow.session.execute(
+            update(CustomerToken)
+            .where(CustomerToken.customer_id == customer_id, CustomerToken.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason="locked")
+        )
+    await audit.record(
+        uow,
+        action="customer.locked" if locked else "customer.unlocked",
+        entity_type="customer",
+        entity_id=customer_id,
+        data={},
+        now=now,
+    )

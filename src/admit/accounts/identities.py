@@ -1,0 +1,263 @@
+"""Real-name identities (RN1–RN5): one person, one verified identity; customers' own identity
+and linked holders; online verification for mainland ID cards, staff review for the rest."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+
+from admit.accounts.documents import (
+    Document,
+    DocumentType,
+    check_document,
+    mask_document,
+    mask_name,
+)
+from admit.accounts.identity_models import CustomerHolder, Identity
+from admit.accounts.models import Customer
+from admit.accounts.security import get_policy
+from admit.accounts.verifier import VerificationOutcome
+from admit.core import audit, outbox
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import Conflict, InvalidInput
+from admit.core.lookups import get_or_404
+from admit.core.uow import UnitOfWork
+
+VERIFY_JOB = "identity.verify"
+
+
+class IdentityMismatch(Conflict):
+    code = "identity_mismatch"
+
+
+class HolderLimit(Conflict):
+    code = "holder_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIn:
+    doc_type: DocumentType
+    number: str
+    name: str
+    nationality: str
+    visa_expires: date | None = None
+
+
+def _same_name(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
+
+    return norm(a) == norm(b)
+
+
+def document_lookup(crypto: FieldCrypto, doc: Document) -> str:
+    return crypto.lookup("document", doc.type.value, doc.number)
+
+
+async def _find_or_create(
+    uow: UnitOfWork, crypto: FieldCrypto, doc: Document, name: str, now: datetime
+) -> Identity:
+    """The identity of this document; a verified one is reused as it is (RN4)."""
+    lookup = document_lookup(crypto, doc)
+    identity = await uow.session.scalar(select(Identity).where(Identity.lookup == lookup))
+    if identity is not None:
+        known = crypto.decrypt(identity.name_enc)
+        if identity.status == "verified" and not _same_name(known, name):
+            raise IdentityMismatch("this document is verified under another name")
+        if identity.status == "rejected" or (
+            identity.status == "pending" and not _same_name(known, name)
+        ):
+            identity.name_enc, identity.name_masked = crypto.encrypt(name), mask_name(name)
+            identity.status, identity.reason = "pending", None
+        return identity
+    identity = Identity(
+        lookup=lookup,
+        doc_type=doc.type.value,
+        number_enc=crypto.encrypt(doc.number),
+        name_enc=crypto.encrypt(name),
+        number_masked=mask_document(doc.number),
+        name_masked=mask_name(name),
+        nationality=doc.nationality,
+        birth_date=doc.birth_date,
+        visa_expires=doc.visa_expires,
+        status="pending",
+        method="online" if doc.verifiable_online else "offline",
+        created_at=now,
+    )
+    uow.session.add(identity)
+    await uow.session.flush()
+    return identity
+
+
+async def add_identity(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    *,
+    customer_id: int,
+    doc_in: DocumentIn,
+    is_self: bool,
+    now: datetime,
+    contact_phone: str | None = None,
+) -> tuple[CustomerHolder, Identity]:
+    """File the customer's own document or a linked holder's. A document already verified is
+    linked without a second verification; a new mainland ID card is queued for online
+    verification, any other document for staff review. Raises ``InvalidDocument``,
+    ``IdentityMismatch``, ``HolderLimit``."""
+    name = " ".join(doc_in.name.split())
+    if not 1 <= len(name) <= 60:
+        raise InvalidInput("the name has 1 to 60 characters")
+    doc = check_document(
+        doc_type=doc_in.doc_type,
+        number=doc_in.number,
+        nationality=doc_in.nationality,
+        today=now.date(),
+        visa_expires=doc_in.visa_expires,
+    )
+    holders = (
+        await uow.session.scalars(
+            select(CustomerHolder).where(CustomerHolder.customer_id == customer_id)
+        )
+    ).all()
+    if is_self and any(h.is_self for h in holders):
+        raise Conflict("the account already has its own identity")
+    policy = await get_policy(uow)
+    if not is_self and sum(not h.is_self for h in holders) >= policy.max_holders:
+        raise HolderLimit(f"at most {policy.max_holders} linked holders")
+    identity = await _find_or_create(uow, crypto, doc, name, now)
+    if any(h.identity_id == identity.id for h in holders):
+        raise Conflict("this person is already on the account")
+    holder = CustomerHolder(
+        customer_id=customer_id,
+        identity_id=identity.id,
+        is_self=is_self,
+        contact_phone=contact_phone,
+        created_at=now,
+    )
+    uow.session.add(holder)
+    await uow.session.flush()
+    if identity.status == "pending" and identity.method == "online":
+        await outbox.enqueue(uow, kind=VERIFY_JOB, payload={"identity_id": identity.id}, now=now)
+    await audit.record(
+        uow,
+        action="identity.linked",
+        entity_type="customer",
+        entity_id=customer_id,
+        now=now,
+        data={
+            "identity_id": identity.id,
+            "is_self": is_self,
+            "status": identity.status,
+            "document": identity.number_masked,
+        },
+    )
+    return holder, identity
+
+
+async def verification_subject(
+    uow: UnitOfWork, crypto: FieldCrypto, identity_id: int
+) -> tuple[str, str] | None:
+    """(name, number) of an identity waiting for online verification, else ``None``."""
+    identity = await get_or_404(uow, Identity, identity_id, "identity")
+    if identity.status != "pending" or identity.method != "online":
+        return None
+    return crypto.decrypt(identity.name_enc), crypto.decrypt(identity.number_enc)
+
+
+async def record_verification(
+    uow: UnitOfWork,
+    *,
+    identity_id: int,
+    outcome: VerificationOutcome,
+    request_id: str,
+    now: datetime,
+) -> Identity:
+    """Store the public-security answer: consistent → verified, otherwise rejected."""
+    identity = await get_or_404(uow, Identity, identity_id, "identity")
+    if identity.status != "pending":
+        return identity
+    verified = outcome is VerificationOutcome.CONSISTENT
+    identity.status = "verified" if verified else "rejected"
+    identity.reason = None if verified else f"public-security check: {outcome.value}"
+    identity.decided_by, identity.decided_at = f"verifier:{request_id}", now
+    await uow.session.flush()
+    await audit.record(
+        uow,
+        action="identity.verified_online",
+        entity_type="identity",
+        entity_id=identity_id,
+        now=now,
+        data={"outcome": outcome.value, "request_id": request_id},
+    )
+    return identity
+
+
+async def decide(
+    uow: UnitOfWork, *, identity_id: int, approve: bool, reason: str, now: datetime
+) -> Identity:
+    """A reviewer approves or rejects a document filed for offline checks (RN3, RN5)."""
+    identity = await get_or_404(uow, Identity, identity_id, "identity")
+    if identity.method != "offline":
+        raise InvalidInput("mainland ID cards are verified online, not by review")
+    if identity.status != "pending":
+        raise Conflict(f"the identity is already {identity.status}")
+    if not approve and not reason.strip():
+        raise InvalidInput("a rejection needs a reason")
+    identity.status = "verified" if approve else "rejected"
+    identity.reason = reason.strip() or None
+    identity.decided_by, identity.decided_at = uow.actor.label, now
+    await uow.session.flush()
+    await audit.record(
+        uow,
+        action="identity.reviewed",
+        entity_type="identity",
+        entity_id=identity_id,
+        now=now,
+        data={"approved": approve, "reason": reason.strip()},
+    )
+    return identity
+
+
+async def holders_of(uow: UnitOfWork, customer_id: int) -> list[tuple[CustomerHolder, Identity]]:
+    rows = await uow.session.execute(
+        select(CustomerHolder, Identity)
+        .join(Identity, Identity.id == CustomerHolder.identity_id)
+        .where(CustomerHolder.customer_id == customer_id)
+        .order_by(CustomerHolder.id)
+    )
+    return [(h, i) for h, i in rows]
+
+
+async def status_counts(uow: UnitOfWork) -> dict[str, int]:
+    """Statistics for RN5: identities by method and status."""
+    rows = await uow.session.execute(
+        select(Identity.method, Identity.status, func.count()).group_by(
+            Identity.method, Identity.status
+        )
+    )
+    return {f"{method}.{status}": count for method, status, count in rows}
+
+
+async def find_customers(uow: UnitOfWork, crypto: FieldCrypto, query: str) -> list[Customer]:
+    """Customers whose phone, email or any linked document number is exactly ``query``."""
+    query = query.strip()
+    lookups = [crypto.lookup("document", t.value, query.upper()) for t in DocumentType]
+    by_document = (
+        select(CustomerHolder.customer_id)
+        .join(Identity, Identity.id == CustomerHolder.identity_id)
+        .where(Identity.lookup.in_(lookups))
+    )
+    rows = await uow.session.scalars(
+        select(Customer)
+        .where(
+            or_(
+                Customer.phone == query,
+                Customer.email == query.casefold(),
+                Customer.id.in_(by_document),
+            )
+        )
+        .order_by(Customer.id)
+    )
+    return list(rows.all())

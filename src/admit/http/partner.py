@@ -1,0 +1,103 @@
+"""Partner API plumbing (API2, API6): key authentication, scopes, a rate limit per key (429 with
+``Retry-After``), and an access-log row for every call."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from admit.accounts import api_clients
+from admit.core.audit_context import ANONYMOUS
+from admit.core.errors import AdmitError, Forbidden, Unauthorized
+from admit.core.ratelimit import Limit, RateLimiter
+from admit.core.runtime import Runtime
+from admit.http.deps import runtime
+
+PARTNER_PREFIX = "/api/v1/partner/"
+_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="<key_id>.<secret>")
+
+
+class RateLimited(AdmitError):
+    code = "rate_limited"
+    status = 429
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+
+
+def partner(scope: str) -> Any:
+    """``Annotated[Partner, partner("catalog.read")]`` for a partner endpoint."""
+
+    async def dependency(
+        request: Request,
+        rt: Annotated[Runtime, Depends(runtime)],
+        key: Annotated[str | None, Depends(_api_key)],
+    ) -> Partner:
+        if not key:
+            raise Unauthorized("an X-Api-Key header is required")
+        async with rt.uow(ANONYMOUS, readonly=True) as uow:
+            client = await api_clients.authenticate(uow, api_key=key)
+        request.state.api_client_id = client.id
+        if scope not in client.scopes:
+            raise Forbidden(f"this key lacks the {scope} scope")
+        limiter = rt.adapter(RateLimiter)  # type: ignore[type-abstract]
+        decision = await limiter.take(
+            f"api:{client.id}", Limit.per_minute(client.rate_per_minute, client.burst)
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                "rate limit exceeded for this key",
+                details={"retry_after": max(1, math.ceil(decision.retry_after))},
+            )
+        return Partner(client.id, client.name, tuple(client.scopes))
+
+    return Depends(dependency)
+
+
+class AccessLogMiddleware:
+    """Writes one access-log row per partner call, after the response went out."""
+
+    def __init__(self, app: ASGIApp, rt_of: Callable[[], Runtime]) -> None:
+        self.app = app
+        self.rt_of = rt_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PARTNER_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            client_id = scope.get("state", {}).get("api_client_id")
+            if client_id is not None:
+                rt = self.rt_of()
+                async with rt.uow(ANONYMOUS) as uow:
+                    await api_clients.log_call(
+                        uow,
+                        client_id=client_id,
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=status,
+                        latency_ms=int((time.perf_counter() - started) * 1000),
+                        now=rt.clock.now(),
+                    )

@@ -1,0 +1,62 @@
+"""The composition root's adapters: which outside system each interface talks to.
+
+Production points them at real services through settings; the demo (and development) serves
+the carrier and identity simulators under ``/_sim`` in the same process and talks to them over
+real HTTP. Anything already registered (a test's recording fake) is left as it is."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
+from admit.core.ratelimit import RateLimiter, rate_limiter_from_settings
+from admit.core.runtime import Runtime
+from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
+from admit.messaging.sms import HttpSmsGateway, SmsGateway
+from admit.sims.police import PoliceSimConfig, create_police_app, demo_population
+from admit.sims.sms import SmsSimConfig, create_sms_app
+
+SIM_SMS = "/_sim/sms"
+SIM_POLICE = "/_sim/police"
+
+
+def wire_adapters(rt: Runtime) -> None:
+    s = rt.settings
+    if SmsGateway not in rt.adapters:
+        url = s.sms_url or f"{s.base_url}{SIM_SMS}"
+        rt.register(SmsGateway, HttpSmsGateway(url, s.sms_access_key, s.sms_secret))  # type: ignore[type-abstract]
+    if IdentityVerifier not in rt.adapters:
+        url = s.identity_url or f"{s.base_url}{SIM_POLICE}"
+        rt.register(
+            IdentityVerifier,  # type: ignore[type-abstract]
+            HttpIdentityVerifier(url, s.identity_app_id, s.identity_secret),
+        )
+    if EmailSender not in rt.adapters:
+        sender: EmailSender = (
+            SmtpEmailSender(s.smtp_host, s.smtp_port)
+            if s.smtp_host
+            else FileEmailSender(s.data_dir / "mail")
+        )
+        rt.register(EmailSender, sender)  # type: ignore[type-abstract]
+    if RateLimiter not in rt.adapters:
+        rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
+
+
+def mount_simulators(app: FastAPI, rt: Runtime) -> None:
+    s = rt.settings
+    app.mount(
+        SIM_SMS,
+        create_sms_app(
+            SmsSimConfig(access_key=s.sms_access_key, secret=s.sms_secret), clock=rt.clock
+        ),
+    )
+    app.mount(
+        SIM_POLICE,
+        create_police_app(
+            PoliceSimConfig(
+                app_id=s.identity_app_id,
+                secret=s.identity_secret,
+                population=demo_population(1000, seed=1),
+            )
+        ),
+    )
