@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from admit.accounts.permissions import Permission
-from admit.catalog import events, passes, pricing, seatmaps, venues
+from admit.accounts.permissions import Permission, Principal, ScopeKind
+from admit.catalog import events, ownership, passes, pricing, seatmaps, venues
 from admit.catalog.models import SeatMap
 from admit.catalog.schemas import (
     EventIn,
@@ -29,7 +29,7 @@ from admit.catalog.schemas import (
 from admit.catalog.seatmap_format import auto_detect, to_csv, to_json
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, staff_reader, staff_writer
+from admit.http.deps import Now, PrincipalDep, require_scope, staff_reader, staff_writer
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: catalogue"])
 
@@ -40,7 +40,10 @@ MAX_SEATMAP_BYTES = 32 * 1024 * 1024
 
 
 @admin_router.post("/organisers", status_code=201)
-async def create_organiser(body: OrganiserIn, uow: Writer, now: Now) -> OrganiserOut:
+async def create_organiser(
+    body: OrganiserIn, uow: Writer, now: Now, who: PrincipalDep
+) -> OrganiserOut:
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.GLOBAL, None)
     org = await venues.create_organiser(uow, code=body.code, name=body.name, now=now)
     return OrganiserOut.model_validate(org)
 
@@ -51,7 +54,8 @@ async def list_organisers(uow: Reader) -> list[OrganiserOut]:
 
 
 @admin_router.post("/venues", status_code=201)
-async def create_venue(body: VenueIn, uow: Writer, now: Now) -> VenueOut:
+async def create_venue(body: VenueIn, uow: Writer, now: Now, who: PrincipalDep) -> VenueOut:
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.GLOBAL, None)
     venue = await venues.create_venue(uow, **body.model_dump(), now=now)
     return VenueOut.model_validate(venue)
 
@@ -62,7 +66,10 @@ async def list_venues(uow: Reader) -> list[VenueOut]:
 
 
 @admin_router.patch("/venues/{venue_id}")
-async def update_venue(venue_id: int, body: VenuePatch, uow: Writer, now: Now) -> VenueOut:
+async def update_venue(
+    venue_id: int, body: VenuePatch, uow: Writer, now: Now, who: PrincipalDep
+) -> VenueOut:
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.VENUE, venue_id)
     changes = body.model_dump(exclude_unset=True)
     venue = await venues.update_venue(uow, venue_id, changes=changes, now=now)
     return VenueOut.model_validate(venue)
@@ -81,8 +88,11 @@ async def update_venue(venue_id: int, body: VenuePatch, uow: Writer, now: Now) -
         }
     },
 )
-async def import_seatmap(venue_id: int, request: Request, uow: Writer, now: Now) -> SeatMapOut:
+async def import_seatmap(
+    venue_id: int, request: Request, uow: Writer, now: Now, who: PrincipalDep
+) -> SeatMapOut:
     """Import a seat map file (JSON or record CSV, see docs/seatmap-format.md): all or nothing."""
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.VENUE, venue_id)
     data = await request.body()
     if len(data) > MAX_SEATMAP_BYTES:
         raise InvalidInput("the seat map file is larger than 32 MiB")
@@ -112,25 +122,33 @@ async def export_seatmap(
 
 
 @admin_router.post("/events", status_code=201)
-async def create_event(body: EventIn, uow: Writer, now: Now) -> EventOut:
+async def create_event(body: EventIn, uow: Writer, now: Now, who: PrincipalDep) -> EventOut:
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, body.organiser_id)
     event = await events.create_event(uow, **body.model_dump(), now=now)
     return EventOut.model_validate(event)
 
 
 @admin_router.patch("/events/{event_id}")
-async def update_event(event_id: int, body: EventPatch, uow: Writer, now: Now) -> EventOut:
+async def update_event(
+    event_id: int, body: EventPatch, uow: Writer, now: Now, who: PrincipalDep
+) -> EventOut:
+    await guard_event(uow, who, event_id)
     changes = body.model_dump(exclude_unset=True)
     event = await events.update_event(uow, event_id, changes=changes, now=now)
     return EventOut.model_validate(event)
 
 
 @admin_router.delete("/events/{event_id}", status_code=204)
-async def delete_event(event_id: int, uow: Writer, now: Now) -> None:
+async def delete_event(event_id: int, uow: Writer, now: Now, who: PrincipalDep) -> None:
+    await guard_event(uow, who, event_id)
     await events.delete_event(uow, event_id, now=now)
 
 
 @admin_router.patch("/sessions/{session_id}")
-async def update_session(session_id: int, body: SessionPatch, uow: Writer, now: Now) -> SessionOut:
+async def update_session(
+    session_id: int, body: SessionPatch, uow: Writer, now: Now, who: PrincipalDep
+) -> SessionOut:
+    await guard_session(uow, who, Permission.CATALOG_WRITE, session_id)
     changes = body.model_dump(exclude_unset=True)
     session = await events.update_session(uow, session_id, changes=changes, now=now)
     return SessionOut.model_validate(session)
@@ -138,8 +156,9 @@ async def update_session(session_id: int, body: SessionPatch, uow: Writer, now: 
 
 @admin_router.put("/sessions/{session_id}/price-levels")
 async def set_price_levels(
-    session_id: int, body: PriceLevelsIn, uow: Writer, now: Now
+    session_id: int, body: PriceLevelsIn, uow: Writer, now: Now, who: PrincipalDep
 ) -> list[PriceLevelOut]:
+    await guard_session(uow, who, Permission.CATALOG_WRITE, session_id)
     levels = [
         pricing.LevelInput(
             code=lv.code, name=lv.name, color=lv.color, currency=lv.currency, prices=lv.prices
@@ -151,7 +170,8 @@ async def set_price_levels(
 
 
 @admin_router.post("/passes", status_code=201)
-async def create_pass(body: PassIn, uow: Writer, now: Now) -> PassOut:
+async def create_pass(body: PassIn, uow: Writer, now: Now, who: PrincipalDep) -> PassOut:
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, body.organiser_id)
     product = await passes.create_pass(uow, **body.model_dump(), now=now)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": body.session_ids})
 
@@ -160,6 +180,19 @@ async def create_pass(body: PassIn, uow: Writer, now: Now) -> PassOut:
 async def get_pass(product_id: int, uow: Reader) -> PassOut:
     product, session_ids = await passes.get_pass(uow, product_id)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": session_ids})
+
+
+async def guard_session(
+    uow: UnitOfWork, who: Principal, permission: Permission, session_id: int
+) -> None:
+    """Staff scoped to an organiser reach only that organiser's sessions."""
+    organiser = await ownership.organiser_of_session(uow, session_id)
+    require_scope(who, permission, ScopeKind.ORGANISER, organiser)
+
+
+async def guard_event(uow: UnitOfWork, who: Principal, event_id: int) -> None:
+    organiser = await ownership.organiser_of_event(uow, event_id)
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, organiser)
 
 
 def _pass_fields(product: object) -> dict[str, object]:

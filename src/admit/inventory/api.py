@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from admit.accounts.permissions import Permission
+from admit.accounts.permissions import Permission, ScopeKind
+from admit.catalog import ownership
+from admit.catalog.api import guard_session
 from admit.catalog.schemas import SessionOut
 from admit.catalog.seatmaps import SeatChange
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, staff_reader, staff_writer
+from admit.http.deps import Now, PrincipalDep, require_scope, staff_reader, staff_writer
 from admit.inventory import plans, reservations, venue_changes
 from admit.inventory.models import SessionPlan
 from admit.inventory.schemas import (
@@ -35,8 +37,12 @@ CatalogWriter = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE)]
 
 
 @admin_router.post("/sessions", status_code=201)
-async def schedule_session(body: NewSessionIn, uow: CatalogWriter, now: Now) -> SessionOut:
+async def schedule_session(
+    body: NewSessionIn, uow: CatalogWriter, now: Now, who: PrincipalDep
+) -> SessionOut:
     """Create a session and its seat plan from the venue's map."""
+    organiser = await ownership.organiser_of_event(uow, body.event_id)
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, organiser)
     session = await plans.schedule_session(uow, plans.NewSession(**body.model_dump()), now=now)
     return SessionOut.model_validate(session, from_attributes=True)
 
@@ -59,7 +65,10 @@ async def get_plan(session_id: int, uow: Reader) -> PlanOut:
 
 
 @admin_router.post("/sessions/{session_id}/plan/categories")
-async def set_category(session_id: int, body: CategoryIn, uow: Writer, now: Now) -> ChangedOut:
+async def set_category(
+    session_id: int, body: CategoryIn, uow: Writer, now: Now, who: PrincipalDep
+) -> ChangedOut:
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     changed = await plans.set_category(
         uow,
         session_id=session_id,
@@ -71,13 +80,17 @@ async def set_category(session_id: int, body: CategoryIn, uow: Writer, now: Now)
 
 
 @admin_router.post("/sessions/{session_id}/plan/confirm")
-async def confirm_plan(session_id: int, uow: Writer, now: Now) -> PlanOut:
+async def confirm_plan(session_id: int, uow: Writer, now: Now, who: PrincipalDep) -> PlanOut:
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     plan = await plans.confirm_plan(uow, session_id=session_id, now=now)
     return await _plan_out(uow, plan)
 
 
 @admin_router.post("/sessions/{session_id}/plan/exclusions")
-async def set_excluded(session_id: int, body: ExcludeIn, uow: Writer, now: Now) -> ChangedOut:
+async def set_excluded(
+    session_id: int, body: ExcludeIn, uow: Writer, now: Now, who: PrincipalDep
+) -> ChangedOut:
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     changed = await plans.set_excluded(
         uow,
         session_id=session_id,
@@ -89,7 +102,10 @@ async def set_excluded(session_id: int, body: ExcludeIn, uow: Writer, now: Now) 
 
 
 @admin_router.post("/sessions/{session_id}/plan/price-levels")
-async def map_price_level(session_id: int, body: LevelMapIn, uow: Writer, now: Now) -> ChangedOut:
+async def map_price_level(
+    session_id: int, body: LevelMapIn, uow: Writer, now: Now, who: PrincipalDep
+) -> ChangedOut:
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     changed = await plans.map_price_level(
         uow,
         session_id=session_id,
@@ -101,7 +117,10 @@ async def map_price_level(session_id: int, body: LevelMapIn, uow: Writer, now: N
 
 
 @admin_router.post("/sessions/{session_id}/plan/reservations")
-async def reserve(session_id: int, body: ReservationIn, uow: Writer, now: Now) -> ChangedOut:
+async def reserve(
+    session_id: int, body: ReservationIn, uow: Writer, now: Now, who: PrincipalDep
+) -> ChangedOut:
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     changed = await reservations.reserve_seats(
         uow,
         session_id=session_id,
@@ -114,7 +133,10 @@ async def reserve(session_id: int, body: ReservationIn, uow: Writer, now: Now) -
 
 
 @admin_router.post("/sessions/{session_id}/plan/reservations/release")
-async def release(session_id: int, body: ReleaseIn, uow: Writer, now: Now) -> ChangedOut:
+async def release(
+    session_id: int, body: ReleaseIn, uow: Writer, now: Now, who: PrincipalDep
+) -> ChangedOut:
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     changed = await reservations.release_reservation(
         uow, session_id=session_id, selector=body.select.to_selector(), now=now
     )
@@ -123,10 +145,12 @@ async def release(session_id: int, body: ReleaseIn, uow: Writer, now: Now) -> Ch
 
 @admin_router.patch("/seatmaps/{seat_map_id}/seats")
 async def change_seats(
-    seat_map_id: int, body: SeatChangesIn, uow: CatalogWriter, now: Now
+    seat_map_id: int, body: SeatChangesIn, uow: CatalogWriter, now: Now, who: PrincipalDep
 ) -> VenueChangeOut:
     """Change seats on the venue map; unsold seats change in every running session, sold
     or held ones are reported in ``conflicts``."""
+    venue = await ownership.venue_of_seatmap(uow, seat_map_id)
+    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.VENUE, venue)
     changes = [SeatChange(key=s.key, attributes=s.attributes()) for s in body.seats]
     report = await venue_changes.change_venue_seats(
         uow, seat_map_id=seat_map_id, changes=changes, now=now
