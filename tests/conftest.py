@@ -106,7 +106,7 @@ def police_population() -> dict[str, str]:
     people = {}
     for first17, name in (
         ("11010519491231002", "张三"),
-        ("44052418800101001", "李四"),
+        ("44052419800101001", "李四"),
         ("31010119900101123", "王五"),
     ):
         people[first17 + cn_id_check_char(first17)] = name

@@ -70,14 +70,17 @@ def _customer_row(c: Customer, unmasked: bool) -> CustomerRow:
     )
 
 
-@router.get("/customers")
+class CustomerSearchIn(Model):
+    q: Annotated[str, Field(min_length=3, max_length=254, description="phone, email or ID")]
+
+
+@router.post("/customers/search")
 async def find_customers(
-    uow: CustomerReader,
-    rt: RuntimeDep,
-    q: Annotated[str, Query(min_length=3, max_length=254, description="phone, email or ID")],
+    body: CustomerSearchIn, uow: CustomerReader, rt: RuntimeDep
 ) -> list[CustomerRow]:
-    """Look a customer up by phone, email or document number (OPS2); answers are masked."""
-    rows = await identities.find_customers(uow, rt.crypto, q)
+    """Look a customer up by phone, email or document number (OPS2); answers are masked. A POST
+    so that document numbers never travel in URLs, which proxies and servers log."""
+    rows = await identities.find_customers(uow, rt.crypto, body.q)
     return [_customer_row(c, unmasked=False) for c in rows]
 
 

@@ -7,8 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
+from admit.accounts.customers import normalise_login
 from admit.accounts.documents import (
     Document,
     DocumentType,
@@ -241,23 +242,23 @@ async def status_counts(uow: UnitOfWork) -> dict[str, int]:
 
 
 async def find_customers(uow: UnitOfWork, crypto: FieldCrypto, query: str) -> list[Customer]:
-    """Customers whose phone, email or any linked document number is exactly ``query``."""
+    """Customers whose phone, email or any linked document number is exactly ``query``. The
+    text is compared as a phone or email only when it is one, and as a document only through
+    keyed hashes, so a document number never reaches SQL (or its logs) in clear."""
     query = query.strip()
     lookups = [crypto.lookup("document", t.value, query.upper()) for t in DocumentType]
-    by_document = (
-        select(CustomerHolder.customer_id)
-        .join(Identity, Identity.id == CustomerHolder.identity_id)
-        .where(Identity.lookup.in_(lookups))
-    )
-    rows = await uow.session.scalars(
-        select(Customer)
-        .where(
-            or_(
-                Customer.phone == query,
-                Customer.email == query.casefold(),
-                Customer.id.in_(by_document),
-            )
+    matches: list[ColumnElement[bool]] = [
+        Customer.id.in_(
+            select(CustomerHolder.customer_id)
+            .join(Identity, Identity.id == CustomerHolder.identity_id)
+            .where(Identity.lookup.in_(lookups))
         )
-        .order_by(Customer.id)
-    )
+    ]
+    try:
+        channel, login = normalise_login(query)
+    except InvalidInput:
+        pass
+    else:
+        matches.append((Customer.phone if channel == "sms" else Customer.email) == login)
+    rows = await uow.session.scalars(select(Customer).where(or_(*matches)).order_by(Customer.id))
     return list(rows.all())

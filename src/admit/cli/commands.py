@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from admit.accounts import staff
+from admit.accounts import key_rotation, staff
 from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
@@ -184,6 +184,35 @@ def _checked(read: Callable[[], T]) -> T:
         for problem in (exc.details or [])[:50]:
             console.print(f"  • {problem}")
         raise typer.Exit(2) from exc
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt personal data under the first key of ADMIT_FIELD_KEYS (then drop old keys)."""
+
+    async def work(rt: Runtime) -> int:
+        async with rt.uow(CLI_ACTOR, readonly=True) as uow:
+            total = await key_rotation.count_encrypted_rows(uow)
+        done = 0
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("Re-encrypting", total=total)
+            for table in range(len(key_rotation.ENCRYPTED)):
+                after = 0
+                while True:
+                    async with rt.uow(CLI_ACTOR) as uow:
+                        count, after = await key_rotation.rotate_batch(
+                            uow, rt.crypto, table=table, after_id=after
+                        )
+                    if not count:
+                        break
+                    done += count
+                    bar.update(task, completed=done)
+        return done
+
+    rows = _run(work)
+    console.print(f"[green]{rows} rows re-encrypted[/green] under the current key")
 
 
 @audit_app.command("verify")

@@ -13,6 +13,9 @@ def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(message)s")
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # Drivers log statements with their parameters at DEBUG: those may carry personal data.
+    for driver in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore"):
+        logging.getLogger(driver).setLevel(max(level, logging.INFO))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json

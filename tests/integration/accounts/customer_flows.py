@@ -90,7 +90,7 @@ async def sms_code(
 
 
 def read_mail(mail_dir: Path) -> list[email.message.EmailMessage]:
-    """The messages the file mail drop holds, oldest first by name is not guaranteed: sorted."""
+    """The messages in the file mail drop (file names are random: sorted, not by age)."""
     messages = []
     for path in sorted(mail_dir.glob("*.eml")):
         parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)

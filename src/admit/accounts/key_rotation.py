@@ -1,0 +1,44 @@
+"""Re-encrypt personal data under the newest field key (U6): after a new key is put first in
+``ADMIT_FIELD_KEYS``, this brings every stored value to it so the old key can be dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from admit.accounts.identity_models import Identity
+from admit.core.crypto import FieldCrypto
+from admit.core.uow import UnitOfWork
+from admit.messaging.models import OutboundMessage
+
+BATCH = 500
+ENCRYPTED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Identity, ("number_enc", "name_enc")),
+    (OutboundMessage, ("to_enc", "params_enc")),
+)
+
+
+async def count_encrypted_rows(uow: UnitOfWork) -> int:
+    total = 0
+    for model, _ in ENCRYPTED:
+        total += await uow.session.scalar(select(func.count()).select_from(model)) or 0
+    return total
+
+
+async def rotate_batch(
+    uow: UnitOfWork, crypto: FieldCrypto, *, table: int, after_id: int
+) -> tuple[int, int]:
+    """Rotate up to ``BATCH`` rows of ``ENCRYPTED[table]`` after ``after_id``; returns
+    (rows rotated, last id seen)."""
+    model, fields = ENCRYPTED[table]
+    rows = (
+        await uow.session.scalars(
+            select(model).where(model.id > after_id).order_by(model.id).limit(BATCH)
+        )
+    ).all()
+    for row in rows:
+        for name in fields:
+            setattr(row, name, crypto.rotate(getattr(row, name)))
+    await uow.session.flush()
+    return len(rows), (rows[-1].id if rows else after_id)
