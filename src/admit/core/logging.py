@@ -15,7 +15,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
     # Drivers log statements with their parameters at DEBUG: those may carry personal data.
     for driver in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore"):
-        logging.getLogger(driver).setLevel(max(level, logging.INFO))
+        logging.getLogger(driver).setLevel(max(level, logging.WARNING))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json
