@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
 from admit.cli import app
+from admit.core.audit_context import SYSTEM
+from admit.core.config import load_settings
+from admit.core.crypto import FieldCrypto, UndecryptableValue
+from admit.core.runtime import Runtime
+from admit.messaging.dispatch import queue_message
+from tests.conftest import T0
 
 
 @pytest.fixture
@@ -110,3 +118,39 @@ def test_create_admin_prints_a_working_token(cli_env: Path) -> None:
     code, out = _invoke("create-admin", "--username", "short", "--password", "short")
     assert code == 2
     assert "at least 10" in out
+
+
+def test_rotate_keys_moves_personal_data_to_the_new_key(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("ADMIT_FIELD_KEYS", old)
+    assert _invoke("migrate")[0] == 0
+
+    async def queue_two() -> None:
+        rt = Runtime.from_settings(load_settings())
+        async with rt.uow(SYSTEM) as uow:
+            for phone in ("13800138000", "13900139000"):
+                await queue_message(
+                    uow,
+                    rt.crypto,
+                    channel="sms",
+                    to=phone,
+                    template="SMS_VERIFY_CODE",
+                    params={"code": "123456", "minutes": "10"},
+                    now=T0,
+                )
+        await rt.close()
+
+    asyncio.run(queue_two())
+    monkeypatch.setenv("ADMIT_FIELD_KEYS", f"{new},{old}")
+    code, out = _invoke("rotate-keys")
+    assert code == 0, out
+    assert "2 rows re-encrypted" in out
+    only_new = FieldCrypto(keys=(new.encode(),), lookup_key=b"unused")
+    only_old = FieldCrypto(keys=(old.encode(),), lookup_key=b"unused")
+    with sqlite3.connect(cli_env) as conn:
+        rows = conn.execute("SELECT to_enc FROM outbound_message ORDER BY id").fetchall()
+    assert [only_new.decrypt(r[0]) for r in rows] == ["13800138000", "13900139000"]
+    with pytest.raises(UndecryptableValue):
+        only_old.decrypt(rows[0][0])
