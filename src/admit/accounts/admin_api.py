@@ -105,7 +105,7 @@ async def get_customer(
                 identity_id=i.id,
                 is_self=h.is_self,
                 doc_type=i.doc_type,
-                status=i.status,
+                status=h.status(i),
                 name=rt.crypto.decrypt(i.name_enc) if unmask else i.name_masked,
                 number=rt.crypto.decrypt(i.number_enc) if unmask else i.number_masked,
             )

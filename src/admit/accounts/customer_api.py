@@ -102,7 +102,7 @@ def _holder_out(h: CustomerHolder, i: Identity, name: str) -> HolderOut:
         name=name,
         doc_type=i.doc_type,
         number=i.number_masked,
-        status=i.status,
+        status=h.status(i),
         method=i.method,
         reason=i.reason,
     )
@@ -111,7 +111,7 @@ def _holder_out(h: CustomerHolder, i: Identity, name: str) -> HolderOut:
 async def _me(uow: UnitOfWork, rt: RuntimeDep, cid: int) -> MeOut:
     me = await get_or_404(uow, Customer, cid, "customer")
     rows = await identities.holders_of(uow, cid)
-    holders = [_holder_out(h, i, rt.crypto.decrypt(i.name_enc)) for h, i in rows]
+    holders = [_holder_out(h, i, rt.crypto.decrypt(h.claimed_name_enc)) for h, i in rows]
     return MeOut(
         id=me.id,
         phone=me.phone,

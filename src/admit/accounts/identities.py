@@ -47,31 +47,33 @@ class DocumentIn:
     visa_expires: date | None = None
 
 
-def _same_name(a: str, b: str) -> bool:
-    def norm(s: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
-
-    return norm(a) == norm(b)
-
-
 def document_lookup(crypto: FieldCrypto, doc: Document) -> str:
     return crypto.lookup("document", doc.type.value, doc.number)
+
+
+def name_lookup(crypto: FieldCrypto, name: str) -> str:
+    return crypto.lookup("name", " ".join(unicodedata.normalize("NFKC", name).casefold().split()))
 
 
 async def _find_or_create(
     uow: UnitOfWork, crypto: FieldCrypto, doc: Document, name: str, now: datetime
 ) -> Identity:
-    """The identity of this document; a verified one is reused as it is (RN4)."""
+    """The identity of this document; a verified one is reused as it is (RN4).
+
+    A filing never changes what others filed: a document verified or awaiting verification
+    under another name is refused. A rejected one is checked again under the new name; links
+    made under the old name stay unverified (their claimed name does not match)."""
     lookup = document_lookup(crypto, doc)
     identity = await uow.session.scalar(select(Identity).where(Identity.lookup == lookup))
     if identity is not None:
-        known = crypto.decrypt(identity.name_enc)
-        if identity.status == "verified" and not _same_name(known, name):
+        same = identity.name_lookup == name_lookup(crypto, name)
+        if identity.status == "verified" and not same:
             raise IdentityMismatch("this document is verified under another name")
-        if identity.status == "rejected" or (
-            identity.status == "pending" and not _same_name(known, name)
-        ):
+        if identity.status == "pending" and not same:
+            raise IdentityMismatch("this document is awaiting verification under another name")
+        if identity.status == "rejected":
             identity.name_enc, identity.name_masked = crypto.encrypt(name), mask_name(name)
+            identity.name_lookup = name_lookup(crypto, name)
             identity.status, identity.reason = "pending", None
         return identity
     identity = Identity(
@@ -79,6 +81,7 @@ async def _find_or_create(
         doc_type=doc.type.value,
         number_enc=crypto.encrypt(doc.number),
         name_enc=crypto.encrypt(name),
+        name_lookup=name_lookup(crypto, name),
         number_masked=mask_document(doc.number),
         name_masked=mask_name(name),
         nationality=doc.nationality,
@@ -134,6 +137,8 @@ async def add_identity(
         customer_id=customer_id,
         identity_id=identity.id,
         is_self=is_self,
+        claimed_name_lookup=name_lookup(crypto, name),
+        claimed_name_enc=crypto.encrypt(name),
         contact_phone=contact_phone,
         created_at=now,
     )

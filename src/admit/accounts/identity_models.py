@@ -23,6 +23,7 @@ class Identity(Base):
     doc_type: Mapped[str] = mapped_column(String(20))
     number_enc: Mapped[str] = mapped_column(Text)
     name_enc: Mapped[str] = mapped_column(Text)
+    name_lookup: Mapped[str] = mapped_column(String(64))
     number_masked: Mapped[str] = mapped_column(String(40))
     name_masked: Mapped[str] = mapped_column(String(80))
     nationality: Mapped[str] = mapped_column(String(2))
@@ -39,6 +40,12 @@ class Identity(Base):
 class CustomerHolder(Base):
     """A customer's own identity (``is_self``) or a linked holder they buy tickets for."""
 
+    def status(self, identity: Identity) -> str:
+        """verified only when the identity is verified under the name this customer gave."""
+        if identity.status == "verified" and self.claimed_name_lookup != identity.name_lookup:
+            return "rejected"
+        return identity.status
+
     __tablename__ = "customer_holder"
     __table_args__ = (UniqueConstraint("customer_id", "identity_id"),)
 
@@ -46,5 +53,8 @@ class CustomerHolder(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("identity.id"), index=True)
     is_self: Mapped[bool] = mapped_column(default=False)
+    # The name this customer gave: the link counts as verified only if it is the verified one.
+    claimed_name_lookup: Mapped[str] = mapped_column(String(64))
+    claimed_name_enc: Mapped[str] = mapped_column(Text)
     contact_phone: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from admit.accounts.identity_models import Identity
+from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.core.crypto import FieldCrypto
 from admit.core.uow import UnitOfWork
 from admit.messaging.models import OutboundMessage
@@ -15,6 +15,7 @@ from admit.messaging.models import OutboundMessage
 BATCH = 500
 ENCRYPTED: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (Identity, ("number_enc", "name_enc")),
+    (CustomerHolder, ("claimed_name_enc",)),
     (OutboundMessage, ("to_enc", "params_enc")),
 )
 

@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("doc_type", sa.String(length=20), nullable=False),
         sa.Column("number_enc", sa.Text(), nullable=False),
         sa.Column("name_enc", sa.Text(), nullable=False),
+        sa.Column("name_lookup", sa.String(length=64), nullable=False),
         sa.Column("number_masked", sa.String(length=40), nullable=False),
         sa.Column("name_masked", sa.String(length=80), nullable=False),
         sa.Column("nationality", sa.String(length=2), nullable=False),
@@ -165,6 +166,8 @@ def upgrade() -> None:
             "identity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("is_self", sa.Boolean(), nullable=False),
+        sa.Column("claimed_name_lookup", sa.String(length=64), nullable=False),
+        sa.Column("claimed_name_enc", sa.Text(), nullable=False),
         sa.Column("contact_phone", sa.String(length=20), nullable=True),
         sa.Column("created_at", admit.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
