@@ -18,6 +18,7 @@ from admit.accounts.customer_schemas import (
     HolderOut,
     MeOut,
     PasswordLoginIn,
+    PasswordResetIn,
     RegisterIn,
 )
 from admit.accounts.identity_models import CustomerHolder, Identity
@@ -85,6 +86,23 @@ async def log_in_code(
         uow, rt.crypto, login=body.login, code=body.code, ip=ip, device=body.device, now=now
     )
     return _token_or_refusal(attempt)
+
+
+@router.post("/auth/password/reset", status_code=204, response_model=None)
+async def reset_password(
+    body: PasswordResetIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
+) -> JSONResponse | None:
+    """A new password with a code (purpose ``reset``); signs every device out."""
+    refusal = await customers.reset_password(
+        uow,
+        rt.crypto,
+        login=body.login,
+        code=body.code,
+        new_password=body.new_password,
+        ip=ip,
+        now=now,
+    )
+    return error_response(refusal) if refusal is not None else None
 
 
 @router.post("/auth/logout", status_code=204)

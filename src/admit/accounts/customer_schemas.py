@@ -43,6 +43,12 @@ class CodeLoginIn(Model):
     device: Device = ""
 
 
+class PasswordResetIn(Model):
+    login: Login
+    code: Code
+    new_password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class CustomerTokenOut(Model):
     token: str
     expires_at: datetime

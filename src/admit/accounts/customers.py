@@ -209,21 +209,31 @@ async def _issue(uow: UnitOfWork, customer_id: int, device: str, now: datetime) 
     return IssuedToken(token=token, expires_at=now + TOKEN_LIFETIME, subject_id=customer_id)
 
 
-async def log_in_password(
-    uow: UnitOfWork, *, login: str, password: str, ip: str, device: str, now: datetime
-) -> Attempt:
-    policy = await get_policy(uow)
+async def _account_for_login(
+    uow: UnitOfWork, *, login: str, ip: str, now: datetime
+) -> tuple[Customer | None, str, AdmitError | None]:
+    """(the account, the normalised login, a refusal) after the address and lock checks."""
     try:
-        await guard_address(uow, ip=ip, policy=policy, now=now)
+        await guard_address(uow, ip=ip, policy=await get_policy(uow), now=now)
         channel, target = normalise_login(login)
     except AdmitError as refusal:
-        return Attempt(refusal=refusal)
+        return None, "", refusal
     column = Customer.phone if channel == "sms" else Customer.email
     customer = await uow.session.scalar(select(Customer).where(column == target))
     if customer is not None and (
         customer.locked_by_operator or is_locked(customer.locked_until, now)
     ):
-        return Attempt(refusal=AccountLocked("the account is locked"))
+        return customer, target, AccountLocked("the account is locked")
+    return customer, target, None
+
+
+async def log_in_password(
+    uow: UnitOfWork, *, login: str, password: str, ip: str, device: str, now: datetime
+) -> Attempt:
+    customer, _, refusal = await _account_for_login(uow, login=login, ip=ip, now=now)
+    if refusal is not None:
+        return Attempt(refusal=refusal)
+    policy = await get_policy(uow)
     if (
         customer is None
         or customer.password_hash is None
@@ -239,7 +249,7 @@ async def log_in_password(
     if password_expired(customer.password_changed_at, policy.customer_rotation_days, now):
         return Attempt(
             refusal=PasswordExpired(
-                "the password has expired: sign in with an SMS code and set a new one"
+                "the password has expired: reset it with a code sent to your phone or email"
             )
         )
     return Attempt(token=await _issue(uow, customer.id, device, now))
@@ -256,23 +266,52 @@ async def log_in_code(
     now: datetime,
 ) -> Attempt:
     """Sign in with a code sent to the phone (or email) — no password needed."""
-    policy = await get_policy(uow)
-    try:
-        await guard_address(uow, ip=ip, policy=policy, now=now)
-        channel, target = normalise_login(login)
-    except AdmitError as refusal:
+    customer, target, refusal = await _account_for_login(uow, login=login, ip=ip, now=now)
+    if refusal is not None:
         return Attempt(refusal=refusal)
-    column = Customer.phone if channel == "sms" else Customer.email
-    customer = await uow.session.scalar(select(Customer).where(column == target))
-    if customer is not None and (
-        customer.locked_by_operator or is_locked(customer.locked_until, now)
-    ):
-        return Attempt(refusal=AccountLocked("the account is locked"))
     wrong = await _consume_code(uow, crypto, target=target, purpose="login", code=code, now=now)
     if wrong is not None or customer is None:
         await record_address_failure(uow, ip=ip, now=now)
         return Attempt(refusal=wrong or Unauthorized("no account with this login"))
     return Attempt(token=await _issue(uow, customer.id, device, now))
+
+
+async def reset_password(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    *,
+    login: str,
+    code: str,
+    new_password: str,
+    ip: str,
+    now: datetime,
+) -> AdmitError | None:
+    """Set a new password with a code (purpose ``reset``) sent to the account's phone or
+    email; every device is signed out. Returns the refusal, if any."""
+    customer, target, refusal = await _account_for_login(uow, login=login, ip=ip, now=now)
+    if refusal is not None:
+        return refusal
+    check_strength(new_password, await get_policy(uow), login=target)
+    wrong = await _consume_code(uow, crypto, target=target, purpose="reset", code=code, now=now)
+    if wrong is not None or customer is None:
+        await record_address_failure(uow, ip=ip, now=now)
+        return wrong or Unauthorized("no account with this login")
+    customer.password_hash, customer.password_changed_at = hash_password(new_password), now
+    customer.failed_logins, customer.locked_until = 0, None
+    await uow.session.execute(
+        update(CustomerToken)
+        .where(CustomerToken.customer_id == customer.id, CustomerToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason="password_reset")
+    )
+    await audit.record(
+        uow,
+        action="customer.password_reset",
+        entity_type="customer",
+        entity_id=customer.id,
+        data={},
+        now=now,
+    )
+    return None
 
 
 async def authenticate(uow: UnitOfWork, *, token: str, now: datetime) -> Customer:

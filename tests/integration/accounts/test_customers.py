@@ -474,11 +474,36 @@ async def test_a_password_older_than_the_rotation_period_has_expired(
     response = await log_in(web, PHONE)
 
     body = error(response, 403, "password_expired")
-    assert body["message"] == "the password has expired: sign in with an SMS code and set a new one"
+    assert body["message"] == (
+        "the password has expired: reset it with a code sent to your phone or email"
+    )
     assert await count(runtime, CustomerToken) == 2
-    # the way out the message names: a code still signs in
-    code = await sms_code(web, runtime, sms, PHONE, "login")
-    ok(await web.post(f"{API}/auth/login/code", json={"login": PHONE, "code": code}))
+    # the way out the message names: a reset code, then the new password
+    clock.advance(timedelta(minutes=1))
+    code = await sms_code(web, runtime, sms, PHONE, "reset")
+    new = {"login": PHONE, "code": code, "new_password": "A fresh one 42"}
+    assert (await web.post(f"{API}/auth/password/reset", json=new)).status_code == 204
+    ok(await log_in(web, PHONE, "A fresh one 42"))
+    error(await log_in(web, PHONE), 401, "unauthorized")
+
+
+async def test_a_password_reset_signs_every_device_out(
+    web: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway, clock: FixedClock
+) -> None:
+    token = await register_phone(web, runtime, sms, PHONE)
+    clock.advance(timedelta(minutes=1))
+    code = await sms_code(web, runtime, sms, PHONE, "reset")
+    wrong = {
+        "login": PHONE,
+        "code": "000000" if code != "000000" else "111111",
+        "new_password": "A fresh one 42",
+    }
+    error(await web.post(f"{API}/auth/password/reset", json=wrong), 400, "wrong_code")
+    assert (await me(web, token)).status_code == 200
+    right = {**wrong, "code": code}
+    assert (await web.post(f"{API}/auth/password/reset", json=right)).status_code == 204
+    assert (await me(web, token)).status_code == 401
+    ok(await log_in(web, PHONE, "A fresh one 42"))
 
 
 async def test_a_device_beyond_the_limit_signs_out_the_oldest(
