@@ -12,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from admit import __version__
 from admit.accounts.admin_api import router as people_router
+from admit.accounts.counter_api import router as counter_router
 from admit.accounts.customer_api import router as customer_router
 from admit.accounts.staff_api import router as staff_router
 from admit.catalog.api import admin_router as catalog_admin
@@ -70,6 +71,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         staff_router,
         customer_router,
         people_router,
+        counter_router,
         partner_router,
         messaging_router,
     ):

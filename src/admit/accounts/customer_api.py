@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
@@ -23,8 +21,7 @@ from admit.accounts.customer_schemas import (
 )
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
-from admit.accounts.verification import verify_now
-from admit.accounts.verifier import VerifierUnavailable
+from admit.accounts.verification import file_and_verify
 from admit.core.audit_context import Actor
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
@@ -147,27 +144,15 @@ async def me(uow: CustomerUoW, rt: RuntimeDep, cid: CustomerId) -> MeOut:
 
 
 async def _file(rt: RuntimeDep, cid: int, body: DocumentBody, *, is_self: bool) -> MeOut:
-    """File the document (one transaction), then verify a mainland ID card online between
-    transactions: the answer is in the response when the service answers in time."""
     actor = Actor(kind="customer", id=str(cid))
-    async with rt.uow(actor) as uow:
-        _, identity = await identities.add_identity(
-            uow,
-            rt.crypto,
-            customer_id=cid,
-            is_self=is_self,
-            now=rt.clock.now(),
-            contact_phone=body.contact_phone,
-            doc_in=identities.DocumentIn(
-                doc_type=body.doc_type,
-                number=body.number,
-                name=body.name,
-                nationality=body.nationality.upper(),
-                visa_expires=body.visa_expires,
-            ),
-        )
-    with contextlib.suppress(VerifierUnavailable):  # stays pending; the queued job asks again
-        await verify_now(rt, identity.id)
+    await file_and_verify(
+        rt,
+        actor,
+        customer_id=cid,
+        document=body.to_document(),
+        is_self=is_self,
+        contact_phone=body.contact_phone,
+    )
     async with rt.uow(actor, readonly=True) as uow:
         return await _me(uow, rt, cid)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.accounts.documents import DocumentType
+from admit.accounts.identities import DocumentIn
 
 Login = Annotated[str, Field(min_length=3, max_length=254, description="mobile or email")]
 Code = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -61,6 +62,15 @@ class DocumentBody(Model):
     nationality: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "CN"
     visa_expires: date | None = None
     contact_phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")] | None = None
+
+    def to_document(self) -> DocumentIn:
+        return DocumentIn(
+            doc_type=self.doc_type,
+            number=self.number,
+            name=self.name,
+            nationality=self.nationality.upper(),
+            visa_expires=self.visa_expires,
+        )
 
 
 class HolderOut(Model):

@@ -7,9 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
 
 
+@encrypted_columns("number_enc", "name_enc")
 class Identity(Base):
     """A person's document. The number and name are encrypted; ``lookup`` is a keyed hash of
     type and number, so a document is found (and never verified twice, RN4) without
@@ -37,6 +39,7 @@ class Identity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+@encrypted_columns("claimed_name_enc")
 class CustomerHolder(Base):
     """A customer's own identity (``is_self``) or a linked holder they buy tickets for."""
 

@@ -3,13 +3,14 @@ transactions, retried by the worker while the service is unavailable."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from admit.accounts import identities
 from admit.accounts.identity_models import Identity
-from admit.accounts.verifier import IdentityVerifier
+from admit.accounts.verifier import IdentityVerifier, VerifierUnavailable
 from admit.core import outbox
-from admit.core.audit_context import SYSTEM
+from admit.core.audit_context import SYSTEM, Actor
 from admit.core.runtime import Runtime
 
 
@@ -31,6 +32,33 @@ async def verify_now(rt: Runtime, identity_id: int) -> Identity | None:
             request_id=result.request_id,
             now=rt.clock.now(),
         )
+
+
+async def file_and_verify(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    customer_id: int,
+    document: identities.DocumentIn,
+    is_self: bool,
+    contact_phone: str | None = None,
+) -> Identity:
+    """File a document in one transaction, then (a mainland ID card) ask the service between
+    transactions: the answer is known at once when the service answers in time; otherwise the
+    identity stays pending and the queued job asks again."""
+    async with rt.uow(actor) as uow:
+        _, identity = await identities.add_identity(
+            uow,
+            rt.crypto,
+            customer_id=customer_id,
+            doc_in=document,
+            is_self=is_self,
+            contact_phone=contact_phone,
+            now=rt.clock.now(),
+        )
+    with contextlib.suppress(VerifierUnavailable):
+        identity = await verify_now(rt, identity.id) or identity
+    return identity
 
 
 @outbox.handler(identities.VERIFY_JOB)

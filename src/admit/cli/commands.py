@@ -13,15 +13,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from admit.accounts import key_rotation, staff
+from admit import tables  # noqa: F401  (registers every table's encrypted columns)
+from admit.accounts import staff
 from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
 from admit.cli.sim import sim_app
+from admit.core import key_rotation
 from admit.core.audit import verify_chain
 from admit.core.audit_context import SYSTEM, Actor
 from admit.core.config import Settings, load_settings
+from admit.core.crypto import ENCRYPTED_COLUMNS
 from admit.core.errors import AdmitError
 from admit.core.logging import configure_logging
 from admit.core.runtime import Runtime
@@ -198,7 +201,7 @@ def rotate_keys() -> None:
             TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
         ) as bar:
             task = bar.add_task("Re-encrypting", total=total)
-            for table in range(len(key_rotation.ENCRYPTED)):
+            for table in range(len(ENCRYPTED_COLUMNS)):
                 after = 0
                 while True:
                     async with rt.uow(CLI_ACTOR) as uow:

@@ -6,10 +6,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+T = TypeVar("T")
+
+
+# Every (table class, encrypted columns) of the platform, registered by the slices' models with
+# @encrypted_columns: what key rotation re-encrypts.
+ENCRYPTED_COLUMNS: list[tuple[Any, tuple[str, ...]]] = []
+
+
+def encrypted_columns(*names: str) -> Callable[[T], T]:
+    """Class decorator for a table whose columns hold :meth:`FieldCrypto.encrypt` values."""
+
+    def register(model: T) -> T:
+        ENCRYPTED_COLUMNS.append((model, names))
+        return model
+
+    return register
 
 
 class UndecryptableValue(RuntimeError):

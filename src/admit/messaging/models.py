@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
 
 
+@encrypted_columns("to_enc", "params_enc")
 class OutboundMessage(Base):
     """One SMS or email. The address and parameters are encrypted (they may carry codes or
     passwords); staff see the masked address, the template and the status."""

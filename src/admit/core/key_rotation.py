@@ -3,26 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 
-from admit.accounts.identity_models import CustomerHolder, Identity
-from admit.core.crypto import FieldCrypto
+from admit.core.crypto import ENCRYPTED_COLUMNS, FieldCrypto
 from admit.core.uow import UnitOfWork
-from admit.messaging.models import OutboundMessage
 
 BATCH = 500
-ENCRYPTED: tuple[tuple[Any, tuple[str, ...]], ...] = (
-    (Identity, ("number_enc", "name_enc")),
-    (CustomerHolder, ("claimed_name_enc",)),
-    (OutboundMessage, ("to_enc", "params_enc")),
-)
 
 
 async def count_encrypted_rows(uow: UnitOfWork) -> int:
     total = 0
-    for model, _ in ENCRYPTED:
+    for model, _ in ENCRYPTED_COLUMNS:
         total += await uow.session.scalar(select(func.count()).select_from(model)) or 0
     return total
 
@@ -30,9 +21,9 @@ async def count_encrypted_rows(uow: UnitOfWork) -> int:
 async def rotate_batch(
     uow: UnitOfWork, crypto: FieldCrypto, *, table: int, after_id: int
 ) -> tuple[int, int]:
-    """Rotate up to ``BATCH`` rows of ``ENCRYPTED[table]`` after ``after_id``; returns
+    """Rotate up to ``BATCH`` rows of ``ENCRYPTED_COLUMNS[table]`` after ``after_id``; returns
     (rows rotated, last id seen)."""
-    model, fields = ENCRYPTED[table]
+    model, fields = ENCRYPTED_COLUMNS[table]
     rows = (
         await uow.session.scalars(
             select(model).where(model.id > after_id).order_by(model.id).limit(BATCH)
