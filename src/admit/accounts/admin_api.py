@@ -84,6 +84,11 @@ async def find_customers(
     return [_customer_row(c, unmasked=False) for c in rows]
 
 
+@router.get("/customers/stats")
+async def customer_stats(uow: CustomerReader) -> dict[str, dict[str, int]]:
+    return await customers.statistics(uow)
+
+
 @router.get("/customers/{customer_id}")
 async def get_customer(
     customer_id: int,

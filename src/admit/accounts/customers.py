@@ -365,3 +365,17 @@ async def set_locked(uow: UnitOfWork, *, customer_id: int, locked: bool, now: da
         data={},
         now=now,
     )
+
+
+async def statistics(uow: UnitOfWork) -> dict[str, dict[str, int]]:
+    """Operators' user statistics (U5): accounts by source channel, locked accounts."""
+    by_channel = await uow.session.execute(
+        select(Customer.source_channel, func.count()).group_by(Customer.source_channel)
+    )
+    locked = await uow.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.locked_by_operator)
+    )
+    return {
+        "by_source_channel": {str(channel): int(count) for channel, count in by_channel},
+        "locked": {"by_operator": locked or 0},
+    }

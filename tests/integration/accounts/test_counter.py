@@ -62,6 +62,8 @@ async def test_a_kiosk_opens_an_account_and_files_the_id_card(
         customer = await uow.session.scalar(select(Customer).where(Customer.id == customer_id))
     assert customer is not None
     assert (customer.source_channel, customer.registered_by) == ("kiosk", "staff:2")
+    stats = (await admin.get("/api/v1/admin/customers/stats")).json()
+    assert stats == {"by_source_channel": {"kiosk": 1}, "locked": {"by_operator": 0}}
 
 
 async def test_only_sellers_register_at_the_counter(admin: httpx.AsyncClient) -> None:

@@ -1,0 +1,57 @@
+"""Real-name rules at the moment of buying (RN1): the buyer verified, every ticket's holder a
+verified identity linked to the buyer; per-person limits count by the holder's document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from admit.accounts.identity_models import CustomerHolder, Identity
+from admit.core.errors import AdmitError
+from admit.core.uow import UnitOfWork
+
+
+class RealNameRequired(AdmitError):
+    code = "real_name_required"
+    status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    identity_id: int
+    document_key: str  # the identity's keyed hash: what per-person limits count by
+    masked_name: str
+
+
+async def verified_holders(
+    uow: UnitOfWork, *, customer_id: int, identity_ids: Sequence[int]
+) -> list[Holder]:
+    """The holders for a real-name purchase, in the order given. Raises ``RealNameRequired``
+    when the buyer has no verified identity of their own, or a holder is not a verified
+    identity linked to the buyer (under the name the buyer gave)."""
+    rows = (
+        await uow.session.execute(
+            select(CustomerHolder, Identity)
+            .join(Identity, Identity.id == CustomerHolder.identity_id)
+            .where(CustomerHolder.customer_id == customer_id)
+        )
+    ).all()
+    verified = {i.id: (h, i) for h, i in rows if h.status(i) == "verified"}
+    if not any(h.is_self for h, _ in verified.values()):
+        raise RealNameRequired("verify your own identity before buying")
+    missing = [i for i in identity_ids if i not in verified]
+    if missing:
+        raise RealNameRequired(
+            "every ticket needs a verified holder linked to your account",
+            details={"identities": missing},
+        )
+    return [
+        Holder(
+            identity_id=i,
+            document_key=verified[i][1].lookup,
+            masked_name=verified[i][1].name_masked,
+        )
+        for i in identity_ids
+    ]
