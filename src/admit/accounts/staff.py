@@ -52,7 +52,6 @@ async def create_staff(uow: UnitOfWork, cmd: NewStaff, *, now: datetime) -> Staf
         password_hash=hash_password(cmd.password),
         password_changed_at=now,
         created_at=now,
-        is_admin=any(g.role is Role.SYSTEM_ADMIN for g in cmd.grants),
     )
     uow.session.add(user)
     await uow.session.flush()
