@@ -176,7 +176,7 @@ async def admin_token(runtime: Runtime) -> str:
             now=T0,
         )
         issued = await staff.issue_token(
-            unit, staff_id=user.id, lifetime=timedelta(hours=1), now=T0
+            unit, staff_id=user.id, lifetime=timedelta(days=3650), now=T0
         )
     return issued.token
 

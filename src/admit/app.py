@@ -27,6 +27,7 @@ from admit.inventory.api import admin_router as inventory_admin
 from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
 from admit.messaging.api import router as messaging_router
+from admit.sales.api import router as sales_router
 from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         counter_router,
         partner_router,
         messaging_router,
+        sales_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if runtime.settings.simulators_in_process:

@@ -7,6 +7,7 @@ from admit.core import audit, outbox
 from admit.core.db import Base
 from admit.inventory import models as inventory_models
 from admit.messaging import models as messaging_models
+from admit.sales import models as sales_models
 
 metadata = Base.metadata
 
@@ -17,6 +18,7 @@ __all__ = [
     "catalog_models",
     "inventory_models",
     "messaging_models",
+    "sales_models",
     "metadata",
     "outbox",
 ]

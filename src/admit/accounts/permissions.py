@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     IDENTITY_REVIEW = "identity.review"
     SECURITY_POLICY = "security_policy.manage"
     API_CLIENTS = "api_clients.manage"
+    SALES_CONFIGURE = "sales.configure"  # channels, outlets, sales windows and quotas
     SELL = "sales.sell"  # box office, agents and client reps, from the selling issue on
     GATE = "gate.validate"
     GATE_ADMIN = "gate.manage"
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM_ADMIN: frozenset(Permission),
     Role.TICKET_OPS: frozenset(
         {
+            P.SALES_CONFIGURE,
             P.CATALOG_READ,
             P.CATALOG_WRITE,
             P.PLAN_WRITE,

@@ -22,10 +22,11 @@ ALLOWED: dict[str, set[str]] = {
     "sims": {"core", "messaging", "accounts"},
     "catalog": {"core"},
     "inventory": {"core", "catalog"},
+    "sales": {"core", "catalog", "inventory"},
     "http": {"core", "accounts"},
     "devtools": {"core", "migrations", "tables"},
 }
-TABLE_READS: dict[str, set[str]] = {"inventory": {"catalog"}}
+TABLE_READS: dict[str, set[str]] = {"inventory": {"catalog"}, "sales": {"catalog", "inventory"}}
 # A slice's HTTP modules (api.py, *_api.py, web.py) may also use the HTTP plumbing
 # and the permission names.
 ENTRYPOINT_SUFFIXES = ("api.py", "web.py")
