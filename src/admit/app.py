@@ -28,6 +28,7 @@ from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
 from admit.messaging.api import router as messaging_router
 from admit.sales.api import router as sales_router
+from admit.sales.hold_api import router as hold_router
 from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         partner_router,
         messaging_router,
         sales_router,
+        hold_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if runtime.settings.simulators_in_process:

@@ -176,10 +176,10 @@ async def register(
         now=now,
         data={"channel": channel, "source": cmd.source_channel},
     )
-    return Attempt(token=await _issue(uow, customer.id, cmd.device, now))
+    return Attempt(token=await issue_token(uow, customer.id, cmd.device, now))
 
 
-async def _issue(uow: UnitOfWork, customer_id: int, device: str, now: datetime) -> IssuedToken:
+async def issue_token(uow: UnitOfWork, customer_id: int, device: str, now: datetime) -> IssuedToken:
     """A token for a new device; beyond the policy's device limit the oldest are signed out."""
     policy = await get_policy(uow)
     token, token_hash = new_token()
@@ -252,7 +252,7 @@ async def log_in_password(
                 "the password has expired: reset it with a code sent to your phone or email"
             )
         )
-    return Attempt(token=await _issue(uow, customer.id, device, now))
+    return Attempt(token=await issue_token(uow, customer.id, device, now))
 
 
 async def log_in_code(
@@ -273,7 +273,7 @@ async def log_in_code(
     if wrong is not None or customer is None:
         await record_address_failure(uow, ip=ip, now=now)
         return Attempt(refusal=wrong or Unauthorized("no account with this login"))
-    return Attempt(token=await _issue(uow, customer.id, device, now))
+    return Attempt(token=await issue_token(uow, customer.id, device, now))
 
 
 async def reset_password(

@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import structlog
 
 from admit.core import outbox
 from admit.core.audit_context import SYSTEM
 from admit.core.runtime import Runtime
+from admit.core.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
 
+Sweeper = Callable[[UnitOfWork, datetime], Awaitable[int]]
+SWEEPERS: dict[str, Sweeper] = {}
+
+
+def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
+    """Register a periodic clean-up (expired holds, …) that every worker cycle runs in its own
+    unit of work; it must be safe to run in several workers at once."""
+
+    def register(fn: Sweeper) -> Sweeper:
+        SWEEPERS[name] = fn
+        return fn
+
+    return register
+
+
+async def sweep(rt: Runtime) -> dict[str, int]:
+    done = {}
+    for name, fn in SWEEPERS.items():
+        async with rt.uow(SYSTEM) as uow:
+            done[name] = await fn(uow, rt.clock.now())
+    return done
+
+
 async def run_once(rt: Runtime, *, limit: int = 50) -> int:
-    """Lease and run the due jobs; returns how many ran (successfully or not)."""
+    """Run the sweepers, then lease and run the due jobs; returns how many jobs ran."""
+    await sweep(rt)
     async with rt.uow(SYSTEM) as uow:
         ids = await outbox.claim_due(uow, now=rt.clock.now(), limit=limit)
     for job_id in ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -64,3 +64,50 @@ class WindowQuota(Base):
     quota: Mapped[int]
     held: Mapped[int] = mapped_column(default=0)
     sold: Mapped[int] = mapped_column(default=0)
+
+
+class Hold(Base):
+    """A buyer's time-limited claim on seats and places in one session through one channel;
+    it becomes an order when paid in time, or expires and gives everything back."""
+
+    __tablename__ = "sales_hold"
+    __table_args__ = (Index("ix_sales_hold_due", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("sales_window.id"))
+    buyer: Mapped[str] = mapped_column(String(80))  # "customer:12", "staff:3"
+    channel: Mapped[str] = mapped_column(String(20))
+    outlet: Mapped[str | None] = mapped_column(String(40), default=None)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    quantity: Mapped[int]
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class HoldCount(Base):
+    """What a hold took from counters, to give back exactly that on release or expiry."""
+
+    __tablename__ = "sales_hold_count"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("sales_hold.id"), index=True)
+    quota_id: Mapped[int | None] = mapped_column(ForeignKey("sales_window_quota.id"), default=None)
+    session_ga_id: Mapped[int | None] = mapped_column(ForeignKey("session_ga.id"), default=None)
+    quantity: Mapped[int]
+
+
+class BuyerUsage(Base):
+    """A buyer's tickets in one session (held and bought): the per-person limit's counter,
+    moved by conditional updates so concurrent holds cannot pass the limit together."""
+
+    __tablename__ = "sales_buyer_usage"
+    __table_args__ = (UniqueConstraint("session_id", "buyer"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"))
+    buyer: Mapped[str] = mapped_column(String(80))
+    held: Mapped[int] = mapped_column(default=0)
+    bought: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,151 @@
+"""Claiming seats and general-admission places for a hold: one conditional UPDATE each, all
+or nothing (the seat-hold pattern of the architecture guide). No read-then-write, no locks
+held by the application: the database decides who wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+
+from admit.catalog.models import GAArea, Seat
+from admit.core.errors import Conflict, InvalidInput
+from admit.core.uow import UnitOfWork
+from admit.inventory.models import SessionGA, SessionPlan, SessionSeat
+from admit.inventory.rules import SeatStatus
+
+
+class SeatsTaken(Conflict):
+    code = "seats_taken"
+
+
+class SoldOut(Conflict):
+    code = "sold_out"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSeat:
+    seat_id: int
+    key: str
+    price_level_id: int | None
+
+
+def _claimable(now: datetime) -> object:
+    return or_(
+        SessionSeat.status == SeatStatus.AVAILABLE,
+        and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
+    )
+
+
+async def claim_seats(
+    uow: UnitOfWork,
+    *,
+    session_id: int,
+    seat_keys: Sequence[str],
+    hold_id: int,
+    expires_at: datetime,
+    allowed_levels: Sequence[int],
+    now: datetime,
+) -> list[ClaimedSeat]:
+    """Hold exactly these seats (available, or held by a hold that has expired) at one of
+    ``allowed_levels``. Raises ``SeatsTaken`` (409, listing the seats that could not be had);
+    the caller's transaction then rolls back, so nothing stays claimed."""
+    keys = list(dict.fromkeys(seat_keys))
+    if not keys or len(keys) != len(seat_keys):
+        raise InvalidInput("name each seat once")
+    seat_ids = dict(
+        (
+            await uow.session.execute(
+                select(Seat.key, Seat.id)
+                .join(SessionPlan, SessionPlan.seat_map_id == Seat.seat_map_id)
+                .where(SessionPlan.session_id == session_id, Seat.key.in_(keys))
+            )
+        ).all()
+    )
+    unknown = [k for k in keys if k not in seat_ids]
+    if unknown:
+        raise InvalidInput("no such seats in this session", details={"seats": unknown})
+    claimed = (
+        await uow.session.execute(
+            update(SessionSeat)
+            .where(
+                SessionSeat.session_id == session_id,
+                SessionSeat.seat_id.in_(list(seat_ids.values())),
+                SessionSeat.price_level_id.in_(list(allowed_levels)),
+                _claimable(now),  # type: ignore[arg-type]
+            )
+            .values(status=SeatStatus.HELD, hold_id=hold_id, hold_expires_at=expires_at)
+            .returning(SessionSeat.seat_id, SessionSeat.price_level_id),
+            execution_options={"synchronize_session": False},
+        )
+    ).all()
+    if len(claimed) != len(keys):
+        got = {seat_id for seat_id, _ in claimed}
+        taken = [k for k in keys if seat_ids[k] not in got]
+        raise SeatsTaken("some seats are no longer available", details={"seats": taken})
+    key_of = {v: k for k, v in seat_ids.items()}
+    return [ClaimedSeat(seat_id, key_of[seat_id], level) for seat_id, level in claimed]
+
+
+async def release_seats(uow: UnitOfWork, *, hold_id: int) -> int:
+    """Give back the seats this hold still has (a seat another hold took after expiry stays)."""
+    result = await uow.session.execute(
+        update(SessionSeat)
+        .where(SessionSeat.hold_id == hold_id, SessionSeat.status == SeatStatus.HELD)
+        .values(status=SeatStatus.AVAILABLE, hold_id=None, hold_expires_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_places(
+    uow: UnitOfWork, *, session_id: int, area_code: str, quantity: int
+) -> tuple[int, int | None]:
+    """Hold ``quantity`` general-admission places with one conditional counter update.
+    Returns (session GA row id, its price level). Raises ``SoldOut`` (409)."""
+    if quantity < 1:
+        raise InvalidInput("hold at least one place")
+    row = (
+        await uow.session.execute(
+            select(SessionGA.id, SessionGA.price_level_id)
+            .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+            .where(SessionGA.session_id == session_id, GAArea.code == area_code)
+        )
+    ).first()
+    if row is None:
+        raise InvalidInput(f"no general-admission area {area_code!r} in this session")
+    ga_id, level = row
+    done = await uow.session.execute(
+        update(SessionGA)
+        .where(
+            SessionGA.id == ga_id, SessionGA.held + SessionGA.sold + quantity <= SessionGA.capacity
+        )
+        .values(held=SessionGA.held + quantity)
+        .returning(SessionGA.id),
+        execution_options={"synchronize_session": False},
+    )
+    if done.first() is None:
+        raise SoldOut(f"fewer than {quantity} places are left in {area_code}")
+    return ga_id, level
+
+
+async def release_places(uow: UnitOfWork, *, session_ga_id: int, quantity: int) -> None:
+    await uow.session.execute(
+        update(SessionGA)
+        .where(SessionGA.id == session_ga_id)
+        .values(held=SessionGA.held - quantity),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def seats_of_hold(uow: UnitOfWork, hold_id: int) -> list[str]:
+    """The keys of the seats a hold still has."""
+    rows = await uow.session.scalars(
+        select(Seat.key)
+        .join(SessionSeat, SessionSeat.seat_id == Seat.id)
+        .where(SessionSeat.hold_id == hold_id, SessionSeat.status == SeatStatus.HELD)
+        .order_by(Seat.key)
+    )
+    return list(rows.all())

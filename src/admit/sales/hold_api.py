@@ -1,0 +1,91 @@
+"""Customers' holds over HTTP (C7: only a signed-in customer holds seats): hold, look, let go."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.core.uow import UnitOfWork
+from admit.http.deps import CustomerId, CustomerUoW, Now
+from admit.inventory.claims import seats_of_hold
+from admit.sales import holds
+from admit.sales.models import Hold
+
+router = APIRouter(tags=["holds"])
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlacesIn(Model):
+    area: Annotated[str, Field(min_length=1, max_length=20)]
+    quantity: int = Field(ge=1, le=100)
+
+
+class HoldIn(Model):
+    seats: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=100
+    )
+    places: list[PlacesIn] = Field(default_factory=list, max_length=10)
+    channel: Literal["web", "mobile"] = "web"
+
+
+class HoldOut(Model):
+    id: int
+    session_id: int
+    status: str
+    quantity: int
+    expires_at: datetime
+    seats: list[str]
+
+
+async def _out(uow: UnitOfWork, hold: Hold) -> HoldOut:
+    return HoldOut(
+        id=hold.id,
+        session_id=hold.session_id,
+        status=hold.status,
+        quantity=hold.quantity,
+        expires_at=hold.expires_at,
+        seats=await seats_of_hold(uow, hold.id),
+    )
+
+
+@router.post("/sessions/{session_id}/holds", status_code=201)
+async def place_hold(
+    session_id: int,
+    body: HoldIn,
+    uow: CustomerUoW,
+    cid: CustomerId,
+    now: Now,
+    idempotency_key: Annotated[str | None, Header(max_length=80)] = None,
+) -> HoldOut:
+    """Hold seats (by key) and general-admission places until the payment time limit: all or
+    nothing, 409 naming what is gone. Send an ``Idempotency-Key`` to retry safely."""
+    hold = await holds.place_hold(
+        uow,
+        holds.HoldRequest(
+            session_id=session_id,
+            buyer=f"customer:{cid}",
+            channel=body.channel,
+            seat_keys=body.seats,
+            places=[(p.area, p.quantity) for p in body.places],
+            idempotency_key=idempotency_key,
+        ),
+        now=now,
+    )
+    return await _out(uow, hold)
+
+
+@router.get("/holds/{hold_id}")
+async def get_hold(hold_id: int, uow: CustomerUoW, cid: CustomerId) -> HoldOut:
+    return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}"))
+
+
+@router.delete("/holds/{hold_id}")
+async def release_hold(hold_id: int, uow: CustomerUoW, cid: CustomerId, now: Now) -> HoldOut:
+    hold = await holds.release_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}", now=now)
+    return await _out(uow, hold)

@@ -1,0 +1,209 @@
+"""Holds (S5, INV0): a buyer's seats and places claimed atomically, within the sales window,
+the level quotas and the per-person limit, all in the caller's one transaction. A hold expires
+at the window's payment time limit (lazily at claim time, and by the sweeper)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from admit.core.errors import Conflict, InvalidInput, NotFound
+from admit.core.uow import UnitOfWork
+from admit.core.worker import sweeper
+from admit.inventory.claims import SoldOut, claim_places, claim_seats, release_places, release_seats
+from admit.sales.models import BuyerUsage, Hold, HoldCount, WindowQuota
+from admit.sales.windows import check_on_sale
+
+
+class LimitExceeded(Conflict):
+    code = "limit_exceeded"
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    session_id: int
+    buyer: str
+    channel: str
+    seat_keys: Sequence[str] = ()
+    places: Sequence[tuple[str, int]] = field(default=())  # (GA area code, quantity)
+    outlet: str | None = None
+    idempotency_key: str | None = None
+
+
+async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
+    if req.idempotency_key is None:
+        return None
+    return await uow.session.scalar(
+        select(Hold).where(Hold.buyer == req.buyer, Hold.idempotency_key == req.idempotency_key)
+    )
+
+
+async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hold:
+    """Claim everything requested or nothing. Raises ``NotOnSale``/``ChannelClosed``,
+    ``SeatsTaken`` (the seats already gone), ``SoldOut`` (a level quota or GA area),
+    ``LimitExceeded`` (per-person limit) — all 409 — or ``InvalidInput``. A repeated
+    ``idempotency_key`` returns the buyer's first hold."""
+    if (existing := await _existing(uow, req)) is not None:
+        return existing
+    window = await check_on_sale(
+        uow, session_id=req.session_id, channel=req.channel, outlet_code=req.outlet, now=now
+    )
+    quantity = len(req.seat_keys) + sum(q for _, q in req.places)
+    if quantity < 1:
+        raise InvalidInput("hold at least one seat or place")
+    if quantity > window.per_person_limit:
+        raise LimitExceeded(f"at most {window.per_person_limit} tickets per person")
+    hold = Hold(
+        session_id=req.session_id,
+        window_id=window.window_id,
+        buyer=req.buyer,
+        channel=req.channel,
+        outlet=req.outlet,
+        quantity=quantity,
+        idempotency_key=req.idempotency_key,
+        created_at=now,
+        expires_at=now + timedelta(minutes=window.payment_minutes),
+    )
+    uow.session.add(hold)
+    await uow.session.flush()
+    await _take_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit, now)
+    quotas = dict(
+        (
+            await uow.session.execute(
+                select(WindowQuota.price_level_id, WindowQuota.id).where(
+                    WindowQuota.window_id == window.window_id
+                )
+            )
+        ).all()
+    )
+    if req.seat_keys:
+        seats = await claim_seats(
+            uow,
+            session_id=req.session_id,
+            seat_keys=req.seat_keys,
+            hold_id=hold.id,
+            expires_at=hold.expires_at,
+            allowed_levels=list(quotas),
+            now=now,
+        )
+        per_level = Counter(s.price_level_id for s in seats if s.price_level_id is not None)
+        for level_id, n in per_level.items():
+            await _take_quota(uow, quotas[level_id], n, hold, now)
+    for area, n in req.places:
+        ga_id, _ = await claim_places(uow, session_id=req.session_id, area_code=area, quantity=n)
+        uow.session.add(HoldCount(hold_id=hold.id, session_ga_id=ga_id, quantity=n))
+    await uow.session.flush()
+    return hold
+
+
+async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: datetime) -> None:
+    for attempt in range(2):
+        taken = (
+            await uow.session.execute(
+                update(WindowQuota)
+                .where(
+                    WindowQuota.id == quota_id,
+                    WindowQuota.held + WindowQuota.sold + n <= WindowQuota.quota,
+                )
+                .values(held=WindowQuota.held + n)
+                .returning(WindowQuota.id),
+                execution_options={"synchronize_session": False},
+            )
+        ).first()
+        if taken is not None:
+            uow.session.add(HoldCount(hold_id=hold.id, quota_id=quota_id, quantity=n))
+            return
+        if attempt == 0 and not await expire_due(uow, now=now, session_id=hold.session_id):
+            break  # nothing lapsed to give back: the quota is really used up
+    raise SoldOut("not enough tickets left at this price level for this channel")
+
+
+async def _take_usage(
+    uow: UnitOfWork, session_id: int, buyer: str, n: int, limit: int, now: datetime
+) -> None:
+    """One statement: create the buyer's counter or add to it, only within the limit."""
+    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    statement = insert(BuyerUsage).values(session_id=session_id, buyer=buyer, held=n, bought=0)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[BuyerUsage.session_id, BuyerUsage.buyer],
+        set_={"held": BuyerUsage.held + n},
+        where=BuyerUsage.held + BuyerUsage.bought + n <= limit,
+    ).returning(BuyerUsage.id)
+    if (await uow.session.execute(upsert)).first() is None:
+        raise LimitExceeded(
+            f"at most {limit} tickets per person for this session", details={"limit": limit}
+        )
+
+
+async def _give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
+    await release_seats(uow, hold_id=hold.id)
+    counts = (
+        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
+    ).all()
+    for c in counts:
+        if c.quota_id is not None:
+            await uow.session.execute(
+                update(WindowQuota)
+                .where(WindowQuota.id == c.quota_id)
+                .values(held=WindowQuota.held - c.quantity),
+                execution_options={"synchronize_session": False},
+            )
+        if c.session_ga_id is not None:
+            await release_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
+    await uow.session.execute(
+        update(BuyerUsage)
+        .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
+        .values(held=BuyerUsage.held - hold.quantity),
+        execution_options={"synchronize_session": False},
+    )
+    hold.status, hold.ended_at = status, now
+    await uow.session.flush()
+
+
+async def release_hold(uow: UnitOfWork, *, hold_id: int, buyer: str, now: datetime) -> Hold:
+    """The buyer gives the hold up: seats, places, quota and limit come back at once."""
+    hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
+    if hold is None or hold.buyer != buyer:
+        raise NotFound(f"hold {hold_id} does not exist")
+    if hold.status == "active":
+        await _give_back(uow, hold, "released", now)
+    return hold
+
+
+async def expire_due(
+    uow: UnitOfWork, *, now: datetime, session_id: int | None = None, limit: int = 200
+) -> int:
+    """Expire active holds past their time (the sweeper; also called when a quota looks used
+    up); returns how many. Holds another worker is expiring are skipped."""
+    query = (
+        select(Hold)
+        .where(Hold.status == "active", Hold.expires_at <= now)
+        .order_by(Hold.expires_at)
+        .limit(limit)
+    )
+    if session_id is not None:
+        query = query.where(Hold.session_id == session_id)
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    due = (await uow.session.scalars(query)).all()
+    for hold in due:
+        await _give_back(uow, hold, "expired", now)
+    return len(due)
+
+
+async def get_hold(uow: UnitOfWork, *, hold_id: int, buyer: str) -> Hold:
+    hold = await uow.session.get(Hold, hold_id)
+    if hold is None or hold.buyer != buyer:
+        raise NotFound(f"hold {hold_id} does not exist")
+    return hold
+
+
+@sweeper("sales.expire_holds")
+async def _sweep_expired(uow: UnitOfWork, now: datetime) -> int:
+    return await expire_due(uow, now=now)
