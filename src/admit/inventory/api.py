@@ -20,6 +20,7 @@ from admit.inventory.schemas import (
     ChangedOut,
     ConflictOut,
     ExcludeIn,
+    GALevelIn,
     LevelMapIn,
     NewSessionIn,
     PlanOut,
@@ -162,4 +163,15 @@ async def change_seats(
             ConflictOut(session_id=c.session_id, seat_key=c.seat_key, status=c.status)
             for c in report.conflicts
         ],
+    )
+
+
+@admin_router.post("/sessions/{session_id}/plan/ga-levels", status_code=204)
+async def map_ga_level(
+    session_id: int, body: GALevelIn, uow: Writer, now: Now, who: PrincipalDep
+) -> None:
+    """Price a general-admission area at one of the session's levels."""
+    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+    await plans.map_ga_level(
+        uow, session_id=session_id, area_code=body.area, level_code=body.level, now=now
     )

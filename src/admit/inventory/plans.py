@@ -291,3 +291,33 @@ async def map_price_level(
         now=now,
     )
     return len(rows)
+
+
+async def map_ga_level(
+    uow: UnitOfWork, *, session_id: int, area_code: str, level_code: str, now: datetime
+) -> None:
+    """Price a general-admission area of the session at one of its levels."""
+    level_id = await uow.session.scalar(
+        select(PriceLevel.id).where(
+            PriceLevel.session_id == session_id, PriceLevel.code == level_code
+        )
+    )
+    if level_id is None:
+        raise InvalidInput(f"session {session_id} has no price level {level_code!r}")
+    row = await uow.session.scalar(
+        select(SessionGA)
+        .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+        .where(SessionGA.session_id == session_id, GAArea.code == area_code)
+    )
+    if row is None:
+        raise InvalidInput(f"session {session_id} has no general-admission area {area_code!r}")
+    row.price_level_id = level_id
+    await uow.session.flush()
+    await audit.record(
+        uow,
+        action="plan.ga_level_mapped",
+        entity_type="session",
+        entity_id=session_id,
+        data={"area": area_code, "level": level_code},
+        now=now,
+    )

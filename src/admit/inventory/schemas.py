@@ -63,6 +63,11 @@ class LevelMapIn(Model):
     level: Annotated[str, Field(min_length=1, max_length=20)]
 
 
+class GALevelIn(Model):
+    area: Label
+    level: Annotated[str, Field(min_length=1, max_length=20)]
+
+
 class ReservationIn(Model):
     select: SelectorIn
     client: Annotated[str, Field(min_length=1, max_length=120)]

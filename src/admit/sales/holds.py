@@ -18,7 +18,7 @@ from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
 from admit.inventory.claims import SoldOut, claim_places, claim_seats, release_places, release_seats
 from admit.sales.models import BuyerUsage, Hold, HoldCount, WindowQuota
-from admit.sales.windows import check_on_sale
+from admit.sales.windows import NotOnSale, check_on_sale
 
 
 class LimitExceeded(Conflict):
@@ -93,10 +93,15 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
             now=now,
         )
         per_level = Counter(s.price_level_id for s in seats if s.price_level_id is not None)
-        for level_id, n in per_level.items():
-            await _take_quota(uow, quotas[level_id], n, hold, now)
+        for seat_level, n in per_level.items():
+            await _take_quota(uow, quotas[seat_level], n, hold, now)
     for area, n in req.places:
-        ga_id, _ = await claim_places(uow, session_id=req.session_id, area_code=area, quantity=n)
+        ga_id, area_level = await claim_places(
+            uow, session_id=req.session_id, area_code=area, quantity=n
+        )
+        if area_level is None or area_level not in quotas:
+            raise NotOnSale(f"the {area} area is not sold through {req.channel}")
+        await _take_quota(uow, quotas[area_level], n, hold, now)
         uow.session.add(HoldCount(hold_id=hold.id, session_ga_id=ga_id, quantity=n))
     await uow.session.flush()
     return hold
