@@ -78,16 +78,13 @@ async def update_client(
     if "scopes" in changes:
         _check_scopes(changes["scopes"])  # type: ignore[arg-type]
     client = await get_or_404(uow, ApiClient, client_id, "API client")
-    before = {k: getattr(client, k) for k in changes}
-    for key, value in changes.items():
-        setattr(client, key, value)
-    await uow.session.flush()
-    await audit.record(
+    await audit.record_update(
         uow,
+        client,
+        changes,
         action="api_client.updated",
         entity_type="api_client",
         entity_id=client_id,
-        data={"before": before, "after": changes},
         now=now,
     )
     return client

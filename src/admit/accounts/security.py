@@ -98,17 +98,14 @@ async def update_policy(uow: UnitOfWork, *, changes: dict[str, int], now: dateti
     if changes.get("min_length", 8) < 8 or changes.get("lockout_threshold", 1) < 1:
         raise InvalidInput("passwords need at least 8 characters and lockout at least 1 attempt")
     row = await _row(uow)
-    before = {k: getattr(row, k) for k in changes}
-    for key, value in changes.items():
-        setattr(row, key, value)
     row.updated_at = now
-    await uow.session.flush()
-    await audit.record(
+    await audit.record_update(
         uow,
+        row,
+        changes,
         action="security_policy.updated",
         entity_type="security_policy",
         entity_id=1,
-        data={"before": before, "after": changes},
         now=now,
     )
     return await get_policy(uow)

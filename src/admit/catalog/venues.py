@@ -71,19 +71,17 @@ async def update_venue(
 ) -> Venue:
     """Change a venue's name, address, use or capacity; the audit entry keeps old and new."""
     venue = await get_venue(uow, venue_id)
-    before = {k: getattr(venue, k) for k in changes}
-    for key, value in changes.items():
-        setattr(venue, key, value)
-    venue.search_text = normalise(venue.name)
-    await uow.session.flush()
-    await audit.record(
+    await audit.record_update(
         uow,
+        venue,
+        changes,
         action="venue.updated",
         entity_type="venue",
         entity_id=venue.id,
-        data={"before": before, "after": changes},
         now=now,
     )
+    venue.search_text = normalise(venue.name)
+    await uow.session.flush()
     return venue
 
 

@@ -109,6 +109,31 @@ async def record(
     return entry
 
 
+async def record_update(
+    uow: UnitOfWork,
+    row: object,
+    changes: dict[str, Any],
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    now: datetime,
+) -> None:
+    """Apply ``changes`` to a loaded row and log them with the values they replaced."""
+    before = {name: getattr(row, name) for name in changes}
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await uow.session.flush()
+    await record(
+        uow,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        data={"before": before, "after": dict(changes)},
+        now=now,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     entries: int

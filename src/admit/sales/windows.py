@@ -210,25 +210,18 @@ async def update_window(
 ) -> SalesWindow:
     """Change dates, limits or switch the window off; the audit entry keeps old and new."""
     window = await get_or_404(uow, SalesWindow, window_id, "sales window")
-    before = {k: _plain(getattr(window, k)) for k in changes}
-    for key, value in changes.items():
-        setattr(window, key, value)
-    if window.ends_at <= window.starts_at:
-        raise InvalidInput("a sales window must end after it starts")
-    await uow.session.flush()
-    await audit.record(
+    await audit.record_update(
         uow,
+        window,
+        changes,
         action="sales_window.updated",
         entity_type="sales_window",
         entity_id=window_id,
         now=now,
-        data={"before": before, "after": {k: _plain(v) for k, v in changes.items()}},
     )
+    if window.ends_at <= window.starts_at:
+        raise InvalidInput("a sales window must end after it starts")
     return window
-
-
-def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 async def windows_of(
