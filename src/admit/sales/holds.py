@@ -72,7 +72,7 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
     )
     uow.session.add(hold)
     await uow.session.flush()
-    await _take_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit, now)
+    await _take_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
     quotas = dict(
         (
             await uow.session.execute(
@@ -82,6 +82,9 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
             )
         ).all()
     )
+    # Rows are locked in one order by every hold and every release — buyer counter, seats,
+    # GA areas (by code), quotas (by id) — so concurrent transactions cannot deadlock.
+    per_quota: Counter[int] = Counter()
     if req.seat_keys:
         seats = await claim_seats(
             uow,
@@ -92,17 +95,17 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
             allowed_levels=list(quotas),
             now=now,
         )
-        per_level = Counter(s.price_level_id for s in seats if s.price_level_id is not None)
-        for seat_level, n in per_level.items():
-            await _take_quota(uow, quotas[seat_level], n, hold, now)
-    for area, n in req.places:
+        per_quota.update(quotas[s.price_level_id] for s in seats if s.price_level_id is not None)
+    for area, n in sorted(req.places):
         ga_id, area_level = await claim_places(
             uow, session_id=req.session_id, area_code=area, quantity=n
         )
         if area_level is None or area_level not in quotas:
             raise NotOnSale(f"the {area} area is not sold through {req.channel}")
-        await _take_quota(uow, quotas[area_level], n, hold, now)
+        per_quota[quotas[area_level]] += n
         uow.session.add(HoldCount(hold_id=hold.id, session_ga_id=ga_id, quantity=n))
+    for quota_id in sorted(per_quota):
+        await _take_quota(uow, quota_id, per_quota[quota_id], hold, now)
     await uow.session.flush()
     return hold
 
@@ -129,9 +132,7 @@ async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: d
     raise SoldOut("not enough tickets left at this price level for this channel")
 
 
-async def _take_usage(
-    uow: UnitOfWork, session_id: int, buyer: str, n: int, limit: int, now: datetime
-) -> None:
+async def _take_usage(uow: UnitOfWork, session_id: int, buyer: str, n: int, limit: int) -> None:
     """One statement: create the buyer's counter or add to it, only within the limit."""
     insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
     statement = insert(BuyerUsage).values(session_id=session_id, buyer=buyer, held=n, bought=0)
@@ -147,26 +148,26 @@ async def _take_usage(
 
 
 async def _give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
-    await release_seats(uow, hold_id=hold.id)
-    counts = (
-        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
-    ).all()
-    for c in counts:
-        if c.quota_id is not None:
-            await uow.session.execute(
-                update(WindowQuota)
-                .where(WindowQuota.id == c.quota_id)
-                .values(held=WindowQuota.held - c.quantity),
-                execution_options={"synchronize_session": False},
-            )
-        if c.session_ga_id is not None:
-            await release_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
     await uow.session.execute(
         update(BuyerUsage)
         .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
         .values(held=BuyerUsage.held - hold.quantity),
         execution_options={"synchronize_session": False},
     )
+    await release_seats(uow, hold_id=hold.id)
+    counts = (
+        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
+    ).all()
+    for c in counts:
+        if c.session_ga_id is not None:
+            await release_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
+    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
+        await uow.session.execute(
+            update(WindowQuota)
+            .where(WindowQuota.id == c.quota_id)
+            .values(held=WindowQuota.held - c.quantity),
+            execution_options={"synchronize_session": False},
+        )
     hold.status, hold.ended_at = status, now
     await uow.session.flush()
 
