@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from admit.catalog.seatmap_generators import cinema_hall, stadium_bowl
 from admit.core.uow import UnitOfWork
 from admit.inventory import plans
 from admit.inventory.selection import SeatSelector
+from admit.sales import windows
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 Progress = Callable[[str], None]
@@ -100,8 +102,30 @@ async def _seed_cinema(uow: UnitOfWork, *, now: datetime, days: int) -> int:
                     now=now,
                 )
                 await _price_cinema(uow, session.id, now)
+                await _on_sale(uow, session.id, ("STD", "PRM"), now, starts)
                 count += 1
     return count
+
+
+async def _on_sale(
+    uow: UnitOfWork, session_id: int, levels: tuple[str, ...], now: datetime, starts: datetime
+) -> None:
+    """On sale on the website and the mobile app from now until the session starts."""
+    for channel in ("web", "mobile"):
+        await windows.open_window(
+            uow,
+            session_id=session_id,
+            now=now,
+            cmd=windows.WindowInput(
+                channel=channel,
+                starts_at=now - timedelta(hours=1),
+                ends_at=starts,
+                per_person_limit=6,
+                payment_minutes=15,
+                real_name_required=False,
+                quotas=[windows.QuotaInput(level, ratio=Fraction(1, 2)) for level in levels],
+            ),
+        )
 
 
 async def _price_cinema(uow: UnitOfWork, session_id: int, now: datetime) -> None:
@@ -220,6 +244,7 @@ async def _seed_stadium(uow: UnitOfWork, *, now: datetime, days: int, say: Progr
             now=now,
             selector=SeatSelector(sections=upper),
         )
+        await _on_sale(uow, session.id, ("A", "B"), now, starts)
         session_ids.append(session.id)
     await passes.create_pass(
         uow,
