@@ -29,6 +29,7 @@ from admit.inventory.public_api import router as inventory_public
 from admit.messaging.api import router as messaging_router
 from admit.sales.api import router as sales_router
 from admit.sales.hold_api import router as hold_router
+from admit.sales.order_api import router as order_router
 from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
@@ -78,6 +79,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         messaging_router,
         sales_router,
         hold_router,
+        order_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if runtime.settings.simulators_in_process:

@@ -140,12 +140,24 @@ async def release_places(uow: UnitOfWork, *, session_ga_id: int, quantity: int) 
     )
 
 
-async def seats_of_hold(uow: UnitOfWork, hold_id: int) -> list[str]:
-    """The keys of the seats a hold still has."""
-    rows = await uow.session.scalars(
-        select(Seat.key)
+async def seats_of_hold(uow: UnitOfWork, hold_id: int) -> dict[str, int | None]:
+    """The seats a hold still has: key → price level."""
+    rows = await uow.session.execute(
+        select(Seat.key, SessionSeat.price_level_id)
         .join(SessionSeat, SessionSeat.seat_id == Seat.id)
         .where(SessionSeat.hold_id == hold_id, SessionSeat.status == SeatStatus.HELD)
         .order_by(Seat.key)
     )
-    return list(rows.all())
+    return {str(key): level for key, level in rows}
+
+
+async def ga_areas(
+    uow: UnitOfWork, session_ga_ids: Sequence[int]
+) -> dict[int, tuple[str, int | None]]:
+    """Session GA rows → (area code, price level)."""
+    rows = await uow.session.execute(
+        select(SessionGA.id, GAArea.code, SessionGA.price_level_id)
+        .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+        .where(SessionGA.id.in_(list(session_ga_ids)))
+    )
+    return {ga_id: (code, level) for ga_id, code, level in rows}

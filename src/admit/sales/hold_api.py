@@ -50,7 +50,7 @@ async def _out(uow: UnitOfWork, hold: Hold) -> HoldOut:
         status=hold.status,
         quantity=hold.quantity,
         expires_at=hold.expires_at,
-        seats=await seats_of_hold(uow, hold.id),
+        seats=list(await seats_of_hold(uow, hold.id)),
     )
 
 

@@ -17,7 +17,7 @@ from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
 from admit.inventory.claims import SoldOut, claim_places, claim_seats, release_places, release_seats
-from admit.sales.models import BuyerUsage, Hold, HoldCount, WindowQuota
+from admit.sales.models import BuyerUsage, Hold, HoldCount, Order, WindowQuota
 from admit.sales.windows import NotOnSale, check_on_sale
 
 
@@ -147,7 +147,7 @@ async def _take_usage(uow: UnitOfWork, session_id: int, buyer: str, n: int, limi
         )
 
 
-async def _give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
+async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
     await uow.session.execute(
         update(BuyerUsage)
         .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
@@ -168,6 +168,13 @@ async def _give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) ->
             .values(held=WindowQuota.held - c.quantity),
             execution_options={"synchronize_session": False},
         )
+    # An unpaid order of the hold ends with it.
+    await uow.session.execute(
+        update(Order)
+        .where(Order.hold_id == hold.id, Order.status == "pending_payment")
+        .values(status="expired" if status == "expired" else "cancelled", ended_at=now),
+        execution_options={"synchronize_session": False},
+    )
     hold.status, hold.ended_at = status, now
     await uow.session.flush()
 
@@ -178,7 +185,7 @@ async def release_hold(uow: UnitOfWork, *, hold_id: int, buyer: str, now: dateti
     if hold is None or hold.buyer != buyer:
         raise NotFound(f"hold {hold_id} does not exist")
     if hold.status == "active":
-        await _give_back(uow, hold, "released", now)
+        await give_back(uow, hold, "released", now)
     return hold
 
 
@@ -199,7 +206,7 @@ async def expire_due(
         query = query.with_for_update(skip_locked=True)
     due = (await uow.session.scalars(query)).all()
     for hold in due:
-        await _give_back(uow, hold, "expired", now)
+        await give_back(uow, hold, "expired", now)
     return len(due)
 
 

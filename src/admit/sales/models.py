@@ -111,3 +111,39 @@ class BuyerUsage(Base):
     buyer: Mapped[str] = mapped_column(String(80))
     held: Mapped[int] = mapped_column(default=0)
     bought: Mapped[int] = mapped_column(default=0)
+
+
+class Order(Base):
+    """A buyer's purchase (S8, G12): made from one hold, priced per ticket, paid within the
+    hold's time. pending_payment → paid → (partially_)refunded; → expired | cancelled."""
+
+    __tablename__ = "sales_order"
+    __table_args__ = (UniqueConstraint("buyer", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("sales_hold.id"), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
+    buyer: Mapped[str] = mapped_column(String(80), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending_payment")
+    total: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pay_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class OrderLine(Base):
+    """One ticket of an order: a seat or a GA place, its ticket type and price."""
+
+    __tablename__ = "sales_order_line"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    seat_key: Mapped[str | None] = mapped_column(String(60), default=None)
+    area_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    price_level_id: Mapped[int] = mapped_column(ForeignKey("price_level.id"))
+    ticket_type: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int]

@@ -8,78 +8,21 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select
-from tests.conftest import T0, TEST_ACTOR
-from tests.integration.catalog.catalog_factories import make_venue_with_map
+from tests.conftest import TEST_ACTOR
+from tests.integration.sales.sale_factories import (
+    ROW_A,
+    ROW_B,
+    customers_with_tokens,
+    on_sale,
+    states,
+)
 
-from admit.accounts.customers import issue_token
-from admit.accounts.models import Customer
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.inventory.claims import SeatsTaken
 from admit.sales import holds
 from admit.sales.models import BuyerUsage, Hold, WindowQuota
-
-ADMIN = "/api/v1/admin"
-ROW_A = [f"L1-HALL-A-{n}" for n in range(1, 6)]
-ROW_B = [f"L1-HALL-B-{n}" for n in range(1, 6)]
-
-
-async def _on_sale(
-    admin: httpx.AsyncClient, clock: FixedClock, *, quota_a: int = 10, limit: int = 4
-) -> int:
-    """A 4×5 hall, level A rows A–B and level B rows C–D, sold on the web from T0 + 1 h."""
-    world = await make_venue_with_map(admin, rows=4, seats_per_row=5)
-    sid = world.session_id
-    await admin.put(
-        f"{ADMIN}/sessions/{sid}/price-levels",
-        json={
-            "levels": [
-                {"code": "A", "name": "Front", "prices": {"adult": 8000}},
-                {"code": "B", "name": "Back", "prices": {"adult": 5000}},
-            ]
-        },
-    )
-    for level, rows in (("A", ("A", "B")), ("B", ("C", "D"))):
-        await admin.post(
-            f"{ADMIN}/sessions/{sid}/plan/price-levels",
-            json={
-                "select": {"rows": [{"section": "HALL", "row": r} for r in rows]},
-                "level": level,
-            },
-        )
-    window = await admin.post(
-        f"{ADMIN}/sessions/{sid}/sales-windows",
-        json={
-            "channel": "web",
-            "starts_at": (T0 + timedelta(hours=1)).isoformat(),
-            "ends_at": (T0 + timedelta(days=5)).isoformat(),
-            "per_person_limit": limit,
-            "payment_minutes": 15,
-            "quotas": [{"level": "A", "quota": quota_a}, {"level": "B", "quota": 10}],
-        },
-    )
-    assert window.status_code == 201, window.text
-    clock.advance(timedelta(hours=2))
-    return sid
-
-
-async def _customers(runtime: Runtime, n: int) -> list[dict[str, str]]:
-    headers = []
-    async with runtime.uow(TEST_ACTOR) as uow:
-        for i in range(n):
-            customer = Customer(
-                phone=f"1350000{i:04d}", source_channel="web", created_at=runtime.clock.now()
-            )
-            uow.session.add(customer)
-            await uow.session.flush()
-            token = await issue_token(uow, customer.id, "test", runtime.clock.now())
-            headers.append({"Authorization": f"Bearer {token.token}"})
-    return headers
-
-
-async def _states(client: httpx.AsyncClient, sid: int) -> str:
-    return str((await client.get(f"/api/v1/sessions/{sid}/availability")).json()["states"])
 
 
 async def _counters(runtime: Runtime) -> tuple[list[int], list[int], int]:
@@ -99,15 +42,15 @@ async def _counters(runtime: Runtime) -> tuple[list[int], list[int], int]:
 async def test_a_hold_takes_the_seats_and_a_second_buyer_gets_409(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    sid = await _on_sale(admin, clock)
-    ann, bob = await _customers(runtime, 2)
+    sid = await on_sale(admin, clock)
+    ann, bob = await customers_with_tokens(runtime, 2)
     held = await client.post(
         f"/api/v1/sessions/{sid}/holds", headers=ann, json={"seats": ROW_A[:2]}
     )
     assert held.status_code == 201, held.text
     body = held.json()
     assert (body["status"], body["quantity"], body["seats"]) == ("active", 2, ROW_A[:2])
-    assert (await _states(client, sid))[:5] == "hhaaa"
+    assert (await states(client, sid))[:5] == "hhaaa"
     before = await _counters(runtime)
     refused = await client.post(
         f"/api/v1/sessions/{sid}/holds", headers=bob, json={"seats": [ROW_A[1], ROW_A[2]]}
@@ -119,13 +62,13 @@ async def test_a_hold_takes_the_seats_and_a_second_buyer_gets_409(
         "details": {"seats": [ROW_A[1]]},
     }
     assert await _counters(runtime) == before
-    assert (await _states(client, sid))[:5] == "hhaaa"
+    assert (await states(client, sid))[:5] == "hhaaa"
 
 
 async def test_anonymous_visitors_cannot_hold(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    sid = await _on_sale(admin, clock)
+    sid = await on_sale(admin, clock)
     response = await client.post(
         f"/api/v1/sessions/{sid}/holds", json={"seats": ROW_A[:1]}, headers={"Authorization": ""}
     )
@@ -135,8 +78,8 @@ async def test_anonymous_visitors_cannot_hold(
 async def test_limits_quotas_and_windows(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    sid = await _on_sale(admin, clock, quota_a=3, limit=4)
-    ann, bob = await _customers(runtime, 2)
+    sid = await on_sale(admin, clock, quota_a=3, limit=4)
+    ann, bob = await customers_with_tokens(runtime, 2)
     too_many = await client.post(
         f"/api/v1/sessions/{sid}/holds", headers=ann, json={"seats": ROW_B}
     )
@@ -165,39 +108,39 @@ async def test_limits_quotas_and_windows(
 async def test_release_gives_everything_back(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    sid = await _on_sale(admin, clock)
-    (ann,) = await _customers(runtime, 1)
+    sid = await on_sale(admin, clock)
+    (ann,) = await customers_with_tokens(runtime, 1)
     hold = (
         await client.post(f"/api/v1/sessions/{sid}/holds", headers=ann, json={"seats": ROW_A[:2]})
     ).json()
     released = await client.delete(f"/api/v1/holds/{hold['id']}", headers=ann)
     assert released.json()["status"] == "released"
-    assert (await _states(client, sid))[:5] == "aaaaa"
+    assert (await states(client, sid))[:5] == "aaaaa"
     assert await _counters(runtime) == ([0, 0], [0], 0)
 
 
 async def test_an_unpaid_hold_expires_lazily_and_is_swept(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    sid = await _on_sale(admin, clock)
-    ann, bob = await _customers(runtime, 2)
+    sid = await on_sale(admin, clock)
+    ann, bob = await customers_with_tokens(runtime, 2)
     await client.post(f"/api/v1/sessions/{sid}/holds", headers=ann, json={"seats": ROW_A[:2]})
     clock.advance(timedelta(minutes=15))
-    assert (await _states(client, sid))[:5] == "aaaaa"  # expired holds read as free
+    assert (await states(client, sid))[:5] == "aaaaa"  # expired holds read as free
     taken = await client.post(
         f"/api/v1/sessions/{sid}/holds", headers=bob, json={"seats": ROW_A[1:3]}
     )
     assert taken.status_code == 201
     await run_once(runtime)  # the sweeper expires Ann's hold and gives back her counters
     assert await _counters(runtime) == ([2, 0], [0, 2], 1)
-    assert (await _states(client, sid))[:5] == "ahhaa"
+    assert (await states(client, sid))[:5] == "ahhaa"
 
 
 async def test_a_repeated_idempotency_key_returns_the_same_hold(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    sid = await _on_sale(admin, clock)
-    (ann,) = await _customers(runtime, 1)
+    sid = await on_sale(admin, clock)
+    (ann,) = await customers_with_tokens(runtime, 1)
     headers = {**ann, "Idempotency-Key": "abc-1"}
     first = await client.post(
         f"/api/v1/sessions/{sid}/holds", headers=headers, json={"seats": ROW_A[:1]}
@@ -213,7 +156,7 @@ async def test_concurrent_buyers_never_share_a_seat(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
     """40 buyers at once, each for two of the same five seats, on separate transactions."""
-    sid = await _on_sale(admin, clock)
+    sid = await on_sale(admin, clock)
     buyers = [f"customer:{i}" for i in range(40)]
     pairs = [[ROW_A[i % 5], ROW_A[(i + 1) % 5]] for i in range(40)]
 
@@ -239,4 +182,4 @@ async def test_concurrent_buyers_never_share_a_seat(
     assert sum(won) == len(held)
     assert 1 <= sum(won) <= 2  # five seats in pairs: at most two disjoint pairs win
     assert quota_held == 2 * sum(won)
-    assert (await _states(client, sid))[:5].count("h") == 2 * sum(won)
+    assert (await states(client, sid))[:5].count("h") == 2 * sum(won)

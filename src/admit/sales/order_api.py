@@ -1,0 +1,112 @@
+"""Customers' orders over HTTP (S8, G12): order a hold, look orders up, cancel an unpaid one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from admit.core.uow import UnitOfWork
+from admit.http.deps import CustomerId, CustomerUoW, Now
+from admit.sales import orders
+from admit.sales.models import Order
+
+router = APIRouter(tags=["orders"])
+Key = Annotated[str, Header(min_length=8, max_length=80, description="the client's retry key")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineIn(Model):
+    ticket_type: Annotated[str, Field(min_length=1, max_length=40)] = "adult"
+    seat: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    area: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> LineIn:
+        if (self.seat is None) == (self.area is None):
+            raise ValueError("a line is a seat or a place in an area")
+        return self
+
+
+class OrderIn(Model):
+    lines: list[LineIn] = Field(min_length=1, max_length=100)
+
+
+class LineOut(Model):
+    seat: str | None
+    area: str | None
+    ticket_type: str
+    amount: int
+
+
+class OrderOut(Model):
+    number: str
+    session_id: int
+    status: str
+    total: int
+    currency: str
+    pay_by: datetime
+    lines: list[LineOut]
+
+
+async def _out(uow: UnitOfWork, order: Order) -> OrderOut:
+    return OrderOut(
+        number=order.number,
+        session_id=order.session_id,
+        status=order.status,
+        total=order.total,
+        currency=order.currency,
+        pay_by=order.pay_by,
+        lines=[
+            LineOut(
+                seat=ln.seat_key, area=ln.area_code, ticket_type=ln.ticket_type, amount=ln.amount
+            )
+            for ln in await orders.lines_of(uow, order.id)
+        ],
+    )
+
+
+@router.post("/holds/{hold_id}/order", status_code=201)
+async def place_order(
+    hold_id: int,
+    body: OrderIn,
+    uow: CustomerUoW,
+    cid: CustomerId,
+    now: Now,
+    idempotency_key: Key,
+) -> OrderOut:
+    """Order what the hold has, with a ticket type per line; pay before ``pay_by``. The
+    ``Idempotency-Key`` header is required: a retry with the same key returns this order."""
+    order = await orders.place_order(
+        uow,
+        hold_id=hold_id,
+        buyer=f"customer:{cid}",
+        idempotency_key=idempotency_key,
+        now=now,
+        lines=[
+            orders.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
+            for ln in body.lines
+        ],
+    )
+    return await _out(uow, order)
+
+
+@router.get("/orders")
+async def my_orders(uow: CustomerUoW, cid: CustomerId) -> list[OrderOut]:
+    return [await _out(uow, o) for o in await orders.orders_of(uow, buyer=f"customer:{cid}")]
+
+
+@router.get("/orders/{number}")
+async def get_order(number: str, uow: CustomerUoW, cid: CustomerId) -> OrderOut:
+    return await _out(uow, await orders.get_order(uow, number=number, buyer=f"customer:{cid}"))
+
+
+@router.post("/orders/{number}/cancel")
+async def cancel_order(number: str, uow: CustomerUoW, cid: CustomerId, now: Now) -> OrderOut:
+    order = await orders.cancel_order(uow, number=number, buyer=f"customer:{cid}", now=now)
+    return await _out(uow, order)

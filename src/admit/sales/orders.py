@@ -1,0 +1,197 @@
+"""Orders (S8, G12): made from a hold, one line per ticket priced by level × ticket type,
+pending payment until the hold's time; expired with it or cancelled by the buyer."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from admit.catalog.models import Price
+from admit.core import audit
+from admit.core.errors import Conflict, InvalidInput, NotFound
+from admit.core.uow import UnitOfWork
+from admit.inventory.claims import ga_areas, seats_of_hold
+from admit.sales.holds import give_back
+from admit.sales.models import Hold, HoldCount, Order, OrderLine
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    ticket_type: str
+    seat: str | None = None
+    area: str | None = None
+
+
+def new_number() -> str:
+    return "A" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(11))
+
+
+async def _existing(uow: UnitOfWork, buyer: str, key: str) -> Order | None:
+    return await uow.session.scalar(
+        select(Order).where(Order.buyer == buyer, Order.idempotency_key == key)
+    )
+
+
+async def _what_is_held(
+    uow: UnitOfWork, hold: Hold
+) -> tuple[dict[str, int], Counter[str], dict[str, int]]:
+    """(seat key → level, GA places per area, GA area → level) the hold still has."""
+    seats = {k: v for k, v in (await seats_of_hold(uow, hold.id)).items() if v is not None}
+    counts = (
+        await uow.session.scalars(
+            select(HoldCount).where(
+                HoldCount.hold_id == hold.id, HoldCount.session_ga_id.is_not(None)
+            )
+        )
+    ).all()
+    areas = await ga_areas(uow, [c.session_ga_id for c in counts if c.session_ga_id])
+    places: Counter[str] = Counter()
+    levels: dict[str, int] = {}
+    for c in counts:
+        code, level = areas[c.session_ga_id or 0]
+        places[code] += c.quantity
+        if level is not None:
+            levels[code] = level
+    return seats, places, levels
+
+
+async def place_order(
+    uow: UnitOfWork,
+    *,
+    hold_id: int,
+    buyer: str,
+    lines: Sequence[LineInput],
+    idempotency_key: str,
+    now: datetime,
+) -> Order:
+    """Turn the buyer's live hold into an order. The lines must name exactly what the hold has
+    (each seat once, as many places per area as held). A repeated ``idempotency_key`` returns
+    the same order. Raises ``HoldExpired`` (409), ``Conflict`` (the hold already has an
+    order), ``InvalidInput`` (lines that do not match, unknown ticket types), ``NotFound``."""
+    if (existing := await _existing(uow, buyer, idempotency_key)) is not None:
+        return existing
+    hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
+    if hold is None or hold.buyer != buyer:
+        raise NotFound(f"hold {hold_id} does not exist")
+    if hold.status != "active" or hold.expires_at <= now:
+        raise HoldExpired("the hold has expired or was released: hold the seats again")
+    if await uow.session.scalar(select(Order.id).where(Order.hold_id == hold_id)):
+        raise Conflict("this hold already has an order")
+    seats, places, area_levels = await _what_is_held(uow, hold)
+    asked_seats = [line.seat for line in lines if line.seat]
+    asked_places = Counter(line.area for line in lines if line.area)
+    if sorted(asked_seats) != sorted(seats) or asked_places != places:
+        raise InvalidInput(
+            "the lines must name exactly the seats and places of the hold",
+            details={"held_seats": sorted(seats), "held_places": dict(places)},
+        )
+    priced = await _price(
+        uow,
+        [(line, seats[line.seat] if line.seat else area_levels[line.area or ""]) for line in lines],
+    )
+    currencies = {currency for _, _, currency in priced}
+    if len(currencies) != 1:
+        raise InvalidInput("an order is paid in one currency")
+    order = Order(
+        number=new_number(),
+        hold_id=hold.id,
+        session_id=hold.session_id,
+        buyer=buyer,
+        channel=hold.channel,
+        total=sum(amount for _, amount, _ in priced),
+        currency=currencies.pop(),
+        idempotency_key=idempotency_key,
+        created_at=now,
+        pay_by=hold.expires_at,
+    )
+    uow.session.add(order)
+    await uow.session.flush()
+    for (line, level), amount, _ in priced:
+        uow.session.add(
+            OrderLine(
+                order_id=order.id,
+                seat_key=line.seat,
+                area_code=line.area,
+                price_level_id=level,
+                ticket_type=line.ticket_type,
+                amount=amount,
+            )
+        )
+    await uow.session.flush()
+    return order
+
+
+async def _price(
+    uow: UnitOfWork, lines: Sequence[tuple[LineInput, int]]
+) -> list[tuple[tuple[LineInput, int], int, str]]:
+    levels = {level for _, level in lines}
+    prices = {
+        (level, ticket_type): (amount, currency)
+        for level, ticket_type, amount, currency in (
+            await uow.session.execute(
+                select(Price.price_level_id, Price.ticket_type, Price.amount, Price.currency).where(
+                    Price.price_level_id.in_(levels)
+                )
+            )
+        ).all()
+    }
+    out = []
+    for line, level in lines:
+        found = prices.get((level, line.ticket_type))
+        if found is None:
+            raise InvalidInput(f"no {line.ticket_type!r} price for {line.seat or line.area}")
+        out.append(((line, level), found[0], found[1]))
+    return out
+
+
+async def cancel_order(uow: UnitOfWork, *, number: str, buyer: str, now: datetime) -> Order:
+    """The buyer gives up an unpaid order: its hold is released at once."""
+    order = await get_order(uow, number=number, buyer=buyer)
+    if order.status != "pending_payment":
+        raise Conflict(f"the order is {order.status}")
+    hold = await uow.session.scalar(select(Hold).where(Hold.id == order.hold_id).with_for_update())
+    if hold is not None and hold.status == "active":
+        await give_back(uow, hold, "released", now)
+    order.status, order.ended_at = "cancelled", now
+    await uow.session.flush()
+    await audit.record(
+        uow,
+        action="order.cancelled",
+        entity_type="order",
+        entity_id=order.id,
+        data={"number": number},
+        now=now,
+    )
+    return order
+
+
+async def get_order(uow: UnitOfWork, *, number: str, buyer: str) -> Order:
+    order = await uow.session.scalar(select(Order).where(Order.number == number))
+    if order is None or order.buyer != buyer:
+        raise NotFound(f"order {number} does not exist")
+    return order
+
+
+async def orders_of(uow: UnitOfWork, *, buyer: str, limit: int = 100) -> list[Order]:
+    rows = await uow.session.scalars(
+        select(Order).where(Order.buyer == buyer).order_by(Order.id.desc()).limit(limit)
+    )
+    return list(rows.all())
+
+
+async def lines_of(uow: UnitOfWork, order_id: int) -> list[OrderLine]:
+    rows = await uow.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+    )
+    return list(rows.all())

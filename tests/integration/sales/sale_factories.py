@@ -1,0 +1,75 @@
+"""Sessions on sale and signed-in buyers for the sales tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from tests.conftest import T0, TEST_ACTOR
+from tests.integration.catalog.catalog_factories import make_venue_with_map
+
+from admit.accounts.customers import issue_token
+from admit.accounts.models import Customer
+from admit.core.clock import FixedClock
+from admit.core.runtime import Runtime
+
+ADMIN = "/api/v1/admin"
+ROW_A = [f"L1-HALL-A-{n}" for n in range(1, 6)]
+ROW_B = [f"L1-HALL-B-{n}" for n in range(1, 6)]
+
+
+async def on_sale(
+    admin: httpx.AsyncClient, clock: FixedClock, *, quota_a: int = 10, limit: int = 4
+) -> int:
+    """A 4×5 hall, level A rows A–B and level B rows C–D, sold on the web from T0 + 1 h."""
+    world = await make_venue_with_map(admin, rows=4, seats_per_row=5)
+    sid = world.session_id
+    await admin.put(
+        f"{ADMIN}/sessions/{sid}/price-levels",
+        json={
+            "levels": [
+                {"code": "A", "name": "Front", "prices": {"adult": 8000}},
+                {"code": "B", "name": "Back", "prices": {"adult": 5000}},
+            ]
+        },
+    )
+    for level, rows in (("A", ("A", "B")), ("B", ("C", "D"))):
+        await admin.post(
+            f"{ADMIN}/sessions/{sid}/plan/price-levels",
+            json={
+                "select": {"rows": [{"section": "HALL", "row": r} for r in rows]},
+                "level": level,
+            },
+        )
+    window = await admin.post(
+        f"{ADMIN}/sessions/{sid}/sales-windows",
+        json={
+            "channel": "web",
+            "starts_at": (T0 + timedelta(hours=1)).isoformat(),
+            "ends_at": (T0 + timedelta(days=5)).isoformat(),
+            "per_person_limit": limit,
+            "payment_minutes": 15,
+            "quotas": [{"level": "A", "quota": quota_a}, {"level": "B", "quota": 10}],
+        },
+    )
+    assert window.status_code == 201, window.text
+    clock.advance(timedelta(hours=2))
+    return sid
+
+
+async def customers_with_tokens(runtime: Runtime, n: int, first: int = 0) -> list[dict[str, str]]:
+    headers = []
+    async with runtime.uow(TEST_ACTOR) as uow:
+        for i in range(first, first + n):
+            customer = Customer(
+                phone=f"1350000{i:04d}", source_channel="web", created_at=runtime.clock.now()
+            )
+            uow.session.add(customer)
+            await uow.session.flush()
+            token = await issue_token(uow, customer.id, "test", runtime.clock.now())
+            headers.append({"Authorization": f"Bearer {token.token}"})
+    return headers
+
+
+async def states(client: httpx.AsyncClient, sid: int) -> str:
+    return str((await client.get(f"/api/v1/sessions/{sid}/availability")).json()["states"])
