@@ -21,6 +21,7 @@ from admit.accounts.customer_schemas import (
 )
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
+from admit.accounts.tokens import Attempt
 from admit.accounts.verification import file_and_verify
 from admit.core.audit_context import Actor
 from admit.core.lookups import get_or_404
@@ -31,7 +32,7 @@ from admit.http.errors import error_response
 router = APIRouter(tags=["customers"])
 
 
-def _token_or_refusal(attempt: customers.Attempt) -> CustomerTokenOut | JSONResponse:
+def _token_or_refusal(attempt: Attempt) -> CustomerTokenOut | JSONResponse:
     if attempt.token is None:
         return error_response(attempt.refusal)
     return CustomerTokenOut(token=attempt.token.token, expires_at=attempt.token.expires_at)

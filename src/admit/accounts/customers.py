@@ -22,7 +22,7 @@ from admit.accounts.security import (
     guard_address,
     record_address_failure,
 )
-from admit.accounts.tokens import IssuedToken, digest, new_token
+from admit.accounts.tokens import Attempt, IssuedToken, digest, new_token
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import AdmitError, AlreadyExists, InvalidInput, Unauthorized
@@ -42,15 +42,6 @@ PURPOSES = ("register", "login", "reset")
 class WrongCode(AdmitError):
     code = "wrong_code"
     status = 400
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """A sign-in's outcome. Refusals are returned, not raised, so the failure they record
-    commits with the entrypoint's unit of work."""
-
-    token: IssuedToken | None = None
-    refusal: AdmitError | None = None
 
 
 def normalise_login(login: str) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from admit.accounts.security import (
     guard_address,
     record_address_failure,
 )
-from admit.accounts.tokens import IssuedToken, digest, new_token
+from admit.accounts.tokens import Attempt, IssuedToken, digest, new_token
 from admit.core import audit
 from admit.core.errors import AdmitError, InvalidInput, Unauthorized
 from admit.core.lookups import ensure_unique, get_or_404
@@ -139,15 +139,6 @@ async def issue_token(
     return IssuedToken(token=token, expires_at=expires, subject_id=staff_id)
 
 
-@dataclass(frozen=True, slots=True)
-class LoginAttempt:
-    """A login's outcome. A refusal is returned, not raised, so that the failure it records
-    (account counter, address counter) commits with the entrypoint's unit of work."""
-
-    token: IssuedToken | None = None
-    refusal: AdmitError | None = None
-
-
 async def log_in(
     uow: UnitOfWork,
     *,
@@ -156,15 +147,15 @@ async def log_in(
     ip: str,
     lifetime: timedelta,
     now: datetime,
-) -> LoginAttempt:
+) -> Attempt:
     policy = await get_policy(uow)
     try:
         await guard_address(uow, ip=ip, policy=policy, now=now)
     except AdmitError as refusal:
-        return LoginAttempt(refusal=refusal)
+        return Attempt(refusal=refusal)
     user = await uow.session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is not None and (user.locked_by_operator or is_locked(user.locked_until, now)):
-        return LoginAttempt(refusal=AccountLocked("the account is locked"))
+        return Attempt(refusal=AccountLocked("the account is locked"))
     if user is None or not user.is_active or not verify_password(user.password_hash, password):
         await record_address_failure(uow, ip=ip, now=now)
         if user is not None:
@@ -172,15 +163,15 @@ async def log_in(
                 user.failed_logins, policy.lockout, now
             )
             await uow.session.flush()
-        return LoginAttempt(refusal=Unauthorized("wrong username or password"))
+        return Attempt(refusal=Unauthorized("wrong username or password"))
     user.failed_logins = 0
     if user.must_change_password or password_expired(
         user.password_changed_at, policy.staff_rotation_days, now
     ):
-        return LoginAttempt(
+        return Attempt(
             refusal=PasswordExpired("the password has expired: change it with the old one first")
         )
-    return LoginAttempt(token=await issue_token(uow, staff_id=user.id, lifetime=lifetime, now=now))
+    return Attempt(token=await issue_token(uow, staff_id=user.id, lifetime=lifetime, now=now))
 
 
 async def change_password(

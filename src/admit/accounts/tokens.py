@@ -7,12 +7,23 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from admit.core.errors import AdmitError
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
     expires_at: datetime
     subject_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in's outcome. A refusal is returned, not raised, so that the failures it
+    recorded (account and address counters) commit with the entrypoint's unit of work."""
+
+    token: IssuedToken | None = None
+    refusal: AdmitError | None = None
 
 
 def new_token() -> tuple[str, str]:
