@@ -5,9 +5,12 @@ from admit.accounts import models as accounts_models
 from admit.catalog import models as catalog_models
 from admit.core import audit, outbox
 from admit.core.db import Base
+from admit.finance import models as finance_models
 from admit.inventory import models as inventory_models
 from admit.messaging import models as messaging_models
+from admit.payments import models as payments_models
 from admit.sales import models as sales_models
+from admit.ticketing import models as ticketing_models
 
 metadata = Base.metadata
 
@@ -16,9 +19,12 @@ __all__ = [
     "identity_models",
     "audit",
     "catalog_models",
+    "finance_models",
     "inventory_models",
     "messaging_models",
+    "payments_models",
     "sales_models",
+    "ticketing_models",
     "metadata",
     "outbox",
 ]

@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from admit.core.errors import Conflict, InvalidInput, NotFound
+from admit.core.errors import InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
 from admit.inventory.claims import SoldOut, claim_places, claim_seats, release_places, release_seats
-from admit.sales.models import BuyerUsage, Hold, HoldCount, Order, WindowQuota
+from admit.sales.limits import (
+    LimitExceeded,
+    give_back_buyer_usage,
+    give_back_holder_usage,
+    take_buyer_usage,
+)
+from admit.sales.models import Hold, HoldCount, Order, WindowQuota
 from admit.sales.windows import NotOnSale, check_on_sale
-
-
-class LimitExceeded(Conflict):
-    code = "limit_exceeded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
     )
     uow.session.add(hold)
     await uow.session.flush()
-    await _take_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
+    await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
     quotas = dict(
         (
             await uow.session.execute(
@@ -132,28 +132,8 @@ async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: d
     raise SoldOut("not enough tickets left at this price level for this channel")
 
 
-async def _take_usage(uow: UnitOfWork, session_id: int, buyer: str, n: int, limit: int) -> None:
-    """One statement: create the buyer's counter or add to it, only within the limit."""
-    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    statement = insert(BuyerUsage).values(session_id=session_id, buyer=buyer, held=n, bought=0)
-    upsert = statement.on_conflict_do_update(
-        index_elements=[BuyerUsage.session_id, BuyerUsage.buyer],
-        set_={"held": BuyerUsage.held + n},
-        where=BuyerUsage.held + BuyerUsage.bought + n <= limit,
-    ).returning(BuyerUsage.id)
-    if (await uow.session.execute(upsert)).first() is None:
-        raise LimitExceeded(
-            f"at most {limit} tickets per person for this session", details={"limit": limit}
-        )
-
-
 async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
-    await uow.session.execute(
-        update(BuyerUsage)
-        .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
-        .values(held=BuyerUsage.held - hold.quantity),
-        execution_options={"synchronize_session": False},
-    )
+    await give_back_buyer_usage(uow, hold)
     await release_seats(uow, hold_id=hold.id)
     counts = (
         await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
@@ -168,7 +148,12 @@ async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> 
             .values(held=WindowQuota.held - c.quantity),
             execution_options={"synchronize_session": False},
         )
-    # An unpaid order of the hold ends with it.
+    # An unpaid order of the hold ends with it, and its holders' tickets stop counting.
+    pending = await uow.session.scalar(
+        select(Order.id).where(Order.hold_id == hold.id, Order.status == "pending_payment")
+    )
+    if pending is not None:
+        await give_back_holder_usage(uow, pending, hold.session_id)
     await uow.session.execute(
         update(Order)
         .where(Order.hold_id == hold.id, Order.status == "pending_payment")

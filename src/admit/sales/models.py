@@ -133,6 +133,8 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     pay_by: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pickup_code: Mapped[str | None] = mapped_column(String(12), unique=True, default=None)
 
 
 class OrderLine(Base):
@@ -147,3 +149,19 @@ class OrderLine(Base):
     price_level_id: Mapped[int] = mapped_column(ForeignKey("price_level.id"))
     ticket_type: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int]
+    holder_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identity.id"), default=None)
+    holder_name: Mapped[str | None] = mapped_column(String(80), default=None)  # masked
+    holder_key: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class HolderUsage(Base):
+    """Tickets one holder's document has in a session (on live orders and sold): the
+    per-person limit of real-name windows counts by document, whoever the buyer is."""
+
+    __tablename__ = "sales_holder_usage"
+    __table_args__ = (UniqueConstraint("session_id", "holder_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"))
+    holder_key: Mapped[str] = mapped_column(String(64))
+    tickets: Mapped[int] = mapped_column(default=0)

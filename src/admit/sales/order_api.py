@@ -25,6 +25,9 @@ class LineIn(Model):
     ticket_type: Annotated[str, Field(min_length=1, max_length=40)] = "adult"
     seat: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     area: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    holder: int | None = Field(
+        default=None, ge=1, description="a verified identity linked to your account"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> LineIn:
@@ -42,6 +45,7 @@ class LineOut(Model):
     area: str | None
     ticket_type: str
     amount: int
+    holder: str | None = Field(description="the holder's masked name on real-name tickets")
 
 
 class OrderOut(Model):
@@ -64,7 +68,11 @@ async def _out(uow: UnitOfWork, order: Order) -> OrderOut:
         pay_by=order.pay_by,
         lines=[
             LineOut(
-                seat=ln.seat_key, area=ln.area_code, ticket_type=ln.ticket_type, amount=ln.amount
+                seat=ln.seat_key,
+                area=ln.area_code,
+                ticket_type=ln.ticket_type,
+                amount=ln.amount,
+                holder=ln.holder_name,
             )
             for ln in await orders.lines_of(uow, order.id)
         ],
@@ -89,7 +97,9 @@ async def place_order(
         idempotency_key=idempotency_key,
         now=now,
         lines=[
-            orders.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
+            orders.LineInput(
+                ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area, holder=ln.holder
+            )
             for ln in body.lines
         ],
     )

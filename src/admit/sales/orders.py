@@ -11,13 +11,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from admit.accounts.eligibility import Holder, RealNameRequired, verified_holders
 from admit.catalog.models import Price
 from admit.core import audit
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.inventory.claims import ga_areas, seats_of_hold
 from admit.sales.holds import give_back
-from admit.sales.models import Hold, HoldCount, Order, OrderLine
+from admit.sales.limits import take_holder_usage
+from admit.sales.models import Hold, HoldCount, Order, OrderLine, SalesWindow
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -31,6 +33,7 @@ class LineInput:
     ticket_type: str
     seat: str | None = None
     area: str | None = None
+    holder: int | None = None  # a verified identity linked to the buyer
 
 
 def new_number() -> str:
@@ -96,6 +99,9 @@ async def place_order(
             "the lines must name exactly the seats and places of the hold",
             details={"held_seats": sorted(seats), "held_places": dict(places)},
         )
+    window = await uow.session.get(SalesWindow, hold.window_id)
+    assert window is not None
+    holders = await _holders(uow, buyer, lines, window)
     priced = await _price(
         uow,
         [(line, seats[line.seat] if line.seat else area_levels[line.area or ""]) for line in lines],
@@ -117,7 +123,7 @@ async def place_order(
     )
     uow.session.add(order)
     await uow.session.flush()
-    for (line, level), amount, _ in priced:
+    for ((line, level), amount, _), holder in zip(priced, holders, strict=True):
         uow.session.add(
             OrderLine(
                 order_id=order.id,
@@ -126,10 +132,42 @@ async def place_order(
                 price_level_id=level,
                 ticket_type=line.ticket_type,
                 amount=amount,
+                holder_identity_id=holder.identity_id if holder else None,
+                holder_name=holder.masked_name if holder else None,
+                holder_key=holder.document_key if holder else None,
             )
         )
+    await take_holder_usage(
+        uow,
+        hold.session_id,
+        Counter(h.document_key for h in holders if h is not None),
+        window.per_person_limit,
+    )
     await uow.session.flush()
     return order
+
+
+async def _holders(
+    uow: UnitOfWork, buyer: str, lines: Sequence[LineInput], window: SalesWindow
+) -> list[Holder | None]:
+    """Each line's holder: required on a real-name window (RN1), checked whenever given."""
+    wanted = [line.holder for line in lines]
+    if window.real_name_required and None in wanted:
+        raise RealNameRequired(
+            "this sale is real-name: name a verified holder for every ticket",
+            details={"lines": [i for i, h in enumerate(wanted) if h is None]},
+        )
+    if not any(h is not None for h in wanted):
+        return [None] * len(lines)
+    kind, _, ident = buyer.partition(":")
+    if kind != "customer":
+        raise RealNameRequired("holders are named by the customer who buys")
+    given = [h for h in wanted if h is not None]
+    found = {
+        h.identity_id: h
+        for h in await verified_holders(uow, customer_id=int(ident), identity_ids=given)
+    }
+    return [found[h] if h is not None else None for h in wanted]
 
 
 async def _price(

@@ -19,7 +19,12 @@ ROW_B = [f"L1-HALL-B-{n}" for n in range(1, 6)]
 
 
 async def on_sale(
-    admin: httpx.AsyncClient, clock: FixedClock, *, quota_a: int = 10, limit: int = 4
+    admin: httpx.AsyncClient,
+    clock: FixedClock,
+    *,
+    quota_a: int = 10,
+    limit: int = 4,
+    real_name: bool = False,
 ) -> int:
     """A 4×5 hall, level A rows A–B and level B rows C–D, sold on the web from T0 + 1 h."""
     world = await make_venue_with_map(admin, rows=4, seats_per_row=5)
@@ -49,6 +54,7 @@ async def on_sale(
             "ends_at": (T0 + timedelta(days=5)).isoformat(),
             "per_person_limit": limit,
             "payment_minutes": 15,
+            "real_name_required": real_name,
             "quotas": [{"level": "A", "quota": quota_a}, {"level": "B", "quota": 10}],
         },
     )
@@ -58,7 +64,14 @@ async def on_sale(
 
 
 async def customers_with_tokens(runtime: Runtime, n: int, first: int = 0) -> list[dict[str, str]]:
-    headers = []
+    return [headers for _, headers in await customers_with_ids(runtime, n, first)]
+
+
+async def customers_with_ids(
+    runtime: Runtime, n: int, first: int = 0
+) -> list[tuple[int, dict[str, str]]]:
+    """Signed-in customers: (customer id, Authorization header)."""
+    out = []
     async with runtime.uow(TEST_ACTOR) as uow:
         for i in range(first, first + n):
             customer = Customer(
@@ -67,8 +80,8 @@ async def customers_with_tokens(runtime: Runtime, n: int, first: int = 0) -> lis
             uow.session.add(customer)
             await uow.session.flush()
             token = await issue_token(uow, customer.id, "test", runtime.clock.now())
-            headers.append({"Authorization": f"Bearer {token.token}"})
-    return headers
+            out.append((customer.id, {"Authorization": f"Bearer {token.token}"}))
+    return out
 
 
 async def states(client: httpx.AsyncClient, sid: int) -> str:

@@ -1,0 +1,1 @@
+"""Finance: the double-entry ledger, daily bills, settlement and reconciliation."""

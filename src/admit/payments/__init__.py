@@ -1,0 +1,1 @@
+"""Payments: the gateway interface, gateways, payments and refunds."""

@@ -1,0 +1,73 @@
+"""Tables of payments: one row per attempt to pay an order (a gateway trade or cash at a
+counter), the notifications gateways sent (verified or not), and refunds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.core.db import Base, BigIntKey, UTCDateTime
+
+
+class Payment(Base):
+    """``number`` is the merchant order number the gateway knows (unique per merchant, so a
+    repeated create returns the same trade). created → pending (trade open) → captured |
+    declined | closed; ``refunded`` adds up what went back."""
+
+    __tablename__ = "payment"
+    __table_args__ = (Index("ix_payment_open", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    order_number: Mapped[str] = mapped_column(String(20), index=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"))
+    method: Mapped[str] = mapped_column(String(20))  # a gateway name, or "cash"
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default="created")
+    trade_no: Mapped[str | None] = mapped_column(String(64), default=None)
+    pay_url: Mapped[str | None] = mapped_column(String(400), default=None)
+    staff: Mapped[str | None] = mapped_column(String(80), default=None)  # cash: who took it
+    outlet: Mapped[str | None] = mapped_column(String(40), default=None)  # cash: where
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    refunded: Mapped[int] = mapped_column(default=0)
+
+
+class PaymentNotice(Base):
+    """Every notification a gateway sent, kept whether it verified or not (forgeries are
+    rejected and logged here)."""
+
+    __tablename__ = "payment_notice"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    method: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verified: Mapped[bool]
+    payment_number: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    notify_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    status: Mapped[str | None] = mapped_column(String(12), default=None)
+    outcome: Mapped[str] = mapped_column(String(40))
+    remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Refund(Base):
+    """Money going back for a captured payment: requested in the transaction that decides it,
+    sent to the gateway by a job (idempotent by ``number``), done when the gateway agrees."""
+
+    __tablename__ = "payment_refund"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
+    amount: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(40))  # late, duplicate, partner_refused, buyer
+    status: Mapped[str] = mapped_column(String(12), default="requested")
+    refund_no: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

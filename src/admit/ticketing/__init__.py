@@ -1,0 +1,1 @@
+"""Tickets: codes, signed QR payloads, renderings."""

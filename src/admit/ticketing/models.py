@@ -1,0 +1,50 @@
+"""Tables of tickets: organisers' signing keys and the tickets issued for paid orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.core.db import Base, BigIntKey, UTCDateTime
+
+
+class OrganiserKey(Base):
+    """An organiser's Ed25519 key pair: the private half encrypted at rest, the public half
+    handed to gates. ``kid`` travels in every QR so a gate knows which key to check with."""
+
+    __tablename__ = "ticket_signing_key"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"), index=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_key_enc: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Ticket(Base):
+    """One admission: a seat or a general-admission place of a paid order. ``code`` is unique
+    across the platform; ``qr`` is the signed payload the gate verifies offline."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    order_number: Mapped[str] = mapped_column(String(20), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_line.id"), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"))
+    seat_key: Mapped[str | None] = mapped_column(String(60), default=None)
+    area_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    label: Mapped[str] = mapped_column(String(120))
+    ticket_type: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int]
+    holder_name: Mapped[str | None] = mapped_column(String(80), default=None)
+    holder_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(12), default="valid")  # valid, void, refunded
+    kid: Mapped[str] = mapped_column(String(16))
+    qr: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
