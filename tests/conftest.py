@@ -158,8 +158,12 @@ async def uow(runtime: Runtime) -> AsyncIterator[UnitOfWork]:
 
 
 @pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, run_worker=False)
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime, run_worker=False)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://admit.test") as c:
         yield c

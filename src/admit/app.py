@@ -19,6 +19,7 @@ from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
+from admit.finance.api import router as finance_router
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
 from admit.http.partner import AccessLogMiddleware
@@ -28,8 +29,11 @@ from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
 from admit.messaging.api import router as messaging_router
 from admit.sales.api import router as sales_router
+from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.order_api import router as order_router
+from admit.sales.payment_api import router as payment_router
+from admit.sales.ticket_api import router as ticket_router
 from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
@@ -39,13 +43,17 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     """The web application. With ``run_worker`` (default: the settings') the background worker
     runs inside this process, as ``admit demo`` wants."""
     in_process = runtime.settings.run_worker_in_process if run_worker is None else run_worker
+    sim_lifespans: list[contextlib.AbstractAsyncContextManager[None]] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(run_forever(runtime, stop)) if in_process else None
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                for lifespan_of in sim_lifespans:
+                    await stack.enter_async_context(lifespan_of)
+                yield
         finally:
             stop.set()
             if task is not None:
@@ -80,8 +88,12 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         sales_router,
         hold_router,
         order_router,
+        payment_router,
+        ticket_router,
+        counter_sale_router,
+        finance_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if runtime.settings.simulators_in_process:
-        mount_simulators(app, runtime)
+        sim_lifespans.append(mount_simulators(app, runtime))
     return app

@@ -6,6 +6,8 @@ real HTTP. Anything already registered (a test's recording fake) is left as it i
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 from fastapi import FastAPI
 
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
@@ -13,11 +15,16 @@ from admit.core.ratelimit import RateLimiter, rate_limiter_from_settings
 from admit.core.runtime import Runtime
 from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
 from admit.messaging.sms import HttpSmsGateway, SmsGateway
+from admit.payments.bank import HttpBankGateway
+from admit.payments.directory import Gateways
+from admit.sims.bank import create_bank_app
+from admit.sims.bank_state import BankSimConfig
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population
 from admit.sims.sms import SmsSimConfig, create_sms_app
 
 SIM_SMS = "/_sim/sms"
 SIM_POLICE = "/_sim/police"
+SIM_BANK = "/_sim/bank"
 
 
 def wire_adapters(rt: Runtime) -> None:
@@ -38,11 +45,16 @@ def wire_adapters(rt: Runtime) -> None:
             else FileEmailSender(s.data_dir / "mail")
         )
         rt.register(EmailSender, sender)  # type: ignore[type-abstract]
+    if Gateways not in rt.adapters:
+        url = s.bank_url or f"{s.base_url}{SIM_BANK}"
+        rt.register(Gateways, Gateways(HttpBankGateway(url, s.bank_merchant_id, s.bank_secret)))
     if RateLimiter not in rt.adapters:
         rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
 
 
-def mount_simulators(app: FastAPI, rt: Runtime) -> None:
+def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[None]:
+    """Mount the simulators; returns the bank's lifespan (its notifier), for the app's own
+    lifespan to run — Starlette does not run a mounted app's lifespan."""
     s = rt.settings
     app.mount(
         SIM_SMS,
@@ -60,3 +72,13 @@ def mount_simulators(app: FastAPI, rt: Runtime) -> None:
             )
         ),
     )
+    bank = create_bank_app(
+        BankSimConfig(
+            merchants={s.bank_merchant_id: s.bank_secret},
+            public_url=f"{s.base_url}{SIM_BANK}",
+            notify_retry_delays_s=(1, 5, 15, 30, 180, 1800),
+        ),
+        clock=rt.clock,
+    )
+    app.mount(SIM_BANK, bank)
+    return bank.router.lifespan_context(bank)  # type: ignore[return-value]

@@ -370,3 +370,13 @@ async def statistics(uow: UnitOfWork) -> dict[str, dict[str, int]]:
         "by_source_channel": {str(channel): int(count) for channel, count in by_channel},
         "locked": {"by_operator": locked or 0},
     }
+
+
+async def contact_of(uow: UnitOfWork, customer_id: int) -> tuple[str | None, str | None]:
+    """Where a customer's confirmations go: (phone, email), either may be missing."""
+    row = (
+        await uow.session.execute(
+            select(Customer.phone, Customer.email).where(Customer.id == customer_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)

@@ -28,6 +28,7 @@ class Permission(enum.StrEnum):
     CONTENT = "content.manage"
     DASHBOARDS = "dashboards.read"
     MESSAGES = "messages.manage"
+    FINANCE = "finance.read"  # ledger balances and daily bills
 
 
 class Role(enum.StrEnum):
@@ -68,7 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.CONTENT_ADMIN: frozenset({P.CATALOG_READ, P.CONTENT}),
-    Role.BUSINESS_MANAGER: frozenset({P.CATALOG_READ, P.DASHBOARDS, P.AUDIT_READ}),
+    Role.BUSINESS_MANAGER: frozenset({P.CATALOG_READ, P.DASHBOARDS, P.AUDIT_READ, P.FINANCE}),
     Role.VALIDATION_ADMIN: frozenset({P.CATALOG_READ, P.GATE, P.GATE_ADMIN}),
     Role.VALIDATION_STAFF: frozenset({P.GATE}),
     Role.KIOSK_STAFF: frozenset({P.CATALOG_READ, P.SELL, P.CUSTOMERS_READ}),

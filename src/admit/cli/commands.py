@@ -279,6 +279,11 @@ def worker() -> None:
     """Run the background worker (outbox jobs) until interrupted."""
 
     async def work(rt: Runtime) -> None:
+        from admit.app import create_app
+
+        # Assembling the app wires the adapters (gateways, SMS, mail) and imports every
+        # slice's job handlers; the worker serves no HTTP.
+        create_app(rt, run_worker=False)
         console.print("Worker running; Ctrl-C to stop.")
         await run_forever(rt, asyncio.Event())
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from admit.cli.sim_bank import serve_bank
 from admit.cli.sim_sms import serve_sms
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population, load_population
 
@@ -53,3 +54,17 @@ def sms(
 ) -> None:
     """Serve the SMS carrier (templates, throttling, delivery receipts)."""
     serve_sms(host, port, access_key, secret)
+
+
+@sim_app.command()
+def bank(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8103,
+    merchant_id: Annotated[str, typer.Option(help="Merchant id the client presents.")] = "admit",
+    secret: Annotated[str, typer.Option(help="Shared signing secret.")] = "dev-secret",
+    public_url: Annotated[
+        str, typer.Option(help="Prefix of pay page links; default: http://HOST:PORT.")
+    ] = "",
+) -> None:
+    """Serve the bank payment gateway (pay pages, notifications, refunds, statements)."""
+    serve_bank(host, port, merchant_id, secret, public_url)

@@ -45,13 +45,19 @@ class Settings(BaseSettings):
     )
     identity_app_id: str = "admit"
     identity_secret: str = "dev-secret"
+    bank_url: str | None = Field(
+        default=None, description="The bank payment gateway; default: the simulator."
+    )
+    bank_merchant_id: str = "admit"
+    bank_secret: str = "dev-secret"
     smtp_host: str | None = Field(
         default=None, description="Mail server; without one, mail is written to data_dir/mail."
     )
     smtp_port: int = 25
     simulators_in_process: bool = Field(
         default=True,
-        description="Serve the SMS and identity simulators under /_sim (demo and development).",
+        description="Serve the SMS, identity and bank simulators under /_sim (demo and "
+        "development).",
     )
     public_url: str | None = Field(
         default=None, description="How this server is reached; default http://host:port."

@@ -161,3 +161,24 @@ async def ga_areas(
         .where(SessionGA.id.in_(list(session_ga_ids)))
     )
     return {ga_id: (code, level) for ga_id, code, level in rows}
+
+
+async def sell_seats(uow: UnitOfWork, *, hold_id: int, order_id: int) -> int:
+    """The hold's seats become sold to the order (they stay with it for good)."""
+    result = await uow.session.execute(
+        update(SessionSeat)
+        .where(SessionSeat.hold_id == hold_id, SessionSeat.status == SeatStatus.HELD)
+        .values(status=SeatStatus.SOLD, hold_expires_at=None, order_id=order_id),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def sell_places(uow: UnitOfWork, *, session_ga_id: int, quantity: int) -> None:
+    """Held general-admission places become sold places."""
+    await uow.session.execute(
+        update(SessionGA)
+        .where(SessionGA.id == session_ga_id)
+        .values(held=SessionGA.held - quantity, sold=SessionGA.sold + quantity),
+        execution_options={"synchronize_session": False},
+    )

@@ -18,6 +18,16 @@ EMAIL_TEMPLATES = {
         "Your code is {code}. It is valid for {minutes} minutes.\n\nIf you did not ask for it, "
         "ignore this message.",
     ),
+    "EMAIL_ORDER_CONFIRMED": (
+        "Your Admit tickets: order {order}",
+        "Thank you. Order {order} is paid.\n\nTickets: {seats}\nPickup code: {pickup}\n\n"
+        "Your e-tickets with their QR codes are in your account; show them at the gate.",
+    ),
+    "EMAIL_PAYMENT_REFUNDED": (
+        "Refund for order {order}",
+        "We could not complete order {order} ({reason}), so your payment of {amount} "
+        "has been refunded to where it came from. Nothing else is needed from you.",
+    ),
 }
 
 

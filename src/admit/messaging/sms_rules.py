@@ -16,6 +16,7 @@ DEMO_TEMPLATES: Mapping[str, str] = {
     "SMS_VERIFY_CODE": "Your code is ${code}, valid for ${minutes} minutes.",
     "SMS_ORDER_CONFIRMED": "Order ${order} confirmed: ${seats}. Pickup code ${pickup}.",
     "SMS_PASSWORD_RESET": "Your new password is ${password}.",
+    "SMS_PAYMENT_REFUNDED": "Order ${order}: ${amount} was refunded (${reason}).",
 }
 DEMO_SIGN_NAMES: frozenset[str] = frozenset({"Admit"})
 # Numbers ending like this get a failed receipt, so tests can reach the failure path.

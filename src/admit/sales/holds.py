@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from admit.core import outbox
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
 from admit.inventory.claims import SoldOut, claim_places, claim_seats, release_places, release_seats
+from admit.payments.models import Payment
 from admit.sales.limits import (
     LimitExceeded,
     give_back_buyer_usage,
@@ -23,6 +25,9 @@ from admit.sales.limits import (
 )
 from admit.sales.models import Hold, HoldCount, Order, WindowQuota
 from admit.sales.windows import NotOnSale, check_on_sale
+
+CLOSE_PAYMENTS_JOB = "sales.close_payments"  # handled in admit.sales.checkout
+OPEN_PAYMENTS = ("created", "pending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +154,24 @@ async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> 
             execution_options={"synchronize_session": False},
         )
     # An unpaid order of the hold ends with it, and its holders' tickets stop counting.
-    pending = await uow.session.scalar(
-        select(Order.id).where(Order.hold_id == hold.id, Order.status == "pending_payment")
-    )
+    pending = (
+        await uow.session.execute(
+            select(Order.id, Order.number).where(
+                Order.hold_id == hold.id, Order.status == "pending_payment"
+            )
+        )
+    ).first()
     if pending is not None:
-        await give_back_holder_usage(uow, pending, hold.session_id)
+        await give_back_holder_usage(uow, pending.id, hold.session_id)
+        open_trades = await uow.session.scalar(
+            select(Payment.id)
+            .where(Payment.order_number == pending.number, Payment.status.in_(OPEN_PAYMENTS))
+            .limit(1)
+        )
+        if open_trades is not None:  # close them, so they can no longer be paid
+            await outbox.enqueue(
+                uow, kind=CLOSE_PAYMENTS_JOB, payload={"order": pending.number}, now=now
+            )
     await uow.session.execute(
         update(Order)
         .where(Order.hold_id == hold.id, Order.status == "pending_payment")

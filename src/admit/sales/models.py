@@ -135,6 +135,7 @@ class Order(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     pickup_code: Mapped[str | None] = mapped_column(String(12), unique=True, default=None)
+    paid_by: Mapped[str | None] = mapped_column(String(32), default=None)  # payment number
 
 
 class OrderLine(Base):

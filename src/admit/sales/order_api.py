@@ -55,6 +55,8 @@ class OrderOut(Model):
     total: int
     currency: str
     pay_by: datetime
+    paid_at: datetime | None
+    pickup_code: str | None = Field(description="what the buyer quotes to collect the tickets")
     lines: list[LineOut]
 
 
@@ -66,6 +68,8 @@ async def _out(uow: UnitOfWork, order: Order) -> OrderOut:
         total=order.total,
         currency=order.currency,
         pay_by=order.pay_by,
+        paid_at=order.paid_at,
+        pickup_code=order.pickup_code,
         lines=[
             LineOut(
                 seat=ln.seat_key,

@@ -71,23 +71,17 @@ async def test_real_name_orders_need_verified_holders_and_count_by_document(
     assert nameless.status_code == 409
     assert nameless.json()["error"]["code"] == "real_name_required"
     assert nameless.json()["error"]["details"] == {"lines": [1]}
-    not_hers = await _hold_and_order(
-        client, sid, ann, ROW_A[2:4], [ann_self, bob_self], "rn-ann-2"
-    )
+    not_hers = await _hold_and_order(client, sid, ann, ROW_A[2:4], [ann_self, bob_self], "rn-ann-2")
     assert not_hers.json()["error"]["code"] == "real_name_required"
 
-    ordered = await _hold_and_order(
-        client, sid, ann, ROW_B[:2], [ann_self, ann_friend], "rn-ann-3"
-    )
+    ordered = await _hold_and_order(client, sid, ann, ROW_B[:2], [ann_self, ann_friend], "rn-ann-3")
     assert ordered.status_code == 201, ordered.text
     holders = [line["holder"] for line in ordered.json()["lines"]]
     assert all(h and "*" in h for h in holders), holders
     assert await _usage(runtime) == [1, 1]
 
     # Bob names the same friend twice: with Ann's ticket that is three for one document.
-    over = await _hold_and_order(
-        client, sid, bob, ROW_B[2:4], [bob_friend, bob_friend], "rn-bob-1"
-    )
+    over = await _hold_and_order(client, sid, bob, ROW_B[2:4], [bob_friend, bob_friend], "rn-bob-1")
     assert over.status_code == 409
     assert over.json()["error"]["code"] == "limit_exceeded"
     assert await _usage(runtime) == [1, 1]

@@ -214,6 +214,7 @@ def upgrade() -> None:
             sa.Column("paid_at", admit.core.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("pickup_code", sa.String(length=12), nullable=True))
+        batch_op.add_column(sa.Column("paid_by", sa.String(length=32), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_sales_order_pickup_code"), ["pickup_code"])
 
     with op.batch_alter_table("sales_order_line", schema=None) as batch_op:
@@ -276,6 +277,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("sales_order", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_sales_order_pickup_code"), type_="unique")
+        batch_op.drop_column("paid_by")
         batch_op.drop_column("pickup_code")
         batch_op.drop_column("paid_at")
 

@@ -1,0 +1,130 @@
+"""The double-entry ledger (C4, invariant 5): every money movement is one entry whose lines
+sum to zero, in minor units, posted in the transaction that moves the money. Entries are
+never changed or deleted (the database refuses); a correction is a new entry.
+
+Accounts: ``gateway:<name>`` (what a payment gateway holds for us), ``cash:<outlet>`` (cash
+in a counter's drawer), ``organiser:<id>:payable`` (what the platform owes an organiser)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from admit.core.uow import UnitOfWork
+from admit.finance.models import LedgerEntry, LedgerLine
+
+
+class Unbalanced(ValueError):
+    """An entry whose lines do not sum to zero: a programming error, never posted."""
+
+
+def gateway_account(method: str) -> str:
+    return f"gateway:{method}"
+
+
+def cash_account(outlet: str) -> str:
+    return f"cash:{outlet}"
+
+
+def payable_account(organiser_id: int) -> str:
+    return f"organiser:{organiser_id}:payable"
+
+
+async def post(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    ref: str,
+    organiser_id: int,
+    currency: str,
+    lines: Sequence[tuple[str, int]],
+    at: datetime,
+    memo: str = "",
+) -> bool:
+    """Post one balanced entry; False (and nothing written) when ``(kind, ref)`` was posted
+    before — a repeated notification or a retried job moves the money once."""
+    if sum(amount for _, amount in lines) != 0 or len(lines) < 2:
+        raise Unbalanced(f"{kind} {ref}: lines {list(lines)} do not balance")
+    exists = await uow.session.scalar(
+        select(LedgerEntry.id).where(LedgerEntry.kind == kind, LedgerEntry.ref == ref)
+    )
+    if exists is not None:
+        return False
+    entry = LedgerEntry(
+        at=at, kind=kind, ref=ref, organiser_id=organiser_id, currency=currency, memo=memo[:200]
+    )
+    uow.session.add(entry)
+    await uow.session.flush()
+    uow.session.add_all(
+        LedgerLine(entry_id=entry.id, account=account, amount=amount) for account, amount in lines
+    )
+    await uow.session.flush()
+    return True
+
+
+async def move(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    ref: str,
+    organiser_id: int,
+    currency: str,
+    debit: str,
+    credit: str,
+    amount: int,
+    at: datetime,
+    memo: str = "",
+) -> bool:
+    """The common two-line entry: ``amount`` from ``credit`` to ``debit``."""
+    return await post(
+        uow,
+        kind=kind,
+        ref=ref,
+        organiser_id=organiser_id,
+        currency=currency,
+        lines=[(debit, amount), (credit, -amount)],
+        at=at,
+        memo=memo,
+    )
+
+
+async def balances(uow: UnitOfWork, *, organiser_id: int | None = None) -> dict[str, int]:
+    """Each account's balance (debits positive); over all accounts they sum to zero."""
+    query = (
+        select(LedgerLine.account, func.sum(LedgerLine.amount))
+        .join(LedgerEntry, LedgerEntry.id == LedgerLine.entry_id)
+        .group_by(LedgerLine.account)
+        .order_by(LedgerLine.account)
+    )
+    if organiser_id is not None:
+        query = query.where(LedgerEntry.organiser_id == organiser_id)
+    return {account: int(total) for account, total in (await uow.session.execute(query)).all()}
+
+
+async def unbalanced_entries(uow: UnitOfWork) -> list[int]:
+    """Entries whose lines do not sum to zero (always empty unless the data was tampered)."""
+    rows = await uow.session.scalars(
+        select(LedgerLine.entry_id)
+        .group_by(LedgerLine.entry_id)
+        .having(func.sum(LedgerLine.amount) != 0)
+    )
+    return list(rows.all())
+
+
+async def day_total(
+    uow: UnitOfWork, *, organiser_id: int, account: str, start: datetime, end: datetime
+) -> int:
+    """The movement of one account in ``[start, end)`` for one organiser."""
+    total = await uow.session.scalar(
+        select(func.coalesce(func.sum(LedgerLine.amount), 0))
+        .join(LedgerEntry, LedgerEntry.id == LedgerLine.entry_id)
+        .where(
+            LedgerEntry.organiser_id == organiser_id,
+            LedgerLine.account == account,
+            LedgerEntry.at >= start,
+            LedgerEntry.at < end,
+        )
+    )
+    return int(total or 0)

@@ -1,0 +1,307 @@
+"""Paying for an order through a gateway (C6, G6): open a payment, create the gateway's trade
+outside any transaction, then let the verified notification — or a query, when it is late or
+lost — decide. The browser's return is never proof of payment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select
+
+from admit.core import audit, outbox
+from admit.core.audit_context import SYSTEM, Actor
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import Conflict, InvalidInput
+from admit.core.runtime import Runtime
+from admit.core.uow import UnitOfWork
+from admit.payments.directory import Gateways
+from admit.payments.gateway import (
+    ForgedNotification,
+    GatewayRefused,
+    TradeNotFound,
+)
+from admit.payments.models import Payment, PaymentNotice
+from admit.sales.holds import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
+from admit.sales.models import Hold, Order
+from admit.sales.orders import HoldExpired, get_order
+from admit.sales.settlement import capture, lock_payment, organiser_of
+
+log = structlog.get_logger(__name__)
+OPEN = OPEN_PAYMENTS
+NOTIFY_PATH = "/api/v1/payments/notify/{method}"
+RETURN_PATH = "/api/v1/payments/return/{method}"
+
+
+class NotPayable(Conflict):
+    code = "not_payable"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    number: str
+    order_number: str
+    method: str
+    status: str
+    amount: int
+    currency: str
+    pay_url: str | None
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, p: Payment) -> PaymentView:
+        return cls(
+            p.number,
+            p.order_number,
+            p.method,
+            p.status,
+            p.amount,
+            p.currency,
+            p.pay_url,
+            p.expires_at,
+        )
+
+
+async def open_payment(
+    uow: UnitOfWork, *, order_number: str, buyer: str, method: str, now: datetime, **extra: Any
+) -> Payment:
+    """The order's open payment by this method, or a new one for its total."""
+    order = await get_order(uow, number=order_number, buyer=buyer)
+    if order.status != "pending_payment":
+        raise NotPayable(f"the order is {order.status}")
+    if order.pay_by <= now:
+        raise HoldExpired("the time to pay has run out: hold the seats again")
+    payments = (
+        await uow.session.scalars(select(Payment).where(Payment.order_number == order.number))
+    ).all()
+    for p in payments:
+        if p.method == method and p.status in OPEN:
+            return p
+    count = await uow.session.scalar(
+        select(func.count()).select_from(Payment).where(Payment.order_number == order.number)
+    )
+    payment = Payment(
+        number=f"{order.number}P{int(count or 0) + 1}",
+        order_number=order.number,
+        organiser_id=await organiser_of(uow, order.session_id),
+        method=method,
+        amount=order.total,
+        currency=order.currency,
+        created_at=now,
+        expires_at=order.pay_by,
+        **extra,
+    )
+    uow.session.add(payment)
+    await uow.session.flush()
+    return payment
+
+
+async def start_payment(
+    rt: Runtime, actor: Actor, *, order_number: str, buyer: str, method: str
+) -> PaymentView:
+    """Open a payment and its gateway trade; returns where the payer goes. A gateway that
+    times out leaves the payment ``created``: calling again asks the gateway again with the
+    same merchant number, which cannot make a second trade."""
+    gateway = rt.adapter(Gateways).get(method)
+    async with rt.uow(actor) as uow:
+        payment = await open_payment(
+            uow, order_number=order_number, buyer=buyer, method=method, now=rt.clock.now()
+        )
+        view = PaymentView.of(payment)
+    if view.pay_url:
+        return view
+    base = rt.settings.base_url
+    created = await gateway.create(
+        out_trade_no=view.number,
+        amount=view.amount,
+        currency=view.currency,
+        subject=f"Admit order {view.order_number}",
+        notify_url=base + NOTIFY_PATH.format(method=method),
+        return_url=base + RETURN_PATH.format(method=method),
+        expires_at=view.expires_at,
+    )
+    async with rt.uow(actor) as uow:
+        locked = await lock_payment(uow, view.number)
+        assert locked is not None
+        if locked.status == "created":
+            locked.status, locked.trade_no, locked.pay_url = (
+                "pending",
+                created.trade_no,
+                created.pay_url,
+            )
+        return PaymentView.of(locked)
+
+
+async def apply_state(
+    uow: UnitOfWork, crypto: FieldCrypto, *, number: str, status: str, amount: int, now: datetime
+) -> str:
+    """What the gateway says of a trade, applied once however often it says it."""
+    payment = await lock_payment(uow, number)
+    if payment is None:
+        return "unknown_payment"
+    if amount != payment.amount and status == "paid":
+        log.error("payment_amount_mismatch", payment=number, paid=amount, due=payment.amount)
+        return "amount_mismatch"
+    if status == "paid":
+        return await capture(uow, crypto, payment, now)
+    if payment.status not in OPEN:
+        return "unchanged"
+    if status in ("declined", "closed"):
+        payment.status, payment.ended_at = status, now
+        if status == "declined":
+            await _release_order(uow, payment.order_number, now)
+        await audit.record(
+            uow,
+            action=f"payment.{status}",
+            entity_type="payment",
+            entity_id=number,
+            data={"order": payment.order_number},
+            now=now,
+        )
+        return status
+    return "unchanged"
+
+
+async def _release_order(uow: UnitOfWork, order_number: str, now: datetime) -> None:
+    """A declined payment gives the seats back at once (the buyer starts again)."""
+    hold_id = await uow.session.scalar(select(Order.hold_id).where(Order.number == order_number))
+    hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
+    if hold is not None and hold.status == "active":
+        await give_back(uow, hold, "released", now)
+
+
+async def receive_notice(
+    rt: Runtime, *, method: str, body: bytes, content_type: str, remote: str | None
+) -> tuple[int, str]:
+    """A gateway's notification: verified, applied idempotently, and logged either way.
+    Returns the HTTP status and the exact body the gateway expects."""
+    gateway = rt.adapter(Gateways).get(method)
+    now = rt.clock.now()
+    text = body[:4000].decode("utf-8", "replace")
+    try:
+        notice = gateway.parse_notification(body, content_type)
+    except ForgedNotification as exc:
+        log.warning("payment_notice_forged", method=method, remote=remote, why=exc.message)
+        async with rt.uow(SYSTEM) as uow:
+            uow.session.add(
+                PaymentNotice(
+                    method=method,
+                    received_at=now,
+                    verified=False,
+                    outcome="forged",
+                    remote_addr=remote,
+                    body=text,
+                )
+            )
+        return 400, "fail"
+    async with rt.uow(SYSTEM) as uow:
+        outcome = await apply_state(
+            uow,
+            rt.crypto,
+            number=notice.out_trade_no,
+            status=notice.status,
+            amount=notice.amount,
+            now=now,
+        )
+        uow.session.add(
+            PaymentNotice(
+                method=method,
+                received_at=now,
+                verified=True,
+                payment_number=notice.out_trade_no,
+                notify_id=notice.notify_id,
+                status=notice.status,
+                outcome=outcome,
+                remote_addr=remote,
+                body=text,
+            )
+        )
+    return 200, gateway.ack
+
+
+async def refresh_payment(rt: Runtime, *, number: str) -> str:
+    """Ask the gateway how a payment stands and apply it (the recovery path for a late or
+    lost notification, and what the payer's return triggers)."""
+    async with rt.uow(SYSTEM, readonly=True) as uow:
+        method = await uow.session.scalar(select(Payment.method).where(Payment.number == number))
+    if method is None or method == "cash":
+        return "unknown_payment"
+    try:
+        state = await rt.adapter(Gateways).get(method).query(number)
+    except TradeNotFound:
+        return "no_trade"
+    async with rt.uow(SYSTEM) as uow:
+        return await apply_state(
+            uow,
+            rt.crypto,
+            number=number,
+            status=state.status,
+            amount=state.amount,
+            now=rt.clock.now(),
+        )
+
+
+@outbox.handler(CLOSE_PAYMENTS_JOB)
+async def _close_payments(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    """The order ended unpaid: close its open trades so they can no longer be paid; a trade
+    that was paid meanwhile is found and settled (honoured or refunded)."""
+    async with ctx.unit() as uow:
+        rows = (
+            await uow.session.execute(
+                select(Payment.number, Payment.method).where(
+                    Payment.order_number == payload["order"], Payment.status.in_(OPEN)
+                )
+            )
+        ).all()
+    for number, method in rows:
+        if method == "cash":
+            continue
+        gateway = ctx.runtime.adapter(Gateways).get(method)
+        try:
+            state = await gateway.close(number)
+        except GatewayRefused:  # paid after all
+            await refresh_payment(ctx.runtime, number=number)
+            continue
+        except TradeNotFound:
+            state = None
+        async with ctx.unit() as uow:
+            await apply_state(
+                uow,
+                ctx.runtime.crypto,
+                number=number,
+                status=state.status if state else "closed",
+                amount=state.amount if state else 0,
+                now=ctx.now,
+            )
+
+
+async def pay_cash(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    *,
+    order_number: str,
+    buyer: str,
+    staff: str,
+    outlet: str,
+    received: int,
+    now: datetime,
+) -> tuple[Payment, int]:
+    """Cash over the counter: captured at once, recorded with the staff member and outlet;
+    returns the payment and the change to hand back."""
+    payment = await open_payment(
+        uow,
+        order_number=order_number,
+        buyer=buyer,
+        method="cash",
+        now=now,
+        staff=staff,
+        outlet=outlet,
+    )
+    if received < payment.amount:
+        raise InvalidInput(
+            f"{received} received; {payment.amount} is due", details={"due": payment.amount}
+        )
+    await capture(uow, crypto, payment, now)
+    return payment, received - payment.amount

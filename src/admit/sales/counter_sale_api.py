@@ -1,0 +1,124 @@
+"""Selling at a counter (S7, S10): box-office, agent and client-representative staff hold seats
+for the person in front of them, order them and take cash; the sale is recorded with the staff
+member and the outlet, whose grant may be scoped to that outlet or channel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header
+from pydantic import Field
+from sqlalchemy import select
+
+from admit.accounts.permissions import Permission, Principal, ScopeKind
+from admit.core.uow import UnitOfWork
+from admit.http.deps import Now, PrincipalDep, RuntimeDep, require_scope, staff_writer
+from admit.sales import checkout, holds, orders
+from admit.sales.hold_api import HoldOut, Model, PlacesIn
+from admit.sales.hold_api import _out as hold_out
+from admit.sales.models import Hold
+from admit.sales.order_api import LineIn, OrderIn, OrderOut
+from admit.sales.order_api import _out as order_out
+
+router = APIRouter(prefix="/counter", tags=["counter sales"])
+Seller = Annotated[UnitOfWork, staff_writer(Permission.SELL)]
+Key = Annotated[str, Header(min_length=8, max_length=80, description="the client's retry key")]
+
+
+class CounterHoldIn(Model):
+    channel: Literal["box_office", "agent", "client_rep"]
+    outlet: Annotated[str, Field(min_length=1, max_length=40)]
+    seats: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=100
+    )
+    places: list[PlacesIn] = Field(default_factory=list, max_length=10)
+
+
+class CashIn(Model):
+    received: int = Field(ge=0, description="cash handed over, in minor units")
+
+
+class CashOut(Model):
+    payment: str
+    change: int
+    order: OrderOut
+    pickup_code: str | None
+
+
+def _seller(who: Principal) -> str:
+    return f"staff:{who.staff_id}"
+
+
+def _check_scope(who: Principal, channel: str, outlet: str) -> None:
+    if not (
+        who.can_in(Permission.SELL, ScopeKind.OUTLET, outlet)
+        or who.can_in(Permission.SELL, ScopeKind.CHANNEL, channel)
+    ):
+        require_scope(who, Permission.SELL, ScopeKind.OUTLET, outlet)
+
+
+@router.post("/sessions/{session_id}/holds", status_code=201)
+async def counter_hold(
+    session_id: int, body: CounterHoldIn, uow: Seller, who: PrincipalDep, now: Now
+) -> HoldOut:
+    """Hold seats through this counter's channel and outlet (both must be switched on and the
+    session on sale there)."""
+    _check_scope(who, body.channel, body.outlet)
+    hold = await holds.place_hold(
+        uow,
+        holds.HoldRequest(
+            session_id=session_id,
+            buyer=_seller(who),
+            channel=body.channel,
+            outlet=body.outlet,
+            seat_keys=body.seats,
+            places=[(p.area, p.quantity) for p in body.places],
+        ),
+        now=now,
+    )
+    return await hold_out(uow, hold)
+
+
+@router.post("/holds/{hold_id}/order", status_code=201)
+async def counter_order(
+    hold_id: int, body: OrderIn, uow: Seller, who: PrincipalDep, now: Now, idempotency_key: Key
+) -> OrderOut:
+    order = await orders.place_order(
+        uow,
+        hold_id=hold_id,
+        buyer=_seller(who),
+        idempotency_key=idempotency_key,
+        now=now,
+        lines=[_line(ln) for ln in body.lines],
+    )
+    return await order_out(uow, order)
+
+
+def _line(ln: LineIn) -> orders.LineInput:
+    return orders.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
+
+
+@router.post("/orders/{number}/cash")
+async def take_cash(
+    number: str, body: CashIn, uow: Seller, who: PrincipalDep, rt: RuntimeDep, now: Now
+) -> CashOut:
+    """Take cash for the order: it is paid and its tickets issued at once."""
+    pending = await orders.get_order(uow, number=number, buyer=_seller(who))
+    outlet = await uow.session.scalar(select(Hold.outlet).where(Hold.id == pending.hold_id))
+    payment, change = await checkout.pay_cash(
+        uow,
+        rt.crypto,
+        order_number=number,
+        buyer=_seller(who),
+        staff=who.username,
+        outlet=outlet or "counter",
+        received=body.received,
+        now=now,
+    )
+    order = await orders.get_order(uow, number=number, buyer=_seller(who))
+    return CashOut(
+        payment=payment.number,
+        change=change,
+        order=await order_out(uow, order),
+        pickup_code=order.pickup_code,
+    )

@@ -1,0 +1,153 @@
+"""Refunds of captured payments: decided in a transaction (a row and a job), sent to the
+gateway by the job — idempotent by the refund number, so a retry after a timeout cannot pay
+twice — and posted to the ledger when the gateway agrees. The buyer is told."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from admit.accounts.customers import contact_of
+from admit.core import audit, outbox
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import Conflict
+from admit.core.money import Money
+from admit.core.uow import UnitOfWork
+from admit.finance import ledger
+from admit.messaging.dispatch import queue_message
+from admit.payments.directory import Gateways
+from admit.payments.models import Payment, Refund
+from admit.sales.models import Order
+
+JOB = "sales.refund"
+REASONS = {
+    "late": "the seats were gone when the payment arrived",
+    "duplicate": "the order was already paid",
+    "buyer": "you asked for it",
+    "partner_refused": "the venue could not confirm the seats",
+}
+
+
+async def request_refund(
+    uow: UnitOfWork, payment: Payment, *, amount: int, reason: str, now: datetime
+) -> Refund:
+    """Decide a refund of ``amount`` (at most what is left of the payment)."""
+    asked = await uow.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.payment_id == payment.id)
+    )
+    if amount < 1 or int(asked or 0) + amount > payment.amount:
+        raise Conflict("a refund cannot exceed what was paid")
+    count = await uow.session.scalar(
+        select(func.count()).select_from(Refund).where(Refund.payment_id == payment.id)
+    )
+    refund = Refund(
+        number=f"{payment.number}R{int(count or 0) + 1}",
+        payment_id=payment.id,
+        amount=amount,
+        reason=reason,
+        created_at=now,
+    )
+    uow.session.add(refund)
+    await uow.session.flush()
+    await outbox.enqueue(uow, kind=JOB, payload={"refund": refund.number}, now=now)
+    await audit.record(
+        uow,
+        action="refund.requested",
+        entity_type="payment",
+        entity_id=payment.number,
+        data={"refund": refund.number, "amount": amount, "reason": reason},
+        now=now,
+    )
+    return refund
+
+
+async def complete_refund(
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    refund: Refund,
+    payment: Payment,
+    *,
+    refund_no: str | None,
+    now: datetime,
+) -> None:
+    """The money went back: record it, post it, and tell the buyer."""
+    refund.status, refund.refund_no, refund.done_at = "done", refund_no, now
+    payment.refunded += refund.amount
+    credit = (
+        ledger.cash_account(payment.outlet or "counter")
+        if payment.method == "cash"
+        else ledger.gateway_account(payment.method)
+    )
+    await ledger.move(
+        uow,
+        kind="refund",
+        ref=refund.number,
+        organiser_id=payment.organiser_id,
+        currency=payment.currency,
+        debit=ledger.payable_account(payment.organiser_id),
+        credit=credit,
+        amount=refund.amount,
+        at=now,
+        memo=f"order {payment.order_number}: {refund.reason}",
+    )
+    await uow.session.flush()
+    buyer = await uow.session.scalar(
+        select(Order.buyer).where(Order.number == payment.order_number)
+    )
+    kind, _, ident = (buyer or "").partition(":")
+    if kind != "customer":
+        return
+    phone, email = await contact_of(uow, int(ident))
+    params = {
+        "order": payment.order_number,
+        "amount": Money(refund.amount, payment.currency).format(),
+        "reason": REASONS.get(refund.reason, refund.reason)[:35],
+    }
+    for channel, to, template in (
+        ("sms", phone, "SMS_PAYMENT_REFUNDED"),
+        ("email", email, "EMAIL_PAYMENT_REFUNDED"),
+    ):
+        if to:
+            await queue_message(
+                uow,
+                crypto,
+                channel=channel,
+                to=to,
+                template=template,
+                params=params,
+                now=now,
+            )
+
+
+@outbox.handler(JOB)
+async def _send_refund(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    async with ctx.unit() as uow:
+        refund = await uow.session.scalar(select(Refund).where(Refund.number == payload["refund"]))
+        if refund is None or refund.status == "done":
+            return
+        payment = await uow.session.get(Payment, refund.payment_id)
+        assert payment is not None
+        method, out_trade_no = payment.method, payment.number
+        number, amount, reason = refund.number, refund.amount, refund.reason
+    refund_no = None
+    if method != "cash":  # cash goes back over the counter; the staff member records it
+        gateway = ctx.runtime.adapter(Gateways).get(method)
+        result = await gateway.refund(
+            out_trade_no=out_trade_no, out_refund_no=number, amount=amount, reason=reason
+        )  # unavailable → the job is retried; the same number cannot refund twice
+        refund_no = result.refund_no
+    async with ctx.unit() as uow:
+        refund = await uow.session.scalar(
+            select(Refund).where(Refund.number == number).with_for_update()
+        )
+        payment = await uow.session.scalar(
+            select(Payment).where(Payment.number == out_trade_no).with_for_update()
+        )
+        assert refund is not None
+        assert payment is not None
+        if refund.status != "done":
+            await complete_refund(
+                uow, ctx.runtime.crypto, refund, payment, refund_no=refund_no, now=ctx.now
+            )

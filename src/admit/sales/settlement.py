@@ -1,0 +1,342 @@
+"""A captured payment settles its order (C2, G6, invariants 2 and 3): the order turns paid and
+its tickets are issued in the transaction that records the capture. A payment that finds its
+order gone (expired, cancelled) is honoured if its seats can still be had, otherwise refunded;
+a second payment for a paid order is refunded. Money is never lost.
+
+Lock order, the same as holds and releases: payment → hold → order → buyer counter → seats →
+GA areas → quotas → holder documents."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from admit.accounts.customers import contact_of
+from admit.catalog.models import Event, Session
+from admit.core import audit, outbox
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import Conflict
+from admit.core.uow import UnitOfWork
+from admit.finance import ledger
+from admit.inventory.claims import (
+    claim_places,
+    claim_seats,
+    sell_places,
+    sell_seats,
+)
+from admit.inventory.labels import place_labels
+from admit.messaging.dispatch import queue_message
+from admit.payments.models import Payment, Refund
+from admit.sales.holds import give_back
+from admit.sales.limits import take_buyer_usage, take_holder_usage
+from admit.sales.models import (
+    BuyerUsage,
+    Hold,
+    HoldCount,
+    Order,
+    OrderLine,
+    SalesWindow,
+    WindowQuota,
+)
+from admit.sales.refunds import request_refund
+from admit.ticketing.issue import LineToIssue, issue_tickets
+
+LATE_JOB = "sales.settle_late"
+SMS_SEATS_MAX = 35  # carriers cap a template variable's length
+
+
+async def organiser_of(uow: UnitOfWork, session_id: int) -> int:
+    organiser = await uow.session.scalar(
+        select(Event.organiser_id)
+        .join(Session, Session.event_id == Event.id)
+        .where(Session.id == session_id)
+    )
+    if organiser is None:
+        raise LookupError(f"session {session_id} has no event")
+    return int(organiser)
+
+
+async def lock_payment(uow: UnitOfWork, number: str) -> Payment | None:
+    return await uow.session.scalar(
+        select(Payment).where(Payment.number == number).with_for_update()
+    )
+
+
+async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: datetime) -> str:
+    """Record that ``payment`` (locked by the caller) was paid, post it to the ledger and
+    settle its order. Returns what happened: ``duplicate`` (already captured), ``paid``,
+    ``late`` (honoured or refunded by a job), ``refunding`` (the order was paid already)."""
+    if payment.status == "captured":
+        return "duplicate"
+    payment.status, payment.captured_at, payment.ended_at = "captured", now, now
+    debit = (
+        ledger.cash_account(payment.outlet or "counter")
+        if payment.method == "cash"
+        else ledger.gateway_account(payment.method)
+    )
+    await ledger.move(
+        uow,
+        kind="capture",
+        ref=payment.number,
+        organiser_id=payment.organiser_id,
+        currency=payment.currency,
+        debit=debit,
+        credit=ledger.payable_account(payment.organiser_id),
+        amount=payment.amount,
+        at=now,
+        memo=f"order {payment.order_number}",
+    )
+    await audit.record(
+        uow,
+        action="payment.captured",
+        entity_type="payment",
+        entity_id=payment.number,
+        data={"order": payment.order_number, "amount": payment.amount, "method": payment.method},
+        now=now,
+    )
+    order, hold = await _order_and_hold(uow, payment.order_number)
+    if order.status == "paid":
+        await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
+        return "refunding"
+    if order.status == "pending_payment" and hold.status == "active":
+        if hold.expires_at > now:
+            await sell(uow, crypto, order, hold, payment.number, now)
+            return "paid"
+        await give_back(uow, hold, "expired", now)  # its seats may be someone else's now
+    await outbox.enqueue(uow, kind=LATE_JOB, payload={"payment": payment.number}, now=now)
+    return "late"
+
+
+async def _order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
+    hold_id = await uow.session.scalar(select(Order.hold_id).where(Order.number == number))
+    hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
+    order = await uow.session.scalar(select(Order).where(Order.number == number).with_for_update())
+    assert hold is not None
+    assert order is not None
+    await uow.session.refresh(order)
+    await uow.session.refresh(hold)
+    return order, hold
+
+
+async def sell(
+    uow: UnitOfWork, crypto: FieldCrypto, order: Order, hold: Hold, payment: str, now: datetime
+) -> None:
+    """The hold's seats and places become sold to the order, which turns paid with its
+    tickets issued and its confirmation queued — all in the caller's transaction."""
+    await uow.session.execute(
+        update(BuyerUsage)
+        .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
+        .values(held=BuyerUsage.held - hold.quantity, bought=BuyerUsage.bought + hold.quantity),
+        execution_options={"synchronize_session": False},
+    )
+    await sell_seats(uow, hold_id=hold.id, order_id=order.id)
+    counts = (
+        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
+    ).all()
+    for c in counts:
+        if c.session_ga_id is not None:
+            await sell_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
+    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
+        await uow.session.execute(
+            update(WindowQuota)
+            .where(WindowQuota.id == c.quota_id)
+            .values(held=WindowQuota.held - c.quantity, sold=WindowQuota.sold + c.quantity),
+            execution_options={"synchronize_session": False},
+        )
+    hold.status, hold.ended_at = "sold", now
+    order.status, order.paid_at, order.ended_at, order.paid_by = "paid", now, None, payment
+    order.pickup_code = f"{order.id:06d}{secrets.randbelow(10_000):04d}"  # unique by its id
+    await uow.session.flush()
+    tickets = await _issue(uow, crypto, order, now)
+    await audit.record(
+        uow,
+        action="order.paid",
+        entity_type="order",
+        entity_id=order.id,
+        data={"number": order.number, "payment": payment, "tickets": len(tickets)},
+        now=now,
+    )
+    await _confirm(uow, crypto, order, [label for label, _ in tickets], now)
+
+
+async def _issue(
+    uow: UnitOfWork, crypto: FieldCrypto, order: Order, now: datetime
+) -> list[tuple[str, str]]:
+    lines = (
+        await uow.session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
+        )
+    ).all()
+    labels = await place_labels(
+        uow,
+        session_id=order.session_id,
+        seat_keys=[ln.seat_key for ln in lines if ln.seat_key],
+        area_codes=sorted({ln.area_code for ln in lines if ln.area_code}),
+    )
+    issued = await issue_tickets(
+        uow,
+        crypto,
+        order_number=order.number,
+        organiser_id=await organiser_of(uow, order.session_id),
+        session_id=order.session_id,
+        lines=[
+            LineToIssue(
+                line_id=ln.id,
+                seat_key=ln.seat_key,
+                area_code=ln.area_code,
+                label=labels.get(ln.seat_key or ln.area_code or "", ln.seat_key or "?"),
+                ticket_type=ln.ticket_type,
+                amount=ln.amount,
+                holder_name=ln.holder_name,
+                holder_key=ln.holder_key,
+            )
+            for ln in lines
+        ],
+        now=now,
+    )
+    return [(t.label, t.code) for t in issued]
+
+
+def seats_text(labels: list[str], limit: int = SMS_SEATS_MAX) -> str:
+    """Seat labels for a short message: as many as fit, then "+N more"."""
+    shown: list[str] = []
+    for i, label in enumerate(labels):
+        rest = len(labels) - i - 1
+        candidate = ", ".join([*shown, label]) + (f" +{rest} more" if rest else "")
+        if len(candidate) > limit and shown:
+            return ", ".join(shown) + f" +{len(labels) - len(shown)} more"
+        shown.append(label)
+    text = ", ".join(shown)
+    return text if len(text) <= limit else f"{len(labels)} tickets"
+
+
+async def _confirm(
+    uow: UnitOfWork, crypto: FieldCrypto, order: Order, labels: list[str], now: datetime
+) -> None:
+    """The confirmation with the pickup code and the seats, sent after commit (C2, G9)."""
+    kind, _, ident = order.buyer.partition(":")
+    if kind != "customer":
+        return  # a counter sale is handed over on the spot
+    phone, email = await contact_of(uow, int(ident))
+    short = [label.replace(" · ", " ").replace("Row ", "").replace("Seat ", "") for label in labels]
+    params = {"order": order.number, "pickup": order.pickup_code or ""}
+    if phone:
+        await queue_message(
+            uow,
+            crypto,
+            channel="sms",
+            to=phone,
+            template="SMS_ORDER_CONFIRMED",
+            params={**params, "seats": seats_text(short)},
+            now=now,
+        )
+    if email:
+        await queue_message(
+            uow,
+            crypto,
+            channel="email",
+            to=email,
+            template="EMAIL_ORDER_CONFIRMED",
+            params={**params, "seats": "; ".join(labels)},
+            now=now,
+        )
+
+
+async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: datetime) -> str:
+    """A payment captured after its hold ended: take the same seats and places again (within
+    quotas and limits, but whatever the sale window says — the buyer has paid) and sell them.
+    Raises ``Conflict`` when they cannot be had; the caller then refunds."""
+    payment = await lock_payment(uow, number)
+    if payment is None or payment.status != "captured" or await _settled(uow, payment):
+        return "settled"
+    order, hold = await _order_and_hold(uow, payment.order_number)
+    if order.status == "paid":
+        await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
+        return "refunding"
+    await _take_again(uow, order, hold, now)
+    await sell(uow, crypto, order, hold, payment.number, now)
+    return "paid"
+
+
+async def _settled(uow: UnitOfWork, payment: Payment) -> bool:
+    if await uow.session.scalar(select(Order.id).where(Order.paid_by == payment.number)):
+        return True
+    return bool(await uow.session.scalar(select(Refund.id).where(Refund.payment_id == payment.id)))
+
+
+async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) -> None:
+    window = await uow.session.get(SalesWindow, hold.window_id)
+    assert window is not None
+    lines = (
+        await uow.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
+    ).all()
+    await take_buyer_usage(uow, hold.session_id, hold.buyer, hold.quantity, window.per_person_limit)
+    seat_keys = [ln.seat_key for ln in lines if ln.seat_key]
+    if seat_keys:
+        await claim_seats(
+            uow,
+            session_id=hold.session_id,
+            seat_keys=seat_keys,
+            hold_id=hold.id,
+            expires_at=now,
+            allowed_levels=sorted({ln.price_level_id for ln in lines}),
+            now=now,
+        )
+    counts = (
+        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
+    ).all()
+    places = Counter({ln.area_code: 0 for ln in lines if ln.area_code})
+    for ln in lines:
+        if ln.area_code:
+            places[ln.area_code] += 1
+    for area in sorted(places):
+        await claim_places(uow, session_id=hold.session_id, area_code=area, quantity=places[area])
+    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
+        taken = await uow.session.execute(
+            update(WindowQuota)
+            .where(
+                WindowQuota.id == c.quota_id,
+                WindowQuota.held + WindowQuota.sold + c.quantity <= WindowQuota.quota,
+            )
+            .values(held=WindowQuota.held + c.quantity)
+            .returning(WindowQuota.id),
+            execution_options={"synchronize_session": False},
+        )
+        if taken.first() is None:
+            raise Conflict("the quota of this price level is used up")
+    await take_holder_usage(
+        uow,
+        hold.session_id,
+        Counter(ln.holder_key for ln in lines if ln.holder_key),
+        window.per_person_limit,
+    )
+    hold.status, hold.ended_at = "active", None
+    order.status = "pending_payment"
+
+
+@outbox.handler(LATE_JOB)
+async def _settle_late(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    crypto = ctx.runtime.crypto
+    try:
+        async with ctx.unit() as uow:
+            await honour_late(uow, crypto, payload["payment"], ctx.now)
+        return
+    except Conflict as exc:
+        reason = exc.code
+    async with ctx.unit() as uow:
+        payment = await lock_payment(uow, payload["payment"])
+        if payment is None or await _settled(uow, payment):
+            return
+        await request_refund(uow, payment, amount=payment.amount, reason="late", now=ctx.now)
+        await audit.record(
+            uow,
+            action="payment.late_refused",
+            entity_type="payment",
+            entity_id=payment.number,
+            data={"why": reason},
+            now=ctx.now,
+        )
