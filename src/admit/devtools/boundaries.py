@@ -42,7 +42,7 @@ TABLE_READS: dict[str, set[str]] = {
     "inventory": {"catalog"},
     "ticketing": {"catalog"},
     "finance": {"payments"},
-    "sales": {"catalog", "inventory", "accounts", "payments", "ticketing"},
+    "sales": {"catalog", "inventory", "accounts", "payments", "ticketing", "finance"},
 }
 # A slice's HTTP modules (api.py, *_api.py, web.py) may also use the HTTP plumbing
 # and the permission names.

@@ -86,4 +86,4 @@ class FileEmailSender:
 
 def render_email(template: str, params: dict[str, str]) -> tuple[str, str]:
     subject, body = EMAIL_TEMPLATES[template]
-    return subject, body.format(**params)
+    return subject.format(**params), body.format(**params)

@@ -3,18 +3,13 @@ a one-time code, sign-in by password or code, lockouts, rotation, devices and op
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from admit.accounts.models import Customer, CustomerToken, VerificationCode
 from admit.core.audit import AuditEntry
@@ -23,6 +18,7 @@ from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.messaging.email import EmailSender, SmtpEmailSender
 from admit.messaging.sms import RecordingSmsGateway
+from tests.conftest import Inbox
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     API,
@@ -156,36 +152,8 @@ async def test_an_email_registration_gets_its_code_in_the_mail(
     assert ok(await me(web, again))["id"] == account["id"]
 
 
-class _Inbox:
-    """An aiosmtpd handler keeping every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, _Inbox]]:
-    """A real SMTP server on a free loopback port, run by aiosmtpd in its own thread."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
-
-
 async def test_the_code_goes_through_a_real_smtp_server(
-    web: httpx.AsyncClient, runtime: Runtime, smtp_server: tuple[int, _Inbox], tmp_path: Path
+    web: httpx.AsyncClient, runtime: Runtime, smtp_server: tuple[int, Inbox], tmp_path: Path
 ) -> None:
     port, inbox = smtp_server
     runtime.register(EmailSender, SmtpEmailSender("127.0.0.1", port))  # type: ignore[type-abstract]

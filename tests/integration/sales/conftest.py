@@ -12,11 +12,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.conftest import TEST_ACTOR
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
+from admit.sales import consistency
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
 
@@ -70,3 +72,11 @@ async def bank(runtime: Runtime, app: FastAPI, clock: FixedClock) -> AsyncIterat
         runtime.register(Gateways, Gateways(gateway))
         async with httpx.AsyncClient(transport=transport, base_url="http://bank.test") as payer:
             yield Bank(bank_app, payer, gateway)
+
+
+@pytest.fixture(autouse=True)
+async def consistent(runtime: Runtime) -> AsyncIterator[None]:
+    """After every sales test: the counters, orders, tickets, payments and ledger agree."""
+    yield
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        assert await consistency.problems(uow) == []
