@@ -235,6 +235,27 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@app.command("check")
+def check_sales() -> None:
+    """Check the selling invariants against the data (counters, seats, orders, tickets,
+    payments, ledger); exit 1 and list what does not add up."""
+    from admit.sales.consistency import problems
+
+    async def work(rt: Runtime) -> list[str]:
+        async with rt.uow(SYSTEM, readonly=True) as uow:
+            return await problems(uow)
+
+    found = _run(work)
+    if not found:
+        console.print(
+            "[green]Consistent[/green]: counters, seats, orders, payments and ledger agree"
+        )
+        return
+    for line in found:
+        console.print(f"[red]✗[/red] {line}")
+    raise typer.Exit(1)
+
+
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 

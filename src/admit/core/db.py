@@ -84,3 +84,16 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 def read_only(engine: AsyncEngine) -> AsyncEngine:
     """The same pool, for readers: on SQLite a deferred BEGIN so reads do not queue on writers."""
     return engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+
+
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error is worth retrying as it is: a deadlock or serialization failure
+    on PostgreSQL, a busy database on SQLite. The transaction was rolled back whole."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(orig or exc)

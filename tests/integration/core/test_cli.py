@@ -154,3 +154,14 @@ def test_rotate_keys_moves_personal_data_to_the_new_key(
     assert [only_new.decrypt(r[0]) for r in rows] == ["13800138000", "13900139000"]
     with pytest.raises(UndecryptableValue):
         only_old.decrypt(rows[0][0])
+
+
+def test_check_finds_a_counter_that_does_not_add_up(cli_env: Path) -> None:
+    assert _invoke("seed-demo")[0] == 0
+    code, out = _invoke("check")
+    assert (code, "Consistent" in out) == (0, True)
+    with sqlite3.connect(cli_env) as conn:
+        conn.execute("UPDATE sales_window_quota SET sold = sold + 1 WHERE id = 1")
+    code, out = _invoke("check")
+    assert code == 1
+    assert "sales_window_quota 1" in out
