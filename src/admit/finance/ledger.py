@@ -28,6 +28,11 @@ def cash_account(outlet: str) -> str:
     return f"cash:{outlet}"
 
 
+def money_account(method: str, outlet: str | None) -> str:
+    """Where a payment's money is: the gateway that took it, or a counter's cash drawer."""
+    return cash_account(outlet or "counter") if method == "cash" else gateway_account(method)
+
+
 def payable_account(organiser_id: int) -> str:
     return f"organiser:{organiser_id}:payable"
 

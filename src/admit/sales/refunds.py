@@ -75,11 +75,6 @@ async def complete_refund(
     """The money went back: record it, post it, and tell the buyer."""
     refund.status, refund.refund_no, refund.done_at = "done", refund_no, now
     payment.refunded += refund.amount
-    credit = (
-        ledger.cash_account(payment.outlet or "counter")
-        if payment.method == "cash"
-        else ledger.gateway_account(payment.method)
-    )
     await ledger.move(
         uow,
         kind="refund",
@@ -87,7 +82,7 @@ async def complete_refund(
         organiser_id=payment.organiser_id,
         currency=payment.currency,
         debit=ledger.payable_account(payment.organiser_id),
-        credit=credit,
+        credit=ledger.money_account(payment.method, payment.outlet),
         amount=refund.amount,
         at=now,
         memo=f"order {payment.order_number}: {refund.reason}",

@@ -73,18 +73,13 @@ async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: d
     if payment.status == "captured":
         return "duplicate"
     payment.status, payment.captured_at, payment.ended_at = "captured", now, now
-    debit = (
-        ledger.cash_account(payment.outlet or "counter")
-        if payment.method == "cash"
-        else ledger.gateway_account(payment.method)
-    )
     await ledger.move(
         uow,
         kind="capture",
         ref=payment.number,
         organiser_id=payment.organiser_id,
         currency=payment.currency,
-        debit=debit,
+        debit=ledger.money_account(payment.method, payment.outlet),
         credit=ledger.payable_account(payment.organiser_id),
         amount=payment.amount,
         at=now,
