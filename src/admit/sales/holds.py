@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core import outbox
 from admit.core.errors import InvalidInput, NotFound
@@ -64,19 +66,34 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
         raise InvalidInput("hold at least one seat or place")
     if quantity > window.per_person_limit:
         raise LimitExceeded(f"at most {window.per_person_limit} tickets per person")
-    hold = Hold(
-        session_id=req.session_id,
-        window_id=window.window_id,
-        buyer=req.buyer,
-        channel=req.channel,
-        outlet=req.outlet,
-        quantity=quantity,
-        idempotency_key=req.idempotency_key,
-        created_at=now,
-        expires_at=now + timedelta(minutes=window.payment_minutes),
-    )
-    uow.session.add(hold)
-    await uow.session.flush()
+    # One statement that yields to a concurrent retry with the same key: it waits for that
+    # transaction and, if it committed, inserts nothing — the retry then returns its hold.
+    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    hold_id = (
+        await uow.session.execute(
+            insert(Hold)
+            .values(
+                session_id=req.session_id,
+                window_id=window.window_id,
+                buyer=req.buyer,
+                channel=req.channel,
+                outlet=req.outlet,
+                quantity=quantity,
+                idempotency_key=req.idempotency_key,
+                status="active",
+                created_at=now,
+                expires_at=now + timedelta(minutes=window.payment_minutes),
+            )
+            .on_conflict_do_nothing(index_elements=[Hold.buyer, Hold.idempotency_key])
+            .returning(Hold.id)
+        )
+    ).scalar()
+    if hold_id is None:
+        existing = await _existing(uow, req)
+        assert existing is not None
+        return existing
+    hold = await uow.session.get(Hold, hold_id)
+    assert hold is not None
     await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
     quotas = dict(
         (

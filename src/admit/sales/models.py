@@ -71,7 +71,10 @@ class Hold(Base):
     it becomes an order when paid in time, or expires and gives everything back."""
 
     __tablename__ = "sales_hold"
-    __table_args__ = (Index("ix_sales_hold_due", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_sales_hold_due", "status", "expires_at"),
+        UniqueConstraint("buyer", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)

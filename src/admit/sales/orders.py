@@ -87,6 +87,9 @@ async def place_order(
     hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
     if hold is None or hold.buyer != buyer:
         raise NotFound(f"hold {hold_id} does not exist")
+    # A concurrent retry with the same key may have ordered while we waited for the lock.
+    if (existing := await _existing(uow, buyer, idempotency_key)) is not None:
+        return existing
     if hold.status != "active" or hold.expires_at <= now:
         raise HoldExpired("the hold has expired or was released: hold the seats again")
     if await uow.session.scalar(select(Order.id).where(Order.hold_id == hold_id)):

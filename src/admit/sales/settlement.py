@@ -72,6 +72,10 @@ async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: d
     ``late`` (honoured or refunded by a job), ``refunding`` (the order was paid already)."""
     if payment.status == "captured":
         return "duplicate"
+    # Rows first (hold → order → counters), the audit log's lock last: the order in which
+    # every transaction that touches a hold takes them, so a capture and a cancellation
+    # cannot deadlock.
+    order, hold = await _order_and_hold(uow, payment.order_number)
     payment.status, payment.captured_at, payment.ended_at = "captured", now, now
     await ledger.move(
         uow,
@@ -85,15 +89,26 @@ async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: d
         at=now,
         memo=f"order {payment.order_number}",
     )
+    outcome = await _settle(uow, crypto, payment, order, hold, now)
     await audit.record(
         uow,
         action="payment.captured",
         entity_type="payment",
         entity_id=payment.number,
-        data={"order": payment.order_number, "amount": payment.amount, "method": payment.method},
+        data={
+            "order": payment.order_number,
+            "amount": payment.amount,
+            "method": payment.method,
+            "outcome": outcome,
+        },
         now=now,
     )
-    order, hold = await _order_and_hold(uow, payment.order_number)
+    return outcome
+
+
+async def _settle(
+    uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, order: Order, hold: Hold, now: datetime
+) -> str:
     if order.status == "paid":
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
