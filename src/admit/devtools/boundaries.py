@@ -64,6 +64,7 @@ PURE_MODULES = {
     "catalog/seatmap_validate.py",
     "catalog/seatmap_generators.py",
     "inventory/rules.py",
+    "inventory/best_available.py",
     "ticketing/qr_payload.py",
     "payments/gateway.py",
 }

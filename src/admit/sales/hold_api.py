@@ -26,11 +26,19 @@ class PlacesIn(Model):
     quantity: int = Field(ge=1, le=100)
 
 
+class BestIn(Model):
+    level: Annotated[str, Field(min_length=1, max_length=20, description="price level code")]
+    quantity: int = Field(ge=1, le=20)
+
+
 class HoldIn(Model):
     seats: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
         default_factory=list, max_length=100
     )
     places: list[PlacesIn] = Field(default_factory=list, max_length=10)
+    best: BestIn | None = Field(
+        default=None, description="the best N seats side by side at a level, chosen for you"
+    )
     channel: Literal["web", "mobile"] = "web"
 
 
@@ -74,6 +82,7 @@ async def place_hold(
             seat_keys=body.seats,
             places=[(p.area, p.quantity) for p in body.places],
             idempotency_key=idempotency_key,
+            best=(body.best.level, body.best.quantity) if body.best else None,
         ),
         now=now,
     )

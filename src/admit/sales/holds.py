@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -17,7 +17,14 @@ from admit.core import outbox
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
-from admit.inventory.claims import SoldOut, claim_places, claim_seats, release_places, release_seats
+from admit.inventory.claims import (
+    SoldOut,
+    best_seats,
+    claim_places,
+    claim_seats,
+    release_places,
+    release_seats,
+)
 from admit.payments.models import Payment
 from admit.sales.limits import (
     LimitExceeded,
@@ -41,6 +48,7 @@ class HoldRequest:
     places: Sequence[tuple[str, int]] = field(default=())  # (GA area code, quantity)
     outlet: str | None = None
     idempotency_key: str | None = None
+    best: tuple[str, int] | None = None  # (price level code, quantity): we choose the seats
 
 
 async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
@@ -58,6 +66,8 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
     ``idempotency_key`` returns the buyer's first hold."""
     if (existing := await _existing(uow, req)) is not None:
         return existing
+    if req.best is not None:
+        req = await _with_best_seats(uow, req, now)
     window = await check_on_sale(
         uow, session_id=req.session_id, channel=req.channel, outlet_code=req.outlet, now=now
     )
@@ -130,6 +140,21 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
         await _take_quota(uow, quota_id, per_quota[quota_id], hold, now)
     await uow.session.flush()
     return hold
+
+
+async def _with_best_seats(uow: UnitOfWork, req: HoldRequest, now: datetime) -> HoldRequest:
+    """Name the best free seats at the level; the claim below still decides: a seat taken in
+    between makes the whole hold fail with ``seats_taken`` and the buyer asks again."""
+    assert req.best is not None
+    level, quantity = req.best
+    if req.seat_keys:
+        raise InvalidInput("ask for named seats or for the best available, not both")
+    keys = await best_seats(
+        uow, session_id=req.session_id, level_code=level, quantity=quantity, now=now
+    )
+    if not keys:
+        raise SoldOut(f"fewer than {quantity} seats are left at level {level}")
+    return replace(req, seat_keys=keys, best=None)
 
 
 async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: datetime) -> None:

@@ -183,3 +183,27 @@ async def test_concurrent_buyers_never_share_a_seat(
     assert 1 <= sum(won) <= 2  # five seats in pairs: at most two disjoint pairs win
     assert quota_held == 2 * sum(won)
     assert (await states(client, sid))[:5].count("h") == 2 * sum(won)
+
+
+async def test_best_available_seats_side_by_side(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    sid = await on_sale(admin, clock)
+    ann, bob = await customers_with_tokens(runtime, 2)
+    taken = await client.post(
+        f"/api/v1/sessions/{sid}/holds", headers=ann, json={"seats": [ROW_A[1], ROW_A[3]]}
+    )
+    assert taken.status_code == 201
+    best = await client.post(
+        f"/api/v1/sessions/{sid}/holds", headers=bob, json={"best": {"level": "A", "quantity": 2}}
+    )
+    assert best.status_code == 201, best.text
+    assert best.json()["seats"] == ROW_B[:2]  # row A has no two free side by side
+    too_many = await client.post(
+        f"/api/v1/sessions/{sid}/holds", headers=bob, json={"best": {"level": "A", "quantity": 3}}
+    )
+    assert too_many.json()["error"]["code"] == "limit_exceeded"  # the limit is 4 in all
+    unknown = await client.post(
+        f"/api/v1/sessions/{sid}/holds", headers=ann, json={"best": {"level": "Z", "quantity": 1}}
+    )
+    assert unknown.status_code == 400
