@@ -12,6 +12,7 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from admit.core.outbox import OutboxJob
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
 from admit.inventory.models import SessionGA, SessionSeat
@@ -25,6 +26,7 @@ from admit.sales.models import (
     OrderLine,
     WindowQuota,
 )
+from admit.sales.settlement import LATE_JOB
 from admit.ticketing.models import Ticket
 
 LIVE_ORDER = ("pending_payment", "paid")
@@ -187,8 +189,9 @@ async def _payments(uow: UnitOfWork) -> list[str]:
             await uow.session.scalars(select(LedgerEntry.ref).where(LedgerEntry.kind == "capture"))
         ).all()
     )
+    settling = await _being_settled(uow)
     for p in (await uow.session.scalars(select(Payment).where(Payment.status == "captured"))).all():
-        if p.number not in paid_by and refunds[p.id] != p.amount:
+        if p.number not in paid_by and refunds[p.id] != p.amount and p.number not in settling:
             out.append(f"payment {p.number} was captured but paid no order and was not refunded")
         if p.number not in captures:
             out.append(f"payment {p.number} was captured but is not in the ledger")
@@ -201,3 +204,13 @@ async def _payments(uow: UnitOfWork) -> list[str]:
     ).all()
     out += [f"ledger entry {e} does not balance" for e in unbalanced]
     return out
+
+
+async def _being_settled(uow: UnitOfWork) -> set[str]:
+    """Late payments whose settlement (honour or refund) is queued and not yet run."""
+    payloads = await uow.session.scalars(
+        select(OutboxJob.payload).where(
+            OutboxJob.kind == LATE_JOB, OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None)
+        )
+    )
+    return {str(payload.get("payment")) for payload in payloads}

@@ -21,6 +21,7 @@ from admit.core.worker import run_once
 from admit.finance.models import LedgerEntry
 from admit.messaging.sms import RecordingSmsGateway
 from admit.payments.models import Payment, PaymentNotice, Refund
+from admit.sales import consistency
 from admit.ticketing import qr_payload
 from admit.ticketing.models import Ticket
 
@@ -247,6 +248,9 @@ async def test_a_late_payment_is_honoured_while_the_seats_are_free(
     await bank.decide(await _pay_url(client, number, ann))
     clock.advance(timedelta(minutes=16))
     await run_once(runtime)  # the hold expires; closing the trade finds it paid
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:  # settling: not a lost payment
+        assert await consistency.problems(uow) == []
+        assert await _count(runtime, Ticket) == 0
     await run_once(runtime)  # the late payment takes the same seats again
     order = (await client.get(f"/api/v1/orders/{number}", headers=ann)).json()
     assert order["status"] == "paid"
