@@ -67,6 +67,7 @@ PURE_MODULES = {
     "inventory/best_available.py",
     "ticketing/qr_payload.py",
     "payments/gateway.py",
+    "payments/bank_notice.py",
 }
 IMPURE_IMPORTS = (
     "sqlalchemy",

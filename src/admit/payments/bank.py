@@ -18,17 +18,21 @@ import asyncio
 import csv
 import hmac
 import io
-import json
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
-from urllib.parse import parse_qsl
 
 import httpx
 
 from admit.core.clock import Clock, SystemClock
 from admit.core.signing import sign_params, signature_valid
+from admit.payments.bank_notice import (
+    aware,
+    checked_notification,
+    digits,
+    read_fields,
+)
 from admit.payments.gateway import (
     CreatedTrade,
     ForgedNotification,
@@ -56,19 +60,6 @@ TRADE_STATUSES: dict[str, TradeStatus] = {
     "FAILED": "declined",
     "CLOSED": "closed",
 }
-NOTIFY_STATUSES: dict[str, Literal["paid", "declined"]] = {"SUCCESS": "paid", "FAILED": "declined"}
-NOTIFICATION_FIELDS = (
-    "merchant_id",
-    "out_trade_no",
-    "trade_no",
-    "amount",
-    "currency",
-    "trade_status",
-    "paid_at",
-    "notify_id",
-    "nonce",
-    "sign",
-)
 LINE_KINDS: dict[str, Literal["pay", "refund"]] = {"pay": "pay", "refund": "refund"}
 ACK = "success"
 
@@ -170,7 +161,7 @@ class HttpBankGateway(PaymentGateway):
         return _statement_lines(response.text)
 
     def parse_notification(self, body: bytes, content_type: str) -> Notification:
-        fields = _notification_fields(body, content_type)
+        fields = read_fields(body, content_type)
         merchant = fields.get("merchant_id")
         if not (
             isinstance(merchant, str)
@@ -181,7 +172,7 @@ class HttpBankGateway(PaymentGateway):
                 "the notification is not signed by the bank for this merchant",
                 details={"reason": "bad_signature"},
             )
-        return _notification(fields)
+        return checked_notification(fields)
 
     def _signed(self, fields: Mapping[str, object]) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -273,20 +264,11 @@ def _expect(answer: Mapping[str, Any], key: str, wanted: str) -> None:
         raise _malformed(f"the answer's {key} is not {wanted!r}")
 
 
-def _aware(text: str) -> datetime | None:
-    """An ISO 8601 time with an offset, as UTC; None when it is not one."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value.astimezone(UTC) if value.tzinfo is not None else None
-
-
 def _trade_state(answer: Mapping[str, Any], out_trade_no: str) -> TradeState:
     _expect(answer, "out_trade_no", out_trade_no)
     status = TRADE_STATUSES.get(str(answer.get("trade_status")))
     raw_paid_at = answer.get("paid_at")
-    paid_at = _aware(raw_paid_at) if isinstance(raw_paid_at, str) else None
+    paid_at = aware(raw_paid_at) if isinstance(raw_paid_at, str) else None
     if status is None or (raw_paid_at is not None and paid_at is None):
         raise _malformed("no valid trade state in the answer")
     return TradeState(
@@ -307,13 +289,13 @@ def _statement_lines(text: str) -> list[StatementLine]:
     lines: list[StatementLine] = []
     for row in rows[1:]:
         record = dict(zip(STATEMENT_COLUMNS, row, strict=False))
-        kind, at = LINE_KINDS.get(record.get("type", "")), _aware(record.get("time", ""))
+        kind, at = LINE_KINDS.get(record.get("type", "")), aware(record.get("time", ""))
         amount, fee = record.get("amount", ""), record.get("fee", "")
         if (
             len(row) != len(STATEMENT_COLUMNS)
             or kind is None
             or at is None
-            or not (_digits(amount) and _digits(fee))
+            or not (digits(amount) and digits(fee))
         ):
             raise _malformed(f"statement line {len(lines) + 1} is malformed")
         lines.append(
@@ -328,84 +310,3 @@ def _statement_lines(text: str) -> list[StatementLine]:
             )
         )
     return lines
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def _notification_fields(body: bytes, content_type: str) -> dict[str, object]:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    try:
-        text = body.decode("utf-8")
-        if media_type == "application/x-www-form-urlencoded":
-            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-            fields: object = dict(pairs)
-            if len(fields) != len(pairs):  # type: ignore[arg-type]
-                raise ValueError("a field is repeated")
-        elif media_type == "application/json":
-            fields = json.loads(text)
-        else:
-            raise ValueError(f"unsupported content type {content_type!r}")
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
-        raise ForgedNotification(
-            "the notification cannot be read", details={"reason": "unreadable", "error": str(exc)}
-        ) from exc
-    if not isinstance(fields, dict):
-        raise ForgedNotification(
-            "the notification is not an object", details={"reason": "unreadable"}
-        )
-    return fields
-
-
-def _notification(fields: Mapping[str, object]) -> Notification:
-    """A verified notification's fields, checked: a well-signed but malformed one is refused too
-    (the bank never sends one, so it is not the bank's)."""
-    texts = {
-        key: value if isinstance(value := fields.get(key), str) and value else None
-        for key in ("out_trade_no", "trade_no", "notify_id")
-    }
-    amount = _positive_amount(fields.get("amount"))
-    status = NOTIFY_STATUSES.get(str(fields.get("trade_status")))
-    currency = fields.get("currency")
-    currency = currency if isinstance(currency, str) and _is_currency(currency) else None
-    raw_paid_at = fields.get("paid_at") or ""
-    paid_at = _aware(raw_paid_at) if isinstance(raw_paid_at, str) else None
-    problems = [key for key, value in texts.items() if value is None]
-    problems += [
-        key
-        for key, bad in (
-            ("amount", amount is None),
-            ("trade_status", status is None),
-            ("currency", currency is None),
-            ("paid_at", paid_at is None and (bool(raw_paid_at) or status == "paid")),
-        )
-        if bad
-    ]
-    if problems or amount is None or status is None or currency is None:
-        raise ForgedNotification(
-            "the notification's fields are malformed",
-            details={"reason": "malformed", "fields": problems},
-        )
-    return Notification(
-        out_trade_no=str(texts["out_trade_no"]),
-        trade_no=str(texts["trade_no"]),
-        status=status,
-        amount=amount,
-        currency=currency,
-        paid_at=paid_at,
-        notify_id=str(texts["notify_id"]),
-    )
-
-
-def _positive_amount(value: object) -> int | None:
-    """Minor units as a positive integer: digits only in forms (no sign, point or exponent)."""
-    if isinstance(value, str) and _digits(value):
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    return None
-
-
-def _is_currency(text: str) -> bool:
-    return len(text) == 3 and text.isascii() and text.isalpha() and text.isupper()

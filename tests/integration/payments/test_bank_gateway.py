@@ -18,7 +18,8 @@ from fastapi import FastAPI, Request, Response
 
 from admit.core.clock import FixedClock
 from admit.core.signing import sign_params
-from admit.payments.bank import NOTIFICATION_FIELDS, HttpBankGateway
+from admit.payments.bank import HttpBankGateway
+from admit.payments.bank_notice import NOTIFICATION_FIELDS
 from admit.payments.gateway import (
     CreatedTrade,
     ForgedNotification,
