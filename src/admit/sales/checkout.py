@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM, Actor
@@ -79,11 +79,8 @@ async def open_payment(
     for p in payments:
         if p.method == method and p.status in OPEN:
             return p
-    count = await uow.session.scalar(
-        select(func.count()).select_from(Payment).where(Payment.order_number == order.number)
-    )
     payment = Payment(
-        number=f"{order.number}P{int(count or 0) + 1}",
+        number=f"{order.number}P{len(payments) + 1}",
         order_number=order.number,
         organiser_id=await organiser_of(uow, order.session_id),
         method=method,

@@ -115,7 +115,7 @@ async def take_cash(
         received=body.received,
         now=now,
     )
-    order = await orders.get_order(uow, number=number, buyer=_seller(who))
+    order = pending  # the same row, now paid
     return CashOut(
         payment=payment.number,
         change=change,

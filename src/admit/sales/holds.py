@@ -79,8 +79,8 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
     # One statement that yields to a concurrent retry with the same key: it waits for that
     # transaction and, if it committed, inserts nothing — the retry then returns its hold.
     insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    hold_id = (
-        await uow.session.execute(
+    hold = (
+        await uow.session.scalars(
             insert(Hold)
             .values(
                 session_id=req.session_id,
@@ -95,15 +95,13 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
                 expires_at=now + timedelta(minutes=window.payment_minutes),
             )
             .on_conflict_do_nothing(index_elements=[Hold.buyer, Hold.idempotency_key])
-            .returning(Hold.id)
+            .returning(Hold)
         )
-    ).scalar()
-    if hold_id is None:
+    ).first()
+    if hold is None:
         existing = await _existing(uow, req)
         assert existing is not None
         return existing
-    hold = await uow.session.get(Hold, hold_id)
-    assert hold is not None
     await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
     quotas = dict(
         (
@@ -157,21 +155,24 @@ async def _with_best_seats(uow: UnitOfWork, req: HoldRequest, now: datetime) -> 
     return replace(req, seat_keys=keys, best=None)
 
 
+async def take_quota_counter(uow: UnitOfWork, quota_id: int, n: int) -> bool:
+    """One conditional statement: count n more held tickets against the quota, if they fit."""
+    taken = await uow.session.execute(
+        update(WindowQuota)
+        .where(
+            WindowQuota.id == quota_id,
+            WindowQuota.held + WindowQuota.sold + n <= WindowQuota.quota,
+        )
+        .values(held=WindowQuota.held + n)
+        .returning(WindowQuota.id),
+        execution_options={"synchronize_session": False},
+    )
+    return taken.first() is not None
+
+
 async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: datetime) -> None:
     for attempt in range(2):
-        taken = (
-            await uow.session.execute(
-                update(WindowQuota)
-                .where(
-                    WindowQuota.id == quota_id,
-                    WindowQuota.held + WindowQuota.sold + n <= WindowQuota.quota,
-                )
-                .values(held=WindowQuota.held + n)
-                .returning(WindowQuota.id),
-                execution_options={"synchronize_session": False},
-            )
-        ).first()
-        if taken is not None:
+        if await take_quota_counter(uow, quota_id, n):
             uow.session.add(HoldCount(hold_id=hold.id, quota_id=quota_id, quantity=n))
             return
         if attempt == 0 and not await expire_due(uow, now=now, session_id=hold.session_id):

@@ -34,16 +34,17 @@ async def request_refund(
     uow: UnitOfWork, payment: Payment, *, amount: int, reason: str, now: datetime
 ) -> Refund:
     """Decide a refund of ``amount`` (at most what is left of the payment)."""
-    asked = await uow.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.payment_id == payment.id)
-    )
-    if amount < 1 or int(asked or 0) + amount > payment.amount:
+    asked, count = (
+        await uow.session.execute(
+            select(func.coalesce(func.sum(Refund.amount), 0), func.count()).where(
+                Refund.payment_id == payment.id
+            )
+        )
+    ).one()
+    if amount < 1 or int(asked) + amount > payment.amount:
         raise Conflict("a refund cannot exceed what was paid")
-    count = await uow.session.scalar(
-        select(func.count()).select_from(Refund).where(Refund.payment_id == payment.id)
-    )
     refund = Refund(
-        number=f"{payment.number}R{int(count or 0) + 1}",
+        number=f"{payment.number}R{int(count) + 1}",
         payment_id=payment.id,
         amount=amount,
         reason=reason,

@@ -31,7 +31,7 @@ from admit.inventory.claims import (
 from admit.inventory.labels import place_labels
 from admit.messaging.dispatch import queue_message
 from admit.payments.models import Payment, Refund
-from admit.sales.holds import give_back
+from admit.sales.holds import give_back, take_quota_counter
 from admit.sales.limits import take_buyer_usage, take_holder_usage
 from admit.sales.models import (
     BuyerUsage,
@@ -123,12 +123,15 @@ async def _settle(
 
 async def _order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
     hold_id = await uow.session.scalar(select(Order.hold_id).where(Order.number == number))
-    hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
-    order = await uow.session.scalar(select(Order).where(Order.number == number).with_for_update())
+    fresh = {"populate_existing": True}  # the rows as locked, not as first loaded
+    hold = await uow.session.scalar(
+        select(Hold).where(Hold.id == hold_id).with_for_update().execution_options(**fresh)
+    )
+    order = await uow.session.scalar(
+        select(Order).where(Order.number == number).with_for_update().execution_options(**fresh)
+    )
     assert hold is not None
     assert order is not None
-    await uow.session.refresh(order)
-    await uow.session.refresh(hold)
     return order, hold
 
 
@@ -306,17 +309,7 @@ async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) 
     for area in sorted(places):
         await claim_places(uow, session_id=hold.session_id, area_code=area, quantity=places[area])
     for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
-        taken = await uow.session.execute(
-            update(WindowQuota)
-            .where(
-                WindowQuota.id == c.quota_id,
-                WindowQuota.held + WindowQuota.sold + c.quantity <= WindowQuota.quota,
-            )
-            .values(held=WindowQuota.held + c.quantity)
-            .returning(WindowQuota.id),
-            execution_options={"synchronize_session": False},
-        )
-        if taken.first() is None:
+        if not await take_quota_counter(uow, c.quota_id or 0, c.quantity):
             raise Conflict("the quota of this price level is used up")
     await take_holder_usage(
         uow,
