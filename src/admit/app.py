@@ -17,6 +17,8 @@ from admit.accounts.customer_api import router as customer_router
 from admit.accounts.staff_api import router as staff_router
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
+from admit.checkin.api import router as checkin_router
+from admit.content.api import router as content_router
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
@@ -28,12 +30,14 @@ from admit.inventory.api import admin_router as inventory_admin
 from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
 from admit.messaging.api import router as messaging_router
+from admit.partners.api import router as partners_router
 from admit.sales.api import router as sales_router
 from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.order_api import router as order_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
+from admit.web import mount_pages
 from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
@@ -92,8 +96,12 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         ticket_router,
         counter_sale_router,
         finance_router,
+        checkin_router,
+        partners_router,
+        content_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    mount_pages(app)
     if runtime.settings.simulators_in_process:
         sim_lifespans.append(mount_simulators(app, runtime))
     return app

@@ -3,11 +3,14 @@
 from admit.accounts import identity_models
 from admit.accounts import models as accounts_models
 from admit.catalog import models as catalog_models
+from admit.checkin import models as checkin_models
+from admit.content import models as content_models
 from admit.core import audit, outbox
 from admit.core.db import Base
 from admit.finance import models as finance_models
 from admit.inventory import models as inventory_models
 from admit.messaging import models as messaging_models
+from admit.partners import models as partners_models
 from admit.payments import models as payments_models
 from admit.sales import models as sales_models
 from admit.ticketing import models as ticketing_models
@@ -19,9 +22,12 @@ __all__ = [
     "identity_models",
     "audit",
     "catalog_models",
+    "checkin_models",
+    "content_models",
     "finance_models",
     "inventory_models",
     "messaging_models",
+    "partners_models",
     "payments_models",
     "sales_models",
     "ticketing_models",

@@ -34,7 +34,11 @@ ALLOWED: dict[str, set[str]] = {
         "payments",
         "ticketing",
         "finance",
+        "partners",
     },
+    "checkin": {"core", "catalog", "ticketing", "accounts"},
+    "partners": {"core", "catalog", "inventory", "payments", "messaging"},
+    "content": {"core", "catalog"},
     "http": {"core", "accounts"},
     "devtools": {"core", "migrations", "tables"},
 }
@@ -42,7 +46,10 @@ TABLE_READS: dict[str, set[str]] = {
     "inventory": {"catalog"},
     "ticketing": {"catalog"},
     "finance": {"payments"},
-    "sales": {"catalog", "inventory", "accounts", "payments", "ticketing", "finance"},
+    "sales": {"catalog", "inventory", "accounts", "payments", "ticketing", "finance", "partners"},
+    "checkin": {"catalog", "ticketing", "accounts"},
+    "partners": {"catalog", "inventory"},
+    "content": {"catalog"},
 }
 # A slice's HTTP modules (api.py, *_api.py, web.py) may also use the HTTP plumbing
 # and the permission names.

@@ -1,0 +1,1 @@
+"""Admission at the gate: gates, devices, validation policies, manifests, scans, attendance."""

@@ -1,0 +1,1 @@
+"""What the storefront shows besides the catalogue: announcements and recommendations."""

@@ -1,0 +1,3 @@
+"""Tables of this slice."""
+
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Cinemas' own box-office systems as external inventory: adapter, sync, lock/confirm/unlock,
+reconciliation."""

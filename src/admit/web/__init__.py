@@ -1,0 +1,15 @@
+"""Server-rendered pages by audience (storefront, gate scanner), with their static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+HERE = Path(__file__).parent
+
+
+def mount_pages(app: FastAPI) -> None:
+    """Add the pages' routers and ``/static``."""
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
