@@ -7,9 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from admit.web.errors import install_page_errors
+
 HERE = Path(__file__).parent
 
 
 def mount_pages(app: FastAPI) -> None:
     """Add the pages' routers and ``/static``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_page_errors(app)

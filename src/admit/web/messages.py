@@ -1,0 +1,102 @@
+"""Friendly words for the storefront: flash messages by code (``?msg=``) and error pages by
+error code. Pure: no request, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Codes a page may be sent back with (``/sessions/7?msg=seats_taken``). Unknown codes show
+# nothing: the query string never reaches the page as text.
+FLASH: dict[str, tuple[str, str]] = {
+    "seats_taken": ("error", "Sorry, some of those seats were just taken. Please pick others."),
+    "sold_out": ("error", "Sorry, there are not enough tickets left for that choice."),
+    "limit_exceeded": (
+        "error",
+        "That is more tickets than one person may buy for this session.",
+    ),
+    "not_on_sale": ("error", "Tickets for this session are not on sale right now."),
+    "channel_closed": ("error", "Tickets for this session are not on sale on the website."),
+    "hold_expired": (
+        "error",
+        "Your seats were held for a limited time and that time ran out. Please choose again.",
+    ),
+    "payment_declined": (
+        "error",
+        "Your payment was declined and the seats were released. You have not been charged.",
+    ),
+    "payment_cancelled": ("info", "Payment cancelled: the seats were released."),
+    "real_name_required": (
+        "error",
+        "This session needs a verified name on every ticket.",
+    ),
+    "no_seats": ("error", "Choose at least one seat, or a number of tickets."),
+    "signed_in": ("ok", "You are signed in."),
+    "signed_out": ("ok", "You are signed out."),
+    "registered": ("ok", "Welcome! Your account is ready."),
+    "paid": ("ok", "Thank you! Your payment went through."),
+}
+
+
+def flash(code: str | None) -> tuple[str, str] | None:
+    """The (kind, text) of a flash code, kind one of ``ok``/``info``/``error``; ``None`` if
+    unknown."""
+    if not code:
+        return None
+    return FLASH.get(code)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorText:
+    title: str
+    message: str
+
+
+ERROR_PAGES: dict[str, ErrorText] = {
+    "sold_out": ErrorText(
+        "Sold out", "Sorry, there are no tickets left for this choice. Try another session."
+    ),
+    "seats_taken": ErrorText(
+        "Those seats are gone", "Someone was quicker. Please go back and choose other seats."
+    ),
+    "hold_expired": ErrorText(
+        "Time ran out",
+        "Seats are held for a limited time while you pay, and that time has passed. "
+        "The seats were released; please choose again.",
+    ),
+    "not_on_sale": ErrorText(
+        "Not on sale", "Tickets for this session are not on sale at the moment."
+    ),
+    "channel_closed": ErrorText(
+        "Not on sale here", "Tickets for this session are not sold on the website."
+    ),
+    "limit_exceeded": ErrorText(
+        "Too many tickets", "That is more tickets than one person may buy for this session."
+    ),
+    "not_found": ErrorText(
+        "Page not found", "We could not find that page. It may have moved or never existed."
+    ),
+    "unauthorized": ErrorText("Please sign in", "You need to sign in to see this page."),
+    "forbidden": ErrorText("Not allowed", "You are not allowed to see this page."),
+    "method_not_allowed": ErrorText("Not allowed", "That action is not possible on this page."),
+    "invalid_input": ErrorText(
+        "Something is not right", "We could not understand that request. Please check it."
+    ),
+    "busy": ErrorText("Very busy", "Many people are buying right now. Please try again."),
+    "internal_error": ErrorText(
+        "Something went wrong",
+        "Something went wrong on our side. It is not your fault; please try again later.",
+    ),
+}
+
+
+def error_text(code: str, status: int) -> ErrorText:
+    """Friendly words for an error code; a general text by status for codes without their own."""
+    if code in ERROR_PAGES:
+        return ERROR_PAGES[code]
+    if status == 404:
+        return ERROR_PAGES["not_found"]
+    if status >= 500:
+        return ERROR_PAGES["internal_error"]
+    if status == 409:
+        return ErrorText("Not possible right now", "That cannot be done right now.")
+    return ERROR_PAGES["invalid_input"]
