@@ -37,6 +37,7 @@ from admit.sales.hold_api import router as hold_router
 from admit.sales.order_api import router as order_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
+from admit.sales.waiting_api import router as waiting_router
 from admit.web import mount_pages
 from admit.wiring import mount_simulators, wire_adapters
 
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         checkin_router,
         partners_router,
         content_router,
+        waiting_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_pages(app)

@@ -13,6 +13,7 @@ from admit.messaging import models as messaging_models
 from admit.partners import models as partners_models
 from admit.payments import models as payments_models
 from admit.sales import models as sales_models
+from admit.sales import queue_models
 from admit.ticketing import models as ticketing_models
 
 metadata = Base.metadata
@@ -30,6 +31,7 @@ __all__ = [
     "partners_models",
     "payments_models",
     "sales_models",
+    "queue_models",
     "ticketing_models",
     "metadata",
     "outbox",

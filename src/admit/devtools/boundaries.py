@@ -75,6 +75,7 @@ PURE_MODULES = {
     "ticketing/qr_payload.py",
     "payments/gateway.py",
     "payments/bank_notice.py",
+    "sales/queue_rules.py",
 }
 IMPURE_IMPORTS = (
     "sqlalchemy",

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.core.uow import UnitOfWork
-from admit.http.deps import CustomerId, CustomerUoW, Now
+from admit.http.deps import CustomerId, CustomerUoW, Now, RuntimeDep
 from admit.inventory.claims import seats_of_hold
-from admit.sales import holds
+from admit.sales import holds, waiting_room
 from admit.sales.models import Hold
 
 router = APIRouter(tags=["holds"])
@@ -69,10 +69,21 @@ async def place_hold(
     uow: CustomerUoW,
     cid: CustomerId,
     now: Now,
+    rt: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(max_length=80)] = None,
+    x_admission_token: Annotated[str | None, Header(max_length=200)] = None,
 ) -> HoldOut:
     """Hold seats (by key) and general-admission places until the payment time limit: all or
-    nothing, 409 naming what is gone. Send an ``Idempotency-Key`` to retry safely."""
+    nothing, 409 naming what is gone. Send an ``Idempotency-Key`` to retry safely. A session
+    behind a waiting room needs the admission from its queue as ``X-Admission-Token``."""
+    await waiting_room.check_admission(
+        uow,
+        waiting_room.signer(rt.crypto),
+        session_id=session_id,
+        customer_id=cid,
+        token=x_admission_token,
+        now=now,
+    )
     hold = await holds.place_hold(
         uow,
         holds.HoldRequest(

@@ -1,0 +1,46 @@
+"""Tables of the waiting room: one room per session that has one, and its queue entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.core.db import Base, BigIntKey, UTCDateTime
+
+
+class WaitingRoom(Base):
+    """A session's waiting room: from ``opens_at`` buyers are let in at ``rate_per_minute``;
+    ``next_place`` numbers the queue once the draw has put the early arrivals in order."""
+
+    __tablename__ = "sales_waiting_room"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), primary_key=True)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rate_per_minute: Mapped[int]
+    admission_minutes: Mapped[int] = mapped_column(default=20)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    next_place: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class QueueEntry(Base):
+    """One arrival. ``draw`` is a secret random number that orders the early arrivals;
+    ``place`` is set by the draw (or on arrival after it); ``customer_id`` is bound by the
+    first hold made with the entry's admission, so one admission serves one buyer."""
+
+    __tablename__ = "sales_queue_entry"
+    __table_args__ = (
+        UniqueConstraint("session_id", "place"),
+        Index("ix_sales_queue_entry_draw", "session_id", "draw"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sales_waiting_room.session_id"))
+    entry: Mapped[str] = mapped_column(String(32), unique=True)
+    draw: Mapped[int] = mapped_column(BigInteger)
+    place: Mapped[int | None] = mapped_column(default=None)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None)

@@ -1,0 +1,234 @@
+"""The waiting room of an on-sale: join the queue, the opening draw, where a buyer stands, and
+the admission every public hold of the session must show (see ``queue_rules``).
+
+Arrivals before the opening get no place; the first arrival or status check after it runs the
+draw once, under the room's row lock, numbering them in the order of their secret random draw.
+After that each arrival takes the next place with one conditional counter update."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from admit.core.crypto import FieldCrypto
+from admit.core.errors import Forbidden, InvalidInput, NotFound
+from admit.core.uow import UnitOfWork
+from admit.sales import queue_rules
+from admit.sales.queue_models import QueueEntry, WaitingRoom
+from admit.sales.queue_rules import Admission, QueueTicket, Room, Signer, Standing
+
+SIGNATURE_CHARS = 32
+
+
+class AdmissionRequired(Forbidden):
+    code = "admission_required"
+
+
+class AdmissionUsed(Forbidden):
+    code = "admission_used"
+
+
+class QueueTokenInvalid(InvalidInput):
+    code = "queue_token_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSettings:
+    opens_at: datetime
+    rate_per_minute: int
+    admission_minutes: int = 20
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class InQueue:
+    """A buyer's view: the token to come back with, where they stand, and, once admitted,
+    the admission to show when holding seats."""
+
+    token: str
+    standing: Standing
+    admission: str | None
+
+
+def signer(crypto: FieldCrypto) -> Signer:
+    return lambda body: crypto.lookup("waiting-room", body)[:SIGNATURE_CHARS]
+
+
+def rules_of(room: WaitingRoom) -> Room:
+    return Room(room.session_id, room.opens_at, room.rate_per_minute, room.admission_minutes)
+
+
+async def find_room(uow: UnitOfWork, session_id: int) -> WaitingRoom | None:
+    return await uow.session.get(WaitingRoom, session_id)
+
+
+async def get_room(uow: UnitOfWork, session_id: int) -> WaitingRoom:
+    room = await find_room(uow, session_id)
+    if room is None:
+        raise NotFound("this session has no waiting room")
+    return room
+
+
+async def configure_room(
+    uow: UnitOfWork, *, session_id: int, settings: RoomSettings, now: datetime
+) -> WaitingRoom:
+    """Create or change a session's waiting room. Once the draw has run, the opening time
+    stays (the queue's order depends on it)."""
+    room = await uow.session.get(WaitingRoom, session_id, with_for_update=True)
+    if room is None:
+        room = WaitingRoom(session_id=session_id, opens_at=settings.opens_at, created_at=now)
+        uow.session.add(room)
+    elif room.drawn_at is not None and room.opens_at != settings.opens_at:
+        raise InvalidInput("the queue has been drawn: its opening time can no longer change")
+    room.opens_at = settings.opens_at
+    room.rate_per_minute = settings.rate_per_minute
+    room.admission_minutes = settings.admission_minutes
+    room.enabled = settings.enabled
+    await uow.session.flush()
+    return room
+
+
+async def _live_room(uow: UnitOfWork, session_id: int) -> WaitingRoom:
+    room = await find_room(uow, session_id)
+    if room is None or not room.enabled:
+        raise NotFound("this session has no waiting room")
+    return room
+
+
+async def _draw(uow: UnitOfWork, session_id: int, now: datetime) -> None:
+    """Number the early arrivals in the order of their draw (once; the room row is locked)."""
+    room = await uow.session.get(
+        WaitingRoom, session_id, with_for_update=True, populate_existing=True
+    )
+    if room is None or room.drawn_at is not None:
+        return
+    waiting = (
+        await uow.session.scalars(
+            select(QueueEntry.id)
+            .where(QueueEntry.session_id == session_id, QueueEntry.place.is_(None))
+            .order_by(QueueEntry.draw, QueueEntry.id)
+        )
+    ).all()
+    if waiting:
+        await uow.session.execute(
+            update(QueueEntry),
+            [{"id": entry_id, "place": place} for place, entry_id in enumerate(waiting)],
+        )
+    room.next_place = len(waiting)
+    room.drawn_at = now
+    await uow.session.flush()
+
+
+async def _next_place(uow: UnitOfWork, session_id: int, now: datetime) -> int:
+    """The next place after the draw (running the draw first if nobody has yet)."""
+    for _ in range(2):
+        taken = await uow.session.scalar(
+            update(WaitingRoom)
+            .where(WaitingRoom.session_id == session_id, WaitingRoom.drawn_at.is_not(None))
+            .values(next_place=WaitingRoom.next_place + 1)
+            .returning(WaitingRoom.next_place)
+        )
+        if taken is not None:
+            return int(taken) - 1
+        await _draw(uow, session_id, now)
+    raise RuntimeError("the waiting room was not drawn")  # pragma: no cover - _draw sets it
+
+
+def _view(room: WaitingRoom, ticket: QueueTicket, sign: Signer, now: datetime) -> InQueue:
+    rules = rules_of(room)
+    where = queue_rules.standing(rules, ticket.place, now)
+    admission = None
+    if where.admitted and where.admitted_at is not None:
+        expires = max(where.admitted_at, now) + timedelta(minutes=room.admission_minutes)
+        admission = queue_rules.admission_token(
+            Admission(room.session_id, ticket.entry, expires), sign
+        )
+    return InQueue(queue_rules.queue_token(ticket, sign), where, admission)
+
+
+async def join(uow: UnitOfWork, sign: Signer, *, session_id: int, now: datetime) -> InQueue:
+    """Take a place in the session's queue. Raises ``NotFound`` without a live room."""
+    room = await _live_room(uow, session_id)
+    entry = secrets.token_hex(16)
+    place = None
+    if room.drawn_at is not None or now >= room.opens_at:
+        place = await _next_place(uow, session_id, now)
+    uow.session.add(
+        QueueEntry(
+            session_id=session_id,
+            entry=entry,
+            draw=secrets.randbits(62),
+            place=place,
+            arrived_at=now,
+        )
+    )
+    await uow.session.flush()
+    return _view(room, QueueTicket(session_id, entry, place), sign, now)
+
+
+async def where_am_i(
+    uow: UnitOfWork, sign: Signer, *, session_id: int, token: str, now: datetime
+) -> InQueue:
+    """Where the holder of ``token`` stands; after the opening, their place from the draw.
+    Raises ``QueueTokenInvalid`` for a forged token or one of another session."""
+    ticket = queue_rules.read_queue_token(token, sign)
+    if ticket is None or ticket.session_id != session_id:
+        raise QueueTokenInvalid("this queue token is not valid for this session")
+    room = await _live_room(uow, session_id)
+    if ticket.place is None and now >= room.opens_at:
+        if room.drawn_at is None:
+            await _draw(uow, session_id, now)
+        entry = await uow.session.scalar(
+            select(QueueEntry).where(QueueEntry.entry == ticket.entry).with_for_update()
+        )
+        if entry is None:
+            raise QueueTokenInvalid("this queue token is not valid for this session")
+        if entry.place is None:  # arrived (by its server's clock) just as the draw ran
+            entry.place = await _next_place(uow, session_id, now)
+            await uow.session.flush()
+        ticket = QueueTicket(session_id, ticket.entry, entry.place)
+    return _view(room, ticket, sign, now)
+
+
+async def check_admission(
+    uow: UnitOfWork,
+    sign: Signer,
+    *,
+    session_id: int,
+    customer_id: int,
+    token: str | None,
+    now: datetime,
+) -> None:
+    """For a session with a live waiting room, the buyer must show a valid admission; the
+    first hold made with it binds it to that buyer. Raises ``AdmissionRequired`` or
+    ``AdmissionUsed``; without a room, does nothing."""
+    room = await find_room(uow, session_id)
+    if room is None or not room.enabled:
+        return
+    admission = queue_rules.read_admission_token(token, sign, now=now) if token else None
+    if admission is None or admission.session_id != session_id:
+        raise AdmissionRequired(
+            "this sale has a waiting room: join the queue and come back when admitted",
+            details={"queue": f"/api/v1/sessions/{session_id}/queue"},
+        )
+    bound = await uow.session.execute(
+        update(QueueEntry)
+        .where(
+            QueueEntry.entry == admission.entry,
+            QueueEntry.session_id == session_id,
+            (QueueEntry.customer_id.is_(None)) | (QueueEntry.customer_id == customer_id),
+        )
+        .values(customer_id=customer_id)
+    )
+    if bound.rowcount != 1:  # type: ignore[attr-defined]
+        raise AdmissionUsed("this admission was already used by another buyer")
+
+
+async def queue_size(uow: UnitOfWork, session_id: int) -> int:
+    count = await uow.session.scalar(
+        select(func.count()).select_from(QueueEntry).where(QueueEntry.session_id == session_id)
+    )
+    return int(count or 0)
