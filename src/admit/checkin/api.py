@@ -1,7 +1,231 @@
-"""HTTP routes of this slice (mounted under /api/v1)."""
+"""HTTP routes of the gate (mounted under /api/v1): administration of gates, devices and
+validation policies (``gate.manage``), attendance (``gate.validate``), conflicts and scan
+files (``gate.manage``); the devices' own routes are in ``device_api``. Grants scoped to a
+venue cover that venue's gates, devices and sessions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from admit.accounts.permissions import Permission, Principal, ScopeKind
+from admit.catalog.models import Session
+from admit.checkin import attendance, devices, gates, scans
+from admit.checkin.device_api import router as device_router
+from admit.checkin.models import Device, Gate, ValidationPolicy
+from admit.checkin.schemas import (
+    DeviceIn,
+    DeviceOut,
+    DevicePatch,
+    GateIn,
+    GateOut,
+    GatePatch,
+    PolicyIn,
+    PolicyOut,
+    RegisteredOut,
+    RuleIn,
+    UploadOut,
+)
+from admit.core.errors import NotFound
+from admit.core.lookups import get_or_404
+from admit.core.uow import UnitOfWork
+from admit.http.deps import Now, PrincipalDep, require_scope, staff_reader, staff_writer
 
 router = APIRouter()
+admin = APIRouter(prefix="/admin", tags=["gate administration"])
+Manager = Annotated[UnitOfWork, staff_writer(Permission.GATE_ADMIN)]
+ManagerReader = Annotated[UnitOfWork, staff_reader(Permission.GATE_ADMIN)]
+Validator = Annotated[UnitOfWork, staff_reader(Permission.GATE)]
+
+
+def _venue(who: Principal, permission: Permission, venue_id: int) -> None:
+    require_scope(who, permission, ScopeKind.VENUE, venue_id)
+
+
+async def _session_venue(uow: UnitOfWork, session_id: int) -> int:
+    venue = await uow.session.scalar(select(Session.venue_id).where(Session.id == session_id))
+    if venue is None:
+        raise NotFound(f"session {session_id} does not exist")
+    return int(venue)
+
+
+def _gate_out(g: Gate) -> GateOut:
+    return GateOut(
+        id=g.id,
+        venue_id=g.venue_id,
+        code=g.code,
+        name=g.name,
+        kind=g.kind,
+        parent_id=g.parent_id,
+        active=g.active,
+    )
+
+
+async def _device_out(uow: UnitOfWork, d: Device) -> DeviceOut:
+    return DeviceOut(
+        id=d.id,
+        number=d.number,
+        device_type=d.device_type,
+        description=d.description,
+        ip=d.ip,
+        port=d.port,
+        communication_id=d.communication_id,
+        venue_id=d.venue_id,
+        location=d.location,
+        gate=await devices.gate_code(uow, d),
+        key_id=d.key_id,
+        active=d.active,
+        registered_at=d.registered_at,
+        last_seen_at=d.last_seen_at,
+    )
+
+
+@admin.post("/venues/{venue_id}/gates", status_code=201)
+async def create_gate(
+    venue_id: int, body: GateIn, uow: Manager, who: PrincipalDep, now: Now
+) -> GateOut:
+    _venue(who, Permission.GATE_ADMIN, venue_id)
+    gate = gates.GateInput(code=body.code, name=body.name, kind=body.kind, parent=body.parent)
+    return _gate_out(await gates.create_gate(uow, venue_id=venue_id, gate=gate, now=now))
+
+
+@admin.get("/venues/{venue_id}/gates")
+async def list_gates(venue_id: int, uow: Validator, who: PrincipalDep) -> list[GateOut]:
+    _venue(who, Permission.GATE, venue_id)
+    return [_gate_out(g) for g in await gates.venue_gates(uow, venue_id)]
+
+
+@admin.patch("/gates/{gate_id}")
+async def update_gate(
+    gate_id: int, body: GatePatch, uow: Manager, who: PrincipalDep, now: Now
+) -> GateOut:
+    _venue(who, Permission.GATE_ADMIN, (await get_or_404(uow, Gate, gate_id, "gate")).venue_id)
+    changes = body.model_dump(exclude_none=True)
+    return _gate_out(await gates.update_gate(uow, gate_id, changes=changes, now=now))
+
+
+@admin.post("/gate-devices", status_code=201)
+async def register_device(
+    body: DeviceIn, uow: Manager, who: PrincipalDep, now: Now
+) -> RegisteredOut:
+    """Register a device; the answer carries its credential, shown this once."""
+    _venue(who, Permission.GATE_ADMIN, body.venue_id)
+    done = await devices.register_device(
+        uow, device=devices.DeviceInput(**body.model_dump()), now=now
+    )
+    return RegisteredOut(device=await _device_out(uow, done.device), credential=done.credential)
+
+
+@admin.get("/gate-devices")
+async def list_devices(
+    uow: Validator, who: PrincipalDep, venue_id: int | None = None
+) -> list[DeviceOut]:
+    if venue_id is not None:
+        _venue(who, Permission.GATE, venue_id)
+    found = await devices.list_devices(uow, venue_id=venue_id)
+    visible = [d for d in found if who.can_in(Permission.GATE, ScopeKind.VENUE, d.venue_id)]
+    return [await _device_out(uow, d) for d in visible]
+
+
+@admin.patch("/gate-devices/{device_id}")
+async def update_device(
+    device_id: int, body: DevicePatch, uow: Manager, who: PrincipalDep, now: Now
+) -> DeviceOut:
+    """Change a device, move it to a gate, or disable it (``active: false``)."""
+    device = await get_or_404(uow, Device, device_id, "device")
+    _venue(who, Permission.GATE_ADMIN, device.venue_id)
+    changes = body.model_dump(exclude_unset=True)  # null unassigns the gate, clears the IP…
+    for required in ("description", "location", "active"):
+        if required in changes and changes[required] is None:
+            del changes[required]
+    device = await devices.update_device(uow, device_id, changes=changes, now=now)
+    return await _device_out(uow, device)
+
+
+def _policy_out(policy: ValidationPolicy, session: Session) -> PolicyOut:
+    opens, closes = gates.admission_window(policy, session)
+    return PolicyOut(
+        session_id=policy.session_id,
+        identity_check=policy.identity_check,
+        reentry=policy.reentry,
+        admit_from=opens,
+        admit_until=closes,
+        rules=[RuleIn(**r) for r in policy.rules],
+    )
+
+
+@admin.put("/sessions/{session_id}/validation-policy")
+async def set_policy(
+    session_id: int, body: PolicyIn, uow: Manager, who: PrincipalDep, now: Now
+) -> PolicyOut:
+    """Replace the session's policy; devices take it with their next manifest update."""
+    _venue(who, Permission.GATE_ADMIN, await _session_venue(uow, session_id))
+    policy = gates.PolicyInput(
+        identity_check=body.identity_check,
+        reentry=body.reentry,
+        admit_from=body.admit_from,
+        admit_until=body.admit_until,
+        rules=[gates.RuleInput(**r.model_dump()) for r in body.rules],
+    )
+    row = await gates.set_policy(uow, session_id, policy=policy, now=now)
+    return _policy_out(row, await get_or_404(uow, Session, session_id, "session"))
+
+
+@admin.get("/sessions/{session_id}/validation-policy")
+async def get_policy(session_id: int, uow: Validator, who: PrincipalDep) -> PolicyOut:
+    _venue(who, Permission.GATE, await _session_venue(uow, session_id))
+    policy = await gates.get_policy(uow, session_id)
+    return _policy_out(policy, await get_or_404(uow, Session, session_id, "session"))
+
+
+@admin.get("/sessions/{session_id}/attendance")
+async def session_attendance(
+    session_id: int, uow: Validator, who: PrincipalDep, now: Now
+) -> dict[str, object]:
+    """Tickets, admitted, inside now and the rate, by gate and section; devices online."""
+    _venue(who, Permission.GATE, await _session_venue(uow, session_id))
+    return await attendance.attendance(uow, session_id=session_id, now=now)
+
+
+@admin.get("/sessions/{session_id}/scan-conflicts")
+async def scan_conflicts(
+    session_id: int, uow: ManagerReader, who: PrincipalDep
+) -> list[dict[str, object]]:
+    """Admissions that did not stand (another device admitted the ticket first)."""
+    _venue(who, Permission.GATE_ADMIN, await _session_venue(uow, session_id))
+    return await scans.conflicts(uow, session_id=session_id)
+
+
+@admin.get("/sessions/{session_id}/scans.jsonl", response_class=Response)
+async def export_scans(session_id: int, uow: ManagerReader, who: PrincipalDep) -> Response:
+    """Every scan of the session as a file of JSON lines."""
+    _venue(who, Permission.GATE_ADMIN, await _session_venue(uow, session_id))
+    lines = await scans.export_lines(uow, session_id=session_id)
+    return Response(
+        "".join(line + "\n" for line in lines),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="scans-{session_id}.jsonl"'},
+    )
+
+
+@admin.post("/sessions/{session_id}/scans/import")
+async def import_scans(
+    session_id: int, request: Request, uow: Manager, who: PrincipalDep, now: Now
+) -> UploadOut:
+    """Import a scans file (JSON lines, each naming its device) from a device that could
+    not reach the server; idempotent by scan id, all or nothing."""
+    venue_id = await _session_venue(uow, session_id)
+    _venue(who, Permission.GATE_ADMIN, venue_id)
+    text = (await request.body()).decode("utf-8", errors="replace")
+    done = await scans.import_lines(
+        uow, session_id=session_id, venue_id=venue_id, text=text, now=now
+    )
+    return UploadOut(
+        received=done.received, new=done.new, duplicates=done.duplicates, conflicts=done.conflicts
+    )
+
+
+router.include_router(admin)
+router.include_router(device_router)

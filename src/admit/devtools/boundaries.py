@@ -73,6 +73,8 @@ PURE_MODULES = {
     "inventory/rules.py",
     "inventory/best_available.py",
     "ticketing/qr_payload.py",
+    "checkin/validation.py",
+    "checkin/replay.py",
     "payments/gateway.py",
     "payments/bank_notice.py",
     "sales/queue_rules.py",

@@ -1,0 +1,256 @@
+"""Session manifests (V4, INV7): what a device downloads before the doors open — every ticket
+it may admit (seat, section, level, kind, masked holder, ID digest), the revocation list, the
+policy, the gates and the organisers' public keys — versioned, with updates since a version.
+
+The manifest is kept as rows (``checkin_manifest_entry``) refreshed from the tickets before
+each download: only rows that changed get the new version, so an update carries only them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
+
+from admit.accounts.documents import mask_name
+from admit.accounts.identity_models import Identity
+from admit.catalog.models import Event, GAArea, MapLevel, MapSection, Seat, Session
+from admit.checkin import validation
+from admit.checkin.gates import admission_window, get_policy, venue_gates
+from admit.checkin.models import Manifest, ManifestEntry
+from admit.core.crypto import FieldCrypto
+from admit.core.lookups import get_or_404
+from admit.core.uow import UnitOfWork
+from admit.ticketing import issue
+from admit.ticketing.models import Ticket
+
+COLUMNS = ("code", "seat", "section", "level", "kind", "holder", "id_digest")
+_FIELDS = ("seat", "section", "level", "kind", "holder", "id_digest", "revoked")
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A ticket as the manifest lists it (the fields of a ``ManifestEntry``)."""
+
+    code: str
+    seat: str
+    section: str | None
+    level: str | None
+    kind: str
+    holder: str | None
+    id_digest: str | None
+    revoked: str | None
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+
+async def session_tickets(
+    uow: UnitOfWork, crypto: FieldCrypto | None, session: Session, *, salt: str
+) -> list[Listed]:
+    """Every ticket of the session with its section and level from the seat map; a ticket
+    whose status is not ``valid`` (refunded, void) is listed as revoked. Without ``crypto``
+    no ID digests are made (for counting)."""
+    seat_level, area_level = aliased(MapLevel), aliased(MapLevel)
+    rows = (
+        await uow.session.execute(
+            select(
+                Ticket.code,
+                Ticket.label,
+                Ticket.ticket_type,
+                Ticket.holder_name,
+                Ticket.holder_key,
+                Ticket.status,
+                MapSection.code,
+                seat_level.code,
+                GAArea.code,
+                area_level.code,
+            )
+            .outerjoin(
+                Seat, (Seat.seat_map_id == session.seat_map_id) & (Seat.key == Ticket.seat_key)
+            )
+            .outerjoin(MapSection, MapSection.id == Seat.section_id)
+            .outerjoin(seat_level, seat_level.id == MapSection.level_id)
+            .outerjoin(
+                GAArea,
+                (GAArea.seat_map_id == session.seat_map_id) & (GAArea.code == Ticket.area_code),
+            )
+            .outerjoin(area_level, area_level.id == GAArea.level_id)
+            .where(Ticket.session_id == session.id)
+            .order_by(Ticket.code)
+        )
+    ).all()
+    keys = {r[4] for r in rows if r[4]}
+    digests = await _id_digests(uow, crypto, keys, salt=salt) if crypto else {}
+    return [
+        Listed(
+            code=code,
+            seat=label,
+            section=section or area,
+            level=level or alevel,
+            kind=kind,
+            holder=mask_name(holder) if holder else None,
+            id_digest=digests.get(key) if key else None,
+            revoked=None if status == "valid" else status,
+        )
+        for code, label, kind, holder, key, status, section, level, area, alevel in rows
+    ]
+
+
+async def _id_digests(
+    uow: UnitOfWork, crypto: FieldCrypto, keys: set[str], *, salt: str
+) -> dict[str, str]:
+    """The session's digest of each holder's document number (devices compare a typed
+    number with it; the number itself never leaves the server)."""
+    if not keys:
+        return {}
+    found = await uow.session.execute(
+        select(Identity.lookup, Identity.number_enc).where(Identity.lookup.in_(sorted(keys)))
+    )
+    return {key: validation.id_digest(salt, crypto.decrypt(enc)) for key, enc in found.all()}
+
+
+async def _header(uow: UnitOfWork, session_id: int, now: datetime) -> Manifest:
+    """The manifest row, locked (one refresh at a time per session), made on first use."""
+    manifest = await uow.session.scalar(
+        select(Manifest).where(Manifest.session_id == session_id).with_for_update()
+    )
+    if manifest is None:
+        stmt = _insert(uow).values(
+            session_id=session_id, version=0, salt=secrets.token_hex(8), refreshed_at=now
+        )
+        await uow.session.execute(stmt.on_conflict_do_nothing())
+        manifest = await uow.session.scalar(
+            select(Manifest)
+            .where(Manifest.session_id == session_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    assert manifest is not None
+    return manifest
+
+
+def _insert(uow: UnitOfWork) -> Any:
+    return (pg_insert if uow.dialect == "postgresql" else sqlite_insert)(Manifest)
+
+
+async def refresh(uow: UnitOfWork, crypto: FieldCrypto, *, session_id: int, now: datetime) -> int:
+    """Bring the session's manifest up to date with its tickets, policy, gates and keys;
+    the version rises only when something changed. Returns the version."""
+    session = await get_or_404(uow, Session, session_id, "session")
+    manifest = await _header(uow, session_id, now)
+    listed = await session_tickets(uow, crypto, session, salt=manifest.salt)
+    have = {
+        row[0]: tuple(row[1:])
+        for row in (
+            await uow.session.execute(
+                select(ManifestEntry.code, *(getattr(ManifestEntry, f) for f in _FIELDS)).where(
+                    ManifestEntry.session_id == session_id
+                )
+            )
+        ).all()
+    }
+    fresh = [t for t in listed if t.code not in have]
+    changed = [t for t in listed if t.code in have and have[t.code] != t.values()]
+    digest = await _settings_digest(uow, session)
+    if not fresh and not changed and digest == manifest.digest:
+        return manifest.version
+    version = manifest.version + 1
+    if fresh:
+        await uow.session.execute(
+            insert(ManifestEntry),
+            [
+                {"session_id": session_id, "code": t.code, "version": version, **_row(t)}
+                for t in fresh
+            ],
+        )
+    for t in changed:
+        await uow.session.execute(
+            update(ManifestEntry)
+            .where(ManifestEntry.session_id == session_id, ManifestEntry.code == t.code)
+            .values(version=version, **_row(t)),
+            execution_options={"synchronize_session": False},
+        )
+    manifest.version, manifest.digest, manifest.refreshed_at = version, digest, now
+    await uow.session.flush()
+    return version
+
+
+def _row(t: Listed) -> dict[str, Any]:
+    return dict(zip(_FIELDS, t.values(), strict=True))
+
+
+async def _settings_digest(uow: UnitOfWork, session: Session) -> str:
+    """A digest of everything besides tickets that a device must re-download on change."""
+    return hashlib.sha256(
+        json.dumps(await _settings(uow, session), sort_keys=True, default=str).encode()
+    ).hexdigest()
+
+
+async def _settings(uow: UnitOfWork, session: Session) -> dict[str, Any]:
+    policy = await get_policy(uow, session.id)
+    opens, closes = admission_window(policy, session)
+    gates = await venue_gates(uow, session.venue_id)
+    by_id = {g.id: g.code for g in gates}
+    organiser = await uow.session.scalar(
+        select(Event.organiser_id).where(Event.id == session.event_id)
+    )
+    keys = await issue.public_keys(uow, organiser_id=organiser)
+    return {
+        "admit_from": opens.isoformat(),
+        "admit_until": closes.isoformat(),
+        "policy": {
+            "reentry": policy.reentry,
+            "identity_check": policy.identity_check,
+            "rules": policy.rules,
+        },
+        "gates": [
+            {"code": g.code, "name": g.name, "kind": g.kind, "parent": by_id.get(g.parent_id or 0)}
+            for g in gates
+            if g.active
+        ],
+        "keys": {k.kid: base64.urlsafe_b64encode(k.public_key).decode().rstrip("=") for k in keys},
+    }
+
+
+async def document(
+    uow: UnitOfWork, crypto: FieldCrypto, *, session_id: int, since: int | None, now: datetime
+) -> dict[str, Any]:
+    """The manifest as devices take it (refreshed first): everything when ``since`` is
+    None or not a version this manifest had, else only the tickets changed after it."""
+    version = await refresh(uow, crypto, session_id=session_id, now=now)
+    session = await get_or_404(uow, Session, session_id, "session")
+    manifest = await uow.session.get(Manifest, session_id)
+    assert manifest is not None
+    full = since is None or not 0 <= since <= version
+    query = select(ManifestEntry).where(ManifestEntry.session_id == session_id)
+    if not full:
+        query = query.where(ManifestEntry.version > since)
+    entries = (await uow.session.scalars(query.order_by(ManifestEntry.code))).all()
+    return {
+        "format": validation.FORMAT,
+        "session": {
+            "id": session.id,
+            "code": session.code,
+            "name": session.name,
+            "venue_id": session.venue_id,
+            "starts_at": session.starts_at.isoformat(),
+            "ends_at": session.ends_at.isoformat(),
+        },
+        "version": version,
+        "full": full,
+        "since": None if full else since,
+        "salt": manifest.salt,
+        **await _settings(uow, session),
+        "columns": list(COLUMNS),
+        "tickets": [[getattr(e, c) for c in COLUMNS] for e in entries if not e.revoked],
+        "revoked": {e.code: e.revoked for e in entries if e.revoked},
+    }
