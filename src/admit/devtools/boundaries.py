@@ -77,6 +77,7 @@ PURE_MODULES = {
     "checkin/replay.py",
     "payments/gateway.py",
     "payments/bank_notice.py",
+    "web/refusals.py",
     "sales/queue_rules.py",
 }
 IMPURE_IMPORTS = (

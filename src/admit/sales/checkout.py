@@ -96,11 +96,18 @@ async def open_payment(
 
 
 async def start_payment(
-    rt: Runtime, actor: Actor, *, order_number: str, buyer: str, method: str
+    rt: Runtime,
+    actor: Actor,
+    *,
+    order_number: str,
+    buyer: str,
+    method: str,
+    return_url: str | None = None,
 ) -> PaymentView:
     """Open a payment and its gateway trade; returns where the payer goes. A gateway that
     times out leaves the payment ``created``: calling again asks the gateway again with the
-    same merchant number, which cannot make a second trade."""
+    same merchant number, which cannot make a second trade. ``return_url`` is where the
+    payer's browser comes back to (the website's own page; the API's return by default)."""
     gateway = rt.adapter(Gateways).get(method)
     async with rt.uow(actor) as uow:
         payment = await open_payment(
@@ -116,7 +123,7 @@ async def start_payment(
         currency=view.currency,
         subject=f"Admit order {view.order_number}",
         notify_url=base + NOTIFY_PATH.format(method=method),
-        return_url=base + RETURN_PATH.format(method=method),
+        return_url=return_url or base + RETURN_PATH.format(method=method),
         expires_at=view.expires_at,
     )
     async with rt.uow(actor) as uow:

@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from admit.web.account import router as account_pages
+from admit.web.checkout import router as checkout_pages
 from admit.web.errors import install_page_errors
 
 HERE = Path(__file__).parent
@@ -16,3 +18,5 @@ def mount_pages(app: FastAPI) -> None:
     """Add the pages' routers and ``/static``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_page_errors(app)
+    app.include_router(account_pages)
+    app.include_router(checkout_pages)

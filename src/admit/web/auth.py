@@ -1,20 +1,30 @@
 """Who is browsing: the signed-in customer behind the session cookie, if any.
 
 The cookie carries the customer's device token (the same token the API takes as a bearer),
-HttpOnly and SameSite=Lax. Pages that need an account redirect to ``/login?next=…``."""
+HttpOnly and SameSite=Lax (Secure when the site is served over https). Pages that need an
+account redirect to ``/login?next=…``. Every page POST checks that the request comes from
+this site (``same_origin``): with SameSite=Lax a cross-site form cannot carry the cookie, and
+the Origin check also refuses cross-site posts that need no cookie (signing in someone else)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request, Response
 
 from admit.accounts import customers
-from admit.core.audit_context import ANONYMOUS
-from admit.core.errors import Unauthorized
+from admit.core.audit_context import ANONYMOUS, Actor
+from admit.core.errors import Forbidden, Unauthorized
 from admit.core.runtime import Runtime
+from admit.core.uow import UnitOfWork
 
 SESSION_COOKIE = "admit_session"
+DEFAULT_NEXT = "/account"
+NEXT_MAX = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +33,20 @@ class Visitor:
     login: str
     token: str
 
+    @property
+    def buyer(self) -> str:
+        """How the sales services name this customer as a buyer."""
+        return f"customer:{self.customer_id}"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(kind="customer", id=str(self.customer_id))
+
 
 async def signed_in(request: Request) -> Visitor | None:
     """The customer whose live token is in the session cookie; ``None`` for a visitor."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    if not token or len(token) > 200:
         return None
     rt: Runtime = request.app.state.runtime
     try:
@@ -36,3 +55,110 @@ async def signed_in(request: Request) -> Visitor | None:
     except Unauthorized:
         return None
     return Visitor(customer_id=found.id, login=found.phone or found.email or "", token=token)
+
+
+async def signed_in_visitor(request: Request) -> Visitor:
+    """The signed-in customer; raises ``Unauthorized`` (a GET page then redirects to login)."""
+    visitor = await signed_in(request)
+    if visitor is None:
+        raise Unauthorized("sign in first")
+    return visitor
+
+
+SignedIn = Annotated[Visitor, Depends(signed_in_visitor)]
+
+
+def _runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+async def _visitor_reader(
+    rt: Annotated[Runtime, Depends(_runtime)], visitor: SignedIn
+) -> AsyncIterator[UnitOfWork]:
+    async with rt.uow(visitor.actor, readonly=True) as uow:
+        yield uow
+
+
+VisitorReader = Annotated[UnitOfWork, Depends(_visitor_reader, scope="function")]
+
+
+# --- cross-site requests ---------------------------------------------------------------
+
+
+def _origin_of(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def site_origins(request: Request) -> set[str]:
+    """This site as the browser sees it: the public URL from the settings, and the address
+    the request was sent to."""
+    rt: Runtime = request.app.state.runtime
+    found = {_origin_of(rt.settings.base_url), _origin_of(str(request.base_url))}
+    return {o for o in found if o}
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a POST comes from a page of this site: its ``Origin`` (or, when a browser
+    leaves that out, its ``Referer``) is this site. Neither header → refused."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed or claimed == "null":
+        return False
+    origin = _origin_of(claimed)
+    return origin is not None and origin in site_origins(request)
+
+
+async def require_same_origin(request: Request) -> None:
+    if not same_origin(request):
+        raise Forbidden("this form was sent from another site")
+
+
+SameOrigin = Depends(require_same_origin)
+
+
+# --- the session cookie and where to go after signing in --------------------------------
+
+
+def set_session_cookie(
+    response: Response, request: Request, token: str, expires_at: datetime
+) -> None:
+    rt: Runtime = request.app.state.runtime
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        expires=expires_at,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.base_url.startswith("https://"),
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    rt: Runtime = request.app.state.runtime
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.base_url.startswith("https://"),
+    )
+
+
+def safe_next(value: str | None, default: str = DEFAULT_NEXT) -> str:
+    """Where to go after signing in: a path on this site, never another site (``//evil``,
+    ``/\\evil``, ``https://…``, control characters are all refused for ``default``)."""
+    if not value or len(value) > NEXT_MAX or not value.startswith("/"):
+        return default
+    if value.startswith(("//", "/\\")) or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value

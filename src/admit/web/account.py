@@ -1,0 +1,358 @@
+"""Sign in, register and sign out (G2, C7); the customer's account: orders by status, one
+order with its e-tickets (QR and PDF), and the real-name holders (RN1) they buy for."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from admit.accounts import customers
+from admit.accounts.documents import DocumentType
+from admit.accounts.identities import DocumentIn
+from admit.accounts.security import TooManyAttempts
+from admit.accounts.tokens import Attempt
+from admit.accounts.verification import file_and_verify
+from admit.core.audit_context import ANONYMOUS
+from admit.core.errors import AdmitError, InvalidInput
+from admit.core.runtime import Runtime
+from admit.http.deps import client_ip
+from admit.sales import orders, ticket_api
+from admit.web.auth import (
+    SameOrigin,
+    SignedIn,
+    Visitor,
+    VisitorReader,
+    clear_session_cookie,
+    safe_next,
+    set_session_cookie,
+    signed_in,
+)
+from admit.web.errors import PageRoute
+from admit.web.purchase_views import (
+    HolderChoice,
+    holder_choices,
+    order_detail,
+    orders_by_status,
+)
+from admit.web.refusals import refusal_text
+from admit.web.rendering import render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+Clean = r"^[^\x00-\x1f\x7f]*$"
+LoginField = Annotated[str, Form(min_length=1, max_length=254, pattern=Clean)]
+Password = Annotated[str, Form(min_length=1, max_length=128)]
+Next = Annotated[str, Form(max_length=2000)]
+NextQuery = Annotated[str, Query(max_length=2000)]
+OrderNumber = Annotated[str, Path(pattern=r"^[A-Z0-9]{4,20}$")]
+
+
+def _runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+Rt = Annotated[Runtime, Depends(_runtime)]
+
+
+def _device(request: Request) -> str:
+    return "web: " + request.headers.get("user-agent", "")[:180]
+
+
+def _signed_in_response(request: Request, attempt: Attempt, target: str) -> Response:
+    assert attempt.token is not None
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, attempt.token.token, attempt.token.expires_at)
+    return response
+
+
+# --- sign in --------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
+    return await render(
+        request, "account/login.html", {"title": "Sign in", "next": safe_next(next, "")}
+    )
+
+
+@router.post("/login", response_model=None)
+async def log_in(
+    request: Request,
+    rt: Rt,
+    login: LoginField,
+    password: Password,
+    _: Annotated[None, SameOrigin],
+    next: Next = "",  # noqa: A002
+) -> Response:
+    """Password sign-in; a refusal (wrong password, locked account, too many attempts from
+    this address) is shown on the form, and the failure it counted is kept."""
+    async with rt.uow(ANONYMOUS) as uow:
+        attempt = await customers.log_in_password(
+            uow,
+            login=login,
+            password=password,
+            ip=client_ip(request, rt),
+            device=_device(request),
+            now=rt.clock.now(),
+        )
+    if attempt.refusal is not None:
+        return await render(
+            request,
+            "account/login.html",
+            {
+                "title": "Sign in",
+                "next": safe_next(next, ""),
+                "login": login,
+                "problem": refusal_text(attempt.refusal),
+                "visitor": None,
+            },
+            attempt.refusal.status,
+        )
+    return _signed_in_response(request, attempt, safe_next(next))
+
+
+@router.post("/logout", response_model=None)
+async def log_out(request: Request, rt: Rt, _: Annotated[None, SameOrigin]) -> Response:
+    """Sign this device out: the token stops working at once and the cookie is cleared."""
+    visitor = await signed_in(request)
+    if visitor is not None:
+        async with rt.uow(visitor.actor) as uow:
+            await customers.log_out(uow, token=visitor.token, now=rt.clock.now())
+    response = RedirectResponse("/?msg=signed_out", status_code=303)
+    clear_session_cookie(response, request)
+    return response
+
+
+# --- register: a code to the phone or e-mail, then the password ---------------------------
+
+
+async def _register_form(
+    request: Request, *, step: str, status: int = 200, **values: Any
+) -> Response:
+    context = {"title": "Create an account", "step": step, "visitor": None, **values}
+    context["next"] = safe_next(str(values.get("next", "")), "")
+    return await render(request, "account/register.html", context, status)
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
+    return await _register_form(request, step="login", next=next)
+
+
+@router.post("/register/code", response_model=None)
+async def send_code(
+    request: Request,
+    rt: Rt,
+    login: LoginField,
+    _: Annotated[None, SameOrigin],
+    next: Next = "",  # noqa: A002
+) -> Response:
+    """Send the registration code; a code sent less than a minute ago still counts."""
+    notice = None
+    try:
+        async with rt.uow(ANONYMOUS) as uow:
+            await customers.request_code(
+                uow, rt.crypto, login=login, purpose="register", now=rt.clock.now()
+            )
+    except TooManyAttempts:
+        notice = "A code was sent less than a minute ago: use that one, or wait and ask again."
+    except AdmitError as refused:
+        return await _register_form(
+            request,
+            step="login",
+            status=refused.status,
+            login=login,
+            next=next,
+            problem=refusal_text(refused),
+        )
+    return await _register_form(request, step="code", login=login, next=next, notice=notice)
+
+
+@router.post("/register", response_model=None)
+async def register(
+    request: Request,
+    rt: Rt,
+    login: LoginField,
+    code: Annotated[str, Form(max_length=12, pattern=Clean)],
+    password: Password,
+    _: Annotated[None, SameOrigin],
+    next: Next = "",  # noqa: A002
+) -> Response:
+    """Open the account with the code and a password, and sign it in."""
+    try:
+        async with rt.uow(ANONYMOUS) as uow:
+            attempt = await customers.register(
+                uow,
+                rt.crypto,
+                customers.Registration(
+                    login=login,
+                    code=code.strip(),
+                    password=password,
+                    source_channel="web",
+                    device=_device(request),
+                ),
+                now=rt.clock.now(),
+            )
+    except AdmitError as refused:
+        attempt = Attempt(refusal=refused)
+    if attempt.refusal is not None:
+        return await _register_form(
+            request,
+            step="code",
+            status=attempt.refusal.status,
+            login=login,
+            next=next,
+            problem=refusal_text(attempt.refusal),
+        )
+    target = safe_next(next, "/account?msg=registered")
+    return _signed_in_response(request, attempt, target)
+
+
+# --- my account -----------------------------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account(request: Request, rt: Rt, visitor: SignedIn, uow: VisitorReader) -> Response:
+    """Orders by status, and the holders linked to the account."""
+    return await render(
+        request,
+        "account/account.html",
+        {
+            "title": "My account",
+            "visitor": visitor,
+            "groups": await orders_by_status(uow, buyer=visitor.buyer),
+            "holders": await holder_choices(uow, rt.crypto, visitor.customer_id),
+        },
+    )
+
+
+@router.get("/account/orders/{number}", response_class=HTMLResponse)
+async def order_page(
+    number: OrderNumber, request: Request, visitor: SignedIn, uow: VisitorReader
+) -> Response:
+    """One order: what was bought, its payments, and each e-ticket's QR with the PDF."""
+    detail = await order_detail(uow, number=number, buyer=visitor.buyer)
+    return await render(
+        request,
+        "account/order.html",
+        {"title": f"Order {detail.order.number}", "visitor": visitor, "detail": detail},
+    )
+
+
+@router.get("/account/orders/{number}/tickets.pdf", response_class=Response)
+async def order_pdf(number: OrderNumber, visitor: SignedIn, uow: VisitorReader) -> Response:
+    """The order's e-tickets as one PDF (the API's own rendering, with the cookie)."""
+    return await ticket_api.order_pdf(number, uow, visitor.customer_id)
+
+
+@router.post("/account/orders/{number}/cancel", response_model=None)
+async def cancel_order(
+    number: OrderNumber, rt: Rt, visitor: SignedIn, _: Annotated[None, SameOrigin]
+) -> Response:
+    """Give up an order still waiting for payment: its seats go back at once."""
+    async with rt.uow(visitor.actor) as uow:
+        await orders.cancel_order(uow, number=number, buyer=visitor.buyer, now=rt.clock.now())
+    return RedirectResponse(f"/account/orders/{number}", status_code=303)
+
+
+# --- holders --------------------------------------------------------------------------
+
+
+@router.get("/account/holders", response_class=HTMLResponse)
+async def holders_page(
+    request: Request,
+    rt: Rt,
+    visitor: SignedIn,
+    uow: VisitorReader,
+    next: NextQuery = "",  # noqa: A002
+) -> Response:
+    holders = await holder_choices(uow, rt.crypto, visitor.customer_id)
+    return await _holders_view(request, visitor, holders, next=next)
+
+
+async def _holders_view(
+    request: Request,
+    visitor: Visitor,
+    holders: list[HolderChoice],
+    *,
+    next: str,  # noqa: A002
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
+    return await render(
+        request,
+        "account/holders.html",
+        {
+            "title": "Ticket holders",
+            "visitor": visitor,
+            "holders": holders,
+            "has_self": any(h.is_self for h in holders),
+            "doc_types": [(t.value, DOC_TYPE_NAMES[t]) for t in DocumentType],
+            "next": safe_next(next, ""),
+            "problem": problem,
+        },
+        status,
+    )
+
+
+DOC_TYPE_NAMES = {
+    DocumentType.CN_ID: "Mainland resident ID card",
+    DocumentType.HK_MACAU_PERMIT: "Hong Kong / Macau travel permit",
+    DocumentType.TAIWAN_PERMIT: "Taiwan travel permit",
+    DocumentType.HK_PASSPORT: "Hong Kong passport",
+    DocumentType.MACAU_PASSPORT: "Macau passport",
+    DocumentType.FOREIGN_PASSPORT: "Foreign passport",
+}
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise InvalidInput("the visa date is not a real date") from None
+
+
+@router.post("/account/holders", response_model=None)
+async def add_holder(
+    request: Request,
+    rt: Rt,
+    visitor: SignedIn,
+    _: Annotated[None, SameOrigin],
+    doc_type: Annotated[DocumentType, Form()],
+    number: Annotated[str, Form(min_length=4, max_length=30, pattern=Clean)],
+    name: Annotated[str, Form(min_length=1, max_length=60, pattern=Clean)],
+    whose: Annotated[str, Form(pattern=r"^(self|other)$")] = "other",
+    nationality: Annotated[str, Form(pattern=r"^([A-Za-z]{2})?$")] = "CN",
+    visa_expires: Annotated[str, Form(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
+    next: Next = "",  # noqa: A002
+) -> Response:
+    """File a document for yourself or a holder; a mainland ID card is verified online at
+    once (the identity service), other documents wait for staff review."""
+    try:
+        document = DocumentIn(
+            doc_type, number, name, (nationality or "CN").upper(), _date(visa_expires)
+        )
+        await file_and_verify(
+            rt,
+            visitor.actor,
+            customer_id=visitor.customer_id,
+            document=document,
+            is_self=whose == "self",
+        )
+    except AdmitError as refused:
+        async with rt.uow(visitor.actor, readonly=True) as uow:
+            holders = await holder_choices(uow, rt.crypto, visitor.customer_id)
+        return await _holders_view(
+            request,
+            visitor,
+            holders,
+            next=next,
+            problem=refusal_text(refused),
+            status=refused.status,
+        )
+    target = safe_next(next, "/account/holders")
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,34 @@
+"""Friendly words for what the account pages refuse: sign-in, registration and holder filing
+errors by their stable code. Pure: no request, no database."""
+
+from __future__ import annotations
+
+from admit.core.errors import AdmitError
+
+REFUSALS: dict[str, str] = {
+    "unauthorized": "That login and password do not match. Please try again.",
+    "account_locked": (
+        "This account is locked for a while after too many wrong passwords. "
+        "Please try again later, or reset the password."
+    ),
+    "too_many_attempts": ("Too many attempts from here. Please wait a few minutes and try again."),
+    "password_expired": (
+        "Your password has expired: please reset it with a code sent to your phone or e-mail."
+    ),
+    "wrong_code": "That code is not right, or it has expired. Check it or ask for a new one.",
+    "already_exists": "There is already an account with this phone or e-mail: please sign in.",
+    "identity_mismatch": (
+        "This document is already registered under another name. Check the name as it is "
+        "written on the document."
+    ),
+    "holder_limit": "You have as many ticket holders as an account may have.",
+}
+
+
+def refusal_text(error: AdmitError) -> str:
+    """The sentence shown on the form. Errors whose message is written for people (a weak
+    password's reasons, an invalid document) keep their own message."""
+    if error.code in REFUSALS:
+        return REFUSALS[error.code]
+    message = error.message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
