@@ -71,11 +71,8 @@ async def attendance(uow: UnitOfWork, *, session_id: int, now: datetime) -> dict
 
 
 async def _devices(uow: UnitOfWork, venue_id: int, now: datetime) -> list[dict[str, Any]]:
-    gates = dict(
-        (await uow.session.execute(select(Gate.id, Gate.code).where(Gate.venue_id == venue_id)))
-        .tuples()
-        .all()
-    )
+    rows = await uow.session.execute(select(Gate.id, Gate.code).where(Gate.venue_id == venue_id))
+    gates = {gate_id: code for gate_id, code in rows.all()}
     return [
         {
             "number": d.number,
