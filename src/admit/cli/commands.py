@@ -21,7 +21,7 @@ from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
 from admit.cli.sim import sim_app
 from admit.core import key_rotation
-from admit.core.audit import verify_chain
+from admit.core.audit import chain_all, verify_chain
 from admit.core.audit_context import SYSTEM, Actor
 from admit.core.config import Settings, load_settings
 from admit.core.crypto import ENCRYPTED_COLUMNS
@@ -223,6 +223,7 @@ def audit_verify() -> None:
     """Recompute the audit log's hash chain; exit 1 at the first row that was tampered with."""
 
     async def work(rt: Runtime) -> tuple[bool, int, int | None, str | None]:
+        await chain_all(rt.uow)
         async with rt.uow(SYSTEM, readonly=True) as uow:
             r = await verify_chain(uow.session)
         return r.ok, r.entries, r.broken_at_seq, r.reason

@@ -1,8 +1,14 @@
 """Append-only audit log with a hash chain (INV1, INV3, INV4, OPS5, G20).
 
 Every row stores the hash of the previous one; changing, inserting or deleting a row in the
-middle breaks the chain, which :func:`verify_chain` finds. Appends are serialised (an advisory
-lock on PostgreSQL, the write lock on SQLite) so the chain has a single order."""
+middle breaks the chain, which :func:`verify_chain` finds.
+
+A change records its entry in its own transaction, into ``audit_pending``, without any lock:
+so audited writes (captures, registrations, staff changes) never queue behind one another.
+:func:`chain_pending` — run by every worker cycle and before the log is read or verified —
+moves pending entries into the chain under one lock (an advisory lock on PostgreSQL, the
+write lock on SQLite), so the chain has a single order. An entry is tamper-evident once
+chained, normally within a worker poll (about a second)."""
 
 from __future__ import annotations
 
@@ -13,12 +19,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Index, String, Text, select, text
+from sqlalchemy import BigInteger, Index, String, Text, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from admit.core.audit_context import SYSTEM
 from admit.core.db import Base, BigIntKey, UTCDateTime
-from admit.core.uow import UnitOfWork
+from admit.core.uow import UnitOfWork, UnitOfWorkFactory
 
 GENESIS = "0" * 64
 _AUDIT_LOCK_KEY = 0x0AD17  # pg_advisory_xact_lock key that orders appends
@@ -39,6 +46,20 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+
+class PendingAudit(Base):
+    """An entry recorded but not yet chained (see the module's docstring)."""
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80))
+    entity_type: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    data: Mapped[str] = mapped_column(Text)
 
 
 def canonical_json(data: Any) -> str:
@@ -70,43 +91,77 @@ async def record(
     entity_id: object,
     data: dict[str, Any],
     now: datetime,
-) -> AuditEntry:
-    """Append one entry in the caller's transaction: it commits or rolls back with the change."""
+) -> None:
+    """Record one entry in the caller's transaction: it commits or rolls back with the change,
+    and is chained by the next :func:`chain_pending`."""
+    uow.session.add(
+        PendingAudit(
+            at=now,
+            actor=uow.actor.label,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            data=canonical_json(data),
+        )
+    )
+
+
+async def chain_pending(uow: UnitOfWork, *, limit: int = 5000) -> int:
+    """Append up to ``limit`` pending entries to the chain, oldest first; returns how many."""
     session = uow.session
     if uow.dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+    pending = (
+        await session.scalars(select(PendingAudit).order_by(PendingAudit.id).limit(limit))
+    ).all()
+    if not pending:
+        return 0
     last = (
         await session.execute(
             select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
         )
     ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    body = canonical_json(data)
-    actor = uow.actor.label
-    digest = entry_hash(
-        prev_hash=prev,
-        seq=seq,
-        at=now,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        data=body,
-    )
-    entry = AuditEntry(
-        seq=seq,
-        at=now,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        data=body,
-        prev_hash=prev,
-        hash=digest,
-    )
-    session.add(entry)
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    for p in pending:
+        seq += 1
+        digest = entry_hash(
+            prev_hash=prev,
+            seq=seq,
+            at=p.at,
+            actor=p.actor,
+            action=p.action,
+            entity_type=p.entity_type,
+            entity_id=p.entity_id,
+            data=p.data,
+        )
+        session.add(
+            AuditEntry(
+                seq=seq,
+                at=p.at,
+                actor=p.actor,
+                action=p.action,
+                entity_type=p.entity_type,
+                entity_id=p.entity_id,
+                data=p.data,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    await session.execute(delete(PendingAudit).where(PendingAudit.id.in_([p.id for p in pending])))
     await session.flush()
-    return entry
+    return len(pending)
+
+
+async def chain_all(uows: UnitOfWorkFactory) -> int:
+    """Chain everything pending now (before the log is read or verified)."""
+    total = 0
+    while True:
+        async with uows(SYSTEM) as uow:
+            done = await chain_pending(uow)
+        total += done
+        if done == 0:
+            return total
 
 
 async def record_update(

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import structlog
 
-from admit.core import outbox
+from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
@@ -30,6 +30,11 @@ def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
         return fn
 
     return register
+
+
+@sweeper("audit.chain")
+async def _chain_audit(uow: UnitOfWork, now: datetime) -> int:
+    return await audit.chain_pending(uow)
 
 
 async def sweep(rt: Runtime) -> dict[str, int]:

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from admit.accounts.permissions import Permission
-from admit.core.audit import AuditEntry, verify_chain
+from admit.core.audit import AuditEntry, chain_all, verify_chain
 from admit.core.uow import UnitOfWork
-from admit.http.deps import staff_reader
+from admit.http.deps import RuntimeDep, staff_reader
 
 router = APIRouter(prefix="/admin/audit", tags=["admin: audit"])
 
@@ -41,12 +41,14 @@ class ChainOut(BaseModel):
 @router.get("")
 async def list_entries(
     uow: AuditReader,
+    rt: RuntimeDep,
     entity_type: Annotated[str | None, Query(max_length=60)] = None,
     entity_id: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[AuditOut]:
     """Newest first; page with ``before_seq``."""
+    await chain_all(rt.uow)
     query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEntry.entity_type == entity_type)
@@ -71,7 +73,8 @@ async def list_entries(
 
 
 @router.get("/verify")
-async def verify(uow: AuditReader) -> ChainOut:
+async def verify(uow: AuditReader, rt: RuntimeDep) -> ChainOut:
+    await chain_all(rt.uow)
     report = await verify_chain(uow.session)
     return ChainOut(
         ok=report.ok,

@@ -57,6 +57,11 @@ def signer(crypto: FieldCrypto) -> Signer:
     return lambda body: crypto.lookup("waiting-room", body)[:SIGNATURE_CHARS]
 
 
+def read_admission(token: str | None, sign: Signer, now: datetime) -> Admission | None:
+    """The admission a genuine, unexpired token grants; ``None`` otherwise."""
+    return queue_rules.read_admission_token(token, sign, now=now) if token else None
+
+
 def rules_of(room: WaitingRoom) -> Room:
     return Room(room.session_id, room.opens_at, room.rate_per_minute, room.admission_minutes)
 
@@ -208,7 +213,7 @@ async def check_admission(
     room = await find_room(uow, session_id)
     if room is None or not room.enabled:
         return
-    admission = queue_rules.read_admission_token(token, sign, now=now) if token else None
+    admission = read_admission(token, sign, now)
     if admission is None or admission.session_id != session_id:
         raise AdmissionRequired(
             "this sale has a waiting room: join the queue and come back when admitted",

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from admit.app import create_app
+from admit.core import audit
 from admit.core.audit_context import SYSTEM
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
@@ -59,12 +60,15 @@ async def open_client(
 
 
 async def count(runtime: Runtime, model: type[Any], *where: Any) -> int:
-    """Rows of ``model`` (matching ``where``) as committed in the database."""
+    """Rows of ``model`` (matching ``where``) as committed in the database (the audit log's
+    pending entries chained first, as the worker would)."""
+    await audit.chain_all(runtime.uow)
     async with runtime.uow(SYSTEM, readonly=True) as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
 async def rows(runtime: Runtime, model: type[Any], *where: Any) -> list[Any]:
+    await audit.chain_all(runtime.uow)
     async with runtime.uow(SYSTEM, readonly=True) as uow:
         return list((await uow.session.scalars(select(model).where(*where))).all())
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from admit.catalog import venues
-from admit.core.audit import verify_chain
+from admit.core.audit import AuditEntry, PendingAudit, chain_all, verify_chain
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
+from admit.core.worker import sweep
 from tests.conftest import T0, TEST_ACTOR
 
 
@@ -25,9 +26,11 @@ async def _three_changes(rt: Runtime) -> None:
         await venues.create_venue(
             uow, code="V2", name="Arena", address="", use="", capacity=9, now=T0
         )
+    assert await chain_all(rt.uow) == 3, "recorded without a lock, chained afterwards"
 
 
 async def _verify(rt: Runtime) -> tuple[bool, int, int | None]:
+    await chain_all(rt.uow)
     async with rt.uow(TEST_ACTOR, readonly=True) as uow:
         report = await verify_chain(uow.session)
     return report.ok, report.entries, report.broken_at_seq
@@ -112,3 +115,20 @@ async def test_concurrent_writers_keep_one_chain(runtime: Runtime) -> None:
 
     await asyncio.gather(*(create(i) for i in range(12)))
     assert await _verify(runtime) == (True, 12, None)
+
+
+async def test_pending_entries_are_chained_by_the_worker_in_commit_order(runtime: Runtime) -> None:
+    await _three_changes(runtime)
+    async with runtime.uow(TEST_ACTOR) as uow:
+        await venues.create_venue(
+            uow, code="V3", name="Stage", address="", use="", capacity=5, now=T0
+        )
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(PendingAudit)) == 1
+    assert (await sweep(runtime))["audit.chain"] == 1
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(PendingAudit)) == 0
+        last = await uow.session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()))
+    assert last is not None
+    assert (last.seq, last.action) == (4, "venue.created")
+    assert await _verify(runtime) == (True, 4, None)

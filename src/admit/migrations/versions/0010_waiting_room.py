@@ -1,4 +1,4 @@
-"""waiting room
+"""waiting room; audit entries pending their chaining
 
 Revision ID: 0010
 Revises: 0009
@@ -19,6 +19,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "audit_pending",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", admit.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=120), nullable=False),
+        sa.Column("action", sa.String(length=80), nullable=False),
+        sa.Column("entity_type", sa.String(length=60), nullable=False),
+        sa.Column("entity_id", sa.String(length=80), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "sales_waiting_room",
         sa.Column("session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -54,3 +65,4 @@ def downgrade() -> None:
     op.drop_index("ix_sales_queue_entry_draw", table_name="sales_queue_entry")
     op.drop_table("sales_queue_entry")
     op.drop_table("sales_waiting_room")
+    op.drop_table("audit_pending")
