@@ -19,6 +19,7 @@ from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
+from admit.cli.gate_sim import gate_sim
 from admit.cli.sim import sim_app
 from admit.core import key_rotation
 from admit.core.audit import chain_all, verify_chain
@@ -35,6 +36,7 @@ app = typer.Typer(help="Admit: ticketing platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(sim_app, name="sim")
+app.command("gate-sim")(gate_sim)
 console = Console()
 T = TypeVar("T")
 
