@@ -1,240 +1,298 @@
-"""Browse benchmarks: start `admit serve` on PostgreSQL and on SQLite with the demo catalogue,
-drive it over loopback with an async HTTP load generator, print and save the figures."""
+"""``python -m bench`` (``make bench``): for each backend, a fresh migrated database with the
+demo catalogue, the benchmark's buyers and a festival field; then for each number of server
+processes, the platform started with the bank simulator and driven over loopback — browse,
+login, on-sale, GA rush — and, once, profiled with py-spy. The gate's and the storefront's
+benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist. Prints the
+table; saves JSON and Markdown under ``bench/results/``."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import json
+import importlib
+import importlib.util
 import os
-import platform
-import shutil
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-import asyncpg
-import httpx
 from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-PG_ADMIN = os.environ.get("ADMIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
-RESULTS = Path(__file__).parent / "results"
-console = Console()
+from bench import browse, login, profiling
+from bench.catalogue import (
+    Buyer,
+    Place,
+    SaleSetup,
+    create_buyers,
+    create_place,
+    field_venue,
+    open_sale,
+    sections_by_level,
+    seed_demo_catalogue,
+    stadium,
+)
+from bench.ga_rush import run_ga_rush
+from bench.harness import POSTGRESQL, SQLITE, Cluster, database, new_keys, start_cluster
+from bench.onsale import run_onsale
+from bench.purchase import SaleResult
+from bench.report import RESULTS, Row, machine, save, table
+
+console = Console(width=None if Console().is_terminal else 200)
+SCENARIOS = ("browse", "login", "onsale", "ga", "gate", "pages")
+LOGIN_PEOPLE = 500
+Say = Callable[[str], None]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"BENCH_{name}", default)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--scenarios", default=_env("SCENARIOS", ",".join(SCENARIOS)))
+    p.add_argument("--backends", default=_env("BACKENDS", f"{POSTGRESQL},{SQLITE}"))
+    p.add_argument("--servers", default=_env("SERVERS", "1,2"), help="PostgreSQL: processes")
+    p.add_argument("--sqlite-servers", default=_env("SQLITE_SERVERS", "1"))
+    p.add_argument("--seconds", type=float, default=float(_env("SECONDS", "5")))
+    p.add_argument("--connections", type=int, default=int(_env("CONNECTIONS", "32")))
+    p.add_argument("--buyers", type=int, default=int(_env("BUYERS", "6000")))
+    p.add_argument("--ga-buyers", type=int, default=int(_env("GA_BUYERS", "6000")))
+    p.add_argument("--ga-quota", type=int, default=int(_env("GA_QUOTA", "10000")))
+    p.add_argument("--in-flight", type=int, default=int(_env("IN_FLIGHT", "200")))
+    p.add_argument("--login-concurrency", type=int, default=int(_env("LOGIN_CONCURRENCY", "8")))
+    p.add_argument(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=_env("PROFILE", "1") == "1",
+        help="py-spy the browse and on-sale scenarios on PostgreSQL with one server",
+    )
+    opts = p.parse_args(argv)
+    opts.scenarios = [s for s in opts.scenarios.split(",") if s]
+    unknown = set(opts.scenarios) - set(SCENARIOS)
+    if unknown:
+        p.error(f"unknown scenarios {sorted(unknown)}; choose from {SCENARIOS}")
+    opts.backends = [b for b in opts.backends.split(",") if b]
+    opts.servers = [int(n) for n in opts.servers.split(",")]
+    opts.sqlite_servers = [int(n) for n in opts.sqlite_servers.split(",")]
+    return opts
 
 
 @dataclass
-class Figure:
-    backend: str
-    scenario: str
-    requests: int
-    errors: int
-    rps: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
+class Seeds:
+    buyers: list[Buyer]
+    people: list[Buyer]  # for logins: their devices come and go
+    stadium: Place
+    tiers: dict[str, list[str]]
+    field: Place
+    demo_sid: int
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+async def _seed(cluster: Cluster, opts: argparse.Namespace) -> Seeds:
+    async with cluster.runtime() as rt:
+        await seed_demo_catalogue(rt)
+        buyers = await create_buyers(rt, max(opts.buyers, opts.ga_buyers))
+        people = await create_buyers(rt, LOGIN_PEOPLE)
+        place = await stadium(rt)
+        tiers = await sections_by_level(rt, place)
+        field = await create_place(rt, "FIELD", field_venue(opts.ga_quota + 2000))
+        return Seeds(buyers, people, place, tiers, field, await browse.demo_session_id(rt))
 
 
-def _admit(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "admit", *args], env=env, check=True, stdout=subprocess.DEVNULL
+async def _session(cluster: Cluster, place: Place, setup: SaleSetup) -> int:
+    async with cluster.runtime() as rt:
+        return await open_sale(rt, place, setup)
+
+
+def _stadium_sale(seeds: Seeds, tag: str) -> SaleSetup:
+    """Both tiers on sale with the web window's quota at half of each (the demo's split)."""
+    return SaleSetup(
+        tag=tag,
+        seat_levels={"A": seeds.tiers["L1"], "B": seeds.tiers["L2"]},
+        ga_levels={},
+        quotas={"A": Fraction(1, 2), "B": Fraction(1, 2)},
     )
 
 
-@contextmanager
-def _server(env: dict[str, str]) -> Iterator[str]:
-    port = _port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "admit", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:
+    check = "ok" if result.check.ok else "FAILED"
+    errors = sum(int(op["errors"]) for op in result.ops.values())
+    rows = [
+        Row(label, scenario, "successful holds", result.holds, result.holds_per_s, check=check),
+        Row(
+            label,
+            scenario,
+            "completed purchases",
+            result.purchases,
+            result.purchases_per_s,
+            errors=errors,
+            check=check,
+            cpu=result.cpu,
+            extra={"tickets": result.tickets, "ends": result.ends, "buyers": result.buyers},
+        ),
+    ]
+    for name, op in result.ops.items():
+        rows.append(Row.of(label, scenario, f"· {name}", op))
+    return rows
 
 
-async def _drive(base: str, path: str, headers: dict[str, str]) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    stop = time.monotonic() + DURATION
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-
-        async def user() -> None:
-            nonlocal errors
-            while time.monotonic() < stop:
-                start = time.perf_counter()
-                response = await client.get(path, headers=headers)
-                latencies.append(time.perf_counter() - start)
-                if response.status_code not in (200, 304):
-                    errors += 1
-
-        await asyncio.gather(*(user() for _ in range(CONCURRENCY)))
-    return latencies, errors
+def _browse(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say) -> list[Row]:
+    rows = []
+    for page in browse.pages(cluster.urls[0], seeds.demo_sid):
+        say(f"{cluster.label}: browse {page.name}")
+        figure = browse.measure(cluster, page, opts.seconds, opts.connections)
+        rows.append(Row.of(cluster.label, "browse", page.name, figure))
+    return rows
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    for unit, factor in _UNITS.items():
-        if text.endswith(unit) and text[: -len(unit)].replace(".", "").isdigit():
-            return float(text[: -len(unit)]) * factor
-    raise ValueError(f"not a wrk duration: {text}")
-
-
-def _wrk(backend: str, scenario: str, url: str, headers: dict[str, str]) -> Figure:
-    """wrk (C, one thread) as the load generator: it does not compete for the GIL."""
-    args = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{DURATION:.0f}s", "--latency"]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
-    total = int(out.split(" requests in ")[0].split()[-1])
-    bad = lines.get("Non-2xx", ["", "", "", "", "0"])[-1]
-    return Figure(
-        backend,
-        scenario,
-        total,
-        int(bad),
-        float(lines["Requests/sec:"][1]),
-        _ms(lines["50%"][1]),
-        _ms(lines["90%"][1]),
-        _ms(lines["99%"][1]),
-    )
-
-
-def _figure(backend: str, scenario: str, latencies: list[float], errors: int) -> Figure:
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Figure(
-        backend,
-        scenario,
-        len(latencies),
-        errors,
-        len(latencies) / DURATION,
-        q[49] * 1000,
-        q[89] * 1000,
-        q[98] * 1000,
-    )
-
-
-def _scenarios(base: str) -> list[tuple[str, str, dict[str, str]]]:
-    found = httpx.get(f"{base}/api/v1/sessions", params={"q": "football"}).json()
-    sid = found[0]["session"]["id"]
-    avail = f"/api/v1/sessions/{sid}/availability"
-    etag = httpx.get(f"{base}{avail}").headers["etag"]
-    layout = f"/api/v1/sessions/{sid}/seatmap"
-    map_etag = httpx.get(f"{base}{layout}").headers["etag"]
+def _login(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say) -> list[Row]:
+    say(f"{cluster.label}: password logins")
+    logins = login.password_logins(cluster, seeds.people, opts.seconds, opts.login_concurrency)
+    say(f"{cluster.label}: token validations")
+    checks = login.token_checks(cluster, seeds.people[0], opts.seconds, opts.connections)
     return [
-        ("search ?q=football", "/api/v1/sessions?q=football", {}),
-        ("session detail (20k seats)", f"/api/v1/sessions/{sid}", {}),
-        ("availability, full body", avail, {"Accept-Encoding": "gzip"}),
-        ("availability, If-None-Match → 304", avail, {"If-None-Match": etag}),
-        ("seat map geometry, If-None-Match → 304", layout, {"If-None-Match": map_etag}),
+        Row.of(cluster.label, "login", "password login (argon2id)", logins),
+        Row.of(cluster.label, "login", "token validation GET /me", checks),
     ]
 
 
-def _run_backend(backend: str, env: dict[str, str], bar: Progress) -> list[Figure]:
-    task = bar.add_task(f"{backend}: seeding", total=None)
-    _admit(env, "seed-demo")
-    figures = []
-    with _server(env) as base:
-        scenarios = _scenarios(base)
-        bar.update(task, total=len(scenarios), completed=0)
-        for name, path, headers in scenarios:
-            bar.update(task, description=f"{backend}: {name}")
-            if shutil.which("wrk"):
-                figures.append(_wrk(backend, name, base + path, headers))
-            else:
-                latencies, errors = asyncio.run(_drive(base, path, headers))
-                figures.append(_figure(backend, name, latencies, errors))
-            bar.advance(task)
-    return figures
-
-
-async def _pg(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def main() -> None:
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as bar:
-        base_env = {
-            **os.environ,
-            "ADMIT_DATA_DIR": tmp,
-            "ADMIT_LOG_LEVEL": "WARNING",
-            "ADMIT_RUN_WORKER_IN_PROCESS": "false",
-        }
-        asyncio.run(_pg("DROP DATABASE IF EXISTS admit_bench WITH (FORCE)"))
-        asyncio.run(_pg("CREATE DATABASE admit_bench"))
-        pg_url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        figures += _run_backend(
-            "postgresql", {**base_env, "ADMIT_DATABASE_URL": f"{pg_url}/admit_bench"}, bar
+def _sales(
+    cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say, out: dict[str, Any]
+) -> list[Row]:
+    rows: list[Row] = []
+    tag = f"{cluster.backend[:2].upper()}{len(cluster.servers)}-{time.strftime('%H%M%S')}"
+    if "onsale" in opts.scenarios:
+        say(f"{cluster.label}: on-sale, {opts.buyers} buyers")
+        sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, f"ON{tag}")))
+        result = asyncio.run(
+            run_onsale(cluster, sid, seeds.buyers[: opts.buyers], in_flight=opts.in_flight)
         )
-        figures += _run_backend("sqlite", base_env, bar)
-        asyncio.run(_pg("DROP DATABASE IF EXISTS admit_bench WITH (FORCE)"))
-    generator = "wrk" if shutil.which("wrk") else "httpx"
-    table = Table(
-        title=f"Browse ({generator}): {CONCURRENCY} connections, {DURATION:.0f} s per scenario"
-    )
-    for column in ("backend", "scenario", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors"):
-        table.add_column(column)
-    for f in figures:
-        table.add_row(
-            f.backend,
-            f.scenario,
-            f"{f.rps:,.0f}",
-            f"{f.p50_ms:.1f}",
-            f"{f.p90_ms:.1f}",
-            f"{f.p99_ms:.1f}",
-            str(f.errors),
+        out[f"on-sale {cluster.label}"] = result.summary()
+        rows += _sale_rows(cluster.label, "on-sale", result)
+    if "ga" in opts.scenarios:
+        say(f"{cluster.label}: GA rush, {opts.ga_buyers} buyers for {opts.ga_quota}")
+        setup = SaleSetup(
+            tag=f"GA{tag}", seat_levels={}, ga_levels={"FIELD": "GA"}, quotas={"GA": opts.ga_quota}
         )
-    console.print(table)
+        sid = asyncio.run(_session(cluster, seeds.field, setup))
+        result = asyncio.run(
+            run_ga_rush(cluster, sid, seeds.buyers[: opts.ga_buyers], in_flight=opts.in_flight)
+        )
+        out[f"GA rush {cluster.label}"] = result.summary()
+        rows += _sale_rows(cluster.label, "GA rush", result)
+    return rows
+
+
+def _profile(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say) -> dict[str, Any]:
+    """py-spy on the server while browse pages and then a smaller on-sale run; figures of
+    these runs are not reported (the sampler takes CPU)."""
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"browse-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-                "duration_s": DURATION,
-                "concurrency": CONCURRENCY,
-                "generator": "wrk" if shutil.which("wrk") else "httpx",
-                "figures": [asdict(f) for f in figures],
-            },
-            indent=2,
-        )
-    )
-    console.print(f"saved {out}")
+    pids = [s.pid for s in cluster.servers]
+    found: dict[str, Any] = {}
+    pages = [p for p in browse.pages(cluster.urls[0], seeds.demo_sid) if "304" not in p.name]
+    with profiling.sampling(pids, RESULTS / "profile-browse") as files:
+        for page in pages:
+            say(f"profiling: browse {page.name}")
+            browse.measure(cluster, page, opts.seconds, opts.connections)
+    found["browse"] = _write_profile(files, "browse", "browse: " + ", ".join(p.name for p in pages))
+    buyers = seeds.buyers[: min(opts.buyers, 2000)]
+    sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, "PROFILE")))
+    with profiling.sampling(pids, RESULTS / "profile-onsale") as files:
+        say(f"profiling: on-sale, {len(buyers)} buyers")
+        asyncio.run(run_onsale(cluster, sid, buyers, in_flight=opts.in_flight))
+    found["on-sale"] = _write_profile(files, "onsale", f"on-sale: {len(buyers)} buyers")
+    return found
+
+
+def _write_profile(files: list[Path], name: str, title: str) -> dict[str, Any]:
+    profile = profiling.read_profile(files)
+    svg = RESULTS / f"flame-{name}.svg"
+    svg.write_text(profiling.flame_svg(profile, title))
+    return {**profile.summary(), "flame_graph": str(svg), "raw": [str(f) for f in files]}
+
+
+def _backend(backend: str, opts: argparse.Namespace, say: Say, meta: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    counts = opts.servers if backend == POSTGRESQL else opts.sqlite_servers
+    with tempfile.TemporaryDirectory(prefix="admit-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        say(f"{backend}: migrating")
+        with database(backend, data_dir) as url:
+            keys = new_keys()
+            say(f"{backend}: seeding the demo catalogue and the buyers")
+            seeds = asyncio.run(_seed(Cluster(backend, url, data_dir, keys), opts))
+            for n in counts:
+                say(f"{backend}: starting {n} server(s)")
+                logs = RESULTS / "logs" / f"{backend}-{n}"
+                with start_cluster(
+                    backend, url, data_dir, keys, servers=n, log_dir=logs
+                ) as cluster:
+                    if "browse" in opts.scenarios:
+                        rows += _browse(cluster, seeds, opts, say)
+                    rows += _sales(cluster, seeds, opts, say, meta["sales"])
+                    if "login" in opts.scenarios:
+                        rows += _login(cluster, seeds, opts, say)
+                    if opts.profile and backend == POSTGRESQL and n == 1:
+                        meta["profiles"] = _profile(cluster, seeds, opts, say)
+    return rows
+
+
+def _number(figure: dict[str, Any], *names: str) -> float:
+    return next((float(figure[n]) for n in names if figure.get(n) is not None), 0.0)
+
+
+def _external(scenario: str, module: str) -> list[Row]:
+    """The rows of another team's benchmark module (its ``run() -> list[dict]``)."""
+    if importlib.util.find_spec(module) is None:
+        return [Row("—", scenario, f"not built yet ({module.replace('.', '/')}.py missing)")]
+    found: list[dict[str, Any]] = importlib.import_module(module).run()
+    rows = []
+    for f in found:
+        what = str(f.get("what") or f.get("part") or f.get("name") or f.get("scenario") or scenario)
+        row = Row.of(str(f.get("backend", "—")), scenario, what, f)
+        row.count = _number(f, "requests", "count", "scans", "validations", "pages", "n")
+        row.rate = _number(f, "rps", "per_second", "rate", "throughput")
+        row.extra = f
+        rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    opts = parse(argv)
+    meta: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "options": dict(vars(opts)),
+        "sales": {},
+    }
+    rows: list[Row] = []
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("bench", total=None)
+
+        def say(text: str) -> None:
+            bar.update(task, description=text)
+            bar.console.log(text)
+
+        for backend in opts.backends:
+            rows += _backend(backend, opts, say, meta)
+        if "gate" in opts.scenarios:
+            say("gate: offline validations")
+            rows += _external("gate", "bench.gate")
+        if "pages" in opts.scenarios:
+            say("storefront: page loads")
+            rows += _external("pages", "bench.page_load")
+    console.print(table(rows, f"Admit benchmarks — {meta['started']}"))
+    out = save(rows, meta)
+    console.print(f"saved {out} and {RESULTS / 'latest.md'}")
+    failed = [r for r in rows if r.check == "FAILED"]
+    if failed:
+        console.print(f"[red]correctness check FAILED in {len(failed)} rows[/red]")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -200,19 +200,22 @@ def start_cluster(
     *,
     servers: int = 1,
     pool_size: int = 10,
+    log_dir: Path | None = None,
 ) -> Iterator[Cluster]:
     """Start the bank simulator and ``servers`` server processes, wait until each answers,
     and stop them all on the way out. Pools are sized to stay under PostgreSQL's 100
     connections with two servers (a pool may double under load)."""
     cluster = Cluster(backend, database_url, data_dir, keys)
     env = _env(database_url, data_dir, keys)
+    logs = log_dir or data_dir
+    logs.mkdir(parents=True, exist_ok=True)
     bank_port = free_port()
     bank_url = f"http://127.0.0.1:{bank_port}"
     cluster.bank = Service(
         "bank",
         ["sim", "bank", "--port", str(bank_port), "--public-url", bank_url],
         dict(env),
-        data_dir / "bank.log",
+        logs / "bank.log",
     )
     cluster.bank.url, cluster.bank.health = bank_url, "/_control"
     env["ADMIT_BANK_URL"] = bank_url
@@ -223,7 +226,7 @@ def start_cluster(
             f"server{i}",
             ["serve", "--port", str(port)],
             {**env, "ADMIT_PUBLIC_URL": url, "ADMIT_DB_POOL_SIZE": str(pool_size)},
-            data_dir / f"server{i}.log",
+            logs / f"server{i}.log",
         )
         server.url, server.health = url, "/healthz"
         cluster.servers.append(server)
