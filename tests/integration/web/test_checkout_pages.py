@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from admit.accounts.models import Customer, CustomerToken
+from admit.catalog.models import Event, Session
+from admit.cli.demo_data import seed_demo
 from admit.core import worker
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
@@ -453,3 +455,30 @@ async def test_a_document_that_does_not_verify_is_shown_on_the_holders_page(
     )
     assert not_a_date.status_code == 400
     assert "The visa date is not a real date." in not_a_date.text
+
+
+async def test_the_demo_rugby_match_asks_for_a_verified_holder_and_the_football_does_not(
+    web: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    async with runtime.uow(TEST_ACTOR) as uow:
+        await seed_demo(uow, now=clock.now(), days=1)
+        rows = await uow.session.execute(
+            select(Event.number, Session.id).join(Session, Session.event_id == Event.id)
+        )
+        sessions = {number: sid for number, sid in rows if number.startswith("G-")}
+    await signed_in_buyer(runtime, web, "13700000090")
+    pages = {}
+    for number in ("G-RG-01", "G-FB-01"):
+        held = await web.post(
+            "/checkout/hold",
+            data={"session_id": str(sessions[number]), "level": "B", "quantity": "2"},
+        )
+        pages[number] = (await web.get(location(held))).text
+    rugby, football = pages["G-RG-01"], pages["G-FB-01"]
+    assert rugby.count('name="holder"') == 2
+    assert "This session sells real-name tickets" in rugby
+    assert "you must verify your own identity first" in rugby
+    assert 'name="holder"' not in football
+    assert "real-name-note" not in football
+    assert football.count('class="held-item"') == 2
+    assert 'id="total">560.00 CNY<' in football
