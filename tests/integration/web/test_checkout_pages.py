@@ -482,3 +482,47 @@ async def test_the_demo_rugby_match_asks_for_a_verified_holder_and_the_football_
     assert "real-name-note" not in football
     assert football.count('class="held-item"') == 2
     assert 'id="total">560.00 CNY<' in football
+
+
+MY_FORMS = {
+    "/checkout/hold": ["session_id", "seat", "level", "quantity", "area", "key"],
+    "/checkout/{hold}/pay": ["key", "ticket_type", "holder"],
+    "/checkout/{hold}/release": [],
+    "/login": ["login", "password", "next"],
+    "/register/code": ["login", "next"],
+    "/register": ["login", "code", "password", "next"],
+    "/account/holders": ["doc_type", "number", "name", "whose", "nationality", "visa_expires"],
+}
+NASTY = ["\x00", "%ff", "-1", "99999999999999999999999", "é" * 300, ""]
+
+
+async def test_bad_form_input_gets_a_4xx_or_3xx_page_never_a_500_and_changes_nothing(
+    web: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    sid = await on_sale(admin, clock)
+    await signed_in_buyer(runtime, web, "13700000100")
+    hold_id = await hold(web, sid, ROW_A[:1])
+    before = await states(admin, sid)
+    # Well-formed but never enough for a purchase (no seats chosen, no such ticket type).
+    valid = {"session_id": str(sid), "key": "abcdefghijk", "ticket_type": "vip"}
+    for path, fields in MY_FORMS.items():
+        url = path.format(hold=hold_id)
+        if url.endswith("/release"):
+            continue  # would rightly release the hold
+        for field in fields:
+            for nasty in NASTY:
+                response = await web.post(url, data={**valid, field: nasty})
+                assert 300 <= response.status_code < 500, (url, field, nasty)
+                assert "Traceback" not in response.text
+        raw = await web.post(
+            url,
+            content=b"session_id=%ff&seat=%00&key=\xff\xfe&ticket_type=%C0%AF",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert 300 <= raw.status_code < 500, url
+    for path in ("/checkout/{}", "/checkout/orders/{}/return", "/account/orders/{}"):
+        for nasty in ("%00", "-1", "99999999999999999999999", "%C3%A9", "x" * 3000):
+            response = await web.get(path.format(nasty))
+            assert 300 <= response.status_code < 500, (path, nasty)
+    assert await states(admin, sid) == before
+    assert await counts(runtime) == (1, 0)
