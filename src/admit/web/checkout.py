@@ -16,10 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
 from admit.payments.gateway import GatewayError
-from admit.sales import checkout, holds, orders
+from admit.sales import checkout, holds, orders, waiting_room
 from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in
 from admit.web.errors import PageRoute
 from admit.web.purchase_views import HoldView, hold_view, holder_choices, order_detail
+from admit.web.queue import admission_of
 from admit.web.refusals import refusal_text
 from admit.web.rendering import render
 
@@ -97,7 +98,8 @@ async def hold_seats(
     """The seat map's "Continue": hold what was chosen (seats, best N at a level, or places
     in a standing area), then on to the checkout page. A refusal goes back to the map with
     the reason; a visitor who is not signed in signs in first and comes back to the map with
-    the choice preselected."""
+    the choice preselected. A session behind a waiting room needs the admission its queue
+    gave (the queue's cookie); without one the buyer goes to the queue."""
     seats = [s for s in seat if s and len(s) <= 60 and s.isprintable()]
     visitor = await signed_in(request)
     if visitor is None:
@@ -108,10 +110,20 @@ async def hold_seats(
         return _see(_session_page(session_id, msg="no_seats"))
     try:
         async with rt.uow(visitor.actor) as uow:
+            await waiting_room.check_admission(
+                uow,
+                waiting_room.signer(rt.crypto),
+                session_id=session_id,
+                customer_id=visitor.customer_id,
+                token=admission_of(request, session_id),
+                now=rt.clock.now(),
+            )
             hold = await holds.place_hold(uow, wanted, now=rt.clock.now())
             hold_id = hold.id
     except NotFound:
         raise
+    except waiting_room.AdmissionRequired:
+        return _see(f"/queue/{session_id}")
     except AdmitError as refused:
         return _see(_session_page(session_id, msg=refused.code))
     return _see(f"/checkout/{hold_id}")

@@ -526,3 +526,25 @@ async def test_bad_form_input_gets_a_4xx_or_3xx_page_never_a_500_and_changes_not
             assert 300 <= response.status_code < 500, (path, nasty)
     assert await states(admin, sid) == before
     assert await counts(runtime) == (1, 0)
+
+
+async def test_a_session_behind_a_waiting_room_needs_the_queues_admission_cookie(
+    web: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    sid = await on_sale(admin, clock)
+    room = await admin.put(
+        f"/api/v1/admin/sessions/{sid}/waiting-room",
+        json={"opens_at": clock.now().isoformat(), "rate_per_minute": 600},
+    )
+    assert room.status_code == 200, room.text
+    before = await states(admin, sid)
+    await signed_in_buyer(runtime, web, "13700000110")
+    form = {"session_id": str(sid), "seat": ROW_A[:1]}
+    assert location(await web.post("/checkout/hold", data=form)) == f"/queue/{sid}"
+    assert await states(admin, sid) == before
+
+    joined = await admin.post(f"/api/v1/sessions/{sid}/queue")
+    web.cookies.set(f"admit_pass_{sid}", joined.json()["admission_token"])
+    hold_id = await hold(web, sid, ROW_A[:1])
+    assert (await web.get(f"/checkout/{hold_id}")).status_code == 200
+    assert await counts(runtime) == (1, 0)
