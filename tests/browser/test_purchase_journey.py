@@ -193,3 +193,15 @@ def test_buy_tickets_in_the_browser(
     assert download.value.suggested_filename == f"admit-{number}.pdf"
     assert saved.read_bytes().startswith(b"%PDF")
     seats_become(demo_site, session_id, keys, "s")
+
+    # My account: the order under "Paid", and the holders' page.
+    page.click(".account-nav >> text=My account")
+    page.wait_for_url(re.compile(r"/account$"))
+    expect(page.locator("#orders-paid .order-card")).to_have_count(1)
+    expect(page.locator("#orders-paid .order-card")).to_contain_text(f"Order {number}")
+    expect(page.locator("#orders-pending .order-card")).to_have_count(0)
+    shots.take(page, "account")
+    page.click("text=Manage holders")
+    page.wait_for_url(re.compile(r"/account/holders$"))
+    expect(page.locator("#add-holder")).to_be_visible()
+    shots.take(page, "holders")
