@@ -96,6 +96,7 @@ def _report(run: SimRun) -> None:
     for result, count in sorted(run.results.items()):
         table.add_row(result, str(count))
     console.print(table)
+    console.print("results: " + ", ".join(f"{k} {v}" for k, v in sorted(run.results.items())))
     total = sum(run.results.values())
     rate = total / run.seconds if run.seconds else 0.0
     console.print(f"manifest version {run.manifest_version}; {total} scans offline, {rate:,.0f}/s")

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from admit.web.account import router as account_pages
 from admit.web.checkout import router as checkout_pages
 from admit.web.errors import install_page_errors
+from admit.web.gate import router as gate_pages
 
 HERE = Path(__file__).parent
 
@@ -18,5 +19,6 @@ def mount_pages(app: FastAPI) -> None:
     """Add the pages' routers and ``/static``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_page_errors(app)
+    app.include_router(gate_pages)
     app.include_router(account_pages)
     app.include_router(checkout_pages)

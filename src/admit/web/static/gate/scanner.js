@@ -1,0 +1,423 @@
+/* The gate scanner: the same offline rules as admit.checkin.validation, in the browser.
+   A ticket's QR is "AD1:" + Base45(body + Ed25519 signature); the body is
+   version, kid, kind, code, session id (varint), seat, issued_at (see ticketing/qr_payload.py).
+   Everything the scanner needs after setup is in local storage: the credential, the manifest,
+   what this device has seen and the scans waiting to be uploaded. */
+"use strict";
+
+const API = "/api/v1/gate";
+const STORE = "admit.gate.";
+const PREFIX = "AD1:";
+const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+const SYNC_EVERY_MS = 30000;
+const MESSAGES = {
+  admitted: "Admitted", exited: "Exit recorded", already_inside: "Already inside",
+  already_used: "Already used: no re-entry", not_inside: "Not inside", wrong_gate: "Wrong gate",
+  wrong_session: "Ticket for another session", unknown: "Not on this gate's list: sync and retry",
+  revoked: "Ticket revoked", forged: "Forged or damaged ticket", not_valid_yet: "Not valid yet",
+  expired: "Expired", identity_required: "Check the holder's ID",
+  identity_mismatch: "ID does not match the ticket",
+};
+const OK = new Set(["admitted", "exited"]);
+const FORGED = {
+  malformed: "Not one of our tickets, or damaged",
+  unknown_key: "Signed with a key this gate does not know",
+  bad_signature: "The signature does not match: altered or forged",
+};
+
+const $ = (id) => document.getElementById(id);
+const load = (key, fallback) => {
+  const raw = localStorage.getItem(STORE + key);
+  return raw === null ? fallback : JSON.parse(raw);
+};
+const save = (key, value) => localStorage.setItem(STORE + key, JSON.stringify(value));
+
+/* ---- the QR payload ---------------------------------------------------------------------- */
+
+class Forged extends Error {
+  constructor(reason) { super(reason); this.reason = reason; }
+}
+
+function b45decode(text) {
+  if (text.length % 3 === 1) throw new Forged("malformed");
+  const out = [];
+  for (let i = 0; i < text.length; i += 3) {
+    const digits = [...text.slice(i, i + 3)].map((c) => B45.indexOf(c));
+    if (digits.some((d) => d < 0)) throw new Forged("malformed");
+    if (digits.length === 3) {
+      const value = digits[0] + digits[1] * 45 + digits[2] * 2025;
+      if (value > 0xffff) throw new Forged("malformed");
+      out.push(value >> 8, value & 0xff);
+    } else {
+      const value = digits[0] + digits[1] * 45;
+      if (value > 0xff) throw new Forged("malformed");
+      out.push(value);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+const isToken = (s, max) => s.length >= 1 && s.length <= max && [...s].every((c) => c >= "!" && c <= "~");
+
+function parse(text) {
+  if (!text.startsWith(PREFIX) || text.length > 400) throw new Forged("malformed");
+  const data = b45decode(text.slice(PREFIX.length));
+  if (data.length <= 64) throw new Forged("malformed");
+  const body = data.slice(0, data.length - 64);
+  const signature = data.slice(data.length - 64);
+  let pos = 0;
+  const take = (n) => {
+    if (pos + n > body.length) throw new Forged("malformed");
+    const chunk = body.slice(pos, pos + n);
+    pos += n;
+    return chunk;
+  };
+  const latin = (bytes) => String.fromCharCode(...bytes);
+  if (take(1)[0] !== 1) throw new Forged("malformed");
+  const kid = latin(take(take(1)[0]));
+  const kind = latin(take(1));
+  const code = latin(take(take(1)[0]));
+  if (!isToken(kid, 16) || !isToken(code, 24) || !/^[A-Za-z]$/.test(kind)) throw new Forged("malformed");
+  let session = 0n;
+  for (let i = 0; ; i++) {
+    if (i >= 10) throw new Forged("malformed");
+    const byte = take(1)[0];
+    session |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    if (!(byte & 0x80)) {
+      if ((byte === 0 && i > 0) || session >> 64n) throw new Forged("malformed");
+      break;
+    }
+  }
+  let seat;
+  try {
+    seat = new TextDecoder("utf-8", { fatal: true }).decode(take(take(1)[0]));
+  } catch (e) {
+    throw new Forged("malformed");
+  }
+  take(4);  // issued_at
+  if (pos !== body.length) throw new Forged("malformed");
+  return { body, signature, kid, kind, code, session, seat };
+}
+
+const keyCache = new Map();
+
+async function publicKey(kid, b64) {
+  if (!keyCache.has(kid)) {
+    const raw = Uint8Array.from(atob(b64.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    keyCache.set(kid, crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]));
+  }
+  return keyCache.get(kid);
+}
+
+async function verify(text, keys) {
+  const claims = parse(text);
+  if (!(claims.kid in keys)) throw new Forged("unknown_key");
+  const key = await publicKey(claims.kid, keys[claims.kid]);
+  const good = await crypto.subtle.verify({ name: "Ed25519" }, key, claims.signature, claims.body);
+  if (!good) throw new Forged("bad_signature");
+  return claims;
+}
+
+async function idDigest(salt, number) {
+  const normal = number.replace(/\s+/g, "").toUpperCase();
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${salt}:${normal}`));
+  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
+}
+
+/* ---- the manifest ------------------------------------------------------------------------- */
+
+const ENTRY = ["seat", "section", "level", "kind", "holder", "id_digest", "revoked"];
+
+function mergeManifest(held, doc) {
+  const m = doc.full || !held ? { entries: {} } : held;
+  Object.assign(m, {
+    session: doc.session, version: doc.version, salt: doc.salt, policy: doc.policy,
+    gates: doc.gates, keys: doc.keys,
+    admit_from: Date.parse(doc.admit_from) / 1000, admit_until: Date.parse(doc.admit_until) / 1000,
+  });
+  for (const row of doc.tickets) {
+    const item = Object.fromEntries(doc.columns.map((c, i) => [c, row[i]]));
+    m.entries[item.code] = ENTRY.map((f) => (f === "revoked" ? null : item[f] ?? null));
+  }
+  for (const [code, reason] of Object.entries(doc.revoked)) {
+    const old = m.entries[code] || ["", null, null, "", null, null, null];
+    m.entries[code] = [...old.slice(0, 6), reason];
+  }
+  return m;
+}
+
+function gateChain(m, gate) {
+  const parents = Object.fromEntries(m.gates.map((g) => [g.code, g.parent]));
+  const chain = new Set();
+  for (let g = gate; g && !chain.has(g); g = parents[g]) chain.add(g);
+  return chain;
+}
+
+const covers = (rule, e) =>
+  (!rule.sections.length || rule.sections.includes(e.section)) &&
+  (!rule.levels.length || rule.levels.includes(e.level)) &&
+  (!rule.kinds.length || rule.kinds.includes(e.kind));
+
+/* ---- a scan -------------------------------------------------------------------------------- */
+
+async function decide(text, { gate, direction, idNumber, nowSeconds }) {
+  const m = load("manifest", null);
+  let claims;
+  try {
+    claims = await verify(text.trim(), m.keys);
+  } catch (e) {
+    if (e instanceof Forged) return { result: "forged", detail: e.reason };
+    throw e;
+  }
+  const code = claims.code;
+  if (claims.session !== BigInt(m.session.id) && claims.kind !== "P") {
+    return { result: "wrong_session", code, seat: claims.seat };
+  }
+  const row = m.entries[code];
+  if (!row) return { result: "unknown", code, seat: claims.seat };
+  const e = Object.fromEntries(ENTRY.map((f, i) => [f, row[i]]));
+  const found = { code, seat: e.seat, section: e.section, holder: e.holder };
+  const state = load("seen", {})[code];
+  if (direction === "out") return { ...found, result: state && state.inside ? "exited" : "not_inside" };
+  if (e.revoked) return { ...found, result: "revoked", detail: e.revoked };
+  if (nowSeconds < m.admit_from) return { ...found, result: "not_valid_yet" };
+  if (nowSeconds > m.admit_until) return { ...found, result: "expired" };
+  const rules = m.policy.rules;
+  if (rules.length) {
+    const chain = gateChain(m, gate);
+    if (!rules.some((r) => chain.has(r.gate) && covers(r, e))) {
+      const gates = [...new Set(rules.filter((r) => covers(r, e)).map((r) => r.gate))].sort();
+      return { ...found, result: "wrong_gate", detail: gates.join(", ") };
+    }
+  }
+  if (state && state.inside) return { ...found, result: "already_inside" };
+  if (state && state.entries && !m.policy.reentry) return { ...found, result: "already_used" };
+  if (m.policy.identity_check && e.id_digest) {
+    if (!idNumber) return { ...found, result: "identity_required" };
+    if ((await idDigest(m.salt, idNumber)) !== e.id_digest) return { ...found, result: "identity_mismatch" };
+  }
+  return { ...found, result: "admitted" };
+}
+
+function record(verdict, gate, direction, at) {
+  if (OK.has(verdict.result)) {
+    const seen = load("seen", {});
+    const s = seen[verdict.code] || { inside: false, entries: 0 };
+    if (verdict.result === "admitted") { s.inside = true; s.entries += 1; } else { s.inside = false; }
+    seen[verdict.code] = s;
+    save("seen", seen);
+  }
+  const pending = load("pending", []);
+  pending.push({
+    scan_id: crypto.randomUUID(), code: verdict.code || null, gate, direction,
+    result: verdict.result, detail: verdict.detail ? String(verdict.detail).slice(0, 60) : null,
+    device_time: at.toISOString(),
+  });
+  save("pending", pending);
+}
+
+function show(verdict) {
+  const box = $("result");
+  box.className = "result " + (OK.has(verdict.result) ? "ok" : "bad");
+  box.dataset.result = verdict.result;
+  box.dataset.detail = verdict.detail || "";
+  $("result-title").textContent = MESSAGES[verdict.result] || verdict.result;
+  $("result-seat").textContent = verdict.seat || "";
+  const parts = [];
+  if (verdict.section) parts.push(`Section ${verdict.section}`);
+  if (verdict.holder) parts.push(verdict.holder);
+  if (verdict.result === "wrong_gate" && verdict.detail) parts.push(`Go to gate ${verdict.detail}`);
+  else if (verdict.result === "forged") parts.push(FORGED[verdict.detail] || verdict.detail);
+  else if (verdict.detail) parts.push(verdict.detail);
+  $("result-detail").textContent = parts.join(" · ");
+  $("id-box").hidden = !["identity_required", "identity_mismatch"].includes(verdict.result);
+  if (navigator.vibrate) navigator.vibrate(OK.has(verdict.result) ? 60 : [120, 60, 120]);
+}
+
+async function check(text) {
+  if (!text.trim()) return;
+  const gate = $("gate").value || "-";
+  const direction = document.querySelector("input[name=direction]:checked").value;
+  const idNumber = $("id-number").value.trim() || null;
+  const at = new Date();
+  const verdict = await decide(text, { gate, direction, idNumber, nowSeconds: at.getTime() / 1000 });
+  record(verdict, gate, direction, at);
+  show(verdict);
+  if (verdict.result !== "identity_required") $("id-number").value = "";
+  refreshStatus();
+}
+
+/* ---- the server ---------------------------------------------------------------------------- */
+
+async function api(path, options = {}) {
+  const response = await fetch(API + path, {
+    ...options,
+    headers: { "X-Device-Key": load("credential", ""), "Content-Type": "application/json", ...(options.headers || {}) },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error((body.error && body.error.message) || `HTTP ${response.status}`);
+  return body;
+}
+
+async function downloadManifest(sessionId) {
+  const held = load("manifest", null);
+  const since = held && held.session.id === sessionId ? `?since=${held.version}` : "";
+  const doc = await api(`/sessions/${sessionId}/manifest${since}`);
+  const merged = mergeManifest(since ? held : null, doc);
+  if (!since) save("seen", {});
+  save("manifest", merged);
+  return merged;
+}
+
+async function upload() {
+  const m = load("manifest", null);
+  let sent = 0;
+  let conflicts = 0;
+  for (;;) {
+    const pending = load("pending", []);
+    if (!pending.length) break;
+    const batch = pending.slice(0, 500);
+    const answer = await api(`/sessions/${m.session.id}/scans`, { method: "POST", body: JSON.stringify({ scans: batch }) });
+    const done = new Set(batch.map((s) => s.scan_id));
+    save("pending", load("pending", []).filter((s) => !done.has(s.scan_id)));
+    sent += answer.received;
+    conflicts += answer.conflicts.length;
+  }
+  return { sent, conflicts };
+}
+
+let syncing = false;
+
+async function sync() {
+  if (syncing || !load("manifest", null)) return;
+  syncing = true;
+  try {
+    const { sent, conflicts } = await upload();
+    const m = await downloadManifest(load("manifest", null).session.id);
+    $("sync-msg").textContent = `Synced: ${sent} scans uploaded (${conflicts} conflicts), manifest v${m.version}.`;
+  } catch (e) {
+    $("sync-msg").textContent = `Not synced (${e.message}); scans are kept on this device.`;
+  } finally {
+    syncing = false;
+    refreshStatus();
+  }
+}
+
+function exportScans() {
+  const device = load("device", {});
+  const lines = load("pending", []).map((s) => JSON.stringify({ device: device.number, ...s })).join("\n");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([lines ? lines + "\n" : ""], { type: "application/x-ndjson" }));
+  link.download = `scans-${device.number || "device"}-${Date.now()}.jsonl`;
+  link.click();
+}
+
+/* ---- the screens --------------------------------------------------------------------------- */
+
+function refreshStatus() {
+  const m = load("manifest", null);
+  const device = load("device", null);
+  $("net").textContent = navigator.onLine ? "online" : "offline";
+  $("net").classList.toggle("off", !navigator.onLine);
+  $("device-label").textContent = device ? `${device.number}${device.gate ? " · gate " + device.gate : ""}` : "";
+  $("setup").hidden = Boolean(m);
+  $("scanner").hidden = !m;
+  if (!m) return;
+  const tickets = Object.values(m.entries);
+  const revoked = tickets.filter((t) => t[6]).length;
+  $("session-label").textContent = `${m.session.code} ${m.session.name || ""}`.trim();
+  $("manifest-label").textContent = `v${m.version} · ${tickets.length - revoked} tickets · ${revoked} revoked`;
+  $("pending-label").textContent = String(load("pending", []).length);
+  const gates = m.gates.map((g) => g.code);
+  const select = $("gate");
+  if (select.options.length !== gates.length + 1) {
+    select.replaceChildren(new Option("—", "-"), ...gates.map((g) => new Option(g, g)));
+    select.value = load("gate", null) || (device && device.gate) || "-";
+  }
+}
+
+async function signIn() {
+  save("credential", $("credential").value.trim());
+  $("setup-msg").textContent = "Signing in…";
+  try {
+    const me = await api("/device");
+    save("device", { number: me.number, gate: me.gate });
+    $("session").replaceChildren(
+      ...me.sessions.map((s) => new Option(`${s.code} — ${s.name || ""} ${new Date(s.starts_at).toLocaleString()}`, s.id)),
+    );
+    $("sessions-box").hidden = false;
+    $("setup-msg").textContent = me.sessions.length ? `Device ${me.number}: choose the session.` : "No session at this venue.";
+    refreshStatus();
+  } catch (e) {
+    $("setup-msg").textContent = `Refused: ${e.message}`;
+  }
+}
+
+async function chooseSession() {
+  $("setup-msg").textContent = "Downloading the manifest…";
+  try {
+    await downloadManifest(Number($("session").value));
+    refreshStatus();
+  } catch (e) {
+    $("setup-msg").textContent = `Could not download: ${e.message}`;
+  }
+}
+
+async function startCamera() {
+  const detector = new BarcodeDetector({ formats: ["qr_code"] });
+  const video = $("video");
+  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  video.hidden = false;
+  await video.play();
+  let last = "";
+  const tick = async () => {
+    if (video.hidden) return;
+    const codes = await detector.detect(video).catch(() => []);
+    if (codes.length && codes[0].rawValue !== last) {
+      last = codes[0].rawValue;
+      await check(last);
+      setTimeout(() => { last = ""; }, 2000);
+    }
+    setTimeout(tick, 250);
+  };
+  tick();
+}
+
+function wire() {
+  $("sign-in").addEventListener("click", signIn);
+  $("download").addEventListener("click", chooseSession);
+  $("scan-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await check($("code").value);
+    $("code").value = "";
+    $("code").focus();
+  });
+  $("code").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {  // scanners type the code and Enter
+      event.preventDefault();
+      $("scan-form").requestSubmit();
+    }
+  });
+  $("gate").addEventListener("change", () => save("gate", $("gate").value));
+  $("sync").addEventListener("click", sync);
+  $("export").addEventListener("click", exportScans);
+  $("reset").addEventListener("click", () => {
+    if (load("pending", []).length && !confirm("Scans are waiting to upload. Sign out anyway?")) return;
+    for (const key of ["credential", "device", "manifest", "seen", "pending", "gate"]) localStorage.removeItem(STORE + key);
+    location.reload();
+  });
+  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+    $("camera").hidden = false;
+    $("camera").addEventListener("click", () => startCamera().catch((e) => { $("camera-note").textContent = `Camera: ${e.message}`; }));
+  } else {
+    $("camera-note").textContent = "This browser cannot read QR codes from the camera: scan into the box, or type or paste the code.";
+  }
+  window.addEventListener("online", () => { refreshStatus(); sync(); });
+  window.addEventListener("offline", refreshStatus);
+  setInterval(() => { if (navigator.onLine) sync(); }, SYNC_EVERY_MS);
+  $("credential").value = load("credential", "");
+  refreshStatus();
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/gate/sw.js", { scope: "/gate/" });
+}
+
+wire();

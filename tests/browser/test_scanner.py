@@ -1,0 +1,308 @@
+"""The gate scanner page in Chromium: a device signs in with its credential and downloads its
+session's manifest; then the network is cut, the page is reloaded from the service worker,
+and pasted codes are decided offline — a genuine ticket gets the big green answer with its
+seat, a forged one the big red answer. Back online, the scans upload. The reference device
+(`admit gate-sim`) runs against the same live server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from admit.ticketing import qr_payload
+from tests.browser.conftest import Shots
+
+PASSWORD = "Gate admin pass 9!"
+SEATS = {"phone": "L1-HALL-A-1", "desktop": "L1-HALL-A-2"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class GateSite:
+    base: str
+    data: Path
+    admin: dict[str, str]
+    venue_id: int
+    session_id: int
+    credential: str
+
+
+def _ok(response: httpx.Response, status: int = 200) -> dict:  # type: ignore[type-arg]
+    assert response.status_code == status, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _prepare(base: str, data: Path) -> GateSite:
+    """An administrator, a box office selling the cinema's first session, a gate, a policy
+    admitting from now, and a handheld at gate N."""
+    http = httpx.Client(base_url=base, timeout=30)
+    login = _ok(
+        http.post("/api/v1/auth/staff/login", json={"username": "gateadmin", "password": PASSWORD})
+    )
+    admin = {"Authorization": f"Bearer {login['token']}"}
+    venues = _ok(http.get("/api/v1/admin/venues", headers=admin))
+    venue_id = next(v["id"] for v in venues if v["code"] == "STAR-PD")
+    _ok(
+        http.post(
+            f"/api/v1/admin/venues/{venue_id}/gates",
+            headers=admin,
+            json={"code": "N", "name": "North"},
+        ),
+        201,
+    )
+    device = _ok(
+        http.post(
+            "/api/v1/admin/gate-devices",
+            headers=admin,
+            json={
+                "number": "PHONE-1",
+                "device_type": "handheld",
+                "venue_id": venue_id,
+                "gate": "N",
+            },
+        ),
+        201,
+    )
+    credential = device["credential"]
+    me = _ok(http.get("/api/v1/gate/device", headers={"X-Device-Key": credential}))
+    session_id = me["sessions"][0]["id"]
+    now = datetime.now(UTC)
+    _ok(
+        http.put(
+            f"/api/v1/admin/sessions/{session_id}/validation-policy",
+            headers=admin,
+            json={
+                "admit_from": (now - timedelta(hours=1)).isoformat(),
+                "admit_until": (now + timedelta(days=10)).isoformat(),
+            },
+        )
+    )
+    _ok(
+        http.post(
+            "/api/v1/admin/outlets",
+            headers=admin,
+            json={"channel": "box_office", "code": "BO-G", "name": "Gate box office"},
+        ),
+        201,
+    )
+    _ok(
+        http.post(
+            f"/api/v1/admin/sessions/{session_id}/sales-windows",
+            headers=admin,
+            json={
+                "channel": "box_office",
+                "starts_at": (now - timedelta(hours=1)).isoformat(),
+                "ends_at": (now + timedelta(hours=12)).isoformat(),
+                "per_person_limit": 10,
+                "quotas": [{"level": "STD", "quota": 10}],
+            },
+        ),
+        201,
+    )
+    http.close()
+    return GateSite(base, data, admin, venue_id, session_id, credential)
+
+
+@pytest.fixture(scope="module")
+def gate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GateSite]:
+    """``admit demo`` on its own data dir, with an administrator made by ``create-admin``."""
+    port = _free_port()
+    data = tmp_path_factory.mktemp("gate-site")
+    env = {**os.environ, "ADMIT_DATA_DIR": str(data)}
+    env.pop("ADMIT_DATABASE_URL", None)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "admit",
+            "create-admin",
+            "--username",
+            "gateadmin",
+            "--password",
+            PASSWORD,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    log = data / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "admit", "demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        yield _prepare(base, data)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _sell(site: GateSite, seat: str) -> tuple[str, str]:
+    """Sell one seat for cash at the box office; the ticket's code and QR text."""
+    with httpx.Client(base_url=site.base, headers=site.admin, timeout=30) as http:
+        hold = _ok(
+            http.post(
+                f"/api/v1/counter/sessions/{site.session_id}/holds",
+                json={"channel": "box_office", "outlet": "BO-G", "seats": [seat]},
+            ),
+            201,
+        )
+        order = _ok(
+            http.post(
+                f"/api/v1/counter/holds/{hold['id']}/order",
+                headers={"Idempotency-Key": f"gate-page-{uuid.uuid4()}"},
+                json={"lines": [{"seat": seat}]},
+            ),
+            201,
+        )
+        _ok(
+            http.post(
+                f"/api/v1/counter/orders/{order['number']}/cash", json={"received": order["total"]}
+            )
+        )
+    with sqlite3.connect(site.data / "admit.db") as db:
+        code, qr = db.execute(
+            "SELECT code, qr FROM ticket WHERE order_number = ?", (order["number"],)
+        ).fetchone()
+    return str(code), str(qr)
+
+
+def _forge(qr: str) -> str:
+    """The same ticket with one signed byte changed (its issue time): still well formed,
+    but the signature no longer matches."""
+    data = bytearray(qr_payload.b45decode(qr[len(qr_payload.PREFIX) :]))
+    data[-65] ^= 0x01
+    return qr_payload.PREFIX + qr_payload.b45encode(bytes(data))
+
+
+def _check(page: Page, code: str) -> None:
+    page.fill("#code", code)
+    page.click("#check")
+
+
+def test_the_scanner_validates_pasted_codes_with_the_network_cut(
+    gate_site: GateSite, context: BrowserContext, page: Page, viewport: str, shots: Shots
+) -> None:
+    code, genuine = _sell(gate_site, SEATS[viewport])
+    page.goto(f"{gate_site.base}/gate/")
+    expect(page.locator("#setup")).to_be_visible()
+    page.fill("#credential", gate_site.credential)
+    page.click("#sign-in")
+    expect(page.locator("#sessions-box")).to_be_visible()
+    page.select_option("#session", str(gate_site.session_id))
+    shots.take(page, "signed-in")
+    page.click("#download")
+    expect(page.locator("#scanner")).to_be_visible()
+    expect(page.locator("#manifest-label")).to_contain_text("tickets · 0 revoked")
+    expect(page.locator("#device-label")).to_have_text("PHONE-1 · gate N")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    shots.take(page, "manifest-loaded")
+
+    context.set_offline(True)
+    page.reload()  # served by the service worker: the network is gone
+    expect(page.locator("#scanner")).to_be_visible()
+    expect(page.locator("#net")).to_have_text("offline")
+
+    _check(page, _forge(genuine))
+    expect(page.locator("#result")).to_have_attribute("data-result", "forged")
+    expect(page.locator("#result")).to_have_class("result bad")
+    expect(page.locator("#result-title")).to_have_text("Forged or damaged ticket")
+    expect(page.locator("#result")).to_have_attribute("data-detail", "bad_signature")  # Ed25519
+    expect(page.locator("#result-detail")).to_have_text(
+        "The signature does not match: altered or forged"
+    )
+    shots.take(page, "forged-red")
+
+    _check(page, genuine)
+    expect(page.locator("#result")).to_have_attribute("data-result", "admitted")
+    expect(page.locator("#result")).to_have_class("result ok")
+    expect(page.locator("#result-title")).to_have_text("Admitted")
+    number = SEATS[viewport].rsplit("-", 1)[1]
+    expect(page.locator("#result-seat")).to_contain_text(number)
+    expect(page.locator("#result-detail")).to_contain_text("Section HALL")
+    shots.take(page, "admitted-green")
+
+    _check(page, genuine)
+    expect(page.locator("#result")).to_have_attribute("data-result", "already_inside")
+    expect(page.locator("#pending-label")).to_have_text("3")
+    shots.take(page, "already-inside-red")
+    colours = page.evaluate("getComputedStyle(document.getElementById('result')).backgroundColor")
+    assert colours == "rgb(185, 28, 28)"
+
+    context.set_offline(False)  # the page syncs by itself when the network comes back
+    expect(page.locator("#sync-msg")).to_contain_text("3 scans uploaded (0 conflicts)")
+    expect(page.locator("#pending-label")).to_have_text("0")
+    with httpx.Client(base_url=gate_site.base, headers=gate_site.admin) as http:
+        exported = http.get(f"/api/v1/admin/sessions/{gate_site.session_id}/scans.jsonl").text
+    lines = [json.loads(line) for line in exported.splitlines()]
+    mine = [(x["device"], x["result"], x["standing"]) for x in lines if x["code"] == code]
+    assert mine == [("PHONE-1", "admitted", True), ("PHONE-1", "already_inside", False)]
+    shots.take(page, "synced")
+
+
+def test_the_reference_device_works_against_the_live_server(
+    gate_site: GateSite, tmp_path: Path
+) -> None:
+    _, qr = _sell(gate_site, "L1-HALL-B-1")
+    codes = tmp_path / "codes.txt"
+    codes.write_text(f"{qr}\n{qr}\nAD1:FORGED\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "admit",
+            "gate-sim",
+            "--server",
+            gate_site.base,
+            "--credential",
+            gate_site.credential,
+            "--session",
+            str(gate_site.session_id),
+            "--codes",
+            str(codes),
+            "--gate",
+            "N",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "results: admitted 1, already_inside 1, forged 1" in out
+    assert "uploaded 3: 3 new, 0 already there, 0 conflicts" in out
