@@ -31,6 +31,10 @@ const load = (key, fallback) => {
   return raw === null ? fallback : JSON.parse(raw);
 };
 const save = (key, value) => localStorage.setItem(STORE + key, JSON.stringify(value));
+// The manifest is parsed once (a 20,000-ticket one is ~2 MB) and kept in memory.
+let held = null;
+const manifest = () => held || (held = load("manifest", null));
+const keepManifest = (m) => { save("manifest", m); held = m; };
 
 /* ---- the QR payload ---------------------------------------------------------------------- */
 
@@ -161,7 +165,7 @@ const covers = (rule, e) =>
 /* ---- a scan -------------------------------------------------------------------------------- */
 
 async function decide(text, { gate, direction, idNumber, nowSeconds }) {
-  const m = load("manifest", null);
+  const m = manifest();
   let claims;
   try {
     claims = await verify(text.trim(), m.keys);
@@ -260,17 +264,17 @@ async function api(path, options = {}) {
 }
 
 async function downloadManifest(sessionId) {
-  const held = load("manifest", null);
-  const since = held && held.session.id === sessionId ? `?since=${held.version}` : "";
+  const old = manifest();
+  const since = old && old.session.id === sessionId ? `?since=${old.version}` : "";
   const doc = await api(`/sessions/${sessionId}/manifest${since}`);
-  const merged = mergeManifest(since ? held : null, doc);
+  const merged = mergeManifest(since ? old : null, doc);
   if (!since) save("seen", {});
-  save("manifest", merged);
+  keepManifest(merged);
   return merged;
 }
 
 async function upload() {
-  const m = load("manifest", null);
+  const m = manifest();
   let sent = 0;
   let conflicts = 0;
   for (;;) {
@@ -289,11 +293,11 @@ async function upload() {
 let syncing = false;
 
 async function sync() {
-  if (syncing || !load("manifest", null)) return;
+  if (syncing || !manifest()) return;
   syncing = true;
   try {
     const { sent, conflicts } = await upload();
-    const m = await downloadManifest(load("manifest", null).session.id);
+    const m = await downloadManifest(manifest().session.id);
     $("sync-msg").textContent = `Synced: ${sent} scans uploaded (${conflicts} conflicts), manifest v${m.version}.`;
   } catch (e) {
     $("sync-msg").textContent = `Not synced (${e.message}); scans are kept on this device.`;
@@ -315,7 +319,7 @@ function exportScans() {
 /* ---- the screens --------------------------------------------------------------------------- */
 
 function refreshStatus() {
-  const m = load("manifest", null);
+  const m = manifest();
   const device = load("device", null);
   $("net").textContent = navigator.onLine ? "online" : "offline";
   $("net").classList.toggle("off", !navigator.onLine);
