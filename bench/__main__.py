@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,7 +38,15 @@ from bench.catalogue import (
     stadium,
 )
 from bench.ga_rush import run_ga_rush
-from bench.harness import POSTGRESQL, SQLITE, Cluster, database, new_keys, start_cluster
+from bench.harness import (
+    PG_ADMIN,
+    POSTGRESQL,
+    SQLITE,
+    Cluster,
+    database,
+    new_keys,
+    start_cluster,
+)
 from bench.onsale import run_onsale
 from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
@@ -168,10 +177,11 @@ def _sales(
     if "onsale" in opts.scenarios:
         say(f"{cluster.label}: on-sale, {opts.buyers} buyers")
         sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, f"ON{tag}")))
-        result = asyncio.run(
-            run_onsale(cluster, sid, seeds.buyers[: opts.buyers], in_flight=opts.in_flight)
-        )
-        out[f"on-sale {cluster.label}"] = result.summary()
+        with _waits(cluster) as waits:
+            result = asyncio.run(
+                run_onsale(cluster, sid, seeds.buyers[: opts.buyers], in_flight=opts.in_flight)
+            )
+        out[f"on-sale {cluster.label}"] = {**result.summary(), "pg_waits": waits.summary()}
         rows += _sale_rows(cluster.label, "on-sale", result)
     if "ga" in opts.scenarios:
         say(f"{cluster.label}: GA rush, {opts.ga_buyers} buyers for {opts.ga_quota}")
@@ -179,12 +189,23 @@ def _sales(
             tag=f"GA{tag}", seat_levels={}, ga_levels={"FIELD": "GA"}, quotas={"GA": opts.ga_quota}
         )
         sid = asyncio.run(_session(cluster, seeds.field, setup))
-        result = asyncio.run(
-            run_ga_rush(cluster, sid, seeds.buyers[: opts.ga_buyers], in_flight=opts.in_flight)
-        )
-        out[f"GA rush {cluster.label}"] = result.summary()
+        with _waits(cluster) as waits:
+            result = asyncio.run(
+                run_ga_rush(cluster, sid, seeds.buyers[: opts.ga_buyers], in_flight=opts.in_flight)
+            )
+        out[f"GA rush {cluster.label}"] = {**result.summary(), "pg_waits": waits.summary()}
         rows += _sale_rows(cluster.label, "GA rush", result)
     return rows
+
+
+@contextlib.contextmanager
+def _waits(cluster: Cluster) -> Iterator[profiling.Waits]:
+    """What PostgreSQL's backends wait on during a sale (nothing to sample on SQLite)."""
+    if cluster.backend != POSTGRESQL:
+        yield profiling.Waits()
+        return
+    with profiling.pg_waits(PG_ADMIN, cluster.database_url.rsplit("/", 1)[1]) as waits:
+        yield waits
 
 
 def _profile(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say) -> dict[str, Any]:
@@ -201,10 +222,11 @@ def _profile(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say)
     found["browse"] = _write_profile(files, "browse", "browse: " + ", ".join(p.name for p in pages))
     buyers = seeds.buyers[: min(opts.buyers, 2000)]
     sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, "PROFILE")))
-    with profiling.sampling(pids, RESULTS / "profile-onsale") as files:
+    with profiling.sampling(pids, RESULTS / "profile-onsale") as files, _waits(cluster) as waits:
         say(f"profiling: on-sale, {len(buyers)} buyers")
         asyncio.run(run_onsale(cluster, sid, buyers, in_flight=opts.in_flight))
     found["on-sale"] = _write_profile(files, "onsale", f"on-sale: {len(buyers)} buyers")
+    found["on-sale"]["pg_waits"] = waits.summary()
     return found
 
 
@@ -280,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
 
         for backend in opts.backends:
             rows += _backend(backend, opts, say, meta)
+        if "login" in opts.scenarios:
+            say("argon2id verifications in this process (one core)")
+            rows.append(Row.of("—", "login", "argon2id verify, 1 core", login.argon2_per_core()))
         if "gate" in opts.scenarios:
             say("gate: offline validations")
             rows += _external("gate", "bench.gate")

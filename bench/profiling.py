@@ -4,6 +4,7 @@ top functions (own time and with callees), the time per package, and an SVG flam
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import re
@@ -11,12 +12,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
+LOOP = "Runner.run (asyncio/runners.py)"
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -85,29 +90,54 @@ class Profile:
     packages: Counter[str] = field(default_factory=Counter)
     stacks: Counter[tuple[str, ...]] = field(default_factory=Counter)
 
+    use_cases: Counter[str] = field(default_factory=Counter)
+    other_threads: int = 0
+
     def add(self, line: str) -> None:
+        """One collapsed stack. Only the event loop's thread counts (other threads of a
+        server are idle pool threads waiting on a condition)."""
         stack_text, _, count_text = line.rstrip().rpartition(" ")
         if not stack_text or not count_text.isdigit():
             return
         n = int(count_text)
         frames = tuple(_short(f) for f in stack_text.split(";"))
+        if not any(f.startswith(LOOP) for f in frames):
+            self.other_threads += n
+            return
         self.samples += n
         self.own[frames[-1]] += n
         self.packages[_package(stack_text.split(";")[-1])] += n
         for f in set(frames):
             self.total[f] += n
+        self.use_cases[_deepest_admit(frames)] += n
         self.stacks[frames] += n
 
     def summary(self, top: int = 15) -> dict[str, Any]:
         def pct(counter: Counter[str]) -> list[tuple[str, float]]:
             return [(k, round(100 * v / self.samples, 1)) for k, v in counter.most_common(top)]
 
+        admit = Counter({k: v for k, v in self.total.items() if "(admit/" in k and _is_work(k)})
         return {
             "samples": self.samples,
+            "other_thread_samples": self.other_threads,
             "own": pct(self.own),
-            "with_callees": pct(self.total),
             "packages": pct(self.packages),
+            "admit_with_callees": pct(admit),
+            "deepest_admit_frame": pct(self.use_cases),
         }
+
+
+def _is_work(frame: str) -> bool:
+    name = frame.split(" (")[0]
+    return not (name in ("main", "serve", "_serve", "<module>") or "Middleware" in name)
+
+
+def _deepest_admit(frames: tuple[str, ...]) -> str:
+    """The innermost frame of the platform's own code: which use case a sample served."""
+    for f in reversed(frames):
+        if "(admit/" in f and _is_work(f):
+            return f
+    return "(outside admit: server, framework, driver)"
 
 
 def read_profile(files: Sequence[Path]) -> Profile:
@@ -159,3 +189,63 @@ def flame_svg(profile: Profile, title: str, width: int = 1600, row: int = 16) ->
         + "".join(rects)
         + "</svg>"
     )
+
+
+# --- PostgreSQL: what the backends wait on ---------------------------------------------------
+
+WAITS_SQL = """
+SELECT state, coalesce(wait_event_type || ':' || wait_event, 'CPU') AS waiting,
+       regexp_replace(left(query, 70), '\\s+', ' ', 'g') AS query
+FROM pg_stat_activity
+WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'"""
+
+
+@dataclass
+class Waits:
+    """Samples of ``pg_stat_activity`` for one database: how many backends were busy, and
+    on what (a lock on a row, the client, I/O, or running)."""
+
+    samples: int = 0
+    busy: Counter[str] = field(default_factory=Counter)  # wait kind → backend-samples
+    statements: Counter[str] = field(default_factory=Counter)  # kind | statement → samples
+
+    def summary(self, top: int = 12) -> dict[str, Any]:
+        total = max(sum(self.busy.values()), 1)
+        return {
+            "samples": self.samples,
+            "busy_backends_avg": round(sum(self.busy.values()) / max(self.samples, 1), 1),
+            "waits": [(k, round(100 * v / total, 1)) for k, v in self.busy.most_common(top)],
+            "statements": [
+                (k, round(100 * v / total, 1)) for k, v in self.statements.most_common(top)
+            ],
+        }
+
+
+@contextlib.contextmanager
+def pg_waits(dsn: str, database: str, every: float = 0.1) -> Iterator[Waits]:
+    """Sample the database's active backends every ``every`` seconds from a thread of its
+    own while the block runs."""
+    found = Waits()
+    stop = threading.Event()
+
+    async def sample() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            while not stop.is_set():
+                rows = await conn.fetch(WAITS_SQL, database)
+                found.samples += 1
+                for r in rows:
+                    kind = f"{r['state']} / {r['waiting']}"
+                    found.busy[kind] += 1
+                    found.statements[f"{kind} | {r['query']}"] += 1
+                await asyncio.sleep(every)
+        finally:
+            await conn.close()
+
+    worker = threading.Thread(target=lambda: asyncio.run(sample()), daemon=True)
+    worker.start()
+    try:
+        yield found
+    finally:
+        stop.set()
+        worker.join(timeout=10)
