@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -60,6 +61,12 @@ async def signed_in_buyer(runtime: Runtime, web: httpx.AsyncClient, phone: str) 
     cid = await make_customer(runtime, phone)
     await sign_in(web, phone)
     return cid
+
+
+def path_of(url: str) -> str:
+    """The path and query of an absolute URL (the app is reached at any host)."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def location(response: httpx.Response) -> str:
