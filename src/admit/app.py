@@ -35,6 +35,7 @@ from admit.sales.api import router as sales_router
 from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.order_api import router as order_router
+from admit.sales.partner_api import router as partner_sync_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.sales.waiting_api import router as waiting_router
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         finance_router,
         checkin_router,
         partners_router,
+        partner_sync_router,
         content_router,
         waiting_router,
     ):

@@ -15,16 +15,21 @@ from admit.core.ratelimit import RateLimiter, rate_limiter_from_settings
 from admit.core.runtime import Runtime
 from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
 from admit.messaging.sms import HttpSmsGateway, SmsGateway
+from admit.partners.box_office import BoxOffices
+from admit.partners.cinema_client import HttpBoxOffice
+from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
+from admit.sims.cinema import CinemaSimConfig, create_cinema_app
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population
 from admit.sims.sms import SmsSimConfig, create_sms_app
 
 SIM_SMS = "/_sim/sms"
 SIM_POLICE = "/_sim/police"
 SIM_BANK = "/_sim/bank"
+SIM_CINEMA = "/_sim/cinema"
 
 
 def wire_adapters(rt: Runtime) -> None:
@@ -48,6 +53,16 @@ def wire_adapters(rt: Runtime) -> None:
     if Gateways not in rt.adapters:
         url = s.bank_url or f"{s.base_url}{SIM_BANK}"
         rt.register(Gateways, Gateways(HttpBankGateway(url, s.bank_merchant_id, s.bank_secret)))
+    if BoxOffices not in rt.adapters:
+        c = CinemaSettings()
+        office = HttpBoxOffice(
+            c.url or f"{s.base_url}{SIM_CINEMA}",
+            c.app_code,
+            c.secret,
+            system=c.system,
+            timeout=c.timeout_seconds,
+        )
+        rt.register(BoxOffices, BoxOffices(office))
     if RateLimiter not in rt.adapters:
         rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
 
@@ -81,4 +96,9 @@ def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[N
         clock=rt.clock,
     )
     app.mount(SIM_BANK, bank)
+    cinema = CinemaSettings()
+    app.mount(
+        SIM_CINEMA,
+        create_cinema_app(CinemaSimConfig(apps={cinema.app_code: cinema.secret}), clock=rt.clock),
+    )
     return bank.router.lifespan_context(bank)  # type: ignore[return-value]

@@ -29,6 +29,8 @@ class Permission(enum.StrEnum):
     DASHBOARDS = "dashboards.read"
     MESSAGES = "messages.manage"
     FINANCE = "finance.read"  # ledger balances and daily bills
+    PARTNERS = "partners.manage"  # partner cinemas: import showtimes, watch their orders
+    RECONCILE = "partners.reconcile"  # run reconciliations, resolve their exceptions
 
 
 class Role(enum.StrEnum):
@@ -57,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLAN_WRITE,
             P.AUDIT_READ,
             P.DASHBOARDS,
+            P.PARTNERS,
+            P.RECONCILE,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(

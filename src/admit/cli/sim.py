@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from admit.cli.sim_bank import serve_bank
+from admit.cli.sim_cinema import serve_cinema
 from admit.cli.sim_sms import serve_sms
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population, load_population
 
@@ -68,3 +69,15 @@ def bank(
 ) -> None:
     """Serve the bank payment gateway (pay pages, notifications, refunds, statements)."""
     serve_bank(host, port, merchant_id, secret, public_url)
+
+
+@sim_app.command()
+def cinema(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8104,
+    app_code: Annotated[str, typer.Option(help="Agent app code the client presents.")] = "admit",
+    secret: Annotated[str, typer.Option(help="Shared signing secret.")] = "dev-secret",
+    lock_minutes: Annotated[int, typer.Option(min=1, help="How long a seat lock lasts.")] = 15,
+) -> None:
+    """Serve a cinema box-office system (cinemas, halls, showtimes, seat locks, orders)."""
+    serve_cinema(host, port, app_code, secret, lock_minutes)

@@ -23,6 +23,12 @@ EMAIL_TEMPLATES = {
         "Thank you. Order {order} is paid.\n\nTickets: {seats}\nPickup code: {pickup}\n\n"
         "Your e-tickets with their QR codes are in your account; show them at the gate.",
     ),
+    "EMAIL_PARTNER_CONFIRMED": (
+        "Your cinema tickets: order {order}",
+        "Thank you. Order {order} is paid and confirmed by {cinema}.\n\nSeats: {seats}\n"
+        "Pickup number: {print_no}\nVerify code: {verify}\n\nPrint your tickets at the "
+        "cinema's machines with these codes, or show this message at the counter.",
+    ),
     "EMAIL_PAYMENT_REFUNDED": (
         "Refund for order {order}",
         "We could not complete order {order} ({reason}), so your payment of {amount} "

@@ -17,6 +17,8 @@ DEMO_TEMPLATES: Mapping[str, str] = {
     "SMS_ORDER_CONFIRMED": "Order ${order} confirmed: ${seats}. Pickup code ${pickup}.",
     "SMS_PASSWORD_RESET": "Your new password is ${password}.",
     "SMS_PAYMENT_REFUNDED": "Order ${order}: ${amount} was refunded (${reason}).",
+    "SMS_PARTNER_CONFIRMED": "Order ${order} at ${cinema}: ${seats}. "
+    "Pickup no. ${print_no}, verify code ${verify}.",
 }
 DEMO_SIGN_NAMES: frozenset[str] = frozenset({"Admit"})
 # Numbers ending like this get a failed receipt, so tests can reach the failure path.

@@ -16,6 +16,7 @@ from admit.core.outbox import OutboxJob
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
 from admit.inventory.models import SessionGA, SessionSeat
+from admit.partners.models import PartnerLock
 from admit.payments.models import Payment, Refund
 from admit.sales.models import (
     BuyerUsage,
@@ -26,10 +27,15 @@ from admit.sales.models import (
     OrderLine,
     WindowQuota,
 )
+from admit.sales.partner_jobs import confirming_payments
 from admit.sales.settlement import LATE_JOB
 from admit.ticketing.models import Ticket
 
-LIVE_ORDER = ("pending_payment", "paid")
+LIVE_ORDER = ("pending_payment", "confirm_pending", "paid")
+# A partner hold whose payment was captured keeps its seats while the cinema confirms.
+HOLDING = ("active", "confirming")
+# What a partner order must be, by its lock at the cinema.
+PARTNER_ORDER = {"confirming": "confirm_pending", "confirmed": "paid", "refused": "confirm_failed"}
 
 
 async def problems(uow: UnitOfWork) -> list[str]:
@@ -38,6 +44,7 @@ async def problems(uow: UnitOfWork) -> list[str]:
     found += await _counters(uow)
     found += await _orders(uow)
     found += await _payments(uow)
+    found += await _partner_orders(uow)
     return found
 
 
@@ -55,7 +62,7 @@ async def _seats(uow: UnitOfWork) -> list[str]:
         )
     ).all()
     for seat_id, status, hold_id, order_id in rows:
-        if status == "held" and holds.get(hold_id) != "active":
+        if status == "held" and holds.get(hold_id) not in HOLDING:
             out.append(f"seat row {seat_id} is held by hold {hold_id} ({holds.get(hold_id)})")
         if status == "sold" and orders.get(order_id) != "paid":
             out.append(f"seat row {seat_id} is sold to order {order_id} ({orders.get(order_id)})")
@@ -77,12 +84,12 @@ async def _seats(uow: UnitOfWork) -> list[str]:
 
 
 async def _sums(
-    uow: UnitOfWork, column: InstrumentedAttribute[int | None], status: str
+    uow: UnitOfWork, column: InstrumentedAttribute[int | None], *status: str
 ) -> Counter[int]:
     rows = await uow.session.execute(
         select(column, func.sum(HoldCount.quantity))
         .join(Hold, Hold.id == HoldCount.hold_id)
-        .where(Hold.status == status, column.is_not(None))
+        .where(Hold.status.in_(status), column.is_not(None))
         .group_by(column)
     )
     return Counter({key: int(n) for key, n in rows if key is not None})
@@ -94,7 +101,7 @@ async def _counters(uow: UnitOfWork) -> list[str]:
         (SessionGA, HoldCount.session_ga_id, SessionGA.capacity),
         (WindowQuota, HoldCount.quota_id, WindowQuota.quota),
     ):
-        held = await _sums(uow, column, "active")
+        held = await _sums(uow, column, *HOLDING)
         sold = await _sums(uow, column, "sold")
         for row_id, h, s, cap in (
             await uow.session.execute(select(model.id, model.held, model.sold, limit))
@@ -117,7 +124,7 @@ async def _people(uow: UnitOfWork) -> list[str]:
         await uow.session.execute(select(Hold.session_id, Hold.buyer, Hold.status, Hold.quantity))
     ).all():
         pair = per_buyer.setdefault((sid, buyer), [0, 0])
-        if status == "active":
+        if status in HOLDING:
             pair[0] += qty
         elif status == "sold":
             pair[1] += qty
@@ -173,6 +180,8 @@ async def _orders(uow: UnitOfWork) -> list[str]:
             out.append(f"order {number} is {status} but has {tickets[number]} tickets")
         if status == "pending_payment" and hold_status != "active":
             out.append(f"order {number} awaits payment but its hold is {hold_status}")
+        if (status == "confirm_pending") != (hold_status == "confirming"):
+            out.append(f"order {number} is {status} but its hold is {hold_status}")
     return out
 
 
@@ -189,7 +198,7 @@ async def _payments(uow: UnitOfWork) -> list[str]:
             await uow.session.scalars(select(LedgerEntry.ref).where(LedgerEntry.kind == "capture"))
         ).all()
     )
-    settling = await _being_settled(uow)
+    settling = await _being_settled(uow) | await confirming_payments(uow)
     for p in (await uow.session.scalars(select(Payment).where(Payment.status == "captured"))).all():
         if p.number not in paid_by and refunds[p.id] != p.amount and p.number not in settling:
             out.append(f"payment {p.number} was captured but paid no order and was not refunded")
@@ -214,3 +223,33 @@ async def _being_settled(uow: UnitOfWork) -> set[str]:
         )
     )
     return {str(payload.get("payment")) for payload in payloads}
+
+
+async def _partner_orders(uow: UnitOfWork) -> list[str]:
+    """A partner order follows its lock at the cinema: confirmed ones are paid, refused ones
+    were refunded in full, pending ones wait; a lock released or locked has no paid order."""
+    out = []
+    refunded: Counter[str] = Counter()
+    for number, amount in (
+        await uow.session.execute(
+            select(Payment.number, Refund.amount).join(Payment, Payment.id == Refund.payment_id)
+        )
+    ).all():
+        refunded[number] += amount
+    rows = (
+        await uow.session.execute(
+            select(PartnerLock.ref, PartnerLock.status, PartnerLock.payment_number, Order).join(
+                Order, Order.hold_id == PartnerLock.hold_id, isouter=True
+            )
+        )
+    ).all()
+    for ref, status, payment, order in rows:
+        wanted = PARTNER_ORDER.get(status)
+        have = order.status if order is not None else None
+        if wanted is not None and have != wanted:
+            out.append(f"partner lock {ref} is {status} but its order is {have}")
+        if wanted is None and have in ("paid", "confirm_pending"):
+            out.append(f"partner lock {ref} is {status} but its order is {have}")
+        if status == "refused" and order is not None and refunded[payment or ""] != order.total:
+            out.append(f"partner order {order.number} was refused but not refunded in full")
+    return out

@@ -8,10 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.core.audit_context import Actor
+from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import CustomerId, CustomerUoW, Now, RuntimeDep
 from admit.inventory.claims import seats_of_hold
-from admit.sales import holds, waiting_room
+from admit.partners.seat_plans import is_partner_session
+from admit.sales import holds, partner_hold, waiting_room
 from admit.sales.models import Hold
 
 router = APIRouter(tags=["holds"])
@@ -66,7 +69,6 @@ async def _out(uow: UnitOfWork, hold: Hold) -> HoldOut:
 async def place_hold(
     session_id: int,
     body: HoldIn,
-    uow: CustomerUoW,
     cid: CustomerId,
     now: Now,
     rt: RuntimeDep,
@@ -75,29 +77,46 @@ async def place_hold(
 ) -> HoldOut:
     """Hold seats (by key) and general-admission places until the payment time limit: all or
     nothing, 409 naming what is gone. Send an ``Idempotency-Key`` to retry safely. A session
-    behind a waiting room needs the admission from its queue as ``X-Admission-Token``."""
+    behind a waiting room needs the admission from its queue as ``X-Admission-Token``. On a
+    partner cinema's session the cinema locks the seats first, outside any transaction (409
+    ``partner_lock_refused`` when it will not)."""
+    req = holds.HoldRequest(
+        session_id=session_id,
+        buyer=f"customer:{cid}",
+        channel=body.channel,
+        seat_keys=body.seats,
+        places=[(p.area, p.quantity) for p in body.places],
+        idempotency_key=idempotency_key,
+        best=(body.best.level, body.best.quantity) if body.best else None,
+    )
+    actor = Actor(kind="customer", id=str(cid))
+    if await is_partner_session(rt, session_id):
+        async with rt.uow(actor) as uow:
+            await _admitted(uow, rt, req, cid, x_admission_token, now)
+        hold_id = await partner_hold.place_partner_hold(rt, actor, req)
+        async with rt.uow(actor, readonly=True) as uow:
+            return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
+    async with rt.uow(actor) as uow:
+        await _admitted(uow, rt, req, cid, x_admission_token, now)
+        return await _out(uow, await holds.place_hold(uow, req, now=now))
+
+
+async def _admitted(
+    uow: UnitOfWork,
+    rt: Runtime,
+    req: holds.HoldRequest,
+    cid: int,
+    token: str | None,
+    now: datetime,
+) -> None:
     await waiting_room.check_admission(
         uow,
         waiting_room.signer(rt.crypto),
-        session_id=session_id,
+        session_id=req.session_id,
         customer_id=cid,
-        token=x_admission_token,
+        token=token,
         now=now,
     )
-    hold = await holds.place_hold(
-        uow,
-        holds.HoldRequest(
-            session_id=session_id,
-            buyer=f"customer:{cid}",
-            channel=body.channel,
-            seat_keys=body.seats,
-            places=[(p.area, p.quantity) for p in body.places],
-            idempotency_key=idempotency_key,
-            best=(body.best.level, body.best.quantity) if body.best else None,
-        ),
-        now=now,
-    )
-    return await _out(uow, hold)
 
 
 @router.get("/holds/{hold_id}")

@@ -33,6 +33,7 @@ from admit.sales.limits import (
     take_buyer_usage,
 )
 from admit.sales.models import Hold, HoldCount, Order, WindowQuota
+from admit.sales.partner_jobs import on_hold_ended
 from admit.sales.windows import NotOnSale, check_on_sale
 
 CLOSE_PAYMENTS_JOB = "sales.close_payments"  # handled in admit.sales.checkout
@@ -222,6 +223,7 @@ async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> 
         execution_options={"synchronize_session": False},
     )
     hold.status, hold.ended_at = status, now
+    await on_hold_ended(uow, hold, now)  # a cinema's lock behind the hold is released
     await uow.session.flush()
 
 

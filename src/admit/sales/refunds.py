@@ -26,7 +26,7 @@ REASONS = {
     "late": "the seats were gone when the payment arrived",
     "duplicate": "the order was already paid",
     "buyer": "you asked for it",
-    "partner_refused": "the venue could not confirm the seats",
+    "partner_refused": "the cinema could not confirm seats",  # carriers allow 35 characters
 }
 
 

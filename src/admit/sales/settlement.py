@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +43,22 @@ from admit.sales.models import (
     SalesWindow,
     WindowQuota,
 )
+from admit.sales.partner_jobs import hand_to_partner, refuse_late
 from admit.sales.refunds import request_refund
 from admit.ticketing.issue import LineToIssue, issue_tickets
 
 LATE_JOB = "sales.settle_late"
 SMS_SEATS_MAX = 35  # carriers cap a template variable's length
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """The confirmation's templates and extra parameters when they are not the platform's
+    own (a partner cinema's order carries the cinema's pickup codes)."""
+
+    sms_template: str = "SMS_ORDER_CONFIRMED"
+    email_template: str = "EMAIL_ORDER_CONFIRMED"
+    params: dict[str, str] = field(default_factory=dict)
 
 
 async def organiser_of(uow: UnitOfWork, session_id: int) -> int:
@@ -75,7 +87,7 @@ async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: d
     # Rows first (hold → order → counters), the audit log's lock last: the order in which
     # every transaction that touches a hold takes them, so a capture and a cancellation
     # cannot deadlock.
-    order, hold = await _order_and_hold(uow, payment.order_number)
+    order, hold = await order_and_hold(uow, payment.order_number)
     payment.status, payment.captured_at, payment.ended_at = "captured", now, now
     await ledger.move(
         uow,
@@ -114,6 +126,8 @@ async def _settle(
         return "refunding"
     if order.status == "pending_payment" and hold.status == "active":
         if hold.expires_at > now:
+            if await hand_to_partner(uow, order=order, hold=hold, payment=payment.number, now=now):
+                return "confirming"  # the cinema confirms first (sales.partner_confirm)
             await sell(uow, crypto, order, hold, payment.number, now)
             return "paid"
         await give_back(uow, hold, "expired", now)  # its seats may be someone else's now
@@ -121,7 +135,7 @@ async def _settle(
     return "late"
 
 
-async def _order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
+async def order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
     hold_id = await uow.session.scalar(select(Order.hold_id).where(Order.number == number))
     fresh = {"populate_existing": True}  # the rows as locked, not as first loaded
     hold = await uow.session.scalar(
@@ -136,7 +150,14 @@ async def _order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
 
 
 async def sell(
-    uow: UnitOfWork, crypto: FieldCrypto, order: Order, hold: Hold, payment: str, now: datetime
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    order: Order,
+    hold: Hold,
+    payment: str,
+    now: datetime,
+    *,
+    notice: Notice | None = None,
 ) -> None:
     """The hold's seats and places become sold to the order, which turns paid with its
     tickets issued and its confirmation queued — all in the caller's transaction."""
@@ -173,7 +194,7 @@ async def sell(
         data={"number": order.number, "payment": payment, "tickets": len(tickets)},
         now=now,
     )
-    await _confirm(uow, crypto, order, [label for label, _ in tickets], now)
+    await _confirm(uow, crypto, order, [label for label, _ in tickets], now, notice or Notice())
 
 
 async def _issue(
@@ -228,7 +249,12 @@ def seats_text(labels: list[str], limit: int = SMS_SEATS_MAX) -> str:
 
 
 async def _confirm(
-    uow: UnitOfWork, crypto: FieldCrypto, order: Order, labels: list[str], now: datetime
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    order: Order,
+    labels: list[str],
+    now: datetime,
+    notice: Notice,
 ) -> None:
     """The confirmation with the pickup code and the seats, sent after commit (C2, G9)."""
     kind, _, ident = order.buyer.partition(":")
@@ -236,14 +262,14 @@ async def _confirm(
         return  # a counter sale is handed over on the spot
     phone, email = await contact_of(uow, int(ident))
     short = [label.replace(" · ", " ").replace("Row ", "").replace("Seat ", "") for label in labels]
-    params = {"order": order.number, "pickup": order.pickup_code or ""}
+    params = {"order": order.number, "pickup": order.pickup_code or "", **notice.params}
     if phone:
         await queue_message(
             uow,
             crypto,
             channel="sms",
             to=phone,
-            template="SMS_ORDER_CONFIRMED",
+            template=notice.sms_template,
             params={**params, "seats": seats_text(short)},
             now=now,
         )
@@ -253,7 +279,7 @@ async def _confirm(
             crypto,
             channel="email",
             to=email,
-            template="EMAIL_ORDER_CONFIRMED",
+            template=notice.email_template,
             params={**params, "seats": "; ".join(labels)},
             now=now,
         )
@@ -266,10 +292,11 @@ async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: da
     payment = await lock_payment(uow, number)
     if payment is None or payment.status != "captured" or await _settled(uow, payment):
         return "settled"
-    order, hold = await _order_and_hold(uow, payment.order_number)
+    order, hold = await order_and_hold(uow, payment.order_number)
     if order.status == "paid":
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
+    await refuse_late(uow, hold.id)  # a cinema's lapsed lock is not taken again here
     await _take_again(uow, order, hold, now)
     await sell(uow, crypto, order, hold, payment.number, now)
     return "paid"
