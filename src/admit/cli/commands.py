@@ -19,6 +19,7 @@ from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
+from admit.cli.demo_partners import seed_partners
 from admit.cli.gate_sim import gate_sim
 from admit.cli.sim import sim_app
 from admit.core import key_rotation
@@ -103,6 +104,7 @@ async def _seed(rt: Runtime) -> None:
         console.print(f"[green]Demo data created[/green]: {summary.sessions} sessions")
     else:
         console.print("Demo data already present")
+    console.print(f"Partner cinemas: {await seed_partners(rt, console.print)} new showtimes")
 
 
 @app.command("seed-demo")
