@@ -198,6 +198,15 @@ async def scan_conflicts(
     return await scans.conflicts(uow, session_id=session_id)
 
 
+@admin.get("/sessions/{session_id}/tickets/{code}/scans")
+async def ticket_scans(
+    session_id: int, code: str, uow: Validator, who: PrincipalDep
+) -> dict[str, object]:
+    """One ticket at the gate: not entered, inside or exited, and every scan of it."""
+    _venue(who, Permission.GATE, await _session_venue(uow, session_id))
+    return await scans.ticket_history(uow, session_id=session_id, code=code)
+
+
 @admin.get("/sessions/{session_id}/scans.jsonl", response_class=Response)
 async def export_scans(session_id: int, uow: ManagerReader, who: PrincipalDep) -> Response:
     """Every scan of the session as a file of JSON lines."""

@@ -72,7 +72,7 @@ async def attendance(uow: UnitOfWork, *, session_id: int, now: datetime) -> dict
 
 async def _devices(uow: UnitOfWork, venue_id: int, now: datetime) -> list[dict[str, Any]]:
     rows = await uow.session.execute(select(Gate.id, Gate.code).where(Gate.venue_id == venue_id))
-    gates = {gate_id: code for gate_id, code in rows.all()}
+    gates: dict[int, str] = dict(rows.all())
     return [
         {
             "number": d.number,

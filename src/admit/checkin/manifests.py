@@ -146,6 +146,15 @@ async def refresh(uow: UnitOfWork, crypto: FieldCrypto, *, session_id: int, now:
     """Bring the session's manifest up to date with its tickets, policy, gates and keys;
     the version rises only when something changed. Returns the version."""
     session = await get_or_404(uow, Session, session_id, "session")
+    manifest, _ = await _refresh(uow, crypto, session, now)
+    return manifest.version
+
+
+async def _refresh(
+    uow: UnitOfWork, crypto: FieldCrypto, session: Session, now: datetime
+) -> tuple[Manifest, dict[str, Any]]:
+    """The refreshed header and the settings part of the document."""
+    session_id = session.id
     manifest = await _header(uow, session_id, now)
     listed = await session_tickets(uow, crypto, session, salt=manifest.salt)
     have = {
@@ -160,9 +169,10 @@ async def refresh(uow: UnitOfWork, crypto: FieldCrypto, *, session_id: int, now:
     }
     fresh = [t for t in listed if t.code not in have]
     changed = [t for t in listed if t.code in have and have[t.code] != t.values()]
-    digest = await _settings_digest(uow, session)
+    settings = await _settings(uow, session)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     if not fresh and not changed and digest == manifest.digest:
-        return manifest.version
+        return manifest, settings
     version = manifest.version + 1
     if fresh:
         await uow.session.execute(
@@ -181,18 +191,11 @@ async def refresh(uow: UnitOfWork, crypto: FieldCrypto, *, session_id: int, now:
         )
     manifest.version, manifest.digest, manifest.refreshed_at = version, digest, now
     await uow.session.flush()
-    return version
+    return manifest, settings
 
 
 def _row(t: Listed) -> dict[str, Any]:
     return dict(zip(_FIELDS, t.values(), strict=True))
-
-
-async def _settings_digest(uow: UnitOfWork, session: Session) -> str:
-    """A digest of everything besides tickets that a device must re-download on change."""
-    return hashlib.sha256(
-        json.dumps(await _settings(uow, session), sort_keys=True, default=str).encode()
-    ).hexdigest()
 
 
 async def _settings(uow: UnitOfWork, session: Session) -> dict[str, Any]:
@@ -226,10 +229,9 @@ async def document(
 ) -> dict[str, Any]:
     """The manifest as devices take it (refreshed first): everything when ``since`` is
     None or not a version this manifest had, else only the tickets changed after it."""
-    version = await refresh(uow, crypto, session_id=session_id, now=now)
     session = await get_or_404(uow, Session, session_id, "session")
-    manifest = await uow.session.get(Manifest, session_id)
-    assert manifest is not None
+    manifest, settings = await _refresh(uow, crypto, session, now)
+    version = manifest.version
     full = since is None or not 0 <= since <= version
     query = select(ManifestEntry).where(ManifestEntry.session_id == session_id)
     if not full:
@@ -249,7 +251,7 @@ async def document(
         "full": full,
         "since": None if full else since,
         "salt": manifest.salt,
-        **await _settings(uow, session),
+        **settings,
         "columns": list(COLUMNS),
         "tickets": [[getattr(e, c) for c in COLUMNS] for e in entries if not e.revoked],
         "revoked": {e.code: e.revoked for e in entries if e.revoked},

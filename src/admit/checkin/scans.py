@@ -262,6 +262,36 @@ def _view(scan: Scan, device: str) -> dict[str, Any]:
     }
 
 
+async def ticket_history(uow: UnitOfWork, *, session_id: int, code: str) -> dict[str, Any]:
+    """One ticket at the gate (G18, INV9 usage status): entered or not, inside or out, where
+    and when first admitted, and every scan of it in device-time order."""
+    state = await uow.session.get(Admission, (session_id, code))
+    rows = await uow.session.execute(
+        select(Scan, Device.number)
+        .join(Device, Device.id == Scan.device_id)
+        .where(Scan.session_id == session_id, Scan.code == code)
+        .order_by(Scan.device_time, Scan.scan_id)
+    )
+    used = state is not None and state.entries > 0
+    return {
+        "code": code,
+        "status": ("inside" if state.inside else "exited") if state and used else "not_entered",
+        "entries": state.entries if state else 0,
+        "first_gate": state.gate_code if state else None,
+        "first_in_at": state.first_in_at.isoformat() if state and state.first_in_at else None,
+        "scans": [
+            {
+                **_view(scan, number),
+                "direction": scan.direction,
+                "result": scan.result,
+                "standing": scan.standing,
+                "conflict": scan.conflict,
+            }
+            for scan, number in rows.all()
+        ],
+    }
+
+
 async def export_lines(uow: UnitOfWork, *, session_id: int) -> list[str]:
     """Every scan of the session as JSON lines (the same shape ``import_lines`` takes)."""
     rows = await uow.session.execute(

@@ -104,6 +104,20 @@ async def test_two_offline_devices_admit_one_ticket_and_one_admission_stands(
         "H-A",
     )
 
+    history = ok(await admin.get(f"{ADMIN}/sessions/{sold.session_id}/tickets/{shared.code}/scans"))
+    assert {k: history[k] for k in ("status", "entries", "first_gate", "first_in_at")} == {
+        "status": "inside",
+        "entries": 1,
+        "first_gate": "GATE-A",
+        "first_in_at": DOORS.isoformat(),
+    }
+    assert [(x["device"], x["result"], x["standing"], x["conflict"]) for x in history["scans"]] == [
+        ("H-A", "admitted", True, False),
+        ("H-B", "admitted", False, True),
+    ]
+    never = ok(await admin.get(f"{ADMIN}/sessions/{sold.session_id}/tickets/NOSUCH/scans"))
+    assert (never["status"], never["entries"], never["scans"]) == ("not_entered", 0, [])
+
     for device, batch in ((a, batch_a), (b, batch_b)):  # the same batches, sent again
         device.pending = list(batch)
         again = (await device.upload())[0]
@@ -152,6 +166,8 @@ async def test_re_entry_after_an_exit_follows_the_policy(
         assert conflicts == [b_entry]
         assert [c["scan"]["scan_id"] for c in listed] == [b_entry]
         assert states == [(ticket.code, "GATE-A", False, 1)]
+    history = ok(await admin.get(f"{ADMIN}/sessions/{sold.session_id}/tickets/{ticket.code}/scans"))
+    assert history["status"] == ("inside" if reentry else "exited")
 
 
 async def test_scans_travel_as_files_when_a_device_cannot_reach_the_server(
