@@ -1,34 +1,28 @@
-"""Sign in, register and sign out (G2, C7); the customer's account: orders by status, one
-order with its e-tickets (QR and PDF), and the real-name holders (RN1) they buy for."""
+"""The customer's account (FE3, G10, G12, RN1): orders by status, one order with its
+e-tickets (QR and PDF), and the real-name holders they buy for. Signing in, registering and
+signing out are in ``web.sign_in``, whose pages this router carries."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.accounts import customers
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
-from admit.accounts.security import TooManyAttempts
-from admit.accounts.tokens import Attempt
 from admit.accounts.verification import file_and_verify
-from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.runtime import Runtime
-from admit.http.deps import client_ip
 from admit.sales import orders, ticket_api
+from admit.web import sign_in
 from admit.web.auth import (
     SameOrigin,
     SignedIn,
     Visitor,
     VisitorReader,
-    clear_session_cookie,
     safe_next,
-    set_session_cookie,
-    signed_in,
 )
 from admit.web.errors import PageRoute
 from admit.web.purchase_views import (
@@ -41,10 +35,9 @@ from admit.web.refusals import refusal_text
 from admit.web.rendering import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router.include_router(sign_in.router)
 
 Clean = r"^[^\x00-\x1f\x7f]*$"
-LoginField = Annotated[str, Form(min_length=1, max_length=254, pattern=Clean)]
-Password = Annotated[str, Form(min_length=1, max_length=128)]
 Next = Annotated[str, Form(max_length=2000)]
 NextQuery = Annotated[str, Query(max_length=2000)]
 OrderNumber = Annotated[str, Path(pattern=r"^[A-Z0-9]{4,20}$")]
@@ -56,160 +49,6 @@ def _runtime(request: Request) -> Runtime:
 
 
 Rt = Annotated[Runtime, Depends(_runtime)]
-
-
-def _device(request: Request) -> str:
-    return "web: " + request.headers.get("user-agent", "")[:180]
-
-
-def _signed_in_response(request: Request, attempt: Attempt, target: str) -> Response:
-    assert attempt.token is not None
-    response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, request, attempt.token.token, attempt.token.expires_at)
-    return response
-
-
-# --- sign in --------------------------------------------------------------------------
-
-
-@router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
-    return await render(
-        request, "account/login.html", {"title": "Sign in", "next": safe_next(next, "")}
-    )
-
-
-@router.post("/login", response_model=None)
-async def log_in(
-    request: Request,
-    rt: Rt,
-    login: LoginField,
-    password: Password,
-    _: Annotated[None, SameOrigin],
-    next: Next = "",  # noqa: A002
-) -> Response:
-    """Password sign-in; a refusal (wrong password, locked account, too many attempts from
-    this address) is shown on the form, and the failure it counted is kept."""
-    async with rt.uow(ANONYMOUS) as uow:
-        attempt = await customers.log_in_password(
-            uow,
-            login=login,
-            password=password,
-            ip=client_ip(request, rt),
-            device=_device(request),
-            now=rt.clock.now(),
-        )
-    if attempt.refusal is not None:
-        return await render(
-            request,
-            "account/login.html",
-            {
-                "title": "Sign in",
-                "next": safe_next(next, ""),
-                "login": login,
-                "problem": refusal_text(attempt.refusal),
-                "visitor": None,
-            },
-            attempt.refusal.status,
-        )
-    return _signed_in_response(request, attempt, safe_next(next))
-
-
-@router.post("/logout", response_model=None)
-async def log_out(request: Request, rt: Rt, _: Annotated[None, SameOrigin]) -> Response:
-    """Sign this device out: the token stops working at once and the cookie is cleared."""
-    visitor = await signed_in(request)
-    if visitor is not None:
-        async with rt.uow(visitor.actor) as uow:
-            await customers.log_out(uow, token=visitor.token, now=rt.clock.now())
-    response = RedirectResponse("/?msg=signed_out", status_code=303)
-    clear_session_cookie(response, request)
-    return response
-
-
-# --- register: a code to the phone or e-mail, then the password ---------------------------
-
-
-async def _register_form(
-    request: Request, *, step: str, status: int = 200, **values: Any
-) -> Response:
-    context = {"title": "Create an account", "step": step, "visitor": None, **values}
-    context["next"] = safe_next(str(values.get("next", "")), "")
-    return await render(request, "account/register.html", context, status)
-
-
-@router.get("/register", response_class=HTMLResponse)
-async def register_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
-    return await _register_form(request, step="login", next=next)
-
-
-@router.post("/register/code", response_model=None)
-async def send_code(
-    request: Request,
-    rt: Rt,
-    login: LoginField,
-    _: Annotated[None, SameOrigin],
-    next: Next = "",  # noqa: A002
-) -> Response:
-    """Send the registration code; a code sent less than a minute ago still counts."""
-    notice = None
-    try:
-        async with rt.uow(ANONYMOUS) as uow:
-            await customers.request_code(
-                uow, rt.crypto, login=login, purpose="register", now=rt.clock.now()
-            )
-    except TooManyAttempts:
-        notice = "A code was sent less than a minute ago: use that one, or wait and ask again."
-    except AdmitError as refused:
-        return await _register_form(
-            request,
-            step="login",
-            status=refused.status,
-            login=login,
-            next=next,
-            problem=refusal_text(refused),
-        )
-    return await _register_form(request, step="code", login=login, next=next, notice=notice)
-
-
-@router.post("/register", response_model=None)
-async def register(
-    request: Request,
-    rt: Rt,
-    login: LoginField,
-    code: Annotated[str, Form(max_length=12, pattern=Clean)],
-    password: Password,
-    _: Annotated[None, SameOrigin],
-    next: Next = "",  # noqa: A002
-) -> Response:
-    """Open the account with the code and a password, and sign it in."""
-    try:
-        async with rt.uow(ANONYMOUS) as uow:
-            attempt = await customers.register(
-                uow,
-                rt.crypto,
-                customers.Registration(
-                    login=login,
-                    code=code.strip(),
-                    password=password,
-                    source_channel="web",
-                    device=_device(request),
-                ),
-                now=rt.clock.now(),
-            )
-    except AdmitError as refused:
-        attempt = Attempt(refusal=refused)
-    if attempt.refusal is not None:
-        return await _register_form(
-            request,
-            step="code",
-            status=attempt.refusal.status,
-            login=login,
-            next=next,
-            problem=refusal_text(attempt.refusal),
-        )
-    target = safe_next(next, "/account?msg=registered")
-    return _signed_in_response(request, attempt, target)
 
 
 # --- my account -----------------------------------------------------------------------

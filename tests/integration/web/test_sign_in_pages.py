@@ -134,3 +134,40 @@ async def test_posts_from_another_site_are_refused_and_change_nothing(
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         live = await uow.session.scalars(select(CustomerToken.revoked_at))
         assert list(live) == [None]
+
+
+async def test_sign_in_with_a_code_sent_by_sms(
+    web: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway
+) -> None:
+    await make_customer(runtime, "13700000004")
+    form = await web.get("/login/code?next=/account/holders")
+    assert 'name="next" value="/account/holders"' in form.text
+    sent = await web.post(
+        "/login/code/send", data={"login": "13700000004", "next": "/account/holders"}
+    )
+    assert sent.status_code == 200
+    assert "If <strong>13700000004</strong> has an account, a six-digit code is on its way" in (
+        sent.text
+    )
+    assert await worker.run_once(runtime) == 1
+    code = sms.sent[-1].params["code"]
+    wrong = await web.post(
+        "/login/code",
+        data={"login": "13700000004", "code": "000000" if code != "000000" else "111111"},
+    )
+    assert wrong.status_code == 400
+    assert "That code is not right, or it has expired." in wrong.text
+    assert SESSION_COOKIE not in web.cookies
+    right = await web.post(
+        "/login/code", data={"login": "13700000004", "code": code, "next": "/account/holders"}
+    )
+    assert location(right) == "/account/holders"
+    assert (await web.get("/account")).status_code == 200
+
+    # A phone with no account gets the same first page, and no account is made.
+    stranger = await web.post("/login/code/send", data={"login": "13700000005"})
+    assert "If <strong>13700000005</strong> has an account" in stranger.text
+    assert await worker.run_once(runtime) == 1
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        phones = (await uow.session.scalars(select(Customer.phone))).all()
+    assert phones == ["13700000004"]
