@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -79,15 +81,27 @@ async def search(uow: PublicReader, now: Now, f: Filter) -> list[SessionSummary]
     return await find_summaries(uow, f, now)
 
 
-@router.get("/sessions/{session_id}")
+@router.get("/sessions/{session_id}", response_model=SessionDetail)
 async def session_detail(
-    session_id: int, uow: PublicReader, rt: RuntimeDep, now: Now
-) -> SessionDetail:
+    session_id: int, request: Request, uow: PublicReader, rt: RuntimeDep, now: Now
+) -> Response:
+    """A session with its event, venue, price levels and live counts. The body is built once
+    per change of availability (and at most once per cache period), then served as bytes."""
+    avail = await _cached_availability(uow, rt, session_id, now)
+    bodies = _bodies(rt, "session_detail")
+    found = bodies.get(session_id)
+    if found is None or found[0] != avail.etag or _stale(rt, found[1]):
+        detail = await _build_detail(uow, session_id, avail)
+        found = (avail.etag, time.monotonic(), *_encoded(detail.model_dump(mode="json")))
+        bodies[session_id] = found
+    return _json(request, found[2], found[3], {"Cache-Control": _CACHE_CONTROL})
+
+
+async def _build_detail(uow: UnitOfWork, session_id: int, avail: Availability) -> SessionDetail:
     row = await get_session_row(uow, session_id)
     if row is None:
         raise NotFound(f"session {session_id} does not exist")
     levels = await pricing.list_price_levels(uow, session_id)
-    avail = await _cached_availability(uow, rt, session_id, now)
     cheapest = min(((a, lv.currency) for lv in levels for a in lv.prices.values()), default=None)
     return SessionDetail.model_validate(
         {
@@ -97,6 +111,30 @@ async def session_detail(
             "ga": list(avail.ga),
         }
     )
+
+
+def _bodies(rt: Runtime, name: str) -> dict[int, Any]:
+    found: dict[int, Any] | None = rt.caches.get(name)
+    if found is None:
+        found = rt.caches[name] = {}
+    return found
+
+
+def _stale(rt: Runtime, built: float) -> bool:
+    return time.monotonic() - built > rt.settings.availability_cache_seconds
+
+
+def _encoded(data: Any) -> tuple[bytes, bytes]:
+    body = orjson.dumps(data)
+    return body, gzip.compress(body, compresslevel=5, mtime=0)
+
+
+def _json(request: Request, body: bytes, zipped: bytes, headers: dict[str, str]) -> Response:
+    """Ready-made JSON bytes, compressed once when the body was built, not per request."""
+    if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
+        headers = {**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return Response(zipped, media_type="application/json", headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -110,21 +148,27 @@ _CACHE_CONTROL = "public, max-age=0, must-revalidate"
 async def seat_layout(
     session_id: int, request: Request, uow: PublicReader, rt: RuntimeDep
 ) -> Response:
-    """The session's map geometry in columns, cached per map version, with an ETag."""
-    row = await get_session_row(uow, session_id)
-    if row is None:
-        raise NotFound(f"session {session_id} does not exist")
-    seat_map = await get_seatmap(uow, row.session.seat_map_id)
-    key = ("layout", seat_map.id, seat_map.version)
-    body: bytes | None = rt.caches.get(str(key))
-    if body is None:
-        body = orjson.dumps(await load_layout(uow, seat_map.id))
-        rt.caches[str(key)] = body
-    etag = f'"map-{seat_map.id}-{seat_map.version}"'
+    """The session's map geometry in columns, cached per map version, with an ETag. Which map
+    version a session has is remembered for the availability's cache period, so a
+    revalidation (304) does not touch the database."""
+    versions = _bodies(rt, "layout_version")
+    known = versions.get(session_id)
+    if known is None or _stale(rt, known[1]):
+        row = await get_session_row(uow, session_id)
+        if row is None:
+            raise NotFound(f"session {session_id} does not exist")
+        seat_map = await get_seatmap(uow, row.session.seat_map_id)
+        known = versions[session_id] = ((seat_map.id, seat_map.version), time.monotonic())
+    map_id, version = known[0]
+    etag = f'"map-{map_id}-{version}"'
     headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL}
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    key = str(("layout", map_id, version))
+    encoded: tuple[bytes, bytes] | None = rt.caches.get(key)
+    if encoded is None:
+        encoded = rt.caches[key] = _encoded(await load_layout(uow, map_id))
+    return _json(request, encoded[0], encoded[1], headers)
 
 
 async def _cached_availability(
@@ -148,4 +192,8 @@ async def availability(
     headers = {"ETag": avail.etag, "Cache-Control": _CACHE_CONTROL}
     if _not_modified(request, avail.etag):
         return Response(status_code=304, headers=headers)
-    return Response(orjson.dumps(avail.as_json()), media_type="application/json", headers=headers)
+    bodies = _bodies(rt, "availability_body")
+    found = bodies.get(session_id)
+    if found is None or found[0] != avail.etag:
+        found = bodies[session_id] = (avail.etag, *_encoded(avail.as_json()))
+    return _json(request, found[1], found[2], headers)
