@@ -14,6 +14,7 @@ from sqlalchemy import select
 from admit.catalog import events, passes, pricing, seatmaps, venues
 from admit.catalog.models import EventCategory, Organiser, SeatMode
 from admit.catalog.seatmap_generators import cinema_hall, stadium_bowl
+from admit.cli.demo_content import seed_content
 from admit.core.uow import UnitOfWork
 from admit.inventory import plans
 from admit.inventory.selection import SeatSelector
@@ -57,6 +58,7 @@ async def seed_demo(
     cinema_sessions = await _seed_cinema(uow, now=now, days=days)
     say("stadium")
     stadium_sessions = await _seed_stadium(uow, now=now, days=days, say=say)
+    await seed_content(uow, now=now)
     return DemoSummary(created=True, sessions=cinema_sessions + stadium_sessions)
 
 

@@ -80,6 +80,10 @@ PURE_MODULES = {
     "partners/box_office.py",
     "partners/recon_rules.py",
     "web/refusals.py",
+    "web/messages.py",
+    "web/sale_status.py",
+    "web/categories.py",
+    "content/rules.py",
     "sales/queue_rules.py",
 }
 IMPURE_IMPORTS = (

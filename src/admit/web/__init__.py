@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from admit.web.account import router as account_pages
+from admit.web.browse import router as browse_pages
 from admit.web.checkout import router as checkout_pages
 from admit.web.errors import install_page_errors
 from admit.web.gate import router as gate_pages
@@ -20,5 +21,6 @@ def mount_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_page_errors(app)
     app.include_router(gate_pages)
+    app.include_router(browse_pages)
     app.include_router(account_pages)
     app.include_router(checkout_pages)

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.core.db import is_transient
@@ -73,8 +73,28 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
+def out_of_range(exc: BaseException) -> bool:
+    """A value the database cannot hold (a 40-digit id): the request's fault, not ours. The
+    drivers say so differently (SQLite: ``OverflowError``; asyncpg: an error of SQLSTATE class
+    22, "data exception", e.g. a NUL character in text), so the whole chain of causes is
+    looked at."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError | DataError):
+            return True
+        if str(getattr(seen, "sqlstate", "") or "").startswith("22"):  # SQL "data exception"
+            return True
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "orig", None)
+    return False
+
+
 async def page_for_exception(request: Request, exc: Exception) -> Response:
     """The page for anything a page route raised."""
+    if out_of_range(exc):
+        log.warning("page_value_out_of_range", path=request.url.path)
+        return await error_page(request, "invalid_input", 400)
     if isinstance(exc, Unauthorized) and request.method == "GET":
         return _login_redirect(request)
     if isinstance(exc, AdmitError):
@@ -101,7 +121,13 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (AdmitError, RequestValidationError, StarletteHTTPException, DBAPIError) as exc:
+            except (
+                AdmitError,
+                RequestValidationError,
+                StarletteHTTPException,
+                StatementError,
+                OverflowError,
+            ) as exc:
                 return await page_for_exception(request, exc)
 
         return page_handler

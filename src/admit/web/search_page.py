@@ -1,0 +1,108 @@
+"""The search page: typo-tolerant text over events, venues and disciplines, filtered by
+category, day and venue; every result with what is left and the lowest price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from admit.catalog.models import EventCategory
+from admit.catalog.queries import SessionFilter, search_sessions
+from admit.catalog.venues import list_venues
+from admit.http.deps import Now, PublicReader
+from admit.web.categories import CATEGORY_LABELS
+from admit.web.errors import PageRoute
+from admit.web.listings import session_cards
+from admit.web.params import optional_date, optional_int
+from admit.web.rendering import SITE_TIMEZONE, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PER_PAGE = 20
+MAX_PAGE = 100
+MAX_QUERY = 200
+
+
+@dataclass
+class SearchForm:
+    """The search parameters as understood, and what was ignored (shown as a note)."""
+
+    q: str = ""
+    category: str = ""
+    day: date | None = None
+    venue_id: int | None = None
+    page: int = 1
+    ignored: list[str] = field(default_factory=list)
+
+    def link(self, **changes: object) -> str:
+        values: dict[str, object] = {
+            "q": self.q,
+            "category": self.category,
+            "date": self.day.isoformat() if self.day else "",
+            "venue": self.venue_id or "",
+            "page": self.page,
+            **changes,
+        }
+        kept = {k: v for k, v in values.items() if v not in ("", None, 1) or k == "q"}
+        return "/search?" + urlencode(kept)
+
+
+def read_form(params: dict[str, str]) -> SearchForm:
+    printable = "".join(ch for ch in params.get("q", "") if ch.isprintable() or ch.isspace())
+    form = SearchForm(q=" ".join(printable.split())[:MAX_QUERY])
+    category = params.get("category", "")
+    if category in CATEGORY_LABELS:
+        form.category = category
+    elif category:
+        form.ignored.append("category")
+    form.day = optional_date(params.get("date"))
+    if params.get("date") and form.day is None:
+        form.ignored.append("date")
+    form.venue_id = optional_int(params.get("venue"))
+    if params.get("venue") and form.venue_id is None:
+        form.ignored.append("venue")
+    form.page = optional_int(params.get("page"), high=MAX_PAGE) or 1
+    return form
+
+
+def _day_range(day: date | None, now: datetime) -> tuple[datetime, datetime | None]:
+    """From now (or the day's start, if later) to the day's end, in the site's zone."""
+    if day is None:
+        return now, None
+    start = datetime.combine(day, time(0), tzinfo=SITE_TIMEZONE)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE)
+    return max(start, now), end
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search(request: Request, uow: PublicReader, now: Now) -> HTMLResponse:
+    form = read_form(dict(request.query_params))
+    starts_from, starts_to = _day_range(form.day, now)
+    rows = await search_sessions(
+        uow,
+        SessionFilter(
+            q=form.q,
+            category=EventCategory(form.category) if form.category else None,
+            starts_from=starts_from,
+            starts_to=starts_to,
+            venue_id=form.venue_id,
+            limit=PER_PAGE + 1,
+            offset=(form.page - 1) * PER_PAGE,
+        ),
+    )
+    cards = await session_cards(uow, rows[:PER_PAGE], now=now)
+    return await render(
+        request,
+        "browse/search.html",
+        {
+            "title": f"Search: {form.q}" if form.q else "Find events",
+            "form": form,
+            "results": cards,
+            "has_next": len(rows) > PER_PAGE,
+            "venues": await list_venues(uow),
+            "categories": CATEGORY_LABELS,
+        },
+    )

@@ -1,0 +1,109 @@
+"""The event page and the session page (details, prices, sale status, the seat map and the
+forms that hand seats over to checkout)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from admit.catalog.events import get_event
+from admit.http.deps import Now, PublicReader, RuntimeDep
+from admit.web.categories import category_label
+from admit.web.errors import PageRoute
+from admit.web.listings import event_session_rows, session_cards
+from admit.web.params import PageId, optional_int
+from admit.web.rendering import money, render
+from admit.web.sale_status import PublicStatus
+from admit.web.session_view import LevelRow, SessionPage, session_page
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+SEAT_KEY = re.compile(r"^[^\s,<>\"'&]{1,60}$")
+MAX_SEATS = 100
+DEFAULT_LIMIT = 6
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+async def event_page(
+    event_id: PageId, request: Request, uow: PublicReader, now: Now
+) -> HTMLResponse:
+    event = await get_event(uow, event_id)
+    cards = await session_cards(uow, await event_session_rows(uow, event_id, now=now), now=now)
+    return await render(
+        request,
+        "browse/event.html",
+        {
+            "title": event.name,
+            "event": event,
+            "category": category_label(event.category.value),
+            "sessions": cards,
+        },
+    )
+
+
+def preselected_seats(text: str | None, limit: int) -> list[str]:
+    """Seat keys from ``?seats=K1,K2`` (after signing in), well-formed ones only, no repeats."""
+    if not text:
+        return []
+    keys = [k for k in dict.fromkeys(text.split(",")) if SEAT_KEY.match(k)]
+    return keys[: min(limit, MAX_SEATS)]
+
+
+def _price_words(level: LevelRow, ticket_types: list[str]) -> str:
+    """The level's price for the map's labels: the first ticket type it has (``adult
+    480.00 CNY``)."""
+    for ticket_type in ticket_types:
+        if ticket_type in level.prices:
+            return f"{ticket_type} {money(level.prices[ticket_type], level.currency)}"
+    return ""
+
+
+def _map_config(page: SessionPage, limit: int, seats: list[str]) -> dict[str, Any]:
+    """What ``seatmap.js`` needs besides the map and availability it fetches."""
+    return {
+        "session": page.row.session.id,
+        "limit": limit,
+        "selected": seats,
+        "stage": "SCREEN" if "cinema" in page.row.venue.use.lower() else "",
+        "levels": {
+            lv.code: {
+                "name": lv.name,
+                "color": lv.color,
+                "price": _price_words(lv, page.ticket_types),
+            }
+            for lv in page.levels
+        },
+    }
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+async def session_view(
+    session_id: PageId, request: Request, uow: PublicReader, rt: RuntimeDep, now: Now
+) -> HTMLResponse:
+    page = await session_page(uow, rt, session_id, now=now)
+    limit = page.sale.per_person_limit if page.sale else DEFAULT_LIMIT
+    params = request.query_params
+    seats = preselected_seats(params.get("seats"), limit)
+    level = params.get("level", "")
+    return await render(
+        request,
+        "browse/session.html",
+        {
+            "title": page.row.event.name,
+            "page": page,
+            "session": page.row.session,
+            "event": page.row.event,
+            "venue": page.row.venue,
+            "category": category_label(page.row.event.category.value),
+            "on_sale": page.status is PublicStatus.ON_SALE,
+            "limit": limit,
+            "preselected": seats,
+            "chosen_level": level if any(lv.code == level for lv in page.levels) else "",
+            "chosen_quantity": optional_int(params.get("quantity"), high=limit) or 2,
+            "map_config": _map_config(page, limit, seats),
+            "has_seats": page.seat_count > 0,
+            "sold_levels": {lv.code for lv in page.levels if lv.left_here > 0},
+        },
+    )

@@ -1,0 +1,248 @@
+"""Reads for the event and session pages: price levels with what is left at each, the map's
+sections with their free seats (the seat map's text alternative), standing areas, and the
+website's sale status."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+
+from admit.catalog import pricing
+from admit.catalog.models import GAArea, MapLevel, MapSection, Seat
+from admit.catalog.pricing import LevelView
+from admit.catalog.queries import SessionRow, get_session_row
+from admit.core.errors import NotFound
+from admit.core.runtime import Runtime
+from admit.core.uow import UnitOfWork
+from admit.inventory.availability import (
+    LEVEL_CHARS,
+    Availability,
+    AvailabilityCache,
+    load_availability,
+)
+from admit.inventory.models import SessionGA, SessionSeat
+from admit.inventory.rules import SeatStatus
+from admit.web.listings import WebSale, sellable_here, web_sales
+from admit.web.sale_status import PublicStatus, label, public_status
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRow:
+    id: int
+    code: str
+    name: str
+    color: str
+    currency: str
+    prices: dict[str, int]
+    free: int  # seats and standing places anyone may hold now
+    left_here: int  # of those, what the website may still sell
+
+    @property
+    def lowest(self) -> int | None:
+        return min(self.prices.values(), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRow:
+    code: str
+    name: str
+    tier: str
+    level_codes: tuple[str, ...]
+    seats: int
+    free: int
+
+
+@dataclass(frozen=True, slots=True)
+class AreaRow:
+    code: str
+    name: str
+    level_code: str | None
+    capacity: int
+    free: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    row: SessionRow
+    levels: list[LevelRow]
+    ticket_types: list[str]
+    sections: list[SectionRow]
+    areas: list[AreaRow]
+    sale: WebSale | None
+    status: PublicStatus
+    remaining: int
+    seat_count: int
+
+    @property
+    def status_label(self) -> str:
+        return label(self.status)
+
+
+async def availability_of(
+    uow: UnitOfWork, rt: Runtime, session_id: int, now: datetime
+) -> Availability:
+    """The session's compact availability through the same per-process cache as the API's
+    ``/availability`` (so the page and the map's first poll agree)."""
+    cache = rt.caches.get("availability")
+    if not isinstance(cache, AvailabilityCache):
+        cache = rt.caches["availability"] = AvailabilityCache(
+            rt.settings.availability_cache_seconds
+        )
+    return await cache.get_or_load(session_id, lambda: load_availability(uow, session_id, now=now))
+
+
+def _free_seat(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        SessionSeat.status == SeatStatus.AVAILABLE,
+        and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
+        and_(SessionSeat.status == SeatStatus.RESERVED, SessionSeat.reserved_until <= now),
+    )
+
+
+@dataclass
+class _SectionTally:
+    name: str
+    tier: str
+    sort: int
+    levels: set[str]
+    seats: int = 0
+    free: int = 0
+
+
+async def _sections(
+    uow: UnitOfWork, session_id: int, level_code: dict[int, str], now: datetime
+) -> list[SectionRow]:
+    rows = await uow.session.execute(
+        select(
+            MapSection.code,
+            MapSection.name,
+            MapLevel.name,
+            MapSection.sort,
+            SessionSeat.price_level_id,
+            func.count(),
+            func.sum(case((_free_seat(now), 1), else_=0)),
+        )
+        .join(Seat, Seat.id == SessionSeat.seat_id)
+        .join(MapSection, MapSection.id == Seat.section_id)
+        .join(MapLevel, MapLevel.id == MapSection.level_id)
+        .where(SessionSeat.session_id == session_id, SessionSeat.unusable.is_(False))
+        .group_by(
+            MapSection.code,
+            MapSection.name,
+            MapLevel.name,
+            MapSection.sort,
+            SessionSeat.price_level_id,
+        )
+    )
+    tally: dict[str, _SectionTally] = {}
+    for code, name, tier, sort, level_id, seats, free in rows:
+        entry = tally.setdefault(code, _SectionTally(name, tier, int(sort), set()))
+        if level_id in level_code:
+            entry.levels.add(level_code[level_id])
+        entry.seats += int(seats)
+        entry.free += int(free or 0)
+    ordered = sorted(tally.items(), key=lambda item: (item[1].sort, item[0]))
+    return [
+        SectionRow(code, e.name, e.tier, tuple(sorted(e.levels)), e.seats, e.free)
+        for code, e in ordered
+    ]
+
+
+async def _areas(uow: UnitOfWork, session_id: int, level_code: dict[int, str]) -> list[AreaRow]:
+    rows = await uow.session.execute(
+        select(
+            GAArea.code,
+            GAArea.name,
+            SessionGA.price_level_id,
+            SessionGA.capacity,
+            SessionGA.capacity - SessionGA.held - SessionGA.sold,
+        )
+        .join(GAArea, GAArea.id == SessionGA.ga_area_id)
+        .where(SessionGA.session_id == session_id)
+        .order_by(GAArea.code)
+    )
+    return [
+        AreaRow(code, name, level_code.get(level_id) if level_id else None, cap, max(0, int(free)))
+        for code, name, level_id, cap, free in rows
+    ]
+
+
+def _free_by_level(avail: Availability, areas: list[AreaRow]) -> Counter[str]:
+    """Free seats per price level code from the compact strings, plus free standing places."""
+    free: Counter[str] = Counter()
+    for state, level in zip(avail.states, avail.levels, strict=False):
+        if state == "a":
+            free[level] += 1
+    by_code: Counter[str] = Counter()
+    for char, count in free.items():
+        index = LEVEL_CHARS.find(char)
+        if 0 <= index < len(avail.level_codes):
+            by_code[avail.level_codes[index]] += count
+    for area in areas:
+        if area.level_code:
+            by_code[area.level_code] += area.free
+    return by_code
+
+
+def _level_rows(
+    levels: list[LevelView], free: Counter[str], sale: WebSale | None
+) -> list[LevelRow]:
+    out = []
+    for lv in levels:
+        here = free[lv.code] if sale is not None else 0
+        if sale is not None and lv.id in sale.quota_left:
+            here = min(here, max(0, sale.quota_left[lv.id]))
+        elif sale is not None and sale.quota_left:
+            here = 0  # the website sells only the levels it has a quota for
+        out.append(
+            LevelRow(
+                lv.id, lv.code, lv.name, lv.color, lv.currency, dict(lv.prices), free[lv.code], here
+            )
+        )
+    return out
+
+
+def _ticket_types(levels: list[LevelView]) -> list[str]:
+    seen: dict[str, None] = {}
+    for lv in levels:
+        seen.update(dict.fromkeys(lv.prices))
+    return list(seen)
+
+
+async def session_page(
+    uow: UnitOfWork, rt: Runtime, session_id: int, *, now: datetime
+) -> SessionPage:
+    """Everything the session page shows. Raises ``NotFound``."""
+    row = await get_session_row(uow, session_id)
+    if row is None:
+        raise NotFound(f"session {session_id} does not exist")
+    levels = await pricing.list_price_levels(uow, session_id)
+    level_code = {lv.id: lv.code for lv in levels}
+    avail = await availability_of(uow, rt, session_id, now)
+    areas = await _areas(uow, session_id, level_code)
+    sale = (await web_sales(uow, [session_id], now)).get(session_id)
+    rows = _level_rows(levels, _free_by_level(avail, areas), sale)
+    remaining = sellable_here(avail.remaining, sale)
+    if sale is not None and sale.quota_left:
+        remaining = min(remaining, sum(lv.left_here for lv in rows))
+    status = public_status(
+        window_state=sale.state if sale else None,
+        remaining=remaining,
+        session_status=row.session.status.value,
+        session_ends_at=row.session.ends_at,
+        now=now,
+    )
+    return SessionPage(
+        row=row,
+        levels=rows,
+        ticket_types=_ticket_types(levels),
+        sections=await _sections(uow, session_id, level_code, now),
+        areas=areas,
+        sale=sale,
+        status=status,
+        remaining=remaining,
+        seat_count=len(avail.states),
+    )
