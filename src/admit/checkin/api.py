@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.catalog.models import Session
-from admit.checkin import attendance, devices, gates, scans
+from admit.checkin import attendance, devices, gates, scan_files, scans
 from admit.checkin.device_api import router as device_router
 from admit.checkin.models import Device, Gate, ValidationPolicy
 from admit.checkin.schemas import (
@@ -211,7 +211,7 @@ async def ticket_scans(
 async def export_scans(session_id: int, uow: ManagerReader, who: PrincipalDep) -> Response:
     """Every scan of the session as a file of JSON lines."""
     _venue(who, Permission.GATE_ADMIN, await _session_venue(uow, session_id))
-    lines = await scans.export_lines(uow, session_id=session_id)
+    lines = await scan_files.export_lines(uow, session_id=session_id)
     return Response(
         "".join(line + "\n" for line in lines),
         media_type="application/x-ndjson",
@@ -228,7 +228,7 @@ async def import_scans(
     venue_id = await _session_venue(uow, session_id)
     _venue(who, Permission.GATE_ADMIN, venue_id)
     text = (await request.body()).decode("utf-8", errors="replace")
-    done = await scans.import_lines(
+    done = await scan_files.import_lines(
         uow, session_id=session_id, venue_id=venue_id, text=text, now=now
     )
     return UploadOut(
