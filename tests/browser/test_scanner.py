@@ -6,6 +6,7 @@ seat, a forged one the big red answer. Back online, the scans upload. The refere
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -18,11 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from admit.checkin import validation
 from admit.ticketing import qr_payload
 from tests.browser.conftest import Shots
 
@@ -306,3 +309,119 @@ def test_the_reference_device_works_against_the_live_server(
     out = done.stdout
     assert "results: admitted 1, already_inside 1, forged 1" in out
     assert "uploaded 3: 3 new, 0 already there, 0 conflicts" in out
+
+
+def _parity_case() -> tuple[dict[str, Any], list[tuple[str, str, str, str | None]]]:
+    """A manifest with gate rules, a lane, an ID check, a revoked ticket and a second key,
+    and a sequence of scans (QR, gate, direction, ID number) touching every answer."""
+    private, public = qr_payload.generate_key()
+    other, _ = qr_payload.generate_key()
+
+    def qr(code: str, session: int = 77, kid: str = "1-k", key: bytes = private) -> str:
+        claims = qr_payload.TicketClaims(code=code, session_id=session, seat="S", issued_at=1)
+        return qr_payload.sign(claims, kid=kid, private_key=key)
+
+    now = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+    doc = {
+        "format": validation.FORMAT,
+        "session": {"id": 77, "code": "S77", "name": "Parity"},
+        "version": 5,
+        "full": True,
+        "since": None,
+        "salt": "pepper",
+        "admit_from": (now - timedelta(hours=1)).isoformat(),
+        "admit_until": (now + timedelta(hours=1)).isoformat(),
+        "policy": {
+            "reentry": False,
+            "identity_check": True,
+            "rules": [
+                {"gate": "N", "sections": ["101"], "levels": [], "kinds": []},
+                {"gate": "S", "sections": [], "levels": ["L2"], "kinds": ["child"]},
+            ],
+        },
+        "gates": [
+            {"code": "N", "name": "N", "kind": "entrance", "parent": None},
+            {"code": "N-1", "name": "N1", "kind": "lane", "parent": "N"},
+            {"code": "S", "name": "S", "kind": "entrance", "parent": None},
+        ],
+        "keys": {"1-k": base64.urlsafe_b64encode(public).decode().rstrip("=")},
+        "columns": ["code", "seat", "section", "level", "kind", "holder", "id_digest"],
+        "tickets": [
+            ["AAA", "Row A 1", "101", "L1", "adult", None, None],
+            ["BBB", "Row B 2", "202", "L2", "child", "李*", validation.id_digest("pepper", "X12")],
+        ],
+        "revoked": {"RRR": "refunded"},
+    }
+    body = bytearray(qr_payload.b45decode(qr("AAA")[4:]))
+    body[-65] ^= 1
+    scans = [
+        ("AD1:" + qr_payload.b45encode(bytes(body)), "N", "in", None),
+        (qr("AAA", key=other), "N", "in", None),
+        (qr("AAA", kid="2-z", key=other), "N", "in", None),
+        ("hello", "N", "in", None),
+        (qr("AAA", session=78), "N", "in", None),
+        (qr("ZZZ"), "N", "in", None),
+        (qr("RRR"), "N", "in", None),
+        (qr("AAA"), "S", "in", None),
+        (qr("AAA"), "N", "out", None),
+        (qr("AAA"), "N-1", "in", None),
+        (qr("AAA"), "N", "in", None),
+        (qr("AAA"), "N", "out", None),
+        (qr("AAA"), "N", "in", None),
+        (qr("BBB"), "S", "in", None),
+        (qr("BBB"), "S", "in", "X13"),
+        (qr("BBB"), "S", "in", " x12 "),
+    ]
+    return doc, scans
+
+
+def test_the_page_decides_as_the_python_rules_do(
+    gate_site: GateSite, page: Page, viewport: str
+) -> None:
+    doc, scans = _parity_case()
+    now = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+    python = validation.Validator(validation.Manifest.from_document(doc))
+    expected = [
+        [
+            (v := python.scan(text, gate=gate, now=now, direction=d, id_number=idn)).result,
+            v.code,
+            v.detail,
+            v.seat if v.code else "",
+        ]
+        for text, gate, d, idn in scans
+    ]
+    page.goto(f"{gate_site.base}/gate/")
+    got = page.evaluate(
+        """async ([doc, scans, now]) => {
+            keepManifest(mergeManifest(null, doc));
+            save("seen", {});
+            const out = [];
+            for (const [text, gate, direction, idNumber] of scans) {
+                const v = await decide(text, { gate, direction, idNumber, nowSeconds: now });
+                record(v, gate, direction, new Date(now * 1000));
+                out.push([v.result, v.code ?? null, v.detail ?? null, v.code ? v.seat : ""]);
+            }
+            localStorage.clear();
+            return out;
+        }""",
+        [doc, [list(s) for s in scans], now.timestamp()],
+    )
+    assert [r[0] for r in expected] == [
+        "forged",
+        "forged",
+        "forged",
+        "forged",
+        "wrong_session",
+        "unknown",
+        "revoked",
+        "wrong_gate",
+        "not_inside",
+        "admitted",
+        "already_inside",
+        "exited",
+        "already_used",
+        "identity_required",
+        "identity_mismatch",
+        "admitted",
+    ]
+    assert got == expected
