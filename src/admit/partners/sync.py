@@ -131,7 +131,7 @@ async def _cinema(uow: UnitOfWork, system: str, c: Cinema, now: datetime) -> Par
     return cinema
 
 
-def hall_spec(hall: Hall) -> tuple[SeatMapSpec, dict[str, str]]:
+def hall_spec(hall: Hall, name: str) -> tuple[SeatMapSpec, dict[str, str]]:
     """The cinema's hall as a seat map, and its seat codes → the map's seat keys (its seats
     keep the cinema's row and number labels)."""
     seats = tuple(
@@ -139,7 +139,7 @@ def hall_spec(hall: Hall) -> tuple[SeatMapSpec, dict[str, str]]:
         for s in hall.seats
     )
     spec = SeatMapSpec(
-        name=hall.name,
+        name=name,
         levels=(LevelSpec("L1", "Stalls"),),
         sections=(SectionSpec("HALL", hall.name, "L1"),),
         seats=seats,
@@ -153,7 +153,7 @@ async def _hall(uow: UnitOfWork, cinema: PartnerCinema, hall: Hall, now: datetim
     )
     if found is not None:
         return found
-    spec, keys = hall_spec(hall)
+    spec, keys = hall_spec(hall, f"{cinema.name} · {hall.name}")
     seat_map = await seatmaps.import_seatmap(uow, venue_id=cinema.venue_id, spec=spec, now=now)
     row = PartnerHall(
         cinema_id=cinema.id,

@@ -54,7 +54,7 @@ def test_seed_demo_creates_cinema_and_stadium_once(cli_env: Path) -> None:
     assert maps["Harbour Stadium"] >= 20000
     assert sections[0] >= 40
     assert sections[1] >= 2
-    assert venues == ["HBR-STAD", "STAR-PD"]
+    assert venues == ["CINEMA-C001", "CINEMA-C002", "HBR-STAD", "STAR-PD"]  # with partners
     sessions = _count(cli_env, "session")
     code, out = _invoke("seed-demo")
     assert code == 0
