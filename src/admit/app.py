@@ -19,6 +19,7 @@ from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
 from admit.checkin.api import router as checkin_router
 from admit.content.api import router as content_router
+from admit.core.config import load_settings
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
@@ -43,6 +44,12 @@ from admit.web import mount_pages
 from admit.wiring import mount_simulators, wire_adapters
 
 API_PREFIX = "/api/v1"
+
+
+def from_environment() -> FastAPI:
+    """The application from ``ADMIT_*`` settings: the factory each ``admit serve --workers``
+    process calls."""
+    return create_app(Runtime.from_settings(load_settings()))
 
 
 def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:

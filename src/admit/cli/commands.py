@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -261,7 +262,7 @@ def check_sales() -> None:
     raise typer.Exit(1)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> None:
     import uvicorn
 
     from admit.app import create_app
@@ -269,6 +270,19 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     settings = settings.model_copy(
         update={"host": host or settings.host, "port": port or settings.port}
     )
+    if workers > 1:
+        # Each worker process builds its own runtime from the environment, on one socket.
+        os.environ.update(ADMIT_HOST=settings.host, ADMIT_PORT=str(settings.port))
+        uvicorn.run(
+            "admit.app:from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+        return
     app_ = create_app(Runtime.from_settings(settings))
     uvicorn.run(
         app_,
@@ -280,11 +294,17 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
 
 @app.command()
-def serve(host: HostOpt = None, port: PortOpt = None) -> None:
+def serve(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes sharing the port.")
+    ] = 1,
+) -> None:
     """Serve the web application and API (migrate first)."""
     settings = _settings()
     _migrate(settings)
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers)
 
 
 @app.command()
