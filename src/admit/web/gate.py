@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static" / "gate"
-FILES = ("scanner.js", "gate.css", "manifest.json", "icon.svg")
+FILES = ("payload.js", "scanner.js", "gate.css", "manifest.json", "icon.svg")
 
 router = APIRouter(prefix="/gate", include_in_schema=False)
 _templates = Jinja2Templates(directory=HERE / "templates")

@@ -4,6 +4,7 @@
 const CACHE = "admit-gate-__BUILD__";
 const SHELL = [
   "/gate/",
+  "/static/gate/payload.js?b=__BUILD__",
   "/static/gate/scanner.js?b=__BUILD__",
   "/static/gate/gate.css?b=__BUILD__",
   "/static/gate/manifest.json",
