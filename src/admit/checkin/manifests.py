@@ -157,18 +157,14 @@ async def _refresh(
     session_id = session.id
     manifest = await _header(uow, session_id, now)
     listed = await session_tickets(uow, crypto, session, salt=manifest.salt)
-    have = {
-        row[0]: tuple(row[1:])
-        for row in (
-            await uow.session.execute(
-                select(ManifestEntry.code, *(getattr(ManifestEntry, f) for f in _FIELDS)).where(
-                    ManifestEntry.session_id == session_id
-                )
-            )
-        ).all()
-    }
+    rows = await uow.session.execute(
+        select(
+            ManifestEntry.code, ManifestEntry.id, *(getattr(ManifestEntry, f) for f in _FIELDS)
+        ).where(ManifestEntry.session_id == session_id)
+    )
+    have = {row[0]: (row[1], tuple(row[2:])) for row in rows.all()}
     fresh = [t for t in listed if t.code not in have]
-    changed = [t for t in listed if t.code in have and have[t.code] != t.values()]
+    changed = [t for t in listed if t.code in have and have[t.code][1] != t.values()]
     settings = await _settings(uow, session)
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     if not fresh and not changed and digest == manifest.digest:
@@ -182,12 +178,10 @@ async def _refresh(
                 for t in fresh
             ],
         )
-    for t in changed:
+    if changed:  # one executemany UPDATE by primary key (a mass refund changes thousands)
         await uow.session.execute(
-            update(ManifestEntry)
-            .where(ManifestEntry.session_id == session_id, ManifestEntry.code == t.code)
-            .values(version=version, **_row(t)),
-            execution_options={"synchronize_session": False},
+            update(ManifestEntry),
+            [{"id": have[t.code][0], "version": version, **_row(t)} for t in changed],
         )
     manifest.version, manifest.digest, manifest.refreshed_at = version, digest, now
     await uow.session.flush()
