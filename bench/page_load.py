@@ -12,7 +12,9 @@ the page tests' Chromium flags:
 at desktop (1366×768) and phone (390×844, touch) size. "Interactive" is the moment
 ``seatmap.js`` sets ``window.seatmapReady`` (``performance.now()``, whose zero is the start
 of navigation): the sections are drawn and take clicks. Then it opens one section (400 seats)
-and times that drawing too. Prints a table; ``run()`` returns the rows for ``python -m bench``.
+and times that drawing too. Before that, each HTML page (home, search, the stadium's session
+page) is fetched one request at a time to show the server's part. Prints tables; ``run()``
+returns the rows for ``python -m bench``.
 """
 
 from __future__ import annotations
@@ -149,10 +151,50 @@ def _row(size: str, cache: str, loads: list[dict[str, float]]) -> dict[str, Any]
     }
 
 
+PAGES = {
+    "home": "/",
+    "search ?q=football": "/search?q=football",
+    "search, all sessions": "/search",
+    "stadium session page (HTML only)": "/sessions/{sid}",
+}
+PAGE_REQUESTS = int(os.environ.get("BENCH_PAGE_REQUESTS", "30"))
+
+
+def server_times(base: str, sid: int) -> list[dict[str, Any]]:
+    """Each HTML page fetched one request at a time (no concurrency): the server's time to
+    build it, as the visitor waits for it before the browser can start."""
+    rows = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for name, path in PAGES.items():
+            url = path.format(sid=sid)
+            client.get(url).raise_for_status()  # warm the process
+            times = []
+            for _ in range(PAGE_REQUESTS):
+                started = time.perf_counter()
+                client.get(url).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            rows.append(
+                {
+                    "backend": "sqlite ×1",
+                    "what": f"page {name}, one at a time",
+                    "requests": len(times),
+                    "p50_ms": round(statistics.median(times), 1),
+                    "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+                    "p99_ms": round(times[-1], 1),
+                    "min_ms": round(times[0], 1),
+                    "errors": 0,
+                }
+            )
+    return rows
+
+
 def run() -> list[dict[str, Any]]:
     rows = []
     with demo_server() as base, sync_playwright() as pw:
-        url = f"{base}/sessions/{stadium_session(base)}"
+        sid = stadium_session(base)
+        url = f"{base}/sessions/{sid}"
+        rows.extend(server_times(base, sid))
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             for size in SIZES:
@@ -173,8 +215,17 @@ HEADER = (
 def main() -> None:
     console = Console(highlight=False, soft_wrap=True)
     rows = run()
+    console.print("| page | requests | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
+    for r in rows:
+        if "requests" in r:
+            console.print(
+                f"| {r['what']} | {r['requests']} | {r['p50_ms']:,.1f} | {r['p95_ms']:,.1f} | "
+                f"{r['p99_ms']:,.1f} |"
+            )
     console.print(HEADER)
     for r in rows:
+        if "requests" in r:
+            continue
         console.print(
             f"| {r['what']} | {r['pages']} | {r['p50_ms']:,.0f} | {r['min_ms']:,.0f} | "
             f"{r['p99_ms']:,.0f} | {r['dom_content_loaded_p50_ms']:,.0f} | "
