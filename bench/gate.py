@@ -34,6 +34,7 @@ from admit.ticketing import qr_payload
 
 TICKETS = int(os.environ.get("BENCH_GATE_TICKETS", "20000"))
 SCANS = int(os.environ.get("BENCH_GATE_SCANS", "24000"))
+SERVER = os.environ.get("BENCH_GATE_SERVER", "1") != "0"  # the server side too (~1 min)
 SESSION, KID = 1234, "1-bench0"
 DOORS = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 console = Console(width=130)
@@ -179,15 +180,34 @@ def run() -> list[dict[str, Any]]:
         _figure("Ed25519 verify alone (cryptography)", n, ed_s),
         _figure("Base45 decode alone", n, decode_s),
         _figure("manifest download + load", TICKETS, load_s, "tickets listed per second"),
+        *(_server_figures() if SERVER else []),
+    ]
+
+
+def _server_figures() -> list[dict[str, Any]]:
+    """The server's side (CPU time, SQLite in process): see ``bench/gate_server.py``."""
+    from bench import gate_server
+
+    return [
+        {
+            "part": f"server: {row['part']}",
+            "scans": row["count"],
+            "seconds": row["seconds"],
+            "per_second": row["per_second"],
+            "us_per_scan": round(row["seconds"] / row["count"] * 1e6, 1),
+            "note": "server CPU time, SQLite",
+            "backend": "SQLite",
+        }
+        for row in gate_server.run(TICKETS)
     ]
 
 
 def main() -> None:
     figures = run()
     load = os.getloadavg()[0]
-    title = f"Gate: offline validation, {TICKETS} tickets, CPU time of one core (load {load:.1f})"
+    title = f"Gate: {TICKETS} tickets; device rows in CPU time of one core (load {load:.1f})"
     table = Table(title=title)
-    for column in ("part", "scans", "CPU s", "per CPU second", "µs/scan", "note"):
+    for column in ("part", "count", "seconds", "per second", "µs each", "note"):
         table.add_column(column, justify="left" if column in ("part", "note") else "right")
     for f in figures:
         table.add_row(
