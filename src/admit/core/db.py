@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -97,3 +98,20 @@ def is_transient(exc: BaseException) -> bool:
     if code in TRANSIENT_SQLSTATES:
         return True
     return "database is locked" in str(orig or exc)
+
+
+def out_of_range(exc: BaseException) -> bool:
+    """A value the database cannot hold (a 40-digit id, a NUL character in text): the
+    request's fault, not ours. The drivers say so differently (SQLite: ``OverflowError``;
+    asyncpg: an error of SQLSTATE class 22, "data exception"), so the whole chain of causes
+    is looked at."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError | DataError):
+            return True
+        if str(getattr(seen, "sqlstate", "") or "").startswith("22"):  # SQL "data exception"
+            return True
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "orig", None)
+    return False

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from admit.core.db import is_transient
+from admit.core.db import is_transient, out_of_range
 from admit.core.errors import AdmitError
 
 log = structlog.get_logger(__name__)
@@ -77,6 +77,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if out_of_range(exc):  # rolled back: nothing was written
+            log.warning("value_out_of_range", path=request.url.path)
+            return JSONResponse(
+                error_body("invalid_input", "a value in the request is out of range"),
+                status_code=400,
+            )
         log.exception("unhandled_error", path=request.url.path)
         return JSONResponse(
             error_body("internal_error", "something went wrong on our side"), status_code=500

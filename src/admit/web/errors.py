@@ -16,10 +16,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DataError, DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from admit.core.db import is_transient
+from admit.core.db import is_transient, out_of_range
 from admit.core.errors import AdmitError, Unauthorized
 from admit.web.messages import error_text
 from admit.web.rendering import render, templates
@@ -71,23 +71,6 @@ async def error_page(
 def _login_redirect(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-
-def out_of_range(exc: BaseException) -> bool:
-    """A value the database cannot hold (a 40-digit id): the request's fault, not ours. The
-    drivers say so differently (SQLite: ``OverflowError``; asyncpg: an error of SQLSTATE class
-    22, "data exception", e.g. a NUL character in text), so the whole chain of causes is
-    looked at."""
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, OverflowError | DataError):
-            return True
-        if str(getattr(seen, "sqlstate", "") or "").startswith("22"):  # SQL "data exception"
-            return True
-        seen = seen.__cause__ or seen.__context__ or getattr(seen, "orig", None)
-    return False
 
 
 async def page_for_exception(request: Request, exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from admit.http.deps import Now, PublicUoW, RuntimeDep
 from admit.sales import waiting_room
 from admit.web.auth import SameOrigin
 from admit.web.errors import PageRoute
+from admit.web.params import PageId
 from admit.web.rendering import render
 
 router = APIRouter(route_class=PageRoute)
@@ -51,7 +52,7 @@ def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
 
 
 @router.post("/queue/{session_id}", dependencies=[SameOrigin])
-async def join_queue(session_id: int, uow: PublicUoW, rt: RuntimeDep, now: Now) -> Response:
+async def join_queue(session_id: PageId, uow: PublicUoW, rt: RuntimeDep, now: Now) -> Response:
     joined = await waiting_room.join(
         uow, waiting_room.signer(rt.crypto), session_id=session_id, now=now
     )
@@ -62,7 +63,7 @@ async def join_queue(session_id: int, uow: PublicUoW, rt: RuntimeDep, now: Now) 
 
 @router.get("/queue/{session_id}")
 async def queue_page(
-    session_id: int, request: Request, uow: PublicUoW, rt: RuntimeDep, now: Now
+    session_id: PageId, request: Request, uow: PublicUoW, rt: RuntimeDep, now: Now
 ) -> Response:
     room = await waiting_room.find_room(uow, session_id)
     if room is None or not room.enabled:
@@ -94,4 +95,3 @@ async def queue_page(
     if found is not None:
         _cookie(response, queue_cookie(session_id), found.token, 24 * 3600)
     return response
-

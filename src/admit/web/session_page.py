@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admit.catalog.events import get_event
 from admit.http.deps import Now, PublicReader, RuntimeDep
@@ -15,6 +15,7 @@ from admit.web.categories import category_label
 from admit.web.errors import PageRoute
 from admit.web.listings import event_session_rows, session_cards
 from admit.web.params import PageId, optional_int
+from admit.web.queue import needs_queue
 from admit.web.rendering import money, render
 from admit.web.sale_status import PublicStatus
 from admit.web.session_view import LevelRow, SessionPage, session_page
@@ -81,7 +82,10 @@ def _map_config(page: SessionPage, limit: int, seats: list[str]) -> dict[str, An
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 async def session_view(
     session_id: PageId, request: Request, uow: PublicReader, rt: RuntimeDep, now: Now
-) -> HTMLResponse:
+) -> Response:
+    if await needs_queue(request, rt, session_id):
+        # An on-sale behind a waiting room: the seats only after the visitor's turn.
+        return RedirectResponse(f"/queue/{session_id}", status_code=303)
     page = await session_page(uow, rt, session_id, now=now)
     limit = page.sale.per_person_limit if page.sale else DEFAULT_LIMIT
     params = request.query_params

@@ -30,6 +30,8 @@ async def test_the_queue_page_takes_a_buyer_from_joining_to_the_seats(
     assert answer.status_code == 200
     client.headers.pop("Authorization", None)
 
+    seats_page = await client.get(f"/sessions/{sid}")
+    assert (seats_page.status_code, seats_page.headers["location"]) == (303, f"/queue/{sid}")
     first = await client.get(f"/queue/{sid}")
     assert first.status_code == 200
     assert "Join the queue" in first.text
@@ -47,6 +49,7 @@ async def test_the_queue_page_takes_a_buyer_from_joining_to_the_seats(
     let_in = await client.get(f"/queue/{sid}")
     assert (let_in.status_code, let_in.headers["location"]) == (303, f"/sessions/{sid}")
     admission = client.cookies[pass_cookie(sid)]
+    assert (await client.get(f"/sessions/{sid}")).status_code == 200, "now the seats"
 
     [(_, auth)] = await customers_with_ids(runtime, 1)
     held = await client.post(
