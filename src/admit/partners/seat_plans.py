@@ -69,20 +69,28 @@ async def partner_ref(uow: UnitOfWork, session_id: int) -> PartnerRef | None:
     )
 
 
-async def is_partner_session(rt: Runtime, session_id: int) -> bool:
-    """Whether the session's inventory is a cinema's. A session is a partner session from
-    its creation or never, so each process remembers the answer for sessions that exist."""
+def known_partner_session(rt: Runtime, session_id: int) -> bool | None:
+    """Whether the session's inventory is a cinema's, if this process has seen it (None
+    otherwise). A session is a partner session from its creation or never, so the answer is
+    kept for good, at no database cost on the hot path."""
     known: dict[int, bool] = rt.caches.setdefault("partner_sessions", {})
-    if session_id in known:
-        return known[session_id]
-    async with rt.uow(SYSTEM, readonly=True) as uow:
-        ref = await partner_ref(uow, session_id)
-        exists = ref is not None or await uow.session.scalar(
-            select(SessionPlan.session_id).where(SessionPlan.session_id == session_id)
-        )
-    if exists:
-        known[session_id] = ref is not None
-    return ref is not None
+    return known.get(session_id)
+
+
+async def remember_partner_session(rt: Runtime, uow: UnitOfWork, session_id: int) -> bool:
+    """Look it up in the caller's transaction (one primary-key read) and keep the answer
+    for sessions that exist."""
+    known: dict[int, bool] = rt.caches.setdefault("partner_sessions", {})
+    found = await uow.session.scalar(
+        select(PartnerSession.session_id).where(PartnerSession.session_id == session_id)
+    )
+    if found is not None:
+        known[session_id] = True
+    elif await uow.session.scalar(
+        select(SessionPlan.session_id).where(SessionPlan.session_id == session_id)
+    ):
+        known[session_id] = False
+    return found is not None
 
 
 async def apply_plan(uow: UnitOfWork, ref: PartnerRef, plan: SeatPlan, now: datetime) -> int:

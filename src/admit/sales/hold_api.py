@@ -13,7 +13,7 @@ from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import CustomerId, CustomerUoW, Now, RuntimeDep
 from admit.inventory.claims import seats_of_hold
-from admit.partners.seat_plans import is_partner_session
+from admit.partners.seat_plans import known_partner_session, remember_partner_session
 from admit.sales import holds, partner_hold, waiting_room
 from admit.sales.models import Hold
 
@@ -90,15 +90,20 @@ async def place_hold(
         best=(body.best.level, body.best.quantity) if body.best else None,
     )
     actor = Actor(kind="customer", id=str(cid))
-    if await is_partner_session(rt, session_id):
+    partner = known_partner_session(rt, session_id)
+    if not partner:
         async with rt.uow(actor) as uow:
-            await _admitted(uow, rt, req, cid, x_admission_token, now)
-        hold_id = await partner_hold.place_partner_hold(rt, actor, req)
-        async with rt.uow(actor, readonly=True) as uow:
-            return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
+            if partner is None:  # first sight in this process: one primary-key read
+                partner = await remember_partner_session(rt, uow, session_id)
+            if not partner:
+                await _admitted(uow, rt, req, cid, x_admission_token, now)
+                return await _out(uow, await holds.place_hold(uow, req, now=now))
+    # The cinema's seats: its lock is taken with no transaction open (C2).
     async with rt.uow(actor) as uow:
         await _admitted(uow, rt, req, cid, x_admission_token, now)
-        return await _out(uow, await holds.place_hold(uow, req, now=now))
+    hold_id = await partner_hold.place_partner_hold(rt, actor, req)
+    async with rt.uow(actor, readonly=True) as uow:
+        return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
 
 
 async def _admitted(

@@ -306,3 +306,26 @@ async def test_a_seat_sold_at_the_cinemas_counter_is_refused_and_the_plan_refres
     assert await cinema.locks() == []
     again = await hold(client, sid, ann, ["L1-HALL-A-6"])
     assert again.status_code == 201, again.text
+
+
+async def test_best_available_seats_are_chosen_from_the_mirror_then_locked(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, cinema: CinemaSim
+) -> None:
+    sid, code = await first_session(runtime, admin)
+    (ann,) = await customers_with_tokens(runtime, 1, first=1)
+    best = await client.post(
+        f"{API}/sessions/{sid}/holds",
+        headers=ann,
+        json={"best": {"level": "VIP", "quantity": 2}},
+    )
+    assert best.status_code == 201, best.text
+    seats = best.json()["seats"]
+    (lock,) = await cinema.locks()
+    assert lock["seats"] == [s.removeprefix("L1-HALL-") for s in seats]
+    assert {s.split("-")[2] for s in seats} == {"F"}  # the first VIP row, side by side
+    assert abs(int(seats[0].split("-")[3]) - int(seats[1].split("-")[3])) == 1
+    standing = await client.post(
+        f"{API}/sessions/{sid}/holds", headers=ann, json={"places": [{"area": "GA", "quantity": 1}]}
+    )
+    assert standing.status_code == 400
+    assert len(await cinema.locks()) == 1
