@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -157,14 +157,24 @@ async def refresh(uow: UnitOfWork, crypto: FieldCrypto, *, session_id: int, now:
 async def _refresh(
     uow: UnitOfWork, crypto: FieldCrypto, session: Session, now: datetime
 ) -> tuple[Manifest, dict[str, Any]]:
-    """The refreshed header and the settings part of the document. A manifest refreshed
-    less than ``REFRESH_EVERY`` ago is served as it is: a stadium's devices syncing every
-    30 s must not each re-read every ticket (a change reaches them within seconds)."""
+    """The refreshed header and the settings part of the document. A cheap fingerprint (the
+    settings; the session's ticket count, newest ticket and revoked count) is checked first:
+    when it has not moved and the last full refresh is less than ``REFRESH_EVERY`` old, the
+    rows are served as they are — a stadium's devices syncing every 30 s must not each
+    re-read every ticket, yet a ticket sold or refunded a second ago reaches the next device
+    that syncs. Other changes (a holder's name) arrive within ``REFRESH_EVERY``."""
     session_id = session.id
+    settings, digest = await _fingerprint(uow, session)
     recent = await uow.session.get(Manifest, session_id)
-    if recent is not None and recent.version and now - recent.refreshed_at < REFRESH_EVERY:
-        return recent, await _settings(uow, session)
+    if (
+        recent is not None
+        and recent.version
+        and recent.digest == digest
+        and now - recent.refreshed_at < REFRESH_EVERY
+    ):
+        return recent, settings
     manifest = await _header(uow, session_id, now)
+    settings, digest = await _fingerprint(uow, session)  # again, as of the lock
     listed = await session_tickets(uow, crypto, session, salt=manifest.salt)
     rows = await uow.session.execute(
         select(
@@ -174,8 +184,6 @@ async def _refresh(
     have = {row[0]: (row[1], tuple(row[2:])) for row in rows.all()}
     fresh = [t for t in listed if t.code not in have]
     changed = [t for t in listed if t.code in have and have[t.code][1] != t.values()]
-    settings = await _settings(uow, session)
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     manifest.refreshed_at = now
     if not fresh and not changed and digest == manifest.digest:
         await uow.session.flush()
@@ -197,6 +205,22 @@ async def _refresh(
     manifest.version, manifest.digest = version, digest
     await uow.session.flush()
     return manifest, settings
+
+
+async def _fingerprint(uow: UnitOfWork, session: Session) -> tuple[dict[str, Any], str]:
+    """The settings part of the document and a digest of it with the tickets' counts."""
+    settings = await _settings(uow, session)
+    count, newest, revoked = (
+        await uow.session.execute(
+            select(
+                func.count(),
+                func.max(Ticket.id),
+                func.count().filter(Ticket.status != "valid"),
+            ).where(Ticket.session_id == session.id)
+        )
+    ).one()
+    material = {**settings, "tickets": [count, newest, revoked]}
+    return settings, hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def _row(t: Listed) -> dict[str, Any]:
