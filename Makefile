@@ -34,8 +34,12 @@ format: $(STAMP) ## Format the code
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-bench: $(STAMP) ## Run the benchmarks and print their table
-	$(BIN)/python -m bench
+bench: $(STAMP) ## Run the benchmarks and print their table (options: BENCH_* or ARGS="--help")
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
+		|| echo "wrk could not be installed: plain GETs fall back to the aiohttp generator"
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect \
+		"$$(ls /etc/postgresql)" main start
+	$(BIN)/python -m bench $(ARGS)
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -69,10 +69,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sqlite-servers", default=_env("SQLITE_SERVERS", "1"))
     p.add_argument("--seconds", type=float, default=float(_env("SECONDS", "5")))
     p.add_argument("--connections", type=int, default=int(_env("CONNECTIONS", "32")))
-    p.add_argument("--buyers", type=int, default=int(_env("BUYERS", "6000")))
-    p.add_argument("--ga-buyers", type=int, default=int(_env("GA_BUYERS", "6000")))
+    p.add_argument("--buyers", type=int, default=int(_env("BUYERS", "5000")))
+    p.add_argument("--ga-buyers", type=int, default=int(_env("GA_BUYERS", "5000")))
     p.add_argument("--ga-quota", type=int, default=int(_env("GA_QUOTA", "10000")))
     p.add_argument("--in-flight", type=int, default=int(_env("IN_FLIGHT", "200")))
+    p.add_argument(
+        "--sale-seconds",
+        type=float,
+        default=float(_env("SALE_SECONDS", "120")),
+        help="after this, buyers still queued leave (bounds a slow run)",
+    )
     p.add_argument("--login-concurrency", type=int, default=int(_env("LOGIN_CONCURRENCY", "8")))
     p.add_argument(
         "--profile",
@@ -179,7 +185,13 @@ def _sales(
         sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, f"ON{tag}")))
         with _waits(cluster) as waits:
             result = asyncio.run(
-                run_onsale(cluster, sid, seeds.buyers[: opts.buyers], in_flight=opts.in_flight)
+                run_onsale(
+                    cluster,
+                    sid,
+                    seeds.buyers[: opts.buyers],
+                    in_flight=opts.in_flight,
+                    time_limit=opts.sale_seconds,
+                )
             )
         out[f"on-sale {cluster.label}"] = {**result.summary(), "pg_waits": waits.summary()}
         rows += _sale_rows(cluster.label, "on-sale", result)
@@ -191,7 +203,13 @@ def _sales(
         sid = asyncio.run(_session(cluster, seeds.field, setup))
         with _waits(cluster) as waits:
             result = asyncio.run(
-                run_ga_rush(cluster, sid, seeds.buyers[: opts.ga_buyers], in_flight=opts.in_flight)
+                run_ga_rush(
+                    cluster,
+                    sid,
+                    seeds.buyers[: opts.ga_buyers],
+                    in_flight=opts.in_flight,
+                    time_limit=opts.sale_seconds,
+                )
             )
         out[f"GA rush {cluster.label}"] = {**result.summary(), "pg_waits": waits.summary()}
         rows += _sale_rows(cluster.label, "GA rush", result)
@@ -224,7 +242,7 @@ def _profile(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say)
     sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, "PROFILE")))
     with profiling.sampling(pids, RESULTS / "profile-onsale") as files, _waits(cluster) as waits:
         say(f"profiling: on-sale, {len(buyers)} buyers")
-        asyncio.run(run_onsale(cluster, sid, buyers, in_flight=opts.in_flight))
+        asyncio.run(run_onsale(cluster, sid, buyers, in_flight=opts.in_flight, time_limit=60))
     found["on-sale"] = _write_profile(files, "onsale", f"on-sale: {len(buyers)} buyers")
     found["on-sale"]["pg_waits"] = waits.summary()
     return found

@@ -1,7 +1,7 @@
-"""Browsing: the home page (when the storefront serves one), search, a 20,000-seat session's
-page data, its seat availability with and without ``If-None-Match``, and its seat-map
-geometry revalidated. Plain GETs, so ``wrk`` drives them (one process per server); without
-wrk, the aiohttp generator does."""
+"""Browsing: the storefront's home, search and session pages (those it serves), the API's
+search and a 20,000-seat session's data, its seat availability with and without
+``If-None-Match``, and its seat-map geometry revalidated. Plain GETs, so ``wrk`` drives them
+(one process per server); without wrk, the aiohttp generator does."""
 
 from __future__ import annotations
 
@@ -38,11 +38,13 @@ def pages(base: str, sid: int) -> list[Page]:
     """What a visitor's browser asks for, with the ETags it would have cached."""
     avail = f"/api/v1/sessions/{sid}/availability"
     layout = f"/api/v1/sessions/{sid}/seatmap"
-    out = []
-    if httpx.get(base + "/", timeout=30).status_code == 200:
-        out.append(Page("home page /", "/"))
+    storefront = [  # pages of the storefront, measured when it serves them
+        Page("home page /", "/"),
+        Page("search page /search?q=football", "/search?q=football"),
+        Page("session page /sessions/{id} (20k seats)", f"/sessions/{sid}"),
+    ]
     return [
-        *out,
+        *(p for p in storefront if httpx.get(base + p.path, timeout=30).status_code == 200),
         Page("search ?q=football", "/api/v1/sessions?q=football"),
         Page("session detail (20k seats)", f"/api/v1/sessions/{sid}"),
         Page("availability, full body (gzip)", avail, {"Accept-Encoding": "gzip"}),

@@ -23,6 +23,7 @@ async def run_ga_rush(
     area: str = "FIELD",
     in_flight: int = 200,
     seed: int = 1,
+    time_limit: float | None = None,
 ) -> SaleResult:
     rec = Recorder()
     tally = Tally()
@@ -55,4 +56,6 @@ async def run_ga_rush(
                 want -= 1
             return tally.end("gave up")
 
-        return await crowd(cluster, http, rec, tally, session_id, buyers, visit, in_flight)
+        return await crowd(
+            cluster, http, rec, tally, session_id, buyers, visit, in_flight, time_limit
+        )

@@ -196,7 +196,13 @@ class Sale:
 
 
 async def run_onsale(
-    cluster: Cluster, session_id: int, buyers: list[Buyer], *, in_flight: int = 200, seed: int = 1
+    cluster: Cluster,
+    session_id: int,
+    buyers: list[Buyer],
+    *,
+    in_flight: int = 200,
+    seed: int = 1,
+    time_limit: float | None = None,
 ) -> SaleResult:
     """All ``buyers`` arrive at once; ``in_flight`` of them are served at a time (the rest
     wait their turn, as behind a waiting room), buyer ``i`` on server ``i % n``."""
@@ -212,5 +218,5 @@ async def run_onsale(
         market = Market(plan, view, Tally())
         sale = Sale(http, rec, market, session_id, seed)
         return await crowd(
-            cluster, http, rec, market.tally, session_id, buyers, sale.buyer, in_flight
+            cluster, http, rec, market.tally, session_id, buyers, sale.buyer, in_flight, time_limit
         )

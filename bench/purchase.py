@@ -196,17 +196,22 @@ async def crowd(
     buyers: Sequence[Buyer],
     visit: Callable[[int, Buyer], Awaitable[None]],
     in_flight: int,
+    time_limit: float | None = None,
 ) -> SaleResult:
     """Every buyer arrives at once; ``in_flight`` visits run at a time (the rest wait their
-    turn, as behind a waiting room). Then wait for the bank's notifications and check."""
+    turn, as behind a waiting room). Past ``time_limit`` seconds, buyers still waiting leave
+    (visits under way finish). Then wait for the bank's notifications and check."""
     gate = asyncio.Semaphore(in_flight)
+    t0 = time.monotonic()
 
     async def arrive(i: int, b: Buyer) -> None:
         async with gate:
-            await visit(i, b)
+            if time_limit is not None and time.monotonic() - t0 > time_limit:
+                tally.end("left the queue (time limit)")
+            else:
+                await visit(i, b)
 
     meter = CpuMeter([s.pid for s in cluster.servers]).start()
-    t0 = time.monotonic()
     await asyncio.gather(*(arrive(i, b) for i, b in enumerate(buyers)))
     t_end = time.monotonic()
     cpu = meter.stop()
