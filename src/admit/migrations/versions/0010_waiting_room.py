@@ -32,7 +32,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "sales_waiting_room",
-        sa.Column("session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("opens_at", admit.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rate_per_minute", sa.Integer(), nullable=False),
         sa.Column("admission_minutes", sa.Integer(), nullable=False),
@@ -46,12 +48,16 @@ def upgrade() -> None:
     op.create_table(
         "sales_queue_entry",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("entry", sa.String(length=32), nullable=False),
         sa.Column("draw", sa.BigInteger(), nullable=False),
         sa.Column("place", sa.Integer(), nullable=True),
         sa.Column("arrived_at", admit.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"]),
         sa.ForeignKeyConstraint(["session_id"], ["sales_waiting_room.session_id"]),
         sa.PrimaryKeyConstraint("id"),
