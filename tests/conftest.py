@@ -223,3 +223,9 @@ def smtp_server() -> Iterator[tuple[int, Inbox]]:
         yield port, inbox
     finally:
         controller.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Page tests run last: while Playwright's sync API has the browser open it keeps an event
+    loop running in the main thread, beside which no asyncio test can run."""
+    items.sort(key=lambda item: item.path.parent.name == "browser")

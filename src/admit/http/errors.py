@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.core.db import is_transient, out_of_range
@@ -64,16 +65,25 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
+    def _busy() -> JSONResponse:
+        return JSONResponse(
+            error_body("busy", "too many people are buying this right now: try again"),
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
         if is_transient(exc):  # rolled back whole: the client retries (with its key)
             log.warning("transient_db_error", path=request.url.path, error=str(exc.orig)[:200])
-            return JSONResponse(
-                error_body("busy", "too many people are buying this right now: try again"),
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
+            return _busy()
         return await _unexpected(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for the pool's whole timeout: nothing was done.
+        log.warning("db_pool_timeout", path=request.url.path)
+        return _busy()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -168,19 +168,6 @@ async def sell(
         execution_options={"synchronize_session": False},
     )
     await sell_seats(uow, hold_id=hold.id, order_id=order.id)
-    counts = (
-        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
-    ).all()
-    for c in counts:
-        if c.session_ga_id is not None:
-            await sell_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
-    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
-        await uow.session.execute(
-            update(WindowQuota)
-            .where(WindowQuota.id == c.quota_id)
-            .values(held=WindowQuota.held - c.quantity, sold=WindowQuota.sold + c.quantity),
-            execution_options={"synchronize_session": False},
-        )
     hold.status, hold.ended_at = "sold", now
     order.status, order.paid_at, order.ended_at, order.paid_by = "paid", now, None, payment
     order.pickup_code = f"{order.id:06d}{secrets.randbelow(10_000):04d}"  # unique by its id
@@ -195,6 +182,26 @@ async def sell(
         now=now,
     )
     await _confirm(uow, crypto, order, [label for label, _ in tickets], now, notice or Notice())
+    await _sell_counters(uow, hold.id)
+
+
+async def _sell_counters(uow: UnitOfWork, hold_id: int) -> None:
+    """The session's shared counters (GA areas by code order, then quotas by id) go last, just
+    before the commit: every other buyer's hold queues on these rows, so they stay locked for
+    as short a time as possible."""
+    counts = (
+        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold_id))
+    ).all()
+    for c in counts:
+        if c.session_ga_id is not None:
+            await sell_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
+    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
+        await uow.session.execute(
+            update(WindowQuota)
+            .where(WindowQuota.id == c.quota_id)
+            .values(held=WindowQuota.held - c.quantity, sold=WindowQuota.sold + c.quantity),
+            execution_options={"synchronize_session": False},
+        )
 
 
 async def _issue(
