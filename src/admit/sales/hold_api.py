@@ -97,7 +97,11 @@ async def place_hold(
                 partner = await remember_partner_session(rt, uow, session_id)
             if not partner:
                 await _admitted(uow, rt, req, cid, x_admission_token, now)
-                return await _out(uow, await holds.place_hold(uow, req, now=now))
+                hold = await holds.place_hold(uow, req, now=now)
+        if not partner:
+            # Read back after the commit: the hold's counter rows are not kept locked for it.
+            async with rt.uow(actor, readonly=True) as uow:
+                return await _out(uow, hold)
     # The cinema's seats: its lock is taken with no transaction open (C2).
     async with rt.uow(actor) as uow:
         await _admitted(uow, rt, req, cid, x_admission_token, now)

@@ -135,9 +135,13 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
             raise NotOnSale(f"the {area} area is not sold through {req.channel}")
         per_quota[quotas[area_level]] += n
         uow.session.add(HoldCount(hold_id=hold.id, session_ga_id=ga_id, quantity=n))
+    # Everything else is written first: the quota rows, which every buyer of the level
+    # updates, are locked last, so as briefly as possible before the commit.
+    for quota_id in sorted(per_quota):
+        uow.session.add(HoldCount(hold_id=hold.id, quota_id=quota_id, quantity=per_quota[quota_id]))
+    await uow.session.flush()
     for quota_id in sorted(per_quota):
         await _take_quota(uow, quota_id, per_quota[quota_id], hold, now)
-    await uow.session.flush()
     return hold
 
 
@@ -174,8 +178,7 @@ async def take_quota_counter(uow: UnitOfWork, quota_id: int, n: int) -> bool:
 async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: datetime) -> None:
     for attempt in range(2):
         if await take_quota_counter(uow, quota_id, n):
-            uow.session.add(HoldCount(hold_id=hold.id, quota_id=quota_id, quantity=n))
-            return
+            return  # its hold_count row was written with the rest of the hold
         if attempt == 0 and not await expire_due(uow, now=now, session_id=hold.session_id):
             break  # nothing lapsed to give back: the quota is really used up
     raise SoldOut("not enough tickets left at this price level for this channel")

@@ -4,6 +4,7 @@ website's sale status."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -215,13 +216,27 @@ def _ticket_types(levels: list[LevelView]) -> list[str]:
 async def session_page(
     uow: UnitOfWork, rt: Runtime, session_id: int, *, now: datetime
 ) -> SessionPage:
-    """Everything the session page shows. Raises ``NotFound``."""
+    """Everything the session page shows, built once per change of the session's availability
+    (and at most once per availability cache period) in each process. Raises ``NotFound``."""
+    avail = await availability_of(uow, rt, session_id, now)
+    built: dict[int, tuple[str, float, SessionPage]] = rt.caches.setdefault("session_page", {})
+    hit = built.get(session_id)
+    fresh_for = rt.settings.availability_cache_seconds
+    if hit is not None and hit[0] == avail.etag and time.monotonic() - hit[1] <= fresh_for:
+        return hit[2]
+    page = await _build_page(uow, session_id, avail, now)
+    built[session_id] = (avail.etag, time.monotonic(), page)
+    return page
+
+
+async def _build_page(
+    uow: UnitOfWork, session_id: int, avail: Availability, now: datetime
+) -> SessionPage:
     row = await get_session_row(uow, session_id)
     if row is None:
         raise NotFound(f"session {session_id} does not exist")
     levels = await pricing.list_price_levels(uow, session_id)
     level_code = {lv.id: lv.code for lv in levels}
-    avail = await availability_of(uow, rt, session_id, now)
     areas = await _areas(uow, session_id, level_code)
     sale = (await web_sales(uow, [session_id], now)).get(session_id)
     rows = _level_rows(levels, _free_by_level(avail, areas), sale)
