@@ -69,6 +69,17 @@ async def partner_ref(uow: UnitOfWork, session_id: int) -> PartnerRef | None:
     )
 
 
+ONLINE_CHANNELS = ("web", "mobile")
+
+
+async def is_partner(uow: UnitOfWork, session_id: int) -> bool:
+    """Whether the session's seats are a cinema's (one primary-key read)."""
+    found = await uow.session.scalar(
+        select(PartnerSession.session_id).where(PartnerSession.session_id == session_id)
+    )
+    return found is not None
+
+
 def known_partner_session(rt: Runtime, session_id: int) -> bool | None:
     """Whether the session's inventory is a cinema's, if this process has seen it (None
     otherwise). A session is a partner session from its creation or never, so the answer is

@@ -17,6 +17,7 @@ from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.lookups import ensure_unique, get_or_404
 from admit.core.uow import UnitOfWork
 from admit.inventory.models import SessionSeat
+from admit.partners.seat_plans import ONLINE_CHANNELS, is_partner
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
 from admit.sales.rules import CHANNELS, SaleState, quota_from_ratio, sale_state
 
@@ -162,6 +163,9 @@ async def open_window(
     ``AlreadyExists``."""
     await get_session(uow, session_id)
     await get_channel(uow, cmd.channel)
+    if cmd.channel not in ONLINE_CHANNELS and await is_partner(uow, session_id):
+        # Only the online hold path takes the cinema's lock before selling its seats.
+        raise InvalidInput("a partner cinema's showtimes are sold on the website and app only")
     if cmd.ends_at <= cmd.starts_at:
         raise InvalidInput("a sales window must end after it starts")
     if await uow.session.scalar(

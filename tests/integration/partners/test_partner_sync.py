@@ -159,3 +159,24 @@ async def test_a_lock_whose_answer_never_came_is_released(
     (lock,) = await cinema.locks()
     assert lock["status"] == "released"
     assert (await cinema.seats(code))["D-4"] == "available"
+
+
+async def test_a_partner_showtime_cannot_get_a_counter_window(
+    admin: httpx.AsyncClient, runtime: Runtime, cinema: CinemaSim, clock: FixedClock
+) -> None:
+    """Only the online hold path locks the cinema's seats first, so no other channel may sell
+    them (a box-office window would sell from the mirror without the cinema's lock)."""
+    sid = (await synced(admin, runtime, days=2))[0]
+    before = await count(runtime, SalesWindow, SalesWindow.session_id == sid)
+    refused = await admin.post(
+        f"{API}/admin/sessions/{sid}/sales-windows",
+        json={
+            "channel": "box_office",
+            "starts_at": clock.now().isoformat(),
+            "ends_at": (clock.now() + timedelta(hours=2)).isoformat(),
+            "quotas": [{"level": "STD", "quota": 10}],
+        },
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["code"] == "invalid_input"
+    assert await count(runtime, SalesWindow, SalesWindow.session_id == sid) == before == 2
