@@ -4,18 +4,14 @@ run, never skips it. Screenshots go to ``test-artifacts/screenshots/<test>/`` (n
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+
+from tests.e2e.harness import running_demo
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -26,15 +22,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 768}
-SIZES = {"phone": PHONE, "desktop": DESKTOP}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
+SIZES: dict[str, ViewportSize] = {"phone": PHONE, "desktop": DESKTOP}
 
 
 @pytest.fixture(scope="session")
@@ -50,34 +40,8 @@ def browser() -> Iterator[Browser]:
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``admit demo`` on a fresh data dir (SQLite, demo catalogue, simulators and worker in
     process): the base URL."""
-    port = _free_port()
-    data = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "ADMIT_DATA_DIR": str(data)}
-    env.pop("ADMIT_DATABASE_URL", None)
-    log = data / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "admit", "demo", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
+    with running_demo(tmp_path_factory.mktemp("site")) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(params=sorted(SIZES))

@@ -9,11 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,15 +26,10 @@ from playwright.sync_api import BrowserContext, Page, expect
 from admit.checkin import validation
 from admit.ticketing import qr_payload
 from tests.browser.conftest import Shots
+from tests.e2e.harness import running_demo
 
 PASSWORD = "Gate admin pass 9!"
 SEATS = {"phone": "L1-HALL-A-1", "desktop": "L1-HALL-A-2"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +121,6 @@ def _prepare(base: str, data: Path) -> GateSite:
 @pytest.fixture(scope="module")
 def gate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GateSite]:
     """``admit demo`` on its own data dir, with an administrator made by ``create-admin``."""
-    port = _free_port()
     data = tmp_path_factory.mktemp("gate-site")
     env = {**os.environ, "ADMIT_DATA_DIR": str(data)}
     env.pop("ADMIT_DATABASE_URL", None)
@@ -148,30 +140,8 @@ def gate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GateSite]:
         capture_output=True,
         timeout=120,
     )
-    log = data / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "admit", "demo", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
+    with running_demo(data) as base:
         yield _prepare(base, data)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _sell(site: GateSite, seat: str) -> tuple[str, str]:

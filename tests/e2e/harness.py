@@ -303,3 +303,37 @@ def start_cluster(
 
 
 # --- seeding ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def running_demo(data_dir: Path, *, timeout: float = 180.0) -> Iterator[str]:
+    """``admit demo`` (SQLite, demo catalogue, simulators and worker in process) on a free
+    port with ``data_dir`` as its data dir, until healthy: its base URL. Stopped afterwards;
+    its output is in ``data_dir/server.log`` and shown when it fails to start."""
+    port = free_port()
+    env = {**os.environ, "ADMIT_DATA_DIR": str(data_dir)}
+    env.pop("ADMIT_DATABASE_URL", None)
+    log = data_dir / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "admit", "demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
