@@ -117,12 +117,26 @@ async def log_out(request: Request, rt: Rt, _: Annotated[None, SameOrigin]) -> R
 # --- register: a code to the phone or e-mail, then the password ---------------------------
 
 
+async def _step_form(
+    request: Request, template: str, title: str, *, step: str, status: int, values: dict[str, Any]
+) -> Response:
+    """A page of a two-step form (a code first, then what it unlocks) for a visitor."""
+    context = {"title": title, "step": step, "visitor": None, **values}
+    context["next"] = safe_next(str(values.get("next", "")), "")
+    return await render(request, template, context, status)
+
+
 async def _register_form(
     request: Request, *, step: str, status: int = 200, **values: Any
 ) -> Response:
-    context = {"title": "Create an account", "step": step, "visitor": None, **values}
-    context["next"] = safe_next(str(values.get("next", "")), "")
-    return await render(request, "account/register.html", context, status)
+    return await _step_form(
+        request,
+        "account/register.html",
+        "Create an account",
+        step=step,
+        status=status,
+        values=values,
+    )
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -203,9 +217,14 @@ async def register(
 
 
 async def _code_form(request: Request, *, step: str, status: int = 200, **values: Any) -> Response:
-    context = {"title": "Sign in with a code", "step": step, "visitor": None, **values}
-    context["next"] = safe_next(str(values.get("next", "")), "")
-    return await render(request, "account/login_code.html", context, status)
+    return await _step_form(
+        request,
+        "account/login_code.html",
+        "Sign in with a code",
+        step=step,
+        status=status,
+        values=values,
+    )
 
 
 @router.get("/login/code", response_class=HTMLResponse)
