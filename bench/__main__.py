@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from bench import browse, login, profiling
+from bench import browse, login, profiling, request_cost
 from bench.catalogue import (
     Buyer,
     Place,
@@ -52,7 +52,7 @@ from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
 
 console = Console(width=None if Console().is_terminal else 200)
-SCENARIOS = ("browse", "login", "onsale", "ga", "gate", "pages")
+SCENARIOS = ("browse", "login", "onsale", "ga", "gate", "pages", "cost")
 LOGIN_PEOPLE = 500
 Say = Callable[[str], None]
 
@@ -301,6 +301,22 @@ def _external(scenario: str, module: str) -> list[Row]:
     return rows
 
 
+def _cost(opts: argparse.Namespace) -> list[Row]:
+    """Server CPU per request (``bench/request_cost.py``); the rate column is its ceiling:
+    the requests per second one core could serve at that cost."""
+    rows = []
+    for backend in opts.backends:
+        for f in request_cost.run(300, backend):
+            if "server_ms" not in f:
+                continue
+            ms = float(f["server_ms"])
+            what = f"{f['what']}: {ms:.1f} ms server, {f['postgres_ms']} ms PostgreSQL CPU"
+            row = Row(f"{backend} ×1", "cost", what, float(f["requests"]), extra=f)
+            row.rate = 1000.0 / ms if ms > 0 else 0.0
+            rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     opts = parse(argv)
     meta: dict[str, Any] = {
@@ -329,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
         if "pages" in opts.scenarios:
             say("storefront: page loads")
             rows += _external("pages", "bench.page_load")
+        if "cost" in opts.scenarios:
+            say("CPU per request of the purchase path, one at a time")
+            rows += _cost(opts)
     console.print(table(rows, f"Admit benchmarks — {meta['started']}"))
     out = save(rows, meta)
     console.print(f"saved {out} and {RESULTS / 'latest.md'}")

@@ -26,6 +26,7 @@ from admit.accounts.tokens import Attempt, IssuedToken, digest, new_token
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import AdmitError, AlreadyExists, InvalidInput, Unauthorized
+from admit.core.short_cache import TOKENS, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.messaging.dispatch import queue_message
 
@@ -37,6 +38,7 @@ PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 CHANNELS = ("web", "mobile", "kiosk", "agent")
 PURPOSES = ("register", "login", "reset")
+TOKEN_CACHE = TOKENS  # tokens seen valid a moment ago (``accounts.token_cache``)
 
 
 class WrongCode(AdmitError):
@@ -187,6 +189,7 @@ async def issue_token(uow: UnitOfWork, customer_id: int, device: str, now: datet
     ).all()
     for old in live[: max(len(live) - policy.max_devices + 1, 0)]:
         old.revoked_at, old.revoked_reason = now, "device_limit"
+        forget_on_commit(uow, TOKEN_CACHE)
     uow.session.add(
         CustomerToken(
             customer_id=customer_id,
@@ -294,6 +297,7 @@ async def reset_password(
         .where(CustomerToken.customer_id == customer.id, CustomerToken.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason="password_reset")
     )
+    forget_on_commit(uow, TOKEN_CACHE)
     await audit.record(
         uow,
         action="customer.password_reset",
@@ -305,8 +309,9 @@ async def reset_password(
     return None
 
 
-async def authenticate(uow: UnitOfWork, *, token: str, now: datetime) -> Customer:
-    """The customer behind a live device token. Raises ``Unauthorized``."""
+async def authenticate(uow: UnitOfWork, *, token: str, now: datetime) -> tuple[Customer, datetime]:
+    """The customer behind a live device token, and when the token expires. Raises
+    ``Unauthorized``."""
     row = (
         await uow.session.execute(
             select(Customer, CustomerToken)
@@ -324,7 +329,7 @@ async def authenticate(uow: UnitOfWork, *, token: str, now: datetime) -> Custome
         )
     if customer.locked_by_operator:
         raise Unauthorized("the account is locked")
-    return customer
+    return customer, tok.expires_at
 
 
 async def log_out(uow: UnitOfWork, *, token: str, now: datetime) -> None:
@@ -333,6 +338,7 @@ async def log_out(uow: UnitOfWork, *, token: str, now: datetime) -> None:
         .where(CustomerToken.token_hash == digest(token), CustomerToken.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason="logout")
     )
+    forget_on_commit(uow, TOKEN_CACHE)
 
 
 async def set_locked(uow: UnitOfWork, *, customer_id: int, locked: bool, now: datetime) -> None:
@@ -342,6 +348,7 @@ async def set_locked(uow: UnitOfWork, *, customer_id: int, locked: bool, now: da
         raise InvalidInput(f"customer {customer_id} does not exist")
     customer.locked_by_operator = locked
     customer.failed_logins, customer.locked_until = 0, None
+    forget_on_commit(uow, TOKEN_CACHE)
     if locked:
         await uow.session.execute(
             update(CustomerToken)

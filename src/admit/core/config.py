@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = 10
     availability_cache_seconds: float = 0.5
+    token_cache_seconds: float = Field(
+        default=5.0, description="How long a process trusts a device token it has checked."
+    )
+    sale_config_cache_seconds: float = Field(
+        default=1.0, description="How long a process keeps a session's windows and quotas."
+    )
     log_level: str = "INFO"
     log_json: bool = False
     staff_token_hours: int = 12

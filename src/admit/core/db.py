@@ -72,13 +72,23 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+PREPARED_PER_CONNECTION = 1000
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
         _install_sqlite_hooks(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        # The platform sends a few hundred distinct statements; with the driver's default of
+        # 100 prepared per connection, a busy process would keep preparing them again.
+        connect_args={"prepared_statement_cache_size": PREPARED_PER_CONNECTION},
     )
 
 

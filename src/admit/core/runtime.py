@@ -12,6 +12,7 @@ from admit.core.clock import Clock, SystemClock
 from admit.core.config import Settings
 from admit.core.crypto import FieldCrypto, load_crypto
 from admit.core.db import create_engine, read_only
+from admit.core.short_cache import SALE_CONFIG, TOKENS, ShortCache
 from admit.core.uow import UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -31,10 +32,15 @@ class Runtime:
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+        caches: dict[str, Any] = {
+            TOKENS: ShortCache[Any, Any](settings.token_cache_seconds),
+            SALE_CONFIG: ShortCache[Any, Any](settings.sale_config_cache_seconds),
+        }
         return cls(
             settings=settings,
             engine=engine,
-            uow=UnitOfWorkFactory(engine, read_only(engine)),
+            uow=UnitOfWorkFactory(engine, read_only(engine), caches),
+            caches=caches,
             clock=clock or SystemClock(),
             crypto=load_crypto(
                 settings.field_keys, settings.lookup_key, settings.data_dir / "keys"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,6 +22,7 @@ class UnitOfWork:
     session: AsyncSession
     actor: Actor
     _after_commit: list[AfterCommit] = field(default_factory=list)
+    caches: dict[str, Any] = field(default_factory=dict)  # the process's (``core.short_cache``)
 
     @property
     def dialect(self) -> str:
@@ -32,8 +34,14 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reader: AsyncEngine | None = None,
+        caches: dict[str, Any] | None = None,
+    ) -> None:
         self.engine = engine
+        self.caches: dict[str, Any] = {} if caches is None else caches
         self._writer = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self._reader = async_sessionmaker(reader or engine, expire_on_commit=False, autoflush=False)
 
@@ -41,7 +49,7 @@ class UnitOfWorkFactory:
     async def __call__(self, actor: Actor, *, readonly: bool = False) -> AsyncIterator[UnitOfWork]:
         maker = self._reader if readonly else self._writer
         async with maker() as session:
-            uow = UnitOfWork(session=session, actor=actor)
+            uow = UnitOfWork(session=session, actor=actor, caches=self.caches)
             try:
                 yield uow
                 if not readonly:

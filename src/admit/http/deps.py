@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from admit.accounts import customers, staff
+from admit.accounts import staff
 from admit.accounts.permissions import Permission, Principal, ScopeKind
+from admit.accounts.token_cache import signed_in_customer
 from admit.core.audit_context import ANONYMOUS, Actor
 from admit.core.errors import Forbidden, Unauthorized
 from admit.core.runtime import Runtime
@@ -99,9 +100,7 @@ async def customer_id(
     """The signed-in customer (C7: visitors may browse; buying needs an account)."""
     if credentials is None:
         raise Unauthorized("sign in first")
-    async with rt.uow(ANONYMOUS, readonly=True) as uow:
-        found = await customers.authenticate(uow, token=credentials.credentials, now=rt.clock.now())
-    return found.id
+    return (await signed_in_customer(rt, credentials.credentials)).customer_id
 
 
 async def customer_uow(

@@ -29,7 +29,6 @@ class SoldOut(Conflict):
 @dataclass(frozen=True, slots=True)
 class ClaimedSeat:
     seat_id: int
-    key: str
     price_level_id: int | None
 
 
@@ -51,11 +50,35 @@ async def claim_seats(
     now: datetime,
 ) -> list[ClaimedSeat]:
     """Hold exactly these seats (available, or held by a hold that has expired) at one of
-    ``allowed_levels``. Raises ``SeatsTaken`` (409, listing the seats that could not be had);
-    the caller's transaction then rolls back, so nothing stays claimed."""
+    ``allowed_levels``: one statement, the keys resolved inside it. Raises ``SeatsTaken``
+    (409, listing the seats that could not be had) or ``InvalidInput`` (keys the session's map
+    does not have); the caller's transaction then rolls back, so nothing stays claimed."""
     keys = list(dict.fromkeys(seat_keys))
     if not keys or len(keys) != len(seat_keys):
         raise InvalidInput("name each seat once")
+    of_map = select(SessionPlan.seat_map_id).where(SessionPlan.session_id == session_id)
+    wanted = select(Seat.id).where(Seat.seat_map_id == of_map.scalar_subquery(), Seat.key.in_(keys))
+    claimed = (
+        await uow.session.execute(
+            update(SessionSeat)
+            .where(
+                SessionSeat.session_id == session_id,
+                SessionSeat.seat_id.in_(wanted),
+                SessionSeat.price_level_id.in_(list(allowed_levels)),
+                _claimable(now),  # type: ignore[arg-type]
+            )
+            .values(status=SeatStatus.HELD, hold_id=hold_id, hold_expires_at=expires_at)
+            .returning(SessionSeat.seat_id, SessionSeat.price_level_id),
+            execution_options={"synchronize_session": False},
+        )
+    ).all()
+    if len(claimed) != len(keys):
+        await _refuse(uow, session_id, keys, {seat_id for seat_id, _ in claimed})
+    return [ClaimedSeat(seat_id, level) for seat_id, level in claimed]
+
+
+async def _refuse(uow: UnitOfWork, session_id: int, keys: list[str], got: set[int]) -> None:
+    """Why a claim came up short: keys the map does not have (400), or seats taken (409)."""
     seat_ids = dict(
         (
             await uow.session.execute(
@@ -68,26 +91,8 @@ async def claim_seats(
     unknown = [k for k in keys if k not in seat_ids]
     if unknown:
         raise InvalidInput("no such seats in this session", details={"seats": unknown})
-    claimed = (
-        await uow.session.execute(
-            update(SessionSeat)
-            .where(
-                SessionSeat.session_id == session_id,
-                SessionSeat.seat_id.in_(list(seat_ids.values())),
-                SessionSeat.price_level_id.in_(list(allowed_levels)),
-                _claimable(now),  # type: ignore[arg-type]
-            )
-            .values(status=SeatStatus.HELD, hold_id=hold_id, hold_expires_at=expires_at)
-            .returning(SessionSeat.seat_id, SessionSeat.price_level_id),
-            execution_options={"synchronize_session": False},
-        )
-    ).all()
-    if len(claimed) != len(keys):
-        got = {seat_id for seat_id, _ in claimed}
-        taken = [k for k in keys if seat_ids[k] not in got]
-        raise SeatsTaken("some seats are no longer available", details={"seats": taken})
-    key_of = {v: k for k, v in seat_ids.items()}
-    return [ClaimedSeat(seat_id, key_of[seat_id], level) for seat_id, level in claimed]
+    taken = [k for k in keys if seat_ids[k] not in got]
+    raise SeatsTaken("some seats are no longer available", details={"seats": taken})
 
 
 async def release_seats(uow: UnitOfWork, *, hold_id: int) -> int:

@@ -31,6 +31,7 @@ class SessionSeat(Base):
         UniqueConstraint("session_id", "ordinal"),
         UniqueConstraint("session_id", "seat_id"),
         Index("ix_session_seat_status", "session_id", "status"),
+        Index("ix_session_seat_hold", "hold_id"),  # a hold's seats: release, sale, reads
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)

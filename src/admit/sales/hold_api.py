@@ -97,11 +97,21 @@ async def place_hold(
                 partner = await remember_partner_session(rt, uow, session_id)
             if not partner:
                 await _admitted(uow, rt, req, cid, x_admission_token, now)
-                hold = await holds.place_hold(uow, req, now=now)
+                placed = await holds.hold_seats(uow, req, now=now)
+        if not partner and not placed.replayed:
+            h = placed.hold
+            return HoldOut(
+                id=h.id,
+                session_id=h.session_id,
+                status=h.status,
+                quantity=h.quantity,
+                expires_at=h.expires_at,
+                seats=list(placed.seats),
+            )
         if not partner:
-            # Read back after the commit: the hold's counter rows are not kept locked for it.
+            # Read after the commit: the hold's counter rows are not kept locked for it.
             async with rt.uow(actor, readonly=True) as uow:
-                return await _out(uow, hold)
+                return await _out(uow, placed.hold)
     # The cinema's seats: its lock is taken with no transaction open (C2).
     async with rt.uow(actor) as uow:
         await _admitted(uow, rt, req, cid, x_admission_token, now)
@@ -122,6 +132,7 @@ async def _admitted(
         uow,
         waiting_room.signer(rt.crypto),
         session_id=req.session_id,
+        channel=req.channel,
         customer_id=cid,
         token=token,
         now=now,

@@ -5,11 +5,11 @@ at the window's payment time limit (lazily at claim time, and by the sweeper).""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,7 +34,8 @@ from admit.sales.limits import (
 )
 from admit.sales.models import Hold, HoldCount, Order, WindowQuota
 from admit.sales.partner_jobs import on_hold_ended
-from admit.sales.windows import NotOnSale, check_on_sale
+from admit.sales.sale_gate import OpenWindow, check_on_sale
+from admit.sales.windows import ChannelClosed, NotOnSale
 
 CLOSE_PAYMENTS_JOB = "sales.close_payments"  # handled in admit.sales.checkout
 OPEN_PAYMENTS = ("created", "pending")
@@ -60,62 +61,55 @@ async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Placed:
+    hold: Hold
+    seats: tuple[str, ...]  # the seats' keys
+    replayed: bool  # an earlier hold returned for a repeated ``idempotency_key``: read its seats
+
+
 async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hold:
     """Claim everything requested or nothing. Raises ``NotOnSale``/``ChannelClosed``,
     ``SeatsTaken`` (the seats already gone), ``SoldOut`` (a level quota or GA area),
     ``LimitExceeded`` (per-person limit) — all 409 — or ``InvalidInput``. A repeated
     ``idempotency_key`` returns the buyer's first hold."""
-    if (existing := await _existing(uow, req)) is not None:
-        return existing
+    return (await hold_seats(uow, req, now=now)).hold
+
+
+async def hold_seats(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Placed:
+    """``place_hold``, also saying which seats were claimed. The hot path of an on-sale: the
+    gate reads cached configuration, and the hold is five statements — the hold row, the
+    buyer's counter, the seats, the hold's counts, the quota counters (last, so their rows
+    stay locked only until the commit right after)."""
     if req.best is not None:
+        if (existing := await _existing(uow, req)) is not None:
+            return Placed(existing, (), True)
         req = await _with_best_seats(uow, req, now)
-    window = await check_on_sale(
-        uow, session_id=req.session_id, channel=req.channel, outlet_code=req.outlet, now=now
-    )
+    window = await _gate(uow, req, now)
+    if isinstance(window, Hold):  # a retry after the sale closed: the first hold stands
+        return Placed(window, (), True)
     quantity = len(req.seat_keys) + sum(q for _, q in req.places)
     if quantity < 1:
         raise InvalidInput("hold at least one seat or place")
     if quantity > window.per_person_limit:
         raise LimitExceeded(f"at most {window.per_person_limit} tickets per person")
-    # One statement that yields to a concurrent retry with the same key: it waits for that
-    # transaction and, if it committed, inserts nothing — the retry then returns its hold.
-    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    hold = (
-        await uow.session.scalars(
-            insert(Hold)
-            .values(
-                session_id=req.session_id,
-                window_id=window.window_id,
-                buyer=req.buyer,
-                channel=req.channel,
-                outlet=req.outlet,
-                quantity=quantity,
-                idempotency_key=req.idempotency_key,
-                status="active",
-                created_at=now,
-                expires_at=now + timedelta(minutes=window.payment_minutes),
-            )
-            .on_conflict_do_nothing(index_elements=[Hold.buyer, Hold.idempotency_key])
-            .returning(Hold)
-        )
-    ).first()
-    if hold is None:
+    hold = await _insert_hold(uow, req, window, quantity, now)
+    if hold is None:  # the same key again: the first hold stands
         existing = await _existing(uow, req)
         assert existing is not None
-        return existing
+        return Placed(existing, (), True)
     await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
-    quotas = dict(
-        (
-            await uow.session.execute(
-                select(WindowQuota.price_level_id, WindowQuota.id).where(
-                    WindowQuota.window_id == window.window_id
-                )
-            )
-        ).all()
-    )
+    await _claim(uow, req, hold, window.quotas, now)
+    return Placed(hold, tuple(sorted(req.seat_keys)), False)
+
+
+async def _claim(
+    uow: UnitOfWork, req: HoldRequest, hold: Hold, quotas: Mapping[int, int], now: datetime
+) -> None:
     # Rows are locked in one order by every hold and every release — buyer counter, seats,
     # GA areas (by code), quotas (by id) — so concurrent transactions cannot deadlock.
     per_quota: Counter[int] = Counter()
+    counts: list[dict[str, int | None]] = []
     if req.seat_keys:
         seats = await claim_seats(
             uow,
@@ -134,15 +128,60 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
         if area_level is None or area_level not in quotas:
             raise NotOnSale(f"the {area} area is not sold through {req.channel}")
         per_quota[quotas[area_level]] += n
-        uow.session.add(HoldCount(hold_id=hold.id, session_ga_id=ga_id, quantity=n))
+        counts.append({"hold_id": hold.id, "session_ga_id": ga_id, "quota_id": None, "quantity": n})
     # Everything else is written first: the quota rows, which every buyer of the level
     # updates, are locked last, so as briefly as possible before the commit.
     for quota_id in sorted(per_quota):
-        uow.session.add(HoldCount(hold_id=hold.id, quota_id=quota_id, quantity=per_quota[quota_id]))
-    await uow.session.flush()
+        counts.append(
+            {
+                "hold_id": hold.id,
+                "session_ga_id": None,
+                "quota_id": quota_id,
+                "quantity": per_quota[quota_id],
+            }
+        )
+    if counts:
+        await uow.session.execute(insert(HoldCount), counts)
     for quota_id in sorted(per_quota):
         await _take_quota(uow, quota_id, per_quota[quota_id], hold, now)
-    return hold
+
+
+async def _gate(uow: UnitOfWork, req: HoldRequest, now: datetime) -> OpenWindow | Hold:
+    try:
+        return await check_on_sale(
+            uow, session_id=req.session_id, channel=req.channel, outlet_code=req.outlet, now=now
+        )
+    except (NotOnSale, ChannelClosed):
+        if (existing := await _existing(uow, req)) is not None:
+            return existing
+        raise
+
+
+async def _insert_hold(
+    uow: UnitOfWork, req: HoldRequest, window: OpenWindow, quantity: int, now: datetime
+) -> Hold | None:
+    """One statement that yields to a concurrent retry with the same key: it waits for that
+    transaction and, if it committed, inserts nothing (``None``)."""
+    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    return (
+        await uow.session.scalars(
+            upsert(Hold)
+            .values(
+                session_id=req.session_id,
+                window_id=window.window_id,
+                buyer=req.buyer,
+                channel=req.channel,
+                outlet=req.outlet,
+                quantity=quantity,
+                idempotency_key=req.idempotency_key,
+                status="active",
+                created_at=now,
+                expires_at=now + timedelta(minutes=window.payment_minutes),
+            )
+            .on_conflict_do_nothing(index_elements=[Hold.buyer, Hold.idempotency_key])
+            .returning(Hold)
+        )
+    ).first()
 
 
 async def _with_best_seats(uow: UnitOfWork, req: HoldRequest, now: datetime) -> HoldRequest:

@@ -33,7 +33,7 @@ from admit.sales import partner_confirm  # noqa: F401  (registers the confirm jo
 from admit.sales.holds import HoldRequest, place_hold
 from admit.sales.models import Hold
 from admit.sales.partner_jobs import enqueue_unlock
-from admit.sales.windows import check_on_sale
+from admit.sales.sale_gate import check_on_sale
 
 log = structlog.get_logger(__name__)
 LOCK_MARGIN = timedelta(minutes=1)  # the hold ends before the cinema's lock does

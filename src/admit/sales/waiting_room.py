@@ -15,10 +15,12 @@ from sqlalchemy import func, select, update
 
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Forbidden, InvalidInput, NotFound
+from admit.core.short_cache import SALE_CONFIG, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.sales import queue_rules
 from admit.sales.queue_models import QueueEntry, WaitingRoom
 from admit.sales.queue_rules import Admission, QueueTicket, Room, Signer, Standing
+from admit.sales.sale_gate import sale_config
 
 SIGNATURE_CHARS = 32
 
@@ -92,6 +94,7 @@ async def configure_room(
     room.rate_per_minute = settings.rate_per_minute
     room.admission_minutes = settings.admission_minutes
     room.enabled = settings.enabled
+    forget_on_commit(uow, SALE_CONFIG)
     await uow.session.flush()
     return room
 
@@ -203,15 +206,15 @@ async def check_admission(
     sign: Signer,
     *,
     session_id: int,
+    channel: str,
     customer_id: int,
     token: str | None,
     now: datetime,
 ) -> None:
     """For a session with a live waiting room, the buyer must show a valid admission; the
     first hold made with it binds it to that buyer. Raises ``AdmissionRequired`` or
-    ``AdmissionUsed``; without a room, does nothing."""
-    room = await find_room(uow, session_id)
-    if room is None or not room.enabled:
+    ``AdmissionUsed``; without a room, does nothing (known from the cached sale config)."""
+    if not (await sale_config(uow, session_id, channel)).waiting_room:
         return
     admission = read_admission(token, sign, now)
     if admission is None or admission.session_id != session_id:

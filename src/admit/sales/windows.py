@@ -15,11 +15,12 @@ from admit.catalog.models import PriceLevel
 from admit.core import audit
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.lookups import ensure_unique, get_or_404
+from admit.core.short_cache import SALE_CONFIG, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.inventory.models import SessionSeat
 from admit.partners.seat_plans import ONLINE_CHANNELS, is_partner
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
-from admit.sales.rules import CHANNELS, SaleState, quota_from_ratio, sale_state
+from admit.sales.rules import CHANNELS, quota_from_ratio
 
 
 class NotOnSale(Conflict):
@@ -43,6 +44,7 @@ async def set_channel_enabled(
     channel = await get_channel(uow, code)
     channel.enabled = enabled
     await uow.session.flush()
+    forget_on_commit(uow, SALE_CONFIG)
     await audit.record(
         uow,
         action="channel.enabled" if enabled else "channel.disabled",
@@ -187,6 +189,7 @@ async def open_window(
     )
     uow.session.add(window)
     await uow.session.flush()
+    forget_on_commit(uow, SALE_CONFIG)
     for level_id, quota in quotas.items():
         uow.session.add(WindowQuota(window_id=window.id, price_level_id=level_id, quota=quota))
     await uow.session.flush()
@@ -214,6 +217,7 @@ async def update_window(
 ) -> SalesWindow:
     """Change dates, limits or switch the window off; the audit entry keeps old and new."""
     window = await get_or_404(uow, SalesWindow, window_id, "sales window")
+    forget_on_commit(uow, SALE_CONFIG)
     await audit.record_update(
         uow,
         window,
@@ -245,49 +249,3 @@ async def windows_of(
         ).all()
         out.append((w, list(quotas)))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class OpenWindow:
-    window_id: int
-    per_person_limit: int
-    payment_minutes: int
-    real_name_required: bool
-
-
-async def check_on_sale(
-    uow: UnitOfWork, *, session_id: int, channel: str, outlet_code: str | None, now: datetime
-) -> OpenWindow:
-    """The gate of every hold: the channel and outlet are switched on and the session's
-    window for the channel is open now. Raises ``ChannelClosed`` or ``NotOnSale`` (409)."""
-    found = await get_channel(uow, channel)
-    if not found.enabled:
-        raise ChannelClosed(f"the {channel} channel is switched off")
-    if outlet_code is not None:
-        outlet = await uow.session.scalar(select(Outlet).where(Outlet.code == outlet_code))
-        if outlet is None or outlet.channel != channel:
-            raise ChannelClosed(f"no {channel} outlet {outlet_code!r}")
-        if not outlet.enabled:
-            raise ChannelClosed(f"outlet {outlet_code!r} is switched off")
-    window = await uow.session.scalar(
-        select(SalesWindow).where(
-            SalesWindow.session_id == session_id, SalesWindow.channel == channel
-        )
-    )
-    if window is None:
-        raise NotOnSale(f"session {session_id} is not sold through {channel}")
-    state = sale_state(
-        starts_at=window.starts_at, ends_at=window.ends_at, enabled=window.enabled, now=now
-    )
-    if state is not SaleState.ON_SALE:
-        raise NotOnSale(
-            f"session {session_id} is not on sale through {channel} ({state.value})",
-            details={
-                "state": state.value,
-                "starts_at": window.starts_at.isoformat(),
-                "ends_at": window.ends_at.isoformat(),
-            },
-        )
-    return OpenWindow(
-        window.id, window.per_person_limit, window.payment_minutes, window.real_name_required
-    )

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
-from admit.accounts import customers
-from admit.core.audit_context import ANONYMOUS, Actor
+from admit.accounts.token_cache import signed_in_customer
+from admit.core.audit_context import Actor
 from admit.core.errors import Forbidden, Unauthorized
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
@@ -50,11 +50,10 @@ async def signed_in(request: Request) -> Visitor | None:
         return None
     rt: Runtime = request.app.state.runtime
     try:
-        async with rt.uow(ANONYMOUS, readonly=True) as uow:
-            found = await customers.authenticate(uow, token=token, now=rt.clock.now())
+        found = await signed_in_customer(rt, token)
     except Unauthorized:
         return None
-    return Visitor(customer_id=found.id, login=found.phone or found.email or "", token=token)
+    return Visitor(customer_id=found.customer_id, login=found.login, token=token)
 
 
 async def signed_in_visitor(request: Request) -> Visitor:

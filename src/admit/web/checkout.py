@@ -114,6 +114,7 @@ async def hold_seats(
                 uow,
                 waiting_room.signer(rt.crypto),
                 session_id=session_id,
+                channel=wanted.channel,
                 customer_id=visitor.customer_id,
                 token=admission_of(request, session_id),
                 now=rt.clock.now(),

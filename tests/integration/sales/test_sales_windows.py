@@ -12,7 +12,8 @@ from tests.integration.catalog.catalog_factories import make_venue_with_map
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
-from admit.sales.windows import ChannelClosed, NotOnSale, check_on_sale
+from admit.sales.sale_gate import check_on_sale
+from admit.sales.windows import ChannelClosed, NotOnSale
 
 ADMIN = "/api/v1/admin"
 

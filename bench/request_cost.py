@@ -1,0 +1,252 @@
+"""What one purchase costs the server: every step of a buyer's path sent one at a time (no
+concurrency, so no queueing), with the server's and PostgreSQL's CPU read from ``/proc``
+before and after each batch of the same step. CPU milliseconds per request are the ceiling
+of a process's rate (1,000 ÷ ms per request on one core), whatever the concurrency.
+
+``python -m bench.request_cost [--buyers 300] [--backend postgresql|sqlite]``; ``make bench``
+runs it as the ``cost`` scenario."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from bench.catalogue import (
+    SaleSetup,
+    create_buyers,
+    create_place,
+    field_venue,
+    open_sale,
+    sections_by_level,
+    seed_demo_catalogue,
+    stadium,
+)
+from bench.harness import POSTGRESQL, Cluster, database, new_keys, start_cluster
+from bench.loadgen import TICKS, Http, Recorder, _postgres_pids, _proc_ticks
+from bench.purchase import auth, wait_paid
+
+Step = Callable[[int], Awaitable[Any]]
+
+
+def _cpu(pids: list[int]) -> tuple[int, int]:
+    return sum(_proc_ticks(p) for p in pids), sum(_proc_ticks(p) for p in _postgres_pids())
+
+
+async def _measure(name: str, n: int, step: Step, server_pids: list[int]) -> dict[str, Any]:
+    s0, pg0 = _cpu(server_pids)
+    t0 = time.perf_counter()
+    for i in range(n):
+        await step(i)
+    wall = time.perf_counter() - t0
+    s1, pg1 = _cpu(server_pids)
+    return {
+        "what": name,
+        "requests": n,
+        "server_ms": round((s1 - s0) / TICKS * 1000 / n, 2),
+        "postgres_ms": round((pg1 - pg0) / TICKS * 1000 / n, 2),
+        "wall_ms": round(wall * 1000 / n, 2),
+    }
+
+
+async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
+    async with cluster.runtime() as rt:
+        await seed_demo_catalogue(rt)
+        people = await create_buyers(rt, buyers)
+        place = await stadium(rt)
+        tiers = await sections_by_level(rt, place)
+        field = await create_place(rt, "FIELD", field_venue(buyers * 4 + 100))
+        sid = await open_sale(
+            rt,
+            place,
+            SaleSetup(
+                tag="COST",
+                seat_levels={"A": tiers["L1"], "B": tiers["L2"]},
+                ga_levels={},
+                quotas={"A": Fraction(1, 2), "B": Fraction(1, 2)},
+            ),
+        )
+        ga_sid = await open_sale(
+            rt,
+            field,
+            SaleSetup(
+                tag="COSTGA", seat_levels={}, ga_levels={"FIELD": "GA"}, quotas={"GA": 10**6}
+            ),
+        )
+    pids = [s.pid for s in cluster.servers]
+    scans_before = await _seq_scans(cluster)
+    rec = Recorder()
+    results: list[dict[str, Any]] = []
+    async with Http(cluster.urls, 4) as http:
+        layout = (await http.call(rec, "map", 0, "GET", f"/api/v1/sessions/{sid}/seatmap")).body
+        keys = layout["seats"]["key"]
+        holds: dict[int, dict[str, Any]] = {}
+        orders: dict[int, str] = {}
+        pay_urls: dict[int, str] = {}
+
+        async def me(i: int) -> None:
+            await http.call(rec, "me", 0, "GET", "/api/v1/me", headers=auth(people[i].token))
+
+        async def availability(i: int) -> None:
+            await http.call(rec, "avail", 0, "GET", f"/api/v1/sessions/{sid}/availability")
+
+        async def hold(i: int) -> None:
+            r = await http.call(
+                rec,
+                "hold",
+                0,
+                "POST",
+                f"/api/v1/sessions/{sid}/holds",
+                json={"seats": keys[2 * i * 7 : 2 * i * 7 + 2]},
+                headers=auth(people[i].token, f"cost-{i}"),
+                expect=(201,),
+            )
+            holds[i] = r.body
+
+        async def ga_hold(i: int) -> None:
+            await http.call(
+                rec,
+                "ga hold",
+                0,
+                "POST",
+                f"/api/v1/sessions/{ga_sid}/holds",
+                json={"places": [{"area": "FIELD", "quantity": 2}]},
+                headers=auth(people[i].token, f"cost-ga-{i}"),
+                expect=(201,),
+            )
+
+        async def order(i: int) -> None:
+            lines = [{"seat": k, "ticket_type": "adult"} for k in holds[i]["seats"]]
+            r = await http.call(
+                rec,
+                "order",
+                0,
+                "POST",
+                f"/api/v1/holds/{holds[i]['id']}/order",
+                json={"lines": lines},
+                headers=auth(people[i].token, f"cost-order-{i}"),
+                expect=(201,),
+            )
+            orders[i] = r.body["number"]
+
+        async def payment(i: int) -> None:
+            r = await http.call(
+                rec,
+                "payment",
+                0,
+                "POST",
+                f"/api/v1/orders/{orders[i]}/payments",
+                json={"method": "bank"},
+                headers=auth(people[i].token),
+                expect=(201,),
+            )
+            pay_urls[i] = r.body["pay_url"]
+
+        async def approve(i: int) -> None:
+            await http.call(
+                rec,
+                "approve",
+                0,
+                "POST",
+                pay_urls[i],
+                data={"decision": "approve"},
+                absolute=True,
+                expect=(303,),
+            )
+
+        n = len(people)
+        for name, step in [
+            ("token validation (GET /me)", me),
+            ("availability (cached, full body)", availability),
+            ("hold, 2 seats", hold),
+            ("hold, 2 standing places", ga_hold),
+            ("order", order),
+            ("payment (creates the bank trade)", payment),
+        ]:
+            results.append(await _measure(name, n, step, pids))
+        # The approval is the bank's; the server's work is the notification and settlement.
+        s0, pg0 = _cpu(pids)
+        for i in range(n):
+            await approve(i)
+        async with cluster.runtime() as rt:
+            await wait_paid(rt, sid, n)
+        await asyncio.sleep(0.5)
+        s1, pg1 = _cpu(pids)
+        results.append(
+            {
+                "what": "bank notification → settlement (tickets, ledger, messages)",
+                "requests": n,
+                "server_ms": round((s1 - s0) / TICKS * 1000 / n, 2),
+                # PostgreSQL backends that ended meanwhile take their CPU with them
+                "postgres_ms": max(round((pg1 - pg0) / TICKS * 1000 / n, 2), 0.0),
+                "wall_ms": None,
+            }
+        )
+    scans = await _seq_scans(cluster)
+    tables = sorted(
+        ((t, rows - scans_before.get(t, 0)) for t, rows in scans.items()),
+        key=lambda item: -item[1],
+    )
+    results.append(
+        {
+            "what": "rows read by sequential scans, per purchase (PostgreSQL)",
+            "requests": n,
+            "tables": {t: round(rows / n) for t, rows in tables[:6] if rows},
+        }
+    )
+    bad = {k: v.outcomes for k, v in rec.ops.items() if v.errors}
+    if bad:
+        raise RuntimeError(f"unexpected answers: {bad}")
+    return results
+
+
+async def _seq_scans(cluster: Cluster) -> dict[str, int]:
+    """Rows each table has had read by sequential scans so far: a missing index shows here."""
+    if cluster.backend != POSTGRESQL:
+        return {}
+    async with cluster.runtime() as rt, rt.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT relname, seq_tup_read FROM pg_stat_user_tables"))
+        return {str(name): int(n or 0) for name, n in rows}
+
+
+def run(buyers: int = 300, backend: str = POSTGRESQL) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="admit-cost-") as tmp:
+        data_dir = Path(tmp) / "data"
+        with database(backend, data_dir, name="admit_cost") as url:
+            keys = new_keys()
+            with start_cluster(backend, url, data_dir, keys, servers=1) as cluster:
+                rows = asyncio.run(_scenario(cluster, buyers))
+    return [{**r, "backend": backend} for r in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--buyers", type=int, default=300)
+    parser.add_argument("--backend", default=POSTGRESQL)
+    opts = parser.parse_args()
+    rows = run(opts.buyers, opts.backend)
+    table = Table(title=f"CPU per request, one at a time ({opts.backend}, {opts.buyers} each)")
+    for col in ("step", "server ms", "PostgreSQL ms", "wall ms"):
+        table.add_column(col, justify="left" if col == "step" else "right")
+    for r in rows:
+        if "tables" in r:
+            continue
+        table.add_row(r["what"], str(r["server_ms"]), str(r["postgres_ms"]), str(r["wall_ms"]))
+    console = Console()
+    console.print(table)
+    for r in rows:
+        if "tables" in r:
+            console.print(f"{r['what']}: {r['tables']}")
+
+
+if __name__ == "__main__":
+    main()
