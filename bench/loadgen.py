@@ -283,14 +283,21 @@ def wrk(
             )
         )
     hist: Counter[int] = Counter()
-    requests = errors = 0
+    kinds: Counter[str] = Counter()
+    requests = 0
     duration = 0.0
     for proc in procs:
         out, _ = proc.communicate(timeout=seconds + 60)
         line = next(ln for ln in out.splitlines() if ln.startswith("BENCH-JSON "))
         report = json.loads(line.removeprefix("BENCH-JSON "))
         requests += report["requests"]
-        errors += sum(report["errors"].values())
+        kinds.update(report["errors"])
         duration = max(duration, report["duration_us"] / 1e6)
         hist.update({int(v): int(c) for v, c in report["latency"]})
-    return {**_latency_figure(hist, requests, duration), "errors": errors}
+    # by kind: connect, read, write, status (not 2xx/3xx), timeout (over wrk's 2 s)
+    figure = _latency_figure(hist, requests, duration)
+    return {
+        **figure,
+        "errors": sum(kinds.values()),
+        "error_kinds": {k: n for k, n in kinds.items() if n},
+    }

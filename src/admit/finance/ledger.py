@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
@@ -52,20 +54,21 @@ async def post(
     before — a repeated notification or a retried job moves the money once."""
     if sum(amount for _, amount in lines) != 0 or len(lines) < 2:
         raise Unbalanced(f"{kind} {ref}: lines {list(lines)} do not balance")
-    exists = await uow.session.scalar(
-        select(LedgerEntry.id).where(LedgerEntry.kind == kind, LedgerEntry.ref == ref)
+    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    entry_id = await uow.session.scalar(
+        upsert(LedgerEntry)
+        .values(
+            at=at, kind=kind, ref=ref, organiser_id=organiser_id, currency=currency, memo=memo[:200]
+        )
+        .on_conflict_do_nothing(index_elements=[LedgerEntry.kind, LedgerEntry.ref])
+        .returning(LedgerEntry.id)
     )
-    if exists is not None:
+    if entry_id is None:
         return False
-    entry = LedgerEntry(
-        at=at, kind=kind, ref=ref, organiser_id=organiser_id, currency=currency, memo=memo[:200]
+    await uow.session.execute(
+        insert(LedgerLine),
+        [{"entry_id": entry_id, "account": account, "amount": amount} for account, amount in lines],
     )
-    uow.session.add(entry)
-    await uow.session.flush()
-    uow.session.add_all(
-        LedgerLine(entry_id=entry.id, account=account, amount=amount) for account, amount in lines
-    )
-    await uow.session.flush()
     return True
 
 

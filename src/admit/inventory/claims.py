@@ -111,8 +111,13 @@ async def claim_places(
 ) -> tuple[int, int | None]:
     """Hold ``quantity`` general-admission places with one conditional counter update.
     Returns (session GA row id, its price level). Raises ``SoldOut`` (409)."""
-    if quantity < 1:
-        raise InvalidInput("hold at least one place")
+    ga_id, level = await find_area(uow, session_id=session_id, area_code=area_code)
+    await take_places(uow, session_ga_id=ga_id, area_code=area_code, quantity=quantity)
+    return ga_id, level
+
+
+async def find_area(uow: UnitOfWork, *, session_id: int, area_code: str) -> tuple[int, int | None]:
+    """The session's GA row of an area and its price level. Raises ``InvalidInput``."""
     row = (
         await uow.session.execute(
             select(SessionGA.id, SessionGA.price_level_id)
@@ -122,11 +127,20 @@ async def claim_places(
     ).first()
     if row is None:
         raise InvalidInput(f"no general-admission area {area_code!r} in this session")
-    ga_id, level = row
+    return row[0], row[1]
+
+
+async def take_places(
+    uow: UnitOfWork, *, session_ga_id: int, area_code: str, quantity: int
+) -> None:
+    """One conditional counter update (``held + sold + n <= capacity``). Raises ``SoldOut``."""
+    if quantity < 1:
+        raise InvalidInput("hold at least one place")
     done = await uow.session.execute(
         update(SessionGA)
         .where(
-            SessionGA.id == ga_id, SessionGA.held + SessionGA.sold + quantity <= SessionGA.capacity
+            SessionGA.id == session_ga_id,
+            SessionGA.held + SessionGA.sold + quantity <= SessionGA.capacity,
         )
         .values(held=SessionGA.held + quantity)
         .returning(SessionGA.id),
@@ -134,7 +148,6 @@ async def claim_places(
     )
     if done.first() is None:
         raise SoldOut(f"fewer than {quantity} places are left in {area_code}")
-    return ga_id, level
 
 
 async def release_places(uow: UnitOfWork, *, session_ga_id: int, quantity: int) -> None:

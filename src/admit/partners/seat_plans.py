@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
@@ -84,7 +85,12 @@ def known_partner_session(rt: Runtime, session_id: int) -> bool | None:
     """Whether the session's inventory is a cinema's, if this process has seen it (None
     otherwise). A session is a partner session from its creation or never, so the answer is
     kept for good, at no database cost on the hot path."""
-    known: dict[int, bool] = rt.caches.setdefault("partner_sessions", {})
+    return known_partner(rt.caches, session_id)
+
+
+def known_partner(caches: dict[str, Any], session_id: int) -> bool | None:
+    """``known_partner_session`` from the process's caches (what a unit of work carries)."""
+    known: dict[int, bool] = caches.setdefault("partner_sessions", {})
     return known.get(session_id)
 
 

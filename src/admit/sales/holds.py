@@ -20,10 +20,11 @@ from admit.core.worker import sweeper
 from admit.inventory.claims import (
     SoldOut,
     best_seats,
-    claim_places,
     claim_seats,
+    find_area,
     release_places,
     release_seats,
+    take_places,
 )
 from admit.payments.models import Payment
 from admit.sales.limits import (
@@ -121,16 +122,16 @@ async def _claim(
             now=now,
         )
         per_quota.update(quotas[s.price_level_id] for s in seats if s.price_level_id is not None)
+    areas = []
     for area, n in sorted(req.places):
-        ga_id, area_level = await claim_places(
-            uow, session_id=req.session_id, area_code=area, quantity=n
-        )
+        if n < 1:
+            raise InvalidInput("hold at least one place")
+        ga_id, area_level = await find_area(uow, session_id=req.session_id, area_code=area)
         if area_level is None or area_level not in quotas:
             raise NotOnSale(f"the {area} area is not sold through {req.channel}")
         per_quota[quotas[area_level]] += n
+        areas.append((area, ga_id, n))
         counts.append({"hold_id": hold.id, "session_ga_id": ga_id, "quota_id": None, "quantity": n})
-    # Everything else is written first: the quota rows, which every buyer of the level
-    # updates, are locked last, so as briefly as possible before the commit.
     for quota_id in sorted(per_quota):
         counts.append(
             {
@@ -142,6 +143,11 @@ async def _claim(
         )
     if counts:
         await uow.session.execute(insert(HoldCount), counts)
+    # Everything else is written first: the session's shared counters — GA areas (by code),
+    # then quotas (by id), which every buyer updates — are locked last, so as briefly as
+    # possible before the commit.
+    for area, ga_id, n in areas:
+        await take_places(uow, session_ga_id=ga_id, area_code=area, quantity=n)
     for quota_id in sorted(per_quota):
         await _take_quota(uow, quota_id, per_quota[quota_id], hold, now)
 

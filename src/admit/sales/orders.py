@@ -20,6 +20,7 @@ from admit.inventory.claims import ga_areas, seats_of_hold
 from admit.sales.holds import give_back
 from admit.sales.limits import take_holder_usage
 from admit.sales.models import Hold, HoldCount, Order, OrderLine, SalesWindow
+from admit.sales.sale_gate import WindowTerms, sale_config
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -58,7 +59,8 @@ async def _what_is_held(
             )
         )
     ).all()
-    areas = await ga_areas(uow, [c.session_ga_id for c in counts if c.session_ga_id])
+    ga_ids = [c.session_ga_id for c in counts if c.session_ga_id]
+    areas = await ga_areas(uow, ga_ids) if ga_ids else {}
     places: Counter[str] = Counter()
     levels: dict[str, int] = {}
     for c in counts:
@@ -102,8 +104,11 @@ async def place_order(
             "the lines must name exactly the seats and places of the hold",
             details={"held_seats": sorted(seats), "held_places": dict(places)},
         )
-    window = await uow.session.get(SalesWindow, hold.window_id)
-    assert window is not None
+    window: WindowTerms | SalesWindow | None
+    window = (await sale_config(uow, hold.session_id, hold.channel)).window
+    if window is None or window.id != hold.window_id:  # changed since: read the hold's own
+        window = await uow.session.get(SalesWindow, hold.window_id)
+        assert window is not None
     holders = await _holders(uow, buyer, lines, window)
     priced = await _price(
         uow,
@@ -151,7 +156,7 @@ async def place_order(
 
 
 async def _holders(
-    uow: UnitOfWork, buyer: str, lines: Sequence[LineInput], window: SalesWindow
+    uow: UnitOfWork, buyer: str, lines: Sequence[LineInput], window: SalesWindow | WindowTerms
 ) -> list[Holder | None]:
     """Each line's holder: required on a real-name window (RN1), checked whenever given."""
     wanted = [line.holder for line in lines]

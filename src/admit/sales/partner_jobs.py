@@ -20,6 +20,7 @@ from admit.inventory.models import SessionSeat
 from admit.partners import locks
 from admit.partners.box_office import BoxOfficeRefused, BoxOffices, BoxOfficeUnavailable
 from admit.partners.models import PartnerCinema, PartnerLock
+from admit.partners.seat_plans import known_partner
 from admit.sales.models import Hold, Order
 
 log = structlog.get_logger(__name__)
@@ -75,6 +76,8 @@ async def hand_to_partner(
 ) -> bool:
     """The payment of a partner hold's order was captured (payment, hold and order locked by
     the caller): the order now waits for the cinema's confirmation. False for native holds."""
+    if known_partner(uow.caches, hold.session_id) is False:
+        return False
     lock = await locks.lock_of_hold(uow, hold.id, for_update=True)
     if lock is None:
         return False

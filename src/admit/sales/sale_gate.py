@@ -32,7 +32,9 @@ class OpenWindow:
 
 
 @dataclass(frozen=True, slots=True)
-class _Window:
+class WindowTerms:
+    """A window as configured (a copy kept in the process's cache)."""
+
     id: int
     starts_at: datetime
     ends_at: datetime
@@ -47,7 +49,7 @@ class SaleConfig:
     """A session's sale through one channel, as configured."""
 
     channel_enabled: bool
-    window: _Window | None
+    window: WindowTerms | None
     quotas: Mapping[int, int]
     waiting_room: bool  # a waiting room is switched on for the session
 
@@ -74,7 +76,7 @@ async def _load(uow: UnitOfWork, session_id: int, channel: str) -> SaleConfig:
     )
     window = quotas = None
     if row is not None:
-        window = _Window(
+        window = WindowTerms(
             row.id,
             row.starts_at,
             row.ends_at,

@@ -62,6 +62,11 @@ class Notice:
 
 
 async def organiser_of(uow: UnitOfWork, session_id: int) -> int:
+    """Who sells the session (kept per process: a session's event, and an event's organiser,
+    never change)."""
+    known: dict[int, int] = uow.caches.setdefault("session_organisers", {})
+    if (found := known.get(session_id)) is not None:
+        return found
     organiser = await uow.session.scalar(
         select(Event.organiser_id)
         .join(Session, Session.event_id == Event.id)
@@ -69,6 +74,7 @@ async def organiser_of(uow: UnitOfWork, session_id: int) -> int:
     )
     if organiser is None:
         raise LookupError(f"session {session_id} has no event")
+    known[session_id] = int(organiser)
     return int(organiser)
 
 
@@ -136,10 +142,10 @@ async def _settle(
 
 
 async def order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
-    hold_id = await uow.session.scalar(select(Order.hold_id).where(Order.number == number))
     fresh = {"populate_existing": True}  # the rows as locked, not as first loaded
+    of_order = select(Order.hold_id).where(Order.number == number).scalar_subquery()
     hold = await uow.session.scalar(
-        select(Hold).where(Hold.id == hold_id).with_for_update().execution_options(**fresh)
+        select(Hold).where(Hold.id == of_order).with_for_update().execution_options(**fresh)
     )
     order = await uow.session.scalar(
         select(Order).where(Order.number == number).with_for_update().execution_options(**fresh)
@@ -238,6 +244,7 @@ async def _issue(
             for ln in lines
         ],
         now=now,
+        just_paid=True,  # ``sell`` turned it paid in this transaction
     )
     return [(t.label, t.code) for t in issued]
 

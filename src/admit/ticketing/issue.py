@@ -15,11 +15,13 @@ from sqlalchemy import select, update
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import NotFound
+from admit.core.short_cache import ShortCache, cache_of, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.ticketing import qr_payload
 from admit.ticketing.models import OrganiserKey, Ticket
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+SIGNING_KEYS = "signing_keys"  # organiser → (kid, private key), per process
 CODE_LENGTH = 12  # 32**12 ≈ 1.2e18 codes: a collision is left to the unique constraint
 
 
@@ -53,6 +55,7 @@ async def create_key(
     )
     uow.session.add(key)
     await uow.session.flush()
+    forget_on_commit(uow, SIGNING_KEYS)
     await audit.record(
         uow,
         action="ticket_key.created",
@@ -72,6 +75,7 @@ async def retire_key(uow: UnitOfWork, *, kid: str, now: datetime) -> None:
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"no signing key {kid!r}")
+    forget_on_commit(uow, SIGNING_KEYS)
     await audit.record(
         uow,
         action="ticket_key.retired",
@@ -85,7 +89,13 @@ async def retire_key(uow: UnitOfWork, *, kid: str, now: datetime) -> None:
 async def signing_key(
     uow: UnitOfWork, crypto: FieldCrypto, *, organiser_id: int, now: datetime
 ) -> tuple[str, bytes]:
-    """The organiser's newest active key (kid, raw private key), made on first use."""
+    """The organiser's newest active key (kid, raw private key), made on first use; kept a
+    minute per process (cleared here when a key is made or retired; another process may sign
+    with a just-retired key for that minute, whose tickets still verify)."""
+    cache: ShortCache[int, tuple[str, bytes]] = cache_of(uow.caches, SIGNING_KEYS, 60.0)
+    if (found := cache.get(organiser_id)) is not None:
+        return found
+    generation: int | None = cache.generation
     key = await uow.session.scalar(
         select(OrganiserKey)
         .where(OrganiserKey.organiser_id == organiser_id, OrganiserKey.active.is_(True))
@@ -94,7 +104,11 @@ async def signing_key(
     )
     if key is None:
         key = await create_key(uow, crypto, organiser_id=organiser_id, now=now)
-    return key.kid, base64.b64decode(crypto.decrypt(key.private_key_enc))
+        generation = None  # not kept until its transaction has committed
+    found = key.kid, base64.b64decode(crypto.decrypt(key.private_key_enc))
+    if generation is not None:
+        cache.put(organiser_id, found, generation)
+    return found
 
 
 async def public_keys(uow: UnitOfWork, *, organiser_id: int | None = None) -> list[OrganiserKey]:
@@ -113,15 +127,20 @@ async def issue_tickets(
     session_id: int,
     lines: Sequence[LineToIssue],
     now: datetime,
+    just_paid: bool = False,
 ) -> list[Ticket]:
-    """One signed ticket per line; a line that has a ticket already keeps it (idempotent)."""
-    done = set(
-        (
-            await uow.session.scalars(
-                select(Ticket.line_id).where(Ticket.line_id.in_([ln.line_id for ln in lines]))
-            )
-        ).all()
-    )
+    """One signed ticket per line; a line that has a ticket already keeps it (idempotent).
+    ``just_paid``: the order turned paid in the caller's transaction, so none of its lines
+    can have a ticket yet and they are not looked up."""
+    done: set[int] = set()
+    if not just_paid:
+        done.update(
+            (
+                await uow.session.scalars(
+                    select(Ticket.line_id).where(Ticket.line_id.in_([ln.line_id for ln in lines]))
+                )
+            ).all()
+        )
     kid, private = await signing_key(uow, crypto, organiser_id=organiser_id, now=now)
     issued = []
     for line in lines:
