@@ -36,6 +36,7 @@ from bench.catalogue import (
     sections_by_level,
     seed_demo_catalogue,
     stadium,
+    tiers_sale,
 )
 from bench.ga_rush import run_ga_rush
 from bench.harness import (
@@ -125,12 +126,7 @@ async def _session(cluster: Cluster, place: Place, setup: SaleSetup) -> int:
 
 def _stadium_sale(seeds: Seeds, tag: str) -> SaleSetup:
     """Both tiers on sale with the web window's quota at half of each (the demo's split)."""
-    return SaleSetup(
-        tag=tag,
-        seat_levels={"A": seeds.tiers["L1"], "B": seeds.tiers["L2"]},
-        ga_levels={},
-        quotas={"A": Fraction(1, 2), "B": Fraction(1, 2)},
-    )
+    return tiers_sale(tag, seeds.tiers, Fraction(1, 2))
 
 
 def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:

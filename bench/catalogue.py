@@ -165,6 +165,17 @@ class SaleSetup:
     payment_minutes: int = 15
 
 
+def tiers_sale(tag: str, tiers: dict[str, list[str]], quota: int | Fraction) -> SaleSetup:
+    """Both stadium tiers on sale (levels A and B) with the web window's quota ``quota`` of each
+    (a number, or a share of the tier's seats)."""
+    return SaleSetup(
+        tag=tag,
+        seat_levels={"A": tiers["L1"], "B": tiers["L2"]},
+        ga_levels={},
+        quotas={"A": quota, "B": quota},
+    )
+
+
 async def open_sale(rt: Runtime, place: Place, setup: SaleSetup) -> int:
     """Schedule a session at ``place`` two days ahead, price it and open its web window from
     an hour ago until tomorrow. Returns the session id."""

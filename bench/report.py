@@ -52,7 +52,9 @@ class Row:
             figure.get("p99_ms"),
             int(figure.get("errors", 0)),
             cpu=figure.get("cpu", {}),
-            extra={k: v for k, v in figure.items() if k in ("generator", "outcomes")},
+            extra={
+                k: v for k, v in figure.items() if k in ("generator", "outcomes", "error_kinds")
+            },
         )
 
 

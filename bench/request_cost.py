@@ -30,6 +30,7 @@ from bench.catalogue import (
     sections_by_level,
     seed_demo_catalogue,
     stadium,
+    tiers_sale,
 )
 from bench.harness import POSTGRESQL, Cluster, database, new_keys, start_cluster
 from bench.loadgen import TICKS, Http, Recorder, _postgres_pids, _proc_ticks
@@ -65,16 +66,7 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
         place = await stadium(rt)
         tiers = await sections_by_level(rt, place)
         field = await create_place(rt, "FIELD", field_venue(buyers * 4 + 100))
-        sid = await open_sale(
-            rt,
-            place,
-            SaleSetup(
-                tag="COST",
-                seat_levels={"A": tiers["L1"], "B": tiers["L2"]},
-                ga_levels={},
-                quotas={"A": Fraction(1, 2), "B": Fraction(1, 2)},
-            ),
-        )
+        sid = await open_sale(rt, place, tiers_sale("COST", tiers, Fraction(1, 2)))
         ga_sid = await open_sale(
             rt,
             field,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -54,15 +55,19 @@ class HoldOut(Model):
     seats: list[str]
 
 
-async def _out(uow: UnitOfWork, hold: Hold) -> HoldOut:
+def _hold_out(hold: Hold, seats: Iterable[str]) -> HoldOut:
     return HoldOut(
         id=hold.id,
         session_id=hold.session_id,
         status=hold.status,
         quantity=hold.quantity,
         expires_at=hold.expires_at,
-        seats=list(await seats_of_hold(uow, hold.id)),
+        seats=list(seats),
     )
+
+
+async def _out(uow: UnitOfWork, hold: Hold) -> HoldOut:
+    return _hold_out(hold, await seats_of_hold(uow, hold.id))
 
 
 @router.post("/sessions/{session_id}/holds", status_code=201)
@@ -99,15 +104,7 @@ async def place_hold(
                 await _admitted(uow, rt, req, cid, x_admission_token, now)
                 placed = await holds.hold_seats(uow, req, now=now)
         if not partner and not placed.replayed:
-            h = placed.hold
-            return HoldOut(
-                id=h.id,
-                session_id=h.session_id,
-                status=h.status,
-                quantity=h.quantity,
-                expires_at=h.expires_at,
-                seats=list(placed.seats),
-            )
+            return _hold_out(placed.hold, placed.seats)
         if not partner:
             # Read after the commit: the hold's counter rows are not kept locked for it.
             async with rt.uow(actor, readonly=True) as uow:
