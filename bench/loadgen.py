@@ -178,7 +178,7 @@ async def closed_loop(
 # --- CPU ------------------------------------------------------------------------------------
 
 
-def _proc_ticks(pid: int) -> int:
+def proc_ticks(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
@@ -186,7 +186,7 @@ def _proc_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _postgres_pids() -> list[int]:
+def postgres_pids() -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -222,16 +222,16 @@ class CpuMeter:
     def start(self) -> CpuMeter:
         self.t0 = time.monotonic()
         self.own0 = self._self()
-        self.servers0 = {p: _proc_ticks(p) for p in self.server_pids}
-        self.pg0 = {p: _proc_ticks(p) for p in _postgres_pids()}
+        self.servers0 = {p: proc_ticks(p) for p in self.server_pids}
+        self.pg0 = {p: proc_ticks(p) for p in postgres_pids()}
         self.machine0 = _machine()
         return self
 
     def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self.t0
         busy, total = _machine()
-        pg = sum(_proc_ticks(p) - self.pg0.get(p, 0) for p in _postgres_pids())
-        servers = sum(_proc_ticks(p) - t for p, t in self.servers0.items())
+        pg = sum(proc_ticks(p) - self.pg0.get(p, 0) for p in postgres_pids())
+        servers = sum(proc_ticks(p) - t for p, t in self.servers0.items())
         return {
             "generator_cpu": round((self._self() - self.own0) / wall, 2),
             "servers_cpu": round(servers / TICKS / wall, 2),

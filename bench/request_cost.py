@@ -33,14 +33,14 @@ from bench.catalogue import (
     tiers_sale,
 )
 from bench.harness import POSTGRESQL, Cluster, database, new_keys, start_cluster
-from bench.loadgen import TICKS, Http, Recorder, _postgres_pids, _proc_ticks
+from bench.loadgen import TICKS, Http, Recorder, postgres_pids, proc_ticks
 from bench.purchase import auth, wait_paid
 
 Step = Callable[[int], Awaitable[Any]]
 
 
 def _cpu(pids: list[int]) -> tuple[int, int]:
-    return sum(_proc_ticks(p) for p in pids), sum(_proc_ticks(p) for p in _postgres_pids())
+    return sum(proc_ticks(p) for p in pids), sum(proc_ticks(p) for p in postgres_pids())
 
 
 async def _measure(name: str, n: int, step: Step, server_pids: list[int]) -> dict[str, Any]:
@@ -183,22 +183,30 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
                 "wall_ms": None,
             }
         )
-    scans = await _seq_scans(cluster)
-    tables = sorted(
-        ((t, rows - scans_before.get(t, 0)) for t, rows in scans.items()),
-        key=lambda item: -item[1],
-    )
-    results.append(
-        {
-            "what": "rows read by sequential scans, per purchase (PostgreSQL)",
-            "requests": n,
-            "tables": {t: round(rows / n) for t, rows in tables[:6] if rows},
-        }
-    )
+    results += await _scans_row(cluster, scans_before, n)
     bad = {k: v.outcomes for k, v in rec.ops.items() if v.errors}
     if bad:
         raise RuntimeError(f"unexpected answers: {bad}")
     return results
+
+
+async def _scans_row(
+    cluster: Cluster, before: dict[str, int], purchases: int
+) -> list[dict[str, Any]]:
+    """The tables most read by sequential scans since ``before``, per purchase (PostgreSQL)."""
+    if cluster.backend != POSTGRESQL:
+        return []
+    scans = await _seq_scans(cluster)
+    tables = sorted(
+        ((t, rows - before.get(t, 0)) for t, rows in scans.items()), key=lambda i: -i[1]
+    )
+    return [
+        {
+            "what": "rows read by sequential scans, per purchase (PostgreSQL)",
+            "requests": purchases,
+            "tables": {t: round(rows / purchases) for t, rows in tables[:6] if rows},
+        }
+    ]
 
 
 async def _seq_scans(cluster: Cluster) -> dict[str, int]:
