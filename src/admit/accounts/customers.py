@@ -38,7 +38,6 @@ PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 CHANNELS = ("web", "mobile", "kiosk", "agent")
 PURPOSES = ("register", "login", "reset")
-TOKEN_CACHE = TOKENS  # tokens seen valid a moment ago (``accounts.token_cache``)
 
 
 class WrongCode(AdmitError):
@@ -189,7 +188,7 @@ async def issue_token(uow: UnitOfWork, customer_id: int, device: str, now: datet
     ).all()
     for old in live[: max(len(live) - policy.max_devices + 1, 0)]:
         old.revoked_at, old.revoked_reason = now, "device_limit"
-        forget_on_commit(uow, TOKEN_CACHE)
+        forget_on_commit(uow, TOKENS)
     uow.session.add(
         CustomerToken(
             customer_id=customer_id,
@@ -297,7 +296,7 @@ async def reset_password(
         .where(CustomerToken.customer_id == customer.id, CustomerToken.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason="password_reset")
     )
-    forget_on_commit(uow, TOKEN_CACHE)
+    forget_on_commit(uow, TOKENS)
     await audit.record(
         uow,
         action="customer.password_reset",
@@ -338,7 +337,7 @@ async def log_out(uow: UnitOfWork, *, token: str, now: datetime) -> None:
         .where(CustomerToken.token_hash == digest(token), CustomerToken.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason="logout")
     )
-    forget_on_commit(uow, TOKEN_CACHE)
+    forget_on_commit(uow, TOKENS)
 
 
 async def set_locked(uow: UnitOfWork, *, customer_id: int, locked: bool, now: datetime) -> None:
@@ -348,7 +347,7 @@ async def set_locked(uow: UnitOfWork, *, customer_id: int, locked: bool, now: da
         raise InvalidInput(f"customer {customer_id} does not exist")
     customer.locked_by_operator = locked
     customer.failed_logins, customer.locked_until = 0, None
-    forget_on_commit(uow, TOKEN_CACHE)
+    forget_on_commit(uow, TOKENS)
     if locked:
         await uow.session.execute(
             update(CustomerToken)

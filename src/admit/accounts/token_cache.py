@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from admit.accounts.customers import TOKEN_CACHE, authenticate
+from admit.accounts.customers import authenticate
 from admit.accounts.tokens import digest
 from admit.core.audit_context import ANONYMOUS
 from admit.core.runtime import Runtime
-from admit.core.short_cache import ShortCache, cache_of
+from admit.core.short_cache import TOKENS, ShortCache, cache_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,7 @@ class SignedIn:
 async def signed_in_customer(rt: Runtime, token: str) -> SignedIn:
     """The customer behind a live device token. Raises ``Unauthorized``."""
     now = rt.clock.now()
-    cache: ShortCache[str, SignedIn] = cache_of(
-        rt.caches, TOKEN_CACHE, rt.settings.token_cache_seconds
-    )
+    cache: ShortCache[str, SignedIn] = cache_of(rt.caches, TOKENS, rt.settings.token_cache_seconds)
     key = digest(token)
     found = cache.get(key)
     if found is not None and found.expires_at > now:

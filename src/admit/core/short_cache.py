@@ -12,11 +12,11 @@ from typing import Any, Generic, TypeVar
 from admit.core.uow import UnitOfWork
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 # The process caches sized from settings (``Runtime.from_settings``).
 TOKENS = "customer_tokens"
 SALE_CONFIG = "sale_config"
-V = TypeVar("V")
 
 
 class ShortCache(Generic[K, V]):

@@ -111,6 +111,8 @@ async def claim_places(
 ) -> tuple[int, int | None]:
     """Hold ``quantity`` general-admission places with one conditional counter update.
     Returns (session GA row id, its price level). Raises ``SoldOut`` (409)."""
+    if quantity < 1:
+        raise InvalidInput("hold at least one place")
     ga_id, level = await find_area(uow, session_id=session_id, area_code=area_code)
     await take_places(uow, session_ga_id=ga_id, area_code=area_code, quantity=quantity)
     return ga_id, level
@@ -133,9 +135,8 @@ async def find_area(uow: UnitOfWork, *, session_id: int, area_code: str) -> tupl
 async def take_places(
     uow: UnitOfWork, *, session_ga_id: int, area_code: str, quantity: int
 ) -> None:
-    """One conditional counter update (``held + sold + n <= capacity``). Raises ``SoldOut``."""
-    if quantity < 1:
-        raise InvalidInput("hold at least one place")
+    """One conditional counter update (``held + sold + n <= capacity``) of ``quantity`` ≥ 1
+    places. Raises ``SoldOut``."""
     done = await uow.session.execute(
         update(SessionGA)
         .where(

@@ -71,6 +71,7 @@ async def partner_ref(uow: UnitOfWork, session_id: int) -> PartnerRef | None:
 
 
 ONLINE_CHANNELS = ("web", "mobile")
+PARTNER_SESSIONS = "partner_sessions"  # session id → whether a cinema's, per process
 
 
 async def is_partner(uow: UnitOfWork, session_id: int) -> bool:
@@ -90,14 +91,14 @@ def known_partner_session(rt: Runtime, session_id: int) -> bool | None:
 
 def known_partner(caches: dict[str, Any], session_id: int) -> bool | None:
     """``known_partner_session`` from the process's caches (what a unit of work carries)."""
-    known: dict[int, bool] = caches.setdefault("partner_sessions", {})
+    known: dict[int, bool] = caches.setdefault(PARTNER_SESSIONS, {})
     return known.get(session_id)
 
 
 async def remember_partner_session(rt: Runtime, uow: UnitOfWork, session_id: int) -> bool:
     """Look it up in the caller's transaction (one primary-key read) and keep the answer
     for sessions that exist."""
-    known: dict[int, bool] = rt.caches.setdefault("partner_sessions", {})
+    known: dict[int, bool] = rt.caches.setdefault(PARTNER_SESSIONS, {})
     found = await uow.session.scalar(
         select(PartnerSession.session_id).where(PartnerSession.session_id == session_id)
     )
