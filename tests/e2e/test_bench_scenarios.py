@@ -202,8 +202,9 @@ async def test_check_fails_on_a_quota_passed(
     found = await _corrupted(
         cluster,
         sid,
-        """UPDATE sales_window_quota SET sold = sold + 1 WHERE window_id IN (
-            SELECT id FROM sales_window WHERE session_id = {sid})""",
+        """UPDATE sales_window_quota_slice SET sold = sold + 1 WHERE slice = 0 AND counter_id IN (
+            SELECT q.id FROM sales_window_quota q JOIN sales_window w ON w.id = q.window_id
+            WHERE w.session_id = {sid})""",
     )
     assert not found.ok
     assert found.quotas == {"GA": (GA_QUOTA, 0, GA_QUOTA + 1)}

@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from admit.catalog.models import GAArea, MapSection, PriceLevel, Seat
+from admit.core import sliced_counters
 from admit.core.errors import Conflict, InvalidInput
 from admit.core.uow import UnitOfWork
 from admit.inventory.best_available import Row, Spot, choose
-from admit.inventory.models import SessionGA, SessionPlan, SessionSeat
+from admit.inventory.models import SessionGA, SessionGASlice, SessionPlan, SessionSeat
 from admit.inventory.rules import SeatStatus
 
 
@@ -106,58 +107,45 @@ async def release_seats(uow: UnitOfWork, *, hold_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def claim_places(
-    uow: UnitOfWork, *, session_id: int, area_code: str, quantity: int
-) -> tuple[int, int | None]:
-    """Hold ``quantity`` general-admission places with one conditional counter update.
-    Returns (session GA row id, its price level). Raises ``SoldOut`` (409)."""
-    if quantity < 1:
-        raise InvalidInput("hold at least one place")
-    ga_id, level = await find_area(uow, session_id=session_id, area_code=area_code)
-    await take_places(uow, session_ga_id=ga_id, area_code=area_code, quantity=quantity)
-    return ga_id, level
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A session's general-admission area as a hold needs it."""
+
+    id: int  # the session GA row (the counter)
+    price_level_id: int | None
+    slices: int  # how many slices its counter has
 
 
-async def find_area(uow: UnitOfWork, *, session_id: int, area_code: str) -> tuple[int, int | None]:
-    """The session's GA row of an area and its price level. Raises ``InvalidInput``."""
+async def find_area(uow: UnitOfWork, *, session_id: int, area_code: str) -> Area:
+    """The session's GA row of an area. Raises ``InvalidInput``."""
     row = (
         await uow.session.execute(
-            select(SessionGA.id, SessionGA.price_level_id)
+            select(SessionGA.id, SessionGA.price_level_id, SessionGA.slices)
             .join(GAArea, GAArea.id == SessionGA.ga_area_id)
             .where(SessionGA.session_id == session_id, GAArea.code == area_code)
         )
     ).first()
     if row is None:
         raise InvalidInput(f"no general-admission area {area_code!r} in this session")
-    return row[0], row[1]
+    return Area(row[0], row[1], row[2])
 
 
 async def take_places(
-    uow: UnitOfWork, *, session_ga_id: int, area_code: str, quantity: int
-) -> None:
-    """One conditional counter update (``held + sold + n <= capacity``) of ``quantity`` ≥ 1
-    places. Raises ``SoldOut``."""
-    done = await uow.session.execute(
-        update(SessionGA)
-        .where(
-            SessionGA.id == session_ga_id,
-            SessionGA.held + SessionGA.sold + quantity <= SessionGA.capacity,
-        )
-        .values(held=SessionGA.held + quantity)
-        .returning(SessionGA.id),
-        execution_options={"synchronize_session": False},
-    )
-    if done.first() is None:
+    uow: UnitOfWork, *, session_ga_id: int, home: int, area_code: str, quantity: int
+) -> int:
+    """Count ``quantity`` ≥ 1 more held places against the area (one conditional update of a
+    slice of its counter, starting from ``home``; see ``sliced_counters.take``). Returns the
+    slice counted on. Raises ``SoldOut``."""
+    taken = await sliced_counters.take(uow, SessionGASlice, session_ga_id, home, quantity)
+    if taken is None:
         raise SoldOut(f"fewer than {quantity} places are left in {area_code}")
+    return taken
 
 
-async def release_places(uow: UnitOfWork, *, session_ga_id: int, quantity: int) -> None:
-    await uow.session.execute(
-        update(SessionGA)
-        .where(SessionGA.id == session_ga_id)
-        .values(held=SessionGA.held - quantity),
-        execution_options={"synchronize_session": False},
-    )
+async def release_places(
+    uow: UnitOfWork, *, session_ga_id: int, slice_: int, quantity: int
+) -> None:
+    await sliced_counters.give_back(uow, SessionGASlice, session_ga_id, slice_, quantity)
 
 
 async def seats_of_hold(uow: UnitOfWork, hold_id: int) -> dict[str, int | None]:
@@ -194,14 +182,9 @@ async def sell_seats(uow: UnitOfWork, *, hold_id: int, order_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def sell_places(uow: UnitOfWork, *, session_ga_id: int, quantity: int) -> None:
-    """Held general-admission places become sold places."""
-    await uow.session.execute(
-        update(SessionGA)
-        .where(SessionGA.id == session_ga_id)
-        .values(held=SessionGA.held - quantity, sold=SessionGA.sold + quantity),
-        execution_options={"synchronize_session": False},
-    )
+async def sell_places(uow: UnitOfWork, *, session_ga_id: int, slice_: int, quantity: int) -> None:
+    """Held general-admission places become sold places (on the slice they were taken from)."""
+    await sliced_counters.sell(uow, SessionGASlice, session_ga_id, slice_, quantity)
 
 
 async def best_seats(

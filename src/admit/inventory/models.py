@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
+from admit.core.sliced_counters import CounterSlice, total_of
 
 
 class SessionPlan(Base):
@@ -53,8 +54,16 @@ class SessionSeat(Base):
     order_id: Mapped[int | None] = mapped_column(default=None)
 
 
+class SessionGASlice(CounterSlice, Base):
+    """One slice of a session GA area's counter (``admit.core.sliced_counters``)."""
+
+    __tablename__ = "session_ga_slice"
+    __counter_of__ = "session_ga"
+
+
 class SessionGA(Base):
-    """A general-admission area's counters in one session (conditional counter updates)."""
+    """A general-admission area in one session: its capacity, split over ``slices`` counter
+    rows (``SessionGASlice``) that holds update; ``held`` and ``sold`` are their sums."""
 
     __tablename__ = "session_ga"
     __table_args__ = (UniqueConstraint("session_id", "ga_area_id"),)
@@ -63,8 +72,9 @@ class SessionGA(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("session_plan.session_id"))
     ga_area_id: Mapped[int] = mapped_column(ForeignKey("ga_area.id"))
     capacity: Mapped[int]
-    held: Mapped[int] = mapped_column(default=0)
-    sold: Mapped[int] = mapped_column(default=0)
+    slices: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    held: Mapped[int] = column_property(total_of(SessionGASlice, "held", id))
+    sold: Mapped[int] = column_property(total_of(SessionGASlice, "sold", id))
     price_level_id: Mapped[int | None] = mapped_column(
         ForeignKey("price_level.id", ondelete="SET NULL"), default=None
     )

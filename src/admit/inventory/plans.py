@@ -12,10 +12,11 @@ from sqlalchemy import case, func, insert, literal, or_, select, update
 
 from admit.catalog import events as catalog_events
 from admit.catalog.models import GAArea, PriceLevel, Seat, Session, SessionStatus
-from admit.core import audit
+from admit.core import audit, sliced_counters
 from admit.core.errors import Conflict, InvalidInput, NotFound
+from admit.core.sliced_counters import slices_for
 from admit.core.uow import UnitOfWork
-from admit.inventory.models import SessionGA, SessionPlan, SessionSeat
+from admit.inventory.models import SessionGA, SessionGASlice, SessionPlan, SessionSeat
 from admit.inventory.rules import (
     RESTING,
     Category,
@@ -85,14 +86,28 @@ async def build_plan(uow: UnitOfWork, *, session_id: int, seat_map_id: int) -> N
             ).where(Seat.seat_map_id == seat_map_id),
         )
     )
-    await s.execute(
-        insert(SessionGA).from_select(
-            ["session_id", "ga_area_id", "capacity", "held", "sold"],
-            select(literal(session_id), GAArea.id, GAArea.capacity, literal(0), literal(0)).where(
-                GAArea.seat_map_id == seat_map_id
-            ),
+    areas = (
+        await s.execute(
+            select(GAArea.id, GAArea.capacity)
+            .where(GAArea.seat_map_id == seat_map_id)
+            .order_by(GAArea.id)
         )
-    )
+    ).all()
+    if areas:  # a GA area's counter is split into slices that holds update (sliced_counters)
+        rows = [
+            {"session_id": session_id, "ga_area_id": a, "capacity": c, "slices": slices_for(c)}
+            for a, c in areas
+        ]
+        ids = (
+            await s.scalars(
+                insert(SessionGA).returning(SessionGA.id, sort_by_parameter_order=True), rows
+            )
+        ).all()
+        await sliced_counters.create(
+            uow,
+            SessionGASlice,
+            [(i, r["capacity"], r["slices"]) for i, r in zip(ids, rows, strict=True)],
+        )
 
 
 async def get_plan(uow: UnitOfWork, session_id: int, *, lock: bool = False) -> SessionPlan:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from admit.core.outbox import OutboxJob
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
-from admit.inventory.models import SessionGA, SessionSeat
+from admit.inventory.models import SessionGA, SessionGASlice, SessionSeat
 from admit.partners.models import PartnerLock
 from admit.payments.models import Payment, Refund
 from admit.sales.models import (
@@ -26,6 +26,7 @@ from admit.sales.models import (
     Order,
     OrderLine,
     WindowQuota,
+    WindowQuotaSlice,
 )
 from admit.sales.partner_jobs import confirming_payments
 from admit.sales.settlement import LATE_JOB
@@ -85,34 +86,54 @@ async def _seats(uow: UnitOfWork) -> list[str]:
 
 async def _sums(
     uow: UnitOfWork, column: InstrumentedAttribute[int | None], *status: str
-) -> Counter[int]:
+) -> Counter[tuple[int, int]]:
+    """What holds in these states took, per (counter, slice)."""
     rows = await uow.session.execute(
-        select(column, func.sum(HoldCount.quantity))
+        select(column, HoldCount.slice, func.sum(HoldCount.quantity))
         .join(Hold, Hold.id == HoldCount.hold_id)
         .where(Hold.status.in_(status), column.is_not(None))
-        .group_by(column)
+        .group_by(column, HoldCount.slice)
     )
-    return Counter({key: int(n) for key, n in rows if key is not None})
+    return Counter({(key, sl): int(n) for key, sl, n in rows if key is not None})
 
 
 async def _counters(uow: UnitOfWork) -> list[str]:
+    """Each slice of a counter equals what its holds took and sold, stays within its capacity,
+    and the slices' capacities add up to the counter's total."""
     out = []
-    for model, column, limit in (
-        (SessionGA, HoldCount.session_ga_id, SessionGA.capacity),
-        (WindowQuota, HoldCount.quota_id, WindowQuota.quota),
+    for model, slices, column, limit in (
+        (SessionGA, SessionGASlice, HoldCount.session_ga_id, SessionGA.capacity),
+        (WindowQuota, WindowQuotaSlice, HoldCount.quota_id, WindowQuota.quota),
     ):
+        name = slices.__tablename__
         held = await _sums(uow, column, *HOLDING)
         sold = await _sums(uow, column, "sold")
-        for row_id, h, s, cap in (
-            await uow.session.execute(select(model.id, model.held, model.sold, limit))
+        totals = dict((await uow.session.execute(select(model.id, limit))).all())
+        spread: Counter[int] = Counter()
+        seen = set()
+        for row_id, sl, cap, h, s in (
+            await uow.session.execute(
+                select(slices.counter_id, slices.slice, slices.capacity, slices.held, slices.sold)
+            )
         ).all():
-            if (h, s) != (held[row_id], sold[row_id]):
+            spread[row_id] += cap
+            key = (row_id, sl)
+            seen.add(key)
+            if (h, s) != (held[key], sold[key]):
                 out.append(
-                    f"{model.__tablename__} {row_id}: held/sold {h}/{s}, "
-                    f"holds say {held[row_id]}/{sold[row_id]}"
+                    f"{name} {row_id}/{sl}: held/sold {h}/{s}, holds say {held[key]}/{sold[key]}"
                 )
             if h + s > cap or h < 0 or s < 0:
-                out.append(f"{model.__tablename__} {row_id}: {h}+{s} against {cap}")
+                out.append(f"{name} {row_id}/{sl}: {h}+{s} against {cap}")
+        out.extend(
+            f"{name} {key}: holds count on a slice that does not exist"
+            for key in (held + sold).keys() - seen
+        )
+        out.extend(
+            f"{model.__tablename__} {row_id}: slices add up to {spread[row_id]}, not {total}"
+            for row_id, total in totals.items()
+            if spread[row_id] != total
+        )
     return out + await _people(uow)
 
 

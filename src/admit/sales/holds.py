@@ -5,7 +5,7 @@ at the window's payment time limit (lazily at claim time, and by the sweeper).""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -13,8 +13,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from admit.core import outbox
+from admit.core import outbox, sliced_counters
 from admit.core.errors import InvalidInput, NotFound
+from admit.core.sliced_counters import home_slice
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
 from admit.inventory.claims import (
@@ -33,7 +34,7 @@ from admit.sales.limits import (
     give_back_holder_usage,
     take_buyer_usage,
 )
-from admit.sales.models import Hold, HoldCount, Order, WindowQuota
+from admit.sales.models import Hold, HoldCount, Order, WindowQuotaSlice
 from admit.sales.partner_jobs import on_hold_ended
 from admit.sales.sale_gate import OpenWindow, check_on_sale
 from admit.sales.windows import ChannelClosed, NotOnSale
@@ -100,17 +101,19 @@ async def hold_seats(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Pla
         assert existing is not None
         return Placed(existing, (), True)
     await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
-    await _claim(uow, req, hold, window.quotas, now)
+    await _claim(uow, req, hold, window, now)
     return Placed(hold, tuple(sorted(req.seat_keys)), False)
 
 
 async def _claim(
-    uow: UnitOfWork, req: HoldRequest, hold: Hold, quotas: Mapping[int, int], now: datetime
+    uow: UnitOfWork, req: HoldRequest, hold: Hold, window: OpenWindow, now: datetime
 ) -> None:
     # Rows are locked in one order by every hold and every release — buyer counter, seats,
-    # GA areas (by code), quotas (by id) — so concurrent transactions cannot deadlock.
+    # GA areas, quotas (each by id) — so concurrent transactions cannot deadlock. A
+    # counter is split into slices (sliced_counters): the take says which slice it counted on,
+    # and the hold's counts record it, for release and sale to touch that slice only.
+    quotas = window.quotas
     per_quota: Counter[int] = Counter()
-    counts: list[dict[str, int | None]] = []
     if req.seat_keys:
         seats = await claim_seats(
             uow,
@@ -123,33 +126,57 @@ async def _claim(
         )
         per_quota.update(quotas[s.price_level_id] for s in seats if s.price_level_id is not None)
     areas = []
-    for area, n in sorted(req.places):
-        if n < 1:
-            raise InvalidInput("hold at least one place")
-        ga_id, area_level = await find_area(uow, session_id=req.session_id, area_code=area)
-        if area_level is None or area_level not in quotas:
+    for area, n in sorted(_per_area(req.places).items()):
+        found = await find_area(uow, session_id=req.session_id, area_code=area)
+        if found.price_level_id is None or found.price_level_id not in quotas:
             raise NotOnSale(f"the {area} area is not sold through {req.channel}")
-        per_quota[quotas[area_level]] += n
-        areas.append((area, ga_id, n))
-        counts.append({"hold_id": hold.id, "session_ga_id": ga_id, "quota_id": None, "quantity": n})
-    for quota_id in sorted(per_quota):
-        counts.append(
-            {
-                "hold_id": hold.id,
-                "session_ga_id": None,
-                "quota_id": quota_id,
-                "quantity": per_quota[quota_id],
-            }
+        per_quota[quotas[found.price_level_id]] += n
+        areas.append((area, found, n))
+    # The session's shared counters — GA areas, then quotas — come last: a taker never waits
+    # on a slice another buyer is updating, it takes another one.
+    counts: list[dict[str, int | None]] = []
+    for area, found, n in sorted(areas, key=lambda a: a[1].id):
+        slice_ = await take_places(
+            uow,
+            session_ga_id=found.id,
+            home=home_slice(hold.id, found.slices),
+            area_code=area,
+            quantity=n,
         )
+        counts.append(_count(hold, slice_, n, session_ga_id=found.id))
+    for quota_id in sorted(per_quota):
+        home = home_slice(hold.id, window.quota_slices.get(quota_id, 1))
+        slice_ = await _take_quota(uow, quota_id, home, per_quota[quota_id], hold, now)
+        counts.append(_count(hold, slice_, per_quota[quota_id], quota_id=quota_id))
     if counts:
         await uow.session.execute(insert(HoldCount), counts)
-    # Everything else is written first: the session's shared counters — GA areas (by code),
-    # then quotas (by id), which every buyer updates — are locked last, so as briefly as
-    # possible before the commit.
-    for area, ga_id, n in areas:
-        await take_places(uow, session_ga_id=ga_id, area_code=area, quantity=n)
-    for quota_id in sorted(per_quota):
-        await _take_quota(uow, quota_id, per_quota[quota_id], hold, now)
+
+
+def _count(
+    hold: Hold,
+    slice_: int,
+    n: int,
+    *,
+    session_ga_id: int | None = None,
+    quota_id: int | None = None,
+) -> dict[str, int | None]:
+    return {
+        "hold_id": hold.id,
+        "session_ga_id": session_ga_id,
+        "quota_id": quota_id,
+        "slice": slice_,
+        "quantity": n,
+    }
+
+
+def _per_area(places: Sequence[tuple[str, int]]) -> Counter[str]:
+    """Places asked for per area (an area named twice is one take of its counter)."""
+    per_area: Counter[str] = Counter()
+    for area, n in places:
+        if n < 1:
+            raise InvalidInput("hold at least one place")
+        per_area[area] += n
+    return per_area
 
 
 async def _gate(uow: UnitOfWork, req: HoldRequest, now: datetime) -> OpenWindow | Hold:
@@ -205,46 +232,51 @@ async def _with_best_seats(uow: UnitOfWork, req: HoldRequest, now: datetime) -> 
     return replace(req, seat_keys=keys, best=None)
 
 
-async def take_quota_counter(uow: UnitOfWork, quota_id: int, n: int) -> bool:
-    """One conditional statement: count n more held tickets against the quota, if they fit."""
-    taken = await uow.session.execute(
-        update(WindowQuota)
-        .where(
-            WindowQuota.id == quota_id,
-            WindowQuota.held + WindowQuota.sold + n <= WindowQuota.quota,
-        )
-        .values(held=WindowQuota.held + n)
-        .returning(WindowQuota.id),
-        execution_options={"synchronize_session": False},
-    )
-    return taken.first() is not None
+async def take_quota_counter(uow: UnitOfWork, quota_id: int, home: int, n: int) -> int | None:
+    """Count n more held tickets against the quota, if they fit: the slice counted on, or None."""
+    return await sliced_counters.take(uow, WindowQuotaSlice, quota_id, home, n)
 
 
-async def _take_quota(uow: UnitOfWork, quota_id: int, n: int, hold: Hold, now: datetime) -> None:
+async def _take_quota(
+    uow: UnitOfWork, quota_id: int, home: int, n: int, hold: Hold, now: datetime
+) -> int:
     for attempt in range(2):
-        if await take_quota_counter(uow, quota_id, n):
-            return  # its hold_count row was written with the rest of the hold
+        if (slice_ := await take_quota_counter(uow, quota_id, home, n)) is not None:
+            return slice_
         if attempt == 0 and not await expire_due(uow, now=now, session_id=hold.session_id):
             break  # nothing lapsed to give back: the quota is really used up
     raise SoldOut("not enough tickets left at this price level for this channel")
 
 
 async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
-    await give_back_buyer_usage(uow, hold)
-    await release_seats(uow, hold_id=hold.id)
+    """The hold ends (``released`` or ``expired``): everything it took comes back."""
+    await _end(uow, hold, status, now)
+    await _return_counts(uow, [hold.id])
+
+
+async def _return_counts(uow: UnitOfWork, hold_ids: Sequence[int]) -> None:
+    """What the holds took from the shared counters comes back, last, each counter's slices
+    in ascending order (GA areas, then quotas, by id): several holds given back together lock
+    a counter's slices in the same order as a rebalance does."""
     counts = (
-        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
+        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id.in_(hold_ids)))
     ).all()
+    ga: Counter[tuple[int, int]] = Counter()
+    quota: Counter[tuple[int, int]] = Counter()
     for c in counts:
         if c.session_ga_id is not None:
-            await release_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
-    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
-        await uow.session.execute(
-            update(WindowQuota)
-            .where(WindowQuota.id == c.quota_id)
-            .values(held=WindowQuota.held - c.quantity),
-            execution_options={"synchronize_session": False},
-        )
+            ga[c.session_ga_id, c.slice] += c.quantity
+        elif c.quota_id is not None:
+            quota[c.quota_id, c.slice] += c.quantity
+    for (ga_id, slice_), n in sorted(ga.items()):
+        await release_places(uow, session_ga_id=ga_id, slice_=slice_, quantity=n)
+    for (quota_id, slice_), n in sorted(quota.items()):
+        await sliced_counters.give_back(uow, WindowQuotaSlice, quota_id, slice_, n)
+
+
+async def _end(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
+    await give_back_buyer_usage(uow, hold)
+    await release_seats(uow, hold_id=hold.id)
     # An unpaid order of the hold ends with it, and its holders' tickets stop counting.
     pending = (
         await uow.session.execute(
@@ -302,7 +334,9 @@ async def expire_due(
         query = query.with_for_update(skip_locked=True)
     due = (await uow.session.scalars(query)).all()
     for hold in due:
-        await give_back(uow, hold, "expired", now)
+        await _end(uow, hold, "expired", now)
+    if due:
+        await _return_counts(uow, [hold.id for hold in due])
     return len(due)
 
 

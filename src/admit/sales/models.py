@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
+from admit.core.sliced_counters import CounterSlice, total_of
 
 
 class Channel(Base):
@@ -52,8 +53,16 @@ class SalesWindow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WindowQuotaSlice(CounterSlice, Base):
+    """One slice of a window quota's counter (``admit.core.sliced_counters``)."""
+
+    __tablename__ = "sales_window_quota_slice"
+    __counter_of__ = "sales_window_quota"
+
+
 class WindowQuota(Base):
-    """How many tickets of one price level the window may sell; counters move with holds."""
+    """How many tickets of one price level the window may sell, split over ``slices`` counter
+    rows (``WindowQuotaSlice``) that holds update; ``held`` and ``sold`` are their sums."""
 
     __tablename__ = "sales_window_quota"
     __table_args__ = (UniqueConstraint("window_id", "price_level_id"),)
@@ -62,8 +71,9 @@ class WindowQuota(Base):
     window_id: Mapped[int] = mapped_column(ForeignKey("sales_window.id", ondelete="CASCADE"))
     price_level_id: Mapped[int] = mapped_column(ForeignKey("price_level.id", ondelete="CASCADE"))
     quota: Mapped[int]
-    held: Mapped[int] = mapped_column(default=0)
-    sold: Mapped[int] = mapped_column(default=0)
+    slices: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    held: Mapped[int] = column_property(total_of(WindowQuotaSlice, "held", id))
+    sold: Mapped[int] = column_property(total_of(WindowQuotaSlice, "sold", id))
 
 
 class Hold(Base):
@@ -99,6 +109,9 @@ class HoldCount(Base):
     hold_id: Mapped[int] = mapped_column(ForeignKey("sales_hold.id"), index=True)
     quota_id: Mapped[int | None] = mapped_column(ForeignKey("sales_window_quota.id"), default=None)
     session_ga_id: Mapped[int | None] = mapped_column(ForeignKey("session_ga.id"), default=None)
+    slice: Mapped[int] = mapped_column(
+        SmallInteger, default=0, server_default="0"
+    )  # the counter's slice it took
     quantity: Mapped[int]
 
 

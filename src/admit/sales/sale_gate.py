@@ -29,6 +29,7 @@ class OpenWindow:
     payment_minutes: int
     real_name_required: bool
     quotas: Mapping[int, int]  # price level id → the window's quota row counting it
+    quota_slices: Mapping[int, int]  # quota row → how many slices its counter has
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class SaleConfig:
     channel_enabled: bool
     window: WindowTerms | None
     quotas: Mapping[int, int]
+    quota_slices: Mapping[int, int]
     waiting_room: bool  # a waiting room is switched on for the session
 
 
@@ -74,7 +76,9 @@ async def _load(uow: UnitOfWork, session_id: int, channel: str) -> SaleConfig:
             SalesWindow.session_id == session_id, SalesWindow.channel == channel
         )
     )
-    window = quotas = None
+    window: WindowTerms | None = None
+    quotas: dict[int, int] = {}
+    slices: dict[int, int] = {}
     if row is not None:
         window = WindowTerms(
             row.id,
@@ -85,19 +89,16 @@ async def _load(uow: UnitOfWork, session_id: int, channel: str) -> SaleConfig:
             row.payment_minutes,
             row.real_name_required,
         )
-        quotas = dict(
-            (
-                await uow.session.execute(
-                    select(WindowQuota.price_level_id, WindowQuota.id).where(
-                        WindowQuota.window_id == row.id
-                    )
-                )
-            ).all()
-        )
+        for level_id, quota_id, n in await uow.session.execute(
+            select(WindowQuota.price_level_id, WindowQuota.id, WindowQuota.slices).where(
+                WindowQuota.window_id == row.id
+            )
+        ):
+            quotas[level_id], slices[quota_id] = quota_id, n
     room = await uow.session.scalar(
         select(WaitingRoom.enabled).where(WaitingRoom.session_id == session_id)
     )
-    return SaleConfig(found.enabled, window, quotas or {}, bool(room))
+    return SaleConfig(found.enabled, window, quotas, slices, bool(room))
 
 
 async def check_on_sale(
@@ -135,4 +136,5 @@ async def check_on_sale(
         window.payment_minutes,
         window.real_name_required,
         config.quotas,
+        config.quota_slices,
     )

@@ -18,16 +18,17 @@ from sqlalchemy import select, update
 
 from admit.accounts.customers import contact_of
 from admit.catalog.models import Event, Session
-from admit.core import audit, outbox
+from admit.core import audit, outbox, sliced_counters
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Conflict
 from admit.core.uow import UnitOfWork
 from admit.finance import ledger
 from admit.inventory.claims import (
-    claim_places,
     claim_seats,
+    ga_areas,
     sell_places,
     sell_seats,
+    take_places,
 )
 from admit.inventory.labels import place_labels
 from admit.messaging.dispatch import queue_message
@@ -41,7 +42,7 @@ from admit.sales.models import (
     Order,
     OrderLine,
     SalesWindow,
-    WindowQuota,
+    WindowQuotaSlice,
 )
 from admit.sales.partner_jobs import hand_to_partner, refuse_late
 from admit.sales.refunds import request_refund
@@ -192,22 +193,18 @@ async def sell(
 
 
 async def _sell_counters(uow: UnitOfWork, hold_id: int) -> None:
-    """The session's shared counters (GA areas by code order, then quotas by id) go last, just
-    before the commit: every other buyer's hold queues on these rows, so they stay locked for
-    as short a time as possible."""
+    """The session's shared counters (GA areas, then quotas, by id) go last, just before the
+    commit: each is one slice, the one the hold took from (``sliced_counters``)."""
     counts = (
         await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold_id))
     ).all()
-    for c in counts:
+    for c in sorted(counts, key=lambda c: c.session_ga_id or 0):
         if c.session_ga_id is not None:
-            await sell_places(uow, session_ga_id=c.session_ga_id, quantity=c.quantity)
+            await sell_places(
+                uow, session_ga_id=c.session_ga_id, slice_=c.slice, quantity=c.quantity
+            )
     for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
-        await uow.session.execute(
-            update(WindowQuota)
-            .where(WindowQuota.id == c.quota_id)
-            .values(held=WindowQuota.held - c.quantity, sold=WindowQuota.sold + c.quantity),
-            execution_options={"synchronize_session": False},
-        )
+        await sliced_counters.sell(uow, WindowQuotaSlice, c.quota_id or 0, c.slice, c.quantity)
 
 
 async def _issue(
@@ -343,15 +340,26 @@ async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) 
     counts = (
         await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
     ).all()
-    places = Counter({ln.area_code: 0 for ln in lines if ln.area_code})
-    for ln in lines:
-        if ln.area_code:
-            places[ln.area_code] += 1
-    for area in sorted(places):
-        await claim_places(uow, session_id=hold.session_id, area_code=area, quantity=places[area])
-    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
-        if not await take_quota_counter(uow, c.quota_id or 0, c.quantity):
+    # The hold's counts say what it took from which counter: the same again (on whichever
+    # slice has room now; the count records it).
+    areas = await ga_areas(uow, [c.session_ga_id for c in counts if c.session_ga_id is not None])
+    for c in sorted(
+        counts, key=lambda c: (c.session_ga_id is None, c.session_ga_id or 0, c.quota_id or 0)
+    ):
+        if c.session_ga_id is not None:
+            c.slice = await take_places(
+                uow,
+                session_ga_id=c.session_ga_id,
+                home=c.slice,
+                area_code=areas[c.session_ga_id][0],
+                quantity=c.quantity,
+            )
+        elif (
+            slice_ := await take_quota_counter(uow, c.quota_id or 0, c.slice, c.quantity)
+        ) is None:
             raise Conflict("the quota of this price level is used up")
+        else:
+            c.slice = slice_
     await take_holder_usage(
         uow,
         hold.session_id,

@@ -12,14 +12,15 @@ from sqlalchemy import func, select
 
 from admit.catalog.events import get_session
 from admit.catalog.models import PriceLevel
-from admit.core import audit
+from admit.core import audit, sliced_counters
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.lookups import ensure_unique, get_or_404
 from admit.core.short_cache import SALE_CONFIG, forget_on_commit
+from admit.core.sliced_counters import slices_for
 from admit.core.uow import UnitOfWork
 from admit.inventory.models import SessionSeat
 from admit.partners.seat_plans import ONLINE_CHANNELS, is_partner
-from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
+from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota, WindowQuotaSlice
 from admit.sales.rules import CHANNELS, quota_from_ratio
 
 
@@ -190,9 +191,15 @@ async def open_window(
     uow.session.add(window)
     await uow.session.flush()
     forget_on_commit(uow, SALE_CONFIG)
-    for level_id, quota in quotas.items():
-        uow.session.add(WindowQuota(window_id=window.id, price_level_id=level_id, quota=quota))
+    rows = [
+        WindowQuota(
+            window_id=window.id, price_level_id=level_id, quota=quota, slices=slices_for(quota)
+        )
+        for level_id, quota in quotas.items()
+    ]
+    uow.session.add_all(rows)
     await uow.session.flush()
+    await sliced_counters.create(uow, WindowQuotaSlice, [(q.id, q.quota, q.slices) for q in rows])
     await audit.record(
         uow,
         action="sales_window.opened",

@@ -161,7 +161,9 @@ def test_check_finds_a_counter_that_does_not_add_up(cli_env: Path) -> None:
     code, out = _invoke("check")
     assert (code, "Consistent" in out) == (0, True)
     with sqlite3.connect(cli_env) as conn:
-        conn.execute("UPDATE sales_window_quota SET sold = sold + 1 WHERE id = 1")
+        conn.execute(
+            "UPDATE sales_window_quota_slice SET sold = sold + 1 WHERE counter_id = 1 AND slice = 0"
+        )
     code, out = _invoke("check")
     assert code == 1
-    assert "sales_window_quota 1" in out
+    assert "sales_window_quota_slice 1/0" in out

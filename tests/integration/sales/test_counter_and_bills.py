@@ -22,7 +22,7 @@ from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.messaging.email import EmailSender, SmtpEmailSender
 from admit.sales import consistency
-from admit.sales.models import WindowQuota
+from admit.sales.models import WindowQuotaSlice
 
 ADMIN = "/api/v1/admin"
 
@@ -265,7 +265,7 @@ async def test_the_checker_catches_a_broken_counter(
     await client.post(f"/api/v1/sessions/{sid}/holds", headers=ann, json={"seats": ROW_A[:2]})
     async with runtime.uow(TEST_ACTOR) as uow:
         assert await consistency.problems(uow) == []
-        await uow.session.execute(update(WindowQuota).values(held=WindowQuota.held + 1))
+        await uow.session.execute(update(WindowQuotaSlice).values(held=WindowQuotaSlice.held + 1))
         found = await consistency.problems(uow)
-        await uow.session.execute(update(WindowQuota).values(held=WindowQuota.held - 1))
+        await uow.session.execute(update(WindowQuotaSlice).values(held=WindowQuotaSlice.held - 1))
     assert any("sales_window_quota" in p and "holds say 2/0" in p for p in found), found

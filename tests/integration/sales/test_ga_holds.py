@@ -21,9 +21,9 @@ from admit.catalog.seatmap_spec import GAAreaSpec, LevelSpec, SeatMapSpec, SeatS
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.inventory.claims import SoldOut
-from admit.inventory.models import SessionGA
-from admit.sales import holds
-from admit.sales.models import WindowQuota
+from admit.inventory.models import SessionGA, SessionGASlice
+from admit.sales import consistency, holds
+from admit.sales.models import HoldCount, WindowQuota, WindowQuotaSlice
 
 ADMIN = "/api/v1/admin"
 CLUB = SeatMapSpec(
@@ -124,3 +124,69 @@ async def test_the_window_quota_caps_places_below_capacity(
         ga = (await uow.session.scalars(select(SessionGA))).one()
         quota = (await uow.session.scalars(select(WindowQuota))).one()
     assert (ga.held, quota.held) == (0, 0)
+
+
+async def _slices(runtime: Runtime) -> dict[str, list[tuple[int, int, int]]]:
+    """(capacity, held, sold) of each slice of the area's and the quota's counters."""
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        out = {}
+        for name, model in (("ga", SessionGASlice), ("quota", WindowQuotaSlice)):
+            rows = await uow.session.execute(
+                select(model.capacity, model.held, model.sold).order_by(model.slice)
+            )
+            out[name] = [(c, h, s) for c, h, s in rows]
+    return out
+
+
+async def test_holds_of_mixed_sizes_fill_split_counters_exactly(
+    admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    """100 places are six slices: holds of 1–4 take from their own slice, a short slice is
+    refilled from the others, and the counters end exactly full with no slice past its own
+    capacity; a release gives back to the slice the hold took from."""
+    sid = await _ga_session(admin, clock, quota=100)
+    before = await _slices(runtime)
+    assert before["ga"] == before["quota"] == [(17, 0, 0)] * 4 + [(16, 0, 0)] * 2
+    sizes = [4, 3, 1, 4, 2, 4, 4, 3, 2, 4]
+    taken, refused, held = 0, 0, []
+    for i in range(60):
+        n = sizes[i % len(sizes)]
+        try:
+            async with runtime.uow(TEST_ACTOR) as uow:
+                hold = await holds.place_hold(
+                    uow,
+                    holds.HoldRequest(
+                        session_id=sid, buyer=f"customer:{i}", channel="web", places=[("FLOOR", n)]
+                    ),
+                    now=clock.now(),
+                )
+        except SoldOut:
+            refused += 1
+            assert 100 - taken < n  # refused only when the counter really has too few
+            continue
+        taken += n
+        held.append(hold)
+    after = await _slices(runtime)
+    assert taken == 100
+    assert refused > 0
+    for name in ("ga", "quota"):
+        assert sum(c for c, _, _ in after[name]) == 100
+        assert sum(h for _, h, _ in after[name]) == 100
+        assert all(h <= c for c, h, _ in after[name]), after[name]
+    assert after["ga"] != before["ga"]  # short slices were refilled from the others
+    first = held[0]
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        (count,) = (
+            await uow.session.scalars(
+                select(HoldCount).where(
+                    HoldCount.hold_id == first.id, HoldCount.session_ga_id.is_not(None)
+                )
+            )
+        ).all()
+    assert count.slice == first.id % 6
+    async with runtime.uow(TEST_ACTOR) as uow:
+        await holds.release_hold(uow, hold_id=first.id, buyer=first.buyer, now=clock.now())
+    released = await _slices(runtime)
+    assert released["ga"][count.slice][1] == after["ga"][count.slice][1] - count.quantity
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        assert await consistency.problems(uow) == []

@@ -28,7 +28,11 @@ from admit.sales.models import BuyerUsage, Hold, WindowQuota
 async def _counters(runtime: Runtime) -> tuple[list[int], list[int], int]:
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         quotas = list(
-            (await uow.session.scalars(select(WindowQuota.held).order_by(WindowQuota.id))).all()
+            (
+                await uow.session.scalars(
+                    select(WindowQuota.held).select_from(WindowQuota).order_by(WindowQuota.id)
+                )
+            ).all()
         )
         usage = list(
             (await uow.session.scalars(select(BuyerUsage.held).order_by(BuyerUsage.id))).all()
@@ -177,7 +181,7 @@ async def test_concurrent_buyers_never_share_a_seat(
         active = (await uow.session.scalars(select(Hold).where(Hold.status == "active"))).all()
         held = {h.id: h.quantity for h in active}
         quota_held = await uow.session.scalar(
-            select(WindowQuota.held).order_by(WindowQuota.id).limit(1)
+            select(WindowQuota.held).select_from(WindowQuota).order_by(WindowQuota.id).limit(1)
         )
     assert sum(won) == len(held)
     assert 1 <= sum(won) <= 2  # five seats in pairs: at most two disjoint pairs win

@@ -15,7 +15,8 @@ on the parametrised backend (SQLite and PostgreSQL), strictly one step at a time
 
 Each example starts from a clean world: a new session of the same small hall (level A: rows
 A–B, 6 seats; level B: row C, 2 seats; a standing area of 3) with its own web window, quotas
-drawn small enough to bind (A 2–5, B 1–2, standing 2–4) and a per-person limit of 2–5. The
+drawn small enough to bind (A 2–5, B 1–2, standing 2–4), each counter split into one slice per
+place (so holds take from different slices and rebalance them), and a per-person limit of 2–5. The
 database is shared by the examples, so the global checker's findings are compared with those
 present when the example began (there are none unless an earlier example failed).
 
@@ -45,6 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -70,6 +72,7 @@ from tests.integration.sales.sale_factories import customers_with_ids
 
 from admit.catalog.models import GAArea, PriceLevel, Seat
 from admit.catalog.seatmap_spec import GAAreaSpec, LevelSpec, SeatMapSpec, SeatSpec, SectionSpec
+from admit.core import sliced_counters
 from admit.core.clock import FixedClock, as_utc
 from admit.core.errors import AdmitError, Conflict, InvalidInput
 from admit.core.outbox import OutboxJob
@@ -1060,8 +1063,16 @@ class SalesMachine(RuleBasedStateMachine):
 
 
 async def test_holds_orders_payments_and_expiry_never_oversell(
-    admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock, bank: Bank
+    admin: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FixedClock,
+    bank: Bank,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # One slice per place: every quota and the standing area are split into 2–5 slices, so
+    # holds take from different slices, release and sell on theirs, and the small counters
+    # are rebalanced all the time (admit.core.sliced_counters).
+    monkeypatch.setattr(sliced_counters, "PLACES_PER_SLICE", 1)
     world = await make_world(admin, runtime, clock, bank)
 
     class Machine(SalesMachine):
