@@ -24,16 +24,22 @@ from admit.core.uow import UnitOfWork
 _bearer = HTTPBearer(auto_error=False, description="Staff bearer token")
 
 
-def runtime(request: Request) -> Runtime:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` in its thread pool, a hand-off
+# per dependency per request.
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
 
-def now(rt: Annotated[Runtime, Depends(runtime)]) -> datetime:
+async def now(rt: Annotated[Runtime, Depends(runtime)]) -> datetime:
     return rt.clock.now()
 
 
-def client_ip(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> str:
+async def client_ip(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> str:
+    return address_of(request, rt)
+
+
+def address_of(request: Request, rt: Runtime) -> str:
     """The caller's address; X-Forwarded-For counts only behind configured trusted proxies."""
     hops = rt.settings.trusted_proxies
     forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h]

@@ -38,7 +38,7 @@ def _summary(row: SessionRow, left: int, price: tuple[int, str] | None) -> dict[
     }
 
 
-def session_filter(
+async def session_filter(
     q: Annotated[str, Query(max_length=200, description="words, typos tolerated")] = "",
     category: EventCategory | None = None,
     starts_from: Annotated[datetime | None, Query(alias="from")] = None,

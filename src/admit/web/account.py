@@ -15,6 +15,7 @@ from admit.accounts.identities import DocumentIn
 from admit.accounts.verification import file_and_verify
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.runtime import Runtime
+from admit.http.deps import runtime
 from admit.sales import orders, ticket_api
 from admit.web import sign_in
 from admit.web.auth import (
@@ -43,12 +44,7 @@ NextQuery = Annotated[str, Query(max_length=2000)]
 OrderNumber = Annotated[str, Path(pattern=r"^[A-Z0-9]{4,20}$")]
 
 
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-Rt = Annotated[Runtime, Depends(_runtime)]
+Rt = Annotated[Runtime, Depends(runtime)]
 
 
 # --- my account -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from admit.core.audit_context import Actor
 from admit.core.errors import Forbidden, Unauthorized
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
+from admit.http.deps import runtime
 
 SESSION_COOKIE = "admit_session"
 DEFAULT_NEXT = "/account"
@@ -67,13 +68,8 @@ async def signed_in_visitor(request: Request) -> Visitor:
 SignedIn = Annotated[Visitor, Depends(signed_in_visitor)]
 
 
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
 async def _visitor_reader(
-    rt: Annotated[Runtime, Depends(_runtime)], visitor: SignedIn
+    rt: Annotated[Runtime, Depends(runtime)], visitor: SignedIn
 ) -> AsyncIterator[UnitOfWork]:
     async with rt.uow(visitor.actor, readonly=True) as uow:
         yield uow

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
+from admit.http.deps import runtime
 from admit.payments.gateway import GatewayError
 from admit.sales import checkout, holds, orders, waiting_room
 from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in
@@ -34,12 +35,7 @@ PAY_METHOD = "bank"
 PAYMENT_WAIT_SECONDS = 2
 
 
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-Rt = Annotated[Runtime, Depends(_runtime)]
+Rt = Annotated[Runtime, Depends(runtime)]
 
 
 def _see(url: str) -> RedirectResponse:

@@ -14,7 +14,7 @@ from admit.accounts.tokens import Attempt
 from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import AdmitError
 from admit.core.runtime import Runtime
-from admit.http.deps import client_ip
+from admit.http.deps import address_of
 from admit.web.auth import (
     SameOrigin,
     clear_session_cookie,
@@ -82,7 +82,7 @@ async def log_in(
             uow,
             login=login,
             password=password,
-            ip=client_ip(request, rt),
+            ip=address_of(request, rt),
             device=_device(request),
             now=rt.clock.now(),
         )
@@ -276,7 +276,7 @@ async def log_in_with_code(
             rt.crypto,
             login=login,
             code=code.strip(),
-            ip=client_ip(request, rt),
+            ip=address_of(request, rt),
             device=_device(request),
             now=rt.clock.now(),
         )
