@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Forbidden, InvalidInput, NotFound
-from admit.core.short_cache import SALE_CONFIG, forget_on_commit
+from admit.core.short_cache import SALE_CONFIG, ShortCache, cache_of, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.sales import queue_rules
 from admit.sales.queue_models import QueueEntry, WaitingRoom
@@ -70,6 +70,21 @@ def rules_of(room: WaitingRoom) -> Room:
 
 async def find_room(uow: UnitOfWork, session_id: int) -> WaitingRoom | None:
     return await uow.session.get(WaitingRoom, session_id)
+
+
+async def room_is_on(uow: UnitOfWork, session_id: int) -> bool:
+    """Whether the session has a waiting room switched on. Asked on every view of a seat page,
+    so kept in the process's sale-configuration cache (``ADMIT_SALE_CONFIG_CACHE_SECONDS``),
+    which ``configure_room`` clears: a cache hit sends no statement."""
+    cache: ShortCache[tuple[str, int], bool] = cache_of(uow.caches, SALE_CONFIG, 1.0)
+    found = cache.get(("room", session_id))
+    if found is not None:
+        return found
+    generation = cache.generation
+    room = await find_room(uow, session_id)
+    on = room is not None and room.enabled
+    cache.put(("room", session_id), on, generation)
+    return on
 
 
 async def get_room(uow: UnitOfWork, session_id: int) -> WaitingRoom:

@@ -38,8 +38,7 @@ async def needs_queue(request: Request, rt: Runtime, session_id: int) -> bool:
     """Whether a visitor must go through the waiting room before the session's seat map: the
     session has a live room and the visitor carries no valid admission for it."""
     async with rt.uow(ANONYMOUS, readonly=True) as uow:
-        room = await waiting_room.find_room(uow, session_id)
-        if room is None or not room.enabled:
+        if not await waiting_room.room_is_on(uow, session_id):
             return False
     granted = waiting_room.read_admission(
         admission_of(request, session_id), waiting_room.signer(rt.crypto), rt.clock.now()

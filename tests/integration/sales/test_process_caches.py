@@ -78,3 +78,27 @@ async def test_a_signed_out_device_is_refused_here_at_once_and_elsewhere_within_
     assert (await client.get("/api/v1/me", headers=ann)).status_code == 401
     await asyncio.sleep(SECONDS + 0.1)
     assert (await other.get("/api/v1/me", headers=ann)).status_code == 401
+
+
+async def test_a_waiting_room_switched_on_guards_the_seat_page_here_at_once_and_elsewhere(
+    admin: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    other: httpx.AsyncClient,
+    clock: FixedClock,
+) -> None:
+    sid = await on_sale(admin, clock)
+    page = f"/sessions/{sid}"
+    for server in (client, other):  # each process caches "no waiting room"
+        assert (await server.get(page)).status_code == 200
+
+    r = await admin.put(
+        f"{ADMIN}/sessions/{sid}/waiting-room",
+        json={"opens_at": clock.now().isoformat(), "rate_per_minute": 60, "admission_minutes": 20},
+    )
+    assert r.status_code == 200, r.text
+
+    r = await client.get(page)
+    assert (r.status_code, r.headers.get("location")) == (303, f"/queue/{sid}")
+    await asyncio.sleep(SECONDS + 0.1)
+    r = await other.get(page)
+    assert (r.status_code, r.headers.get("location")) == (303, f"/queue/{sid}")
