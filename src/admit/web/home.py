@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from admit.catalog.queries import SessionFilter, search_sessions
 from admit.content.announcements import showing_announcements
 from admit.content.recommendations import recommended_session_ids
-from admit.http.deps import Now, PublicReader
+from admit.core.runtime import Runtime
+from admit.core.short_cache import ShortCache, cache_of
+from admit.core.uow import UnitOfWork
+from admit.http.deps import Now, PublicReader, RuntimeDep
 from admit.web.categories import CATEGORY_LABELS
 from admit.web.errors import PageRoute
 from admit.web.listings import session_cards, session_rows
@@ -16,26 +22,37 @@ from admit.web.rendering import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 UPCOMING = 6
+HOME_PAGE = "home_page"
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, uow: PublicReader, now: Now) -> HTMLResponse:
-    notices = await showing_announcements(uow, now=now)
+async def home(request: Request, uow: PublicReader, rt: RuntimeDep, now: Now) -> HTMLResponse:
+    return await render(request, "browse/home.html", await _listing(uow, rt, now))
+
+
+async def _listing(uow: UnitOfWork, rt: Runtime, now: datetime) -> dict[str, Any]:
+    """What the home page lists, the same for every visitor: built at most once per
+    ``ADMIT_AVAILABILITY_CACHE_SECONDS`` in each process (the cards' remaining counts are as
+    fresh as the seat maps'), so a busy home page sends no statement."""
+    cache: ShortCache[str, dict[str, Any]] = cache_of(
+        rt.caches, HOME_PAGE, rt.settings.availability_cache_seconds
+    )
+    found = cache.get(HOME_PAGE)
+    if found is not None:
+        return found
+    generation = cache.generation
     picks = await recommended_session_ids(uow, now=now)
-    notes = dict(picks)
     recommended = await session_cards(
-        uow, await session_rows(uow, [sid for sid, _ in picks]), now=now, notes=notes
+        uow, await session_rows(uow, [sid for sid, _ in picks]), now=now, notes=dict(picks)
     )
     upcoming = await session_cards(
         uow, await search_sessions(uow, SessionFilter(starts_from=now, limit=UPCOMING)), now=now
     )
-    return await render(
-        request,
-        "browse/home.html",
-        {
-            "announcements": notices,
-            "recommended": recommended,
-            "upcoming": upcoming,
-            "categories": CATEGORY_LABELS,
-        },
-    )
+    found = {
+        "announcements": await showing_announcements(uow, now=now),
+        "recommended": recommended,
+        "upcoming": upcoming,
+        "categories": CATEGORY_LABELS,
+    }
+    cache.put(HOME_PAGE, found, generation)
+    return found

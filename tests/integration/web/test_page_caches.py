@@ -1,0 +1,68 @@
+"""The home page's listing is the same for every visitor: each process builds it at most once
+per ``ADMIT_AVAILABILITY_CACHE_SECONDS`` and serves it without a statement meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from admit.app import create_app
+from admit.core.clock import FixedClock
+from admit.core.runtime import Runtime
+from tests.conftest import T0
+from tests.integration.catalog.catalog_factories import ok
+from tests.integration.sales.sale_factories import on_sale
+from tests.integration.web.test_pages import ADMIN, session_links, text_of
+
+SECONDS = 0.3
+
+
+@pytest.fixture
+async def cached(
+    runtime: Runtime, clock: FixedClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """Another server process on the same database, with page caches of SECONDS, and the
+    statements it sends."""
+    settings = runtime.settings.model_copy(update={"availability_cache_seconds": SECONDS})
+    rt = Runtime.from_settings(settings, clock=clock)
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    event.listen(rt.engine.sync_engine, "before_cursor_execute", record)
+    transport = httpx.ASGITransport(app=create_app(rt, run_worker=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://other.test") as c:
+        yield c, sent
+    await rt.close()
+
+
+async def test_the_home_page_listing_is_built_once_per_period(
+    admin: httpx.AsyncClient, clock: FixedClock, cached: tuple[httpx.AsyncClient, list[str]]
+) -> None:
+    sid = await on_sale(admin, clock)
+    client, sent = cached
+    first = await client.get("/")
+    assert session_links(first, "up-h") == [sid]
+    assert sent  # built from the database
+
+    sent.clear()
+    again = await client.get("/")
+    assert again.text == first.text
+    assert sent == []  # served from the process's cache
+
+    notice = {
+        "title": "Doors open at six",
+        "body": "Bring the ticket.",
+        "starts_at": T0.isoformat(),
+    }
+    ok(await admin.post(f"{ADMIN}/announcements", json={**notice, "published": True}), 201)
+    assert "Doors open at six" not in text_of(await client.get("/"))
+    await asyncio.sleep(SECONDS + 0.1)
+    assert "Doors open at six" in text_of(await client.get("/"))
+    assert sent  # built again once the period was over
