@@ -5,8 +5,9 @@ their entries lapse, so nothing here may decide what only the database can (seat
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from admit.core.uow import UnitOfWork
@@ -27,6 +28,7 @@ class ShortCache(Generic[K, V]):
         self.seconds = seconds
         self.size = size
         self._entries: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, asyncio.Lock] = {}
         self.generation = 0
 
     def get(self, key: K) -> V | None:
@@ -51,6 +53,21 @@ class ShortCache(Generic[K, V]):
     def clear(self) -> None:
         self._entries.clear()
         self.generation += 1
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        """The kept value, or ``load()``'s — run by one caller at a time per key, so that when
+        an entry lapses under load one request rebuilds it while the others wait for it."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        async with self._loading.setdefault(key, asyncio.Lock()):
+            found = self.get(key)
+            if found is not None:
+                return found
+            generation = self.generation
+            value = await load()
+            self.put(key, value, generation)
+            return value
 
 
 def cache_of(caches: dict[str, Any], name: str, seconds: float) -> ShortCache[Any, Any]:

@@ -64,7 +64,7 @@ def slices_for(total: int) -> int:
 
 
 def home_slice(owner_id: int, slices: int) -> int:
-    """The slice a hold takes from, gives back to and sells from."""
+    """The slice a hold tries first (so that concurrent holds start on different rows)."""
     return owner_id % slices
 
 

@@ -33,14 +33,15 @@ async def home(request: Request, uow: PublicReader, rt: RuntimeDep, now: Now) ->
 async def _listing(uow: UnitOfWork, rt: Runtime, now: datetime) -> dict[str, Any]:
     """What the home page lists, the same for every visitor: built at most once per
     ``ADMIT_AVAILABILITY_CACHE_SECONDS`` in each process (the cards' remaining counts are as
-    fresh as the seat maps'), so a busy home page sends no statement."""
+    fresh as the seat maps', and rebuilt by one request while the others wait), so a busy home
+    page sends no statement."""
     cache: ShortCache[str, dict[str, Any]] = cache_of(
         rt.caches, HOME_PAGE, rt.settings.availability_cache_seconds
     )
-    found = cache.get(HOME_PAGE)
-    if found is not None:
-        return found
-    generation = cache.generation
+    return await cache.get_or_load(HOME_PAGE, lambda: _build_listing(uow, now))
+
+
+async def _build_listing(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
     picks = await recommended_session_ids(uow, now=now)
     recommended = await session_cards(
         uow, await session_rows(uow, [sid for sid, _ in picks]), now=now, notes=dict(picks)
@@ -48,11 +49,9 @@ async def _listing(uow: UnitOfWork, rt: Runtime, now: datetime) -> dict[str, Any
     upcoming = await session_cards(
         uow, await search_sessions(uow, SessionFilter(starts_from=now, limit=UPCOMING)), now=now
     )
-    found = {
+    return {
         "announcements": await showing_announcements(uow, now=now),
         "recommended": recommended,
         "upcoming": upcoming,
         "categories": CATEGORY_LABELS,
     }
-    cache.put(HOME_PAGE, found, generation)
-    return found

@@ -3,6 +3,7 @@ change forgets on commit only."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -60,3 +61,37 @@ async def test_a_change_clears_now_and_again_after_its_commit() -> None:
     for callback in uow._after_commit:
         await callback()
     assert cache.get("a") is None
+
+
+async def test_concurrent_misses_load_once_and_the_others_wait_for_it() -> None:
+    cache: ShortCache[str, int] = ShortCache(60.0)
+    loads = 0
+    release = asyncio.Event()
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return 7
+
+    waiting = [asyncio.create_task(cache.get_or_load("page", load)) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [7] * 5
+    assert loads == 1
+    assert await cache.get_or_load("page", load) == 7
+    assert loads == 1
+
+
+async def test_a_load_that_fails_lets_the_next_caller_load() -> None:
+    cache: ShortCache[str, int] = ShortCache(60.0)
+
+    async def broken() -> int:
+        raise RuntimeError("database gone")
+
+    async def fine() -> int:
+        return 3
+
+    with pytest.raises(RuntimeError):
+        await cache.get_or_load("page", broken)
+    assert await cache.get_or_load("page", fine) == 3
