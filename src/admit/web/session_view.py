@@ -4,7 +4,6 @@ website's sale status."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from admit.catalog.pricing import LevelView
 from admit.catalog.queries import SessionRow, get_session_row
 from admit.core.errors import NotFound
 from admit.core.runtime import Runtime
+from admit.core.short_cache import ShortCache, cache_of
 from admit.core.uow import UnitOfWork
 from admit.inventory.availability import (
     LEVEL_CHARS,
@@ -28,6 +28,8 @@ from admit.inventory.models import SessionGA, SessionSeat
 from admit.inventory.rules import SeatStatus
 from admit.web.listings import WebSale, sellable_here, web_sales
 from admit.web.sale_status import PublicStatus, label, public_status
+
+SESSION_PAGES = "session_pages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,16 +219,15 @@ async def session_page(
     uow: UnitOfWork, rt: Runtime, session_id: int, *, now: datetime
 ) -> SessionPage:
     """Everything the session page shows, built once per change of the session's availability
-    (and at most once per availability cache period) in each process. Raises ``NotFound``."""
+    (and at most once per availability cache period) in each process, by one request while
+    the others wait. Raises ``NotFound``."""
     avail = await availability_of(uow, rt, session_id, now)
-    built: dict[int, tuple[str, float, SessionPage]] = rt.caches.setdefault("session_page", {})
-    hit = built.get(session_id)
-    fresh_for = rt.settings.availability_cache_seconds
-    if hit is not None and hit[0] == avail.etag and time.monotonic() - hit[1] <= fresh_for:
-        return hit[2]
-    page = await _build_page(uow, session_id, avail, now)
-    built[session_id] = (avail.etag, time.monotonic(), page)
-    return page
+    built: ShortCache[tuple[int, str], SessionPage] = cache_of(
+        rt.caches, SESSION_PAGES, rt.settings.availability_cache_seconds
+    )
+    return await built.get_or_load(
+        (session_id, avail.etag), lambda: _build_page(uow, session_id, avail, now)
+    )
 
 
 async def _build_page(

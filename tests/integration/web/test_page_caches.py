@@ -14,6 +14,7 @@ from sqlalchemy import event
 from admit.app import create_app
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
+from admit.web import session_view
 from tests.conftest import T0
 from tests.integration.catalog.catalog_factories import ok
 from tests.integration.sales.sale_factories import on_sale
@@ -66,3 +67,33 @@ async def test_the_home_page_listing_is_built_once_per_period(
     await asyncio.sleep(SECONDS + 0.1)
     assert "Doors open at six" in text_of(await client.get("/"))
     assert sent  # built again once the period was over
+
+
+async def test_the_session_page_is_built_once_per_availability_period(
+    admin: httpx.AsyncClient,
+    clock: FixedClock,
+    cached: tuple[httpx.AsyncClient, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sid = await on_sale(admin, clock)
+    client, sent = cached
+    builds = []
+    build = session_view._build_page
+
+    async def counted(*args: Any) -> session_view.SessionPage:
+        builds.append(args)
+        return await build(*args)
+
+    monkeypatch.setattr(session_view, "_build_page", counted)
+    results = await asyncio.gather(*(client.get(f"/sessions/{sid}") for _ in range(5)))
+    assert {r.status_code for r in results} == {200}
+    assert len({r.text for r in results}) == 1
+    assert len(builds) == 1  # one request built it, the others waited for it
+
+    sent.clear()
+    assert (await client.get(f"/sessions/{sid}")).text == results[0].text
+    assert sent == []  # availability, page and waiting-room flag all kept by the process
+    assert len(builds) == 1
+    await asyncio.sleep(SECONDS + 0.1)
+    assert (await client.get(f"/sessions/{sid}")).status_code == 200
+    assert len(builds) == 2
