@@ -140,8 +140,9 @@ async def load_availability(uow: UnitOfWork, session_id: int, *, now: datetime) 
 
 
 class AvailabilityCache:
-    """Per-process cache: each session's plan is rebuilt at most once per ``ttl`` seconds, and
-    concurrent requests that find it stale wait for one rebuild instead of each running it."""
+    """Per-process cache: each session's plan is rebuilt at most once per ``ttl`` seconds, by
+    one request; the others meanwhile get the plan it replaces (or, when there is none yet,
+    wait for that one rebuild instead of each running it). A ``ttl`` of 0 reads every time."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
@@ -162,6 +163,9 @@ class AvailabilityCache:
             return cached
         pending = self._loading.get(session_id)
         if pending is not None:
+            stale = self._entries.get(session_id)
+            if stale is not None and self.ttl > 0:
+                return stale[1]  # one request is rebuilding it: the last plan meanwhile
             return await asyncio.shield(pending)
         future: asyncio.Future[Availability] = asyncio.get_running_loop().create_future()
         self._loading[session_id] = future

@@ -78,3 +78,26 @@ def test_remaining_counts_free_seats_and_ga_places() -> None:
     assert avail.counts() == {"available": 3, "held": 1, "sold": 1, "blocked": 1, "reserved": 1}
     with pytest.raises(AttributeError):
         avail.version = 2  # type: ignore[misc]
+
+
+async def test_while_one_request_rebuilds_a_lapsed_plan_the_others_get_the_last_one() -> None:
+    cache = AvailabilityCache(ttl=0.01)
+    release = asyncio.Event()
+    loads = 0
+
+    async def load() -> Availability:
+        nonlocal loads
+        loads += 1
+        if loads > 1:
+            await release.wait()
+        return _avail(loads)
+
+    assert (await cache.get_or_load(1, load)).version == 1
+    await asyncio.sleep(0.02)  # lapsed
+    rebuilding = asyncio.create_task(cache.get_or_load(1, load))
+    await asyncio.sleep(0)
+    others = await asyncio.gather(*(cache.get_or_load(1, load) for _ in range(5)))
+    assert [a.version for a in others] == [1] * 5  # not kept waiting
+    release.set()
+    assert (await rebuilding).version == 2
+    assert loads == 2
