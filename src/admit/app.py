@@ -20,6 +20,7 @@ from admit.catalog.public_api import router as catalog_public
 from admit.checkin.api import router as checkin_router
 from admit.content.api import router as content_router
 from admit.core.config import load_settings
+from admit.core.gc_tuning import tune_for_serving
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
@@ -49,7 +50,9 @@ API_PREFIX = "/api/v1"
 def from_environment() -> FastAPI:
     """The application from ``ADMIT_*`` settings: the factory each ``admit serve --workers``
     process calls."""
-    return create_app(Runtime.from_settings(load_settings()))
+    settings = load_settings()
+    tune_for_serving(settings.gc_gen0_threshold)
+    return create_app(Runtime.from_settings(settings))
 
 
 def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:

@@ -29,6 +29,7 @@ from admit.core.audit_context import SYSTEM, Actor
 from admit.core.config import Settings, load_settings
 from admit.core.crypto import ENCRYPTED_COLUMNS
 from admit.core.errors import AdmitError
+from admit.core.gc_tuning import tune_for_serving
 from admit.core.logging import configure_logging
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
@@ -284,6 +285,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         )
         return
     app_ = create_app(Runtime.from_settings(settings))
+    tune_for_serving(settings.gc_gen0_threshold)
     uvicorn.run(
         app_,
         host=settings.host,

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     sale_config_cache_seconds: float = Field(
         default=1.0, description="How long a process keeps a session's windows and quotas."
     )
+    gc_gen0_threshold: int = Field(
+        default=100_000,
+        description="Server processes: young objects collected every N allocations (0: Python's).",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     staff_token_hours: int = 12
