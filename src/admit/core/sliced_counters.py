@@ -182,21 +182,28 @@ async def give_back(
     uow: UnitOfWork, model: type[CounterSlice], counter_id: int, slice_: int, n: int
 ) -> None:
     """``n`` held come back to the slice they were taken from."""
-    await uow.session.execute(
-        update(model)
-        .where(model.counter_id == counter_id, model.slice == slice_)
-        .values(held=model.held - n),
-        execution_options={"synchronize_session": False},
-    )
+    await _move(uow, model, counter_id, slice_, held=-n, sold=0)
 
 
 async def sell(
     uow: UnitOfWork, model: type[CounterSlice], counter_id: int, slice_: int, n: int
 ) -> None:
     """``n`` held on the slice become sold there."""
+    await _move(uow, model, counter_id, slice_, held=-n, sold=n)
+
+
+async def _move(
+    uow: UnitOfWork,
+    model: type[CounterSlice],
+    counter_id: int,
+    slice_: int,
+    *,
+    held: int,
+    sold: int,
+) -> None:
     await uow.session.execute(
         update(model)
         .where(model.counter_id == counter_id, model.slice == slice_)
-        .values(held=model.held - n, sold=model.sold + n),
+        .values(held=model.held + held, sold=model.sold + sold),
         execution_options={"synchronize_session": False},
     )
