@@ -142,12 +142,6 @@ async def take_places(
     return taken
 
 
-async def release_places(
-    uow: UnitOfWork, *, session_ga_id: int, slice_: int, quantity: int
-) -> None:
-    await sliced_counters.give_back(uow, SessionGASlice, session_ga_id, slice_, quantity)
-
-
 async def seats_of_hold(uow: UnitOfWork, hold_id: int) -> dict[str, int | None]:
     """The seats a hold still has: key → price level."""
     rows = await uow.session.execute(
@@ -180,11 +174,6 @@ async def sell_seats(uow: UnitOfWork, *, hold_id: int, order_id: int) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def sell_places(uow: UnitOfWork, *, session_ga_id: int, slice_: int, quantity: int) -> None:
-    """Held general-admission places become sold places (on the slice they were taken from)."""
-    await sliced_counters.sell(uow, SessionGASlice, session_ga_id, slice_, quantity)
 
 
 async def best_seats(

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core import outbox, sliced_counters
 from admit.core.errors import InvalidInput, NotFound
-from admit.core.sliced_counters import home_slice
+from admit.core.sliced_counters import CounterSlice, home_slice
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
 from admit.inventory.claims import (
@@ -23,10 +23,10 @@ from admit.inventory.claims import (
     best_seats,
     claim_seats,
     find_area,
-    release_places,
     release_seats,
     take_places,
 )
+from admit.inventory.models import SessionGASlice
 from admit.payments.models import Payment
 from admit.sales.limits import (
     LimitExceeded,
@@ -255,9 +255,17 @@ async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> 
 
 
 async def _return_counts(uow: UnitOfWork, hold_ids: Sequence[int]) -> None:
-    """What the holds took from the shared counters comes back, last, each counter's slices
-    in ascending order (GA areas, then quotas, by id): several holds given back together lock
-    a counter's slices in the same order as a rebalance does."""
+    """What the holds took from the shared counters comes back, last."""
+    for model, counter_id, slice_, n in await taken_slices(uow, hold_ids):
+        await sliced_counters.give_back(uow, model, counter_id, slice_, n)
+
+
+async def taken_slices(
+    uow: UnitOfWork, hold_ids: Sequence[int]
+) -> list[tuple[type[CounterSlice], int, int, int]]:
+    """What the holds' counts took, per counter slice — (slice table, counter, slice, n) — in
+    lock order: GA areas, then quotas, each by id and slice, the order a rebalance locks in,
+    so that releasing or selling several holds together cannot deadlock with it."""
     counts = (
         await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id.in_(hold_ids)))
     ).all()
@@ -268,10 +276,9 @@ async def _return_counts(uow: UnitOfWork, hold_ids: Sequence[int]) -> None:
             ga[c.session_ga_id, c.slice] += c.quantity
         elif c.quota_id is not None:
             quota[c.quota_id, c.slice] += c.quantity
-    for (ga_id, slice_), n in sorted(ga.items()):
-        await release_places(uow, session_ga_id=ga_id, slice_=slice_, quantity=n)
-    for (quota_id, slice_), n in sorted(quota.items()):
-        await sliced_counters.give_back(uow, WindowQuotaSlice, quota_id, slice_, n)
+    return [(SessionGASlice, cid, sl, n) for (cid, sl), n in sorted(ga.items())] + [
+        (WindowQuotaSlice, cid, sl, n) for (cid, sl), n in sorted(quota.items())
+    ]
 
 
 async def _end(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:

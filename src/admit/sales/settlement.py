@@ -26,14 +26,13 @@ from admit.finance import ledger
 from admit.inventory.claims import (
     claim_seats,
     ga_areas,
-    sell_places,
     sell_seats,
     take_places,
 )
 from admit.inventory.labels import place_labels
 from admit.messaging.dispatch import queue_message
 from admit.payments.models import Payment, Refund
-from admit.sales.holds import give_back, take_quota_counter
+from admit.sales.holds import give_back, take_quota_counter, taken_slices
 from admit.sales.limits import take_buyer_usage, take_holder_usage
 from admit.sales.models import (
     BuyerUsage,
@@ -42,7 +41,6 @@ from admit.sales.models import (
     Order,
     OrderLine,
     SalesWindow,
-    WindowQuotaSlice,
 )
 from admit.sales.partner_jobs import hand_to_partner, refuse_late
 from admit.sales.refunds import request_refund
@@ -193,18 +191,10 @@ async def sell(
 
 
 async def _sell_counters(uow: UnitOfWork, hold_id: int) -> None:
-    """The session's shared counters (GA areas, then quotas, by id) go last, just before the
-    commit: each is one slice, the one the hold took from (``sliced_counters``)."""
-    counts = (
-        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold_id))
-    ).all()
-    for c in sorted(counts, key=lambda c: c.session_ga_id or 0):
-        if c.session_ga_id is not None:
-            await sell_places(
-                uow, session_ga_id=c.session_ga_id, slice_=c.slice, quantity=c.quantity
-            )
-    for c in sorted((c for c in counts if c.quota_id is not None), key=lambda c: c.quota_id or 0):
-        await sliced_counters.sell(uow, WindowQuotaSlice, c.quota_id or 0, c.slice, c.quantity)
+    """The session's shared counters go last, just before the commit: on each, the slice the
+    hold took from (``sliced_counters``)."""
+    for model, counter_id, slice_, n in await taken_slices(uow, [hold_id]):
+        await sliced_counters.sell(uow, model, counter_id, slice_, n)
 
 
 async def _issue(
@@ -341,25 +331,18 @@ async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) 
         await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))
     ).all()
     # The hold's counts say what it took from which counter: the same again (on whichever
-    # slice has room now; the count records it).
+    # slice has room now; the count records it). GA areas, then quotas, each by id.
     areas = await ga_areas(uow, [c.session_ga_id for c in counts if c.session_ga_id is not None])
-    for c in sorted(
-        counts, key=lambda c: (c.session_ga_id is None, c.session_ga_id or 0, c.quota_id or 0)
-    ):
-        if c.session_ga_id is not None:
-            c.slice = await take_places(
-                uow,
-                session_ga_id=c.session_ga_id,
-                home=c.slice,
-                area_code=areas[c.session_ga_id][0],
-                quantity=c.quantity,
-            )
-        elif (
-            slice_ := await take_quota_counter(uow, c.quota_id or 0, c.slice, c.quantity)
-        ) is None:
+    for c in sorted((c for c in counts if c.session_ga_id), key=lambda c: c.session_ga_id or 0):
+        ga_id = c.session_ga_id or 0
+        c.slice = await take_places(
+            uow, session_ga_id=ga_id, home=c.slice, area_code=areas[ga_id][0], quantity=c.quantity
+        )
+    for c in sorted((c for c in counts if c.quota_id), key=lambda c: c.quota_id or 0):
+        slice_ = await take_quota_counter(uow, c.quota_id or 0, c.slice, c.quantity)
+        if slice_ is None:
             raise Conflict("the quota of this price level is used up")
-        else:
-            c.slice = slice_
+        c.slice = slice_
     await take_holder_usage(
         uow,
         hold.session_id,
