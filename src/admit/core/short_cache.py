@@ -60,14 +60,19 @@ class ShortCache(Generic[K, V]):
         found = self.get(key)
         if found is not None:
             return found
-        async with self._loading.setdefault(key, asyncio.Lock()):
-            found = self.get(key)
-            if found is not None:
-                return found
-            generation = self.generation
-            value = await load()
-            self.put(key, value, generation)
-            return value
+        lock = self._loading.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                found = self.get(key)
+                if found is not None:
+                    return found
+                generation = self.generation
+                value = await load()
+                self.put(key, value, generation)
+                return value
+        finally:
+            if not lock.locked():  # keys come and go (a page per availability version)
+                self._loading.pop(key, None)
 
 
 def cache_of(caches: dict[str, Any], name: str, seconds: float) -> ShortCache[Any, Any]:

@@ -77,14 +77,12 @@ async def room_is_on(uow: UnitOfWork, session_id: int) -> bool:
     so kept in the process's sale-configuration cache (``ADMIT_SALE_CONFIG_CACHE_SECONDS``),
     which ``configure_room`` clears: a cache hit sends no statement."""
     cache: ShortCache[tuple[str, int], bool] = cache_of(uow.caches, SALE_CONFIG, 1.0)
-    found = cache.get(("room", session_id))
-    if found is not None:
-        return found
-    generation = cache.generation
-    room = await find_room(uow, session_id)
-    on = room is not None and room.enabled
-    cache.put(("room", session_id), on, generation)
-    return on
+
+    async def load() -> bool:
+        room = await find_room(uow, session_id)
+        return room is not None and room.enabled
+
+    return await cache.get_or_load(("room", session_id), load)
 
 
 async def get_room(uow: UnitOfWork, session_id: int) -> WaitingRoom:
