@@ -1,9 +1,11 @@
 """The home page's listing is the same for every visitor: each process builds it at most once
-per ``ADMIT_AVAILABILITY_CACHE_SECONDS`` and serves it without a statement meanwhile."""
+per ``ADMIT_AVAILABILITY_CACHE_SECONDS`` and serves it without a statement meanwhile. The
+caches' clock is moved by hand (``Later``), so a slow machine cannot make an entry lapse early."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,24 +14,49 @@ import pytest
 from sqlalchemy import event
 
 from admit.app import create_app
+from admit.core import short_cache
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
+from admit.inventory import availability
 from admit.web import session_view
 from tests.conftest import T0
 from tests.integration.catalog.catalog_factories import ok
 from tests.integration.sales.sale_factories import on_sale
 from tests.integration.web.test_pages import ADMIN, session_links, text_of
 
-SECONDS = 0.3
+SECONDS = 30.0
+
+
+class Later:
+    """``time`` for the caches: the real monotonic clock plus the seconds ``skip`` added."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def skip(self) -> None:
+        self.offset += SECONDS + 1
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> Later:
+    shifted = Later()
+    monkeypatch.setattr(short_cache, "time", shifted)
+    monkeypatch.setattr(availability, "time", shifted)
+    return shifted
 
 
 @pytest.fixture
 async def cached(
     runtime: Runtime, clock: FixedClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
-    """Another server process on the same database, with page caches of SECONDS, and the
-    statements it sends."""
-    settings = runtime.settings.model_copy(update={"availability_cache_seconds": SECONDS})
+    """Another server process on the same database, with page and configuration caches of
+    SECONDS, and the statements it sends."""
+    settings = runtime.settings.model_copy(
+        update={"availability_cache_seconds": SECONDS, "sale_config_cache_seconds": SECONDS}
+    )
     rt = Runtime.from_settings(settings, clock=clock)
     sent: list[str] = []
 
@@ -44,7 +71,10 @@ async def cached(
 
 
 async def test_the_home_page_listing_is_built_once_per_period(
-    admin: httpx.AsyncClient, clock: FixedClock, cached: tuple[httpx.AsyncClient, list[str]]
+    admin: httpx.AsyncClient,
+    clock: FixedClock,
+    cached: tuple[httpx.AsyncClient, list[str]],
+    later: Later,
 ) -> None:
     sid = await on_sale(admin, clock)
     client, sent = cached
@@ -64,7 +94,7 @@ async def test_the_home_page_listing_is_built_once_per_period(
     }
     ok(await admin.post(f"{ADMIN}/announcements", json={**notice, "published": True}), 201)
     assert "Doors open at six" not in text_of(await client.get("/"))
-    await asyncio.sleep(SECONDS + 0.1)
+    later.skip()
     assert "Doors open at six" in text_of(await client.get("/"))
     assert sent  # built again once the period was over
 
@@ -73,6 +103,7 @@ async def test_the_session_page_is_built_once_per_availability_period(
     admin: httpx.AsyncClient,
     clock: FixedClock,
     cached: tuple[httpx.AsyncClient, list[str]],
+    later: Later,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sid = await on_sale(admin, clock)
@@ -94,6 +125,6 @@ async def test_the_session_page_is_built_once_per_availability_period(
     assert (await client.get(f"/sessions/{sid}")).text == results[0].text
     assert sent == []  # availability, page and waiting-room flag all kept by the process
     assert len(builds) == 1
-    await asyncio.sleep(SECONDS + 0.1)
+    later.skip()
     assert (await client.get(f"/sessions/{sid}")).status_code == 200
     assert len(builds) == 2
