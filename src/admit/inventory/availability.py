@@ -155,17 +155,27 @@ class AvailabilityCache:
             return None
         return entry[1]
 
+    def _stale_while_rebuilt(self, session_id: int) -> Availability | None:
+        """While one request rebuilds a plan, the others get the plan it replaces."""
+        stale = self._entries.get(session_id)
+        if session_id in self._loading and stale is not None and self.ttl > 0:
+            return stale[1]
+        return None
+
     async def get_or_load(
-        self, session_id: int, load: Callable[[], Awaitable[Availability]]
+        self, uow: UnitOfWork, session_id: int, load: Callable[[], Awaitable[Availability]]
     ) -> Availability:
-        cached = self.get(session_id)
-        if cached is not None:
-            return cached
+        """The plan, rebuilt by ``load()`` in ``uow`` when it is due. A caller that will wait
+        or load takes its database connection first (see ``ShortCache.get_or_load``)."""
+        found = self.get(session_id) or self._stale_while_rebuilt(session_id)
+        if found is not None:
+            return found
+        await uow.session.connection()
+        found = self.get(session_id) or self._stale_while_rebuilt(session_id)  # came meanwhile
+        if found is not None:
+            return found
         pending = self._loading.get(session_id)
         if pending is not None:
-            stale = self._entries.get(session_id)
-            if stale is not None and self.ttl > 0:
-                return stale[1]  # one request is rebuilding it: the last plan meanwhile
             return await asyncio.shield(pending)
         future: asyncio.Future[Availability] = asyncio.get_running_loop().create_future()
         self._loading[session_id] = future

@@ -179,7 +179,9 @@ async def _cached_availability(
         cache = rt.caches["availability"] = AvailabilityCache(
             rt.settings.availability_cache_seconds
         )
-    return await cache.get_or_load(session_id, lambda: load_availability(uow, session_id, now=now))
+    return await cache.get_or_load(
+        uow, session_id, lambda: load_availability(uow, session_id, now=now)
+    )
 
 
 @router.get("/sessions/{session_id}/availability")

@@ -60,7 +60,9 @@ async def sale_config(uow: UnitOfWork, session_id: int, channel: str) -> SaleCon
     """The configuration, from this process's cache when fresh. Raises ``NotFound`` for a
     channel that does not exist."""
     cache: ShortCache[tuple[int, str], SaleConfig] = cache_of(uow.caches, SALE_CONFIG, 1.0)
-    return await cache.get_or_load((session_id, channel), lambda: _load(uow, session_id, channel))
+    return await cache.get_or_load(
+        uow, (session_id, channel), lambda: _load(uow, session_id, channel)
+    )
 
 
 async def _load(uow: UnitOfWork, session_id: int, channel: str) -> SaleConfig:

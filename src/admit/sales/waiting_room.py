@@ -82,7 +82,7 @@ async def room_is_on(uow: UnitOfWork, session_id: int) -> bool:
         room = await find_room(uow, session_id)
         return room is not None and room.enabled
 
-    return await cache.get_or_load(("room", session_id), load)
+    return await cache.get_or_load(uow, ("room", session_id), load)
 
 
 async def get_room(uow: UnitOfWork, session_id: int) -> WaitingRoom:

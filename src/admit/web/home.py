@@ -38,7 +38,7 @@ async def _listing(uow: UnitOfWork, rt: Runtime, now: datetime) -> dict[str, Any
     cache: ShortCache[str, dict[str, Any]] = cache_of(
         rt.caches, HOME_PAGE, rt.settings.availability_cache_seconds
     )
-    return await cache.get_or_load(HOME_PAGE, lambda: _build_listing(uow, now))
+    return await cache.get_or_load(uow, HOME_PAGE, lambda: _build_listing(uow, now))
 
 
 async def _build_listing(uow: UnitOfWork, now: datetime) -> dict[str, Any]:

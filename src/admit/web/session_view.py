@@ -94,7 +94,9 @@ async def availability_of(
         cache = rt.caches["availability"] = AvailabilityCache(
             rt.settings.availability_cache_seconds
         )
-    return await cache.get_or_load(session_id, lambda: load_availability(uow, session_id, now=now))
+    return await cache.get_or_load(
+        uow, session_id, lambda: load_availability(uow, session_id, now=now)
+    )
 
 
 def _free_seat(now: datetime) -> ColumnElement[bool]:
@@ -226,7 +228,7 @@ async def session_page(
         rt.caches, SESSION_PAGES, rt.settings.availability_cache_seconds
     )
     return await built.get_or_load(
-        (session_id, avail.etag), lambda: _build_page(uow, session_id, avail, now)
+        uow, (session_id, avail.etag), lambda: _build_page(uow, session_id, avail, now)
     )
 
 

@@ -63,7 +63,7 @@ async def test_a_change_clears_now_and_again_after_its_commit() -> None:
     assert cache.get("a") is None
 
 
-async def test_concurrent_misses_load_once_and_the_others_wait_for_it() -> None:
+async def test_concurrent_misses_load_once_and_the_others_wait_for_it(unit: UnitOfWork) -> None:
     cache: ShortCache[str, int] = ShortCache(60.0)
     loads = 0
     release = asyncio.Event()
@@ -74,16 +74,16 @@ async def test_concurrent_misses_load_once_and_the_others_wait_for_it() -> None:
         await release.wait()
         return 7
 
-    waiting = [asyncio.create_task(cache.get_or_load("page", load)) for _ in range(5)]
+    waiting = [asyncio.create_task(cache.get_or_load(unit, "page", load)) for _ in range(5)]
     await asyncio.sleep(0)
     release.set()
     assert await asyncio.gather(*waiting) == [7] * 5
     assert loads == 1
-    assert await cache.get_or_load("page", load) == 7
+    assert await cache.get_or_load(unit, "page", load) == 7
     assert loads == 1
 
 
-async def test_a_load_that_fails_lets_the_next_caller_load() -> None:
+async def test_a_load_that_fails_lets_the_next_caller_load(unit: UnitOfWork) -> None:
     cache: ShortCache[str, int] = ShortCache(60.0)
 
     async def broken() -> int:
@@ -93,5 +93,21 @@ async def test_a_load_that_fails_lets_the_next_caller_load() -> None:
         return 3
 
     with pytest.raises(RuntimeError):
-        await cache.get_or_load("page", broken)
-    assert await cache.get_or_load("page", fine) == 3
+        await cache.get_or_load(unit, "page", broken)
+    assert await cache.get_or_load(unit, "page", fine) == 3
+
+
+async def test_a_miss_takes_its_connection_before_loading_and_a_hit_takes_none(
+    unit: UnitOfWork,
+) -> None:
+    cache: ShortCache[str, int] = ShortCache(60.0)
+    asked_before_load: list[int] = []
+
+    async def load() -> int:
+        asked_before_load.append(unit.session.connections)  # type: ignore[attr-defined]
+        return 5
+
+    assert await cache.get_or_load(unit, "page", load) == 5
+    assert await cache.get_or_load(unit, "page", load) == 5
+    assert asked_before_load == [1]
+    assert unit.session.connections == 1  # type: ignore[attr-defined]

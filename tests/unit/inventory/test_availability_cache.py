@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from admit.core.uow import UnitOfWork
 from admit.inventory.availability import Availability, AvailabilityCache
 
 
@@ -17,7 +18,7 @@ def _avail(version: int) -> Availability:
     )
 
 
-async def test_concurrent_misses_share_one_load() -> None:
+async def test_concurrent_misses_share_one_load(unit: UnitOfWork) -> None:
     cache = AvailabilityCache(ttl=60)
     calls = 0
 
@@ -27,13 +28,15 @@ async def test_concurrent_misses_share_one_load() -> None:
         await asyncio.sleep(0.01)
         return _avail(calls)
 
-    results = await asyncio.gather(*(cache.get_or_load(1, load) for _ in range(20)))
+    results = await asyncio.gather(*(cache.get_or_load(unit, 1, load) for _ in range(20)))
     assert calls == 1
     assert {r.version for r in results} == {1}
-    assert (await cache.get_or_load(1, load)).version == 1
+    assert (await cache.get_or_load(unit, 1, load)).version == 1
 
 
-async def test_a_failed_load_reaches_every_waiter_and_the_next_call_retries() -> None:
+async def test_a_failed_load_reaches_every_waiter_and_the_next_call_retries(
+    unit: UnitOfWork,
+) -> None:
     cache = AvailabilityCache(ttl=60)
     attempts = 0
 
@@ -46,22 +49,22 @@ async def test_a_failed_load_reaches_every_waiter_and_the_next_call_retries() ->
         return _avail(attempts)
 
     results = await asyncio.gather(
-        *(cache.get_or_load(1, load) for _ in range(5)), return_exceptions=True
+        *(cache.get_or_load(unit, 1, load) for _ in range(5)), return_exceptions=True
     )
     assert all(isinstance(r, ConnectionError) for r in results)
-    assert (await cache.get_or_load(1, load)).version == 2
+    assert (await cache.get_or_load(unit, 1, load)).version == 2
 
 
-async def test_a_zero_ttl_reloads_every_time() -> None:
+async def test_a_zero_ttl_reloads_every_time(unit: UnitOfWork) -> None:
     cache = AvailabilityCache(ttl=0)
     versions = iter(range(1, 10))
 
     async def load() -> Availability:
         return _avail(next(versions))
 
-    assert (await cache.get_or_load(1, load)).version == 1
+    assert (await cache.get_or_load(unit, 1, load)).version == 1
     await asyncio.sleep(0.001)
-    assert (await cache.get_or_load(1, load)).version == 2
+    assert (await cache.get_or_load(unit, 1, load)).version == 2
 
 
 def test_remaining_counts_free_seats_and_ga_places() -> None:
@@ -80,7 +83,9 @@ def test_remaining_counts_free_seats_and_ga_places() -> None:
         avail.version = 2  # type: ignore[misc]
 
 
-async def test_while_one_request_rebuilds_a_lapsed_plan_the_others_get_the_last_one() -> None:
+async def test_while_one_request_rebuilds_a_lapsed_plan_the_others_get_the_last_one(
+    unit: UnitOfWork,
+) -> None:
     cache = AvailabilityCache(ttl=0.01)
     release = asyncio.Event()
     loads = 0
@@ -92,11 +97,11 @@ async def test_while_one_request_rebuilds_a_lapsed_plan_the_others_get_the_last_
             await release.wait()
         return _avail(loads)
 
-    assert (await cache.get_or_load(1, load)).version == 1
+    assert (await cache.get_or_load(unit, 1, load)).version == 1
     await asyncio.sleep(0.02)  # lapsed
-    rebuilding = asyncio.create_task(cache.get_or_load(1, load))
+    rebuilding = asyncio.create_task(cache.get_or_load(unit, 1, load))
     await asyncio.sleep(0)
-    others = await asyncio.gather(*(cache.get_or_load(1, load) for _ in range(5)))
+    others = await asyncio.gather(*(cache.get_or_load(unit, 1, load) for _ in range(5)))
     assert [a.version for a in others] == [1] * 5  # not kept waiting
     release.set()
     assert (await rebuilding).version == 2
