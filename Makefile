@@ -24,15 +24,15 @@ test: $(STAMP) ## Run the whole test suite (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
 check: $(STAMP) ## Lint, type-check, import boundaries, migrations in sync
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m admit.devtools.boundaries
 	$(BIN)/python -m admit.devtools.alembic_check
 
 format: $(STAMP) ## Format the code
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP) ## Run the benchmarks and print their table (options: BENCH_* or ARGS="--help")
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \

@@ -33,7 +33,8 @@ def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
         return 0.0, 0.0, 0.0
     ordered = sorted(values)
     n = len(ordered)
-    return tuple(ordered[min(n - 1, int(q * n))] for q in (0.50, 0.95, 0.99))  # type: ignore[return-value]
+    p50, p95, p99 = (ordered[min(n - 1, int(q * n))] for q in (0.50, 0.95, 0.99))
+    return p50, p95, p99
 
 
 @dataclass
