@@ -92,11 +92,13 @@ class _Loading:
         self.users = 0
 
 
-def cache_of(caches: dict[str, Any], name: str, seconds: float) -> ShortCache[Any, Any]:
-    """The process's cache called ``name`` (created on first use)."""
+def cache_of(
+    caches: dict[str, Any], name: str, seconds: float, size: int = 50_000
+) -> ShortCache[Any, Any]:
+    """The process's cache called ``name`` (created on first use, of at most ``size``)."""
     found = caches.get(name)
     if not isinstance(found, ShortCache):
-        found = caches[name] = ShortCache[Any, Any](seconds)
+        found = caches[name] = ShortCache[Any, Any](seconds, size)
     return found
 
 

@@ -19,11 +19,12 @@ router = APIRouter(prefix="/partner", tags=["partner API"])
 async def search(
     _: Annotated[Partner, partner("catalog.read")],
     uow: PublicReader,
+    rt: RuntimeDep,
     now: Now,
     f: public_api.Filter,
 ) -> list[SessionSummary]:
     """The public session search, for partners (scope ``catalog.read``)."""
-    return await public_api.find_summaries(uow, f, now)
+    return await public_api.find_summaries(uow, rt, f, now)
 
 
 @router.get("/sessions/{session_id}/availability")

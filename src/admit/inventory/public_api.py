@@ -18,6 +18,7 @@ from admit.catalog.schemas import EventOut, PriceLevelOut, SessionOut, VenueOut
 from admit.catalog.seatmaps import get_seatmap
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.runtime import Runtime
+from admit.core.short_cache import ShortCache, cache_of
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PublicReader, RuntimeDep
 from admit.inventory import counts
@@ -25,6 +26,8 @@ from admit.inventory.availability import Availability, AvailabilityCache, load_a
 from admit.inventory.schemas import SessionDetail, SessionSummary
 
 router = APIRouter(tags=["public: sessions"])
+API_SEARCHES = "api_searches"
+SEARCHES_KEPT = 2_000  # distinct searches a process keeps
 
 
 def _summary(row: SessionRow, left: int, price: tuple[int, str] | None) -> dict[str, object]:
@@ -64,7 +67,18 @@ async def session_filter(
 Filter = Annotated[SessionFilter, Depends(session_filter)]
 
 
-async def find_summaries(uow: UnitOfWork, f: SessionFilter, now: datetime) -> list[SessionSummary]:
+async def find_summaries(
+    uow: UnitOfWork, rt: Runtime, f: SessionFilter, now: datetime
+) -> list[SessionSummary]:
+    """The sessions found, kept per process and search for ``ADMIT_AVAILABILITY_CACHE_SECONDS``
+    (their counts as fresh as the seat maps'), found by one request while the others wait."""
+    cache: ShortCache[SessionFilter, list[SessionSummary]] = cache_of(
+        rt.caches, API_SEARCHES, rt.settings.availability_cache_seconds, size=SEARCHES_KEPT
+    )
+    return await cache.get_or_load(uow, f, lambda: _find(uow, f, now))
+
+
+async def _find(uow: UnitOfWork, f: SessionFilter, now: datetime) -> list[SessionSummary]:
     rows = await search_sessions(uow, f)
     ids = [r.session.id for r in rows]
     left = await counts.remaining(uow, ids, now=now)
@@ -76,9 +90,9 @@ async def find_summaries(uow: UnitOfWork, f: SessionFilter, now: datetime) -> li
 
 
 @router.get("/sessions")
-async def search(uow: PublicReader, now: Now, f: Filter) -> list[SessionSummary]:
+async def search(uow: PublicReader, rt: RuntimeDep, now: Now, f: Filter) -> list[SessionSummary]:
     """Find sessions by text, category, start date range and venue (FE1–FE3)."""
-    return await find_summaries(uow, f, now)
+    return await find_summaries(uow, rt, f, now)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionDetail)

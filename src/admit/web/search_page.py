@@ -13,10 +13,13 @@ from fastapi.responses import HTMLResponse
 from admit.catalog.models import EventCategory
 from admit.catalog.queries import SessionFilter, search_sessions
 from admit.catalog.venues import list_venues
-from admit.http.deps import Now, PublicReader
+from admit.core.runtime import Runtime
+from admit.core.short_cache import ShortCache, cache_of
+from admit.core.uow import UnitOfWork
+from admit.http.deps import Now, PublicReader, RuntimeDep
 from admit.web.categories import CATEGORY_LABELS
 from admit.web.errors import PageRoute
-from admit.web.listings import session_cards
+from admit.web.listings import SessionCard, session_cards
 from admit.web.params import optional_date, optional_int
 from admit.web.rendering import SITE_TIMEZONE, render
 
@@ -24,6 +27,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PER_PAGE = 20
 MAX_PAGE = 100
 MAX_QUERY = 200
+SEARCH_PAGES = "search_pages"
+SEARCHES_KEPT = 2_000  # distinct searches a process keeps (each at most PER_PAGE cards)
 
 
 @dataclass
@@ -77,9 +82,45 @@ def _day_range(day: date | None, now: datetime) -> tuple[datetime, datetime | No
     return max(start, now), end
 
 
+@dataclass(frozen=True, slots=True)
+class Results:
+    """What a search page shows besides the form: the same for every visitor."""
+
+    cards: list[SessionCard]
+    has_next: bool
+    venues: list[tuple[int, str]]  # the venue filter's choices
+
+
 @router.get("/search", response_class=HTMLResponse)
-async def search(request: Request, uow: PublicReader, now: Now) -> HTMLResponse:
+async def search(request: Request, uow: PublicReader, rt: RuntimeDep, now: Now) -> HTMLResponse:
     form = read_form(dict(request.query_params))
+    found = await _results(uow, rt, form, now)
+    return await render(
+        request,
+        "browse/search.html",
+        {
+            "title": f"Search: {form.q}" if form.q else "Find events",
+            "form": form,
+            "results": found.cards,
+            "has_next": found.has_next,
+            "venues": found.venues,
+            "categories": CATEGORY_LABELS,
+        },
+    )
+
+
+async def _results(uow: UnitOfWork, rt: Runtime, form: SearchForm, now: datetime) -> Results:
+    """The search's results, kept per process for ``ADMIT_AVAILABILITY_CACHE_SECONDS`` like
+    the home page's cards (a popular search during an on-sale runs once per period, by one
+    request while the others wait)."""
+    cache: ShortCache[tuple[object, ...], Results] = cache_of(
+        rt.caches, SEARCH_PAGES, rt.settings.availability_cache_seconds, size=SEARCHES_KEPT
+    )
+    key = (form.q, form.category, form.day, form.venue_id, form.page)
+    return await cache.get_or_load(uow, key, lambda: _search(uow, form, now))
+
+
+async def _search(uow: UnitOfWork, form: SearchForm, now: datetime) -> Results:
     starts_from, starts_to = _day_range(form.day, now)
     rows = await search_sessions(
         uow,
@@ -93,16 +134,8 @@ async def search(request: Request, uow: PublicReader, now: Now) -> HTMLResponse:
             offset=(form.page - 1) * PER_PAGE,
         ),
     )
-    cards = await session_cards(uow, rows[:PER_PAGE], now=now)
-    return await render(
-        request,
-        "browse/search.html",
-        {
-            "title": f"Search: {form.q}" if form.q else "Find events",
-            "form": form,
-            "results": cards,
-            "has_next": len(rows) > PER_PAGE,
-            "venues": await list_venues(uow),
-            "categories": CATEGORY_LABELS,
-        },
+    return Results(
+        cards=await session_cards(uow, rows[:PER_PAGE], now=now),
+        has_next=len(rows) > PER_PAGE,
+        venues=[(v.id, v.name) for v in await list_venues(uow)],
     )

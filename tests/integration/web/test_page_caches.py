@@ -1,5 +1,6 @@
-"""The home page's listing is the same for every visitor: each process builds it at most once
-per ``ADMIT_AVAILABILITY_CACHE_SECONDS`` and serves it without a statement meanwhile. The
+"""The home page's listing, a session's page and a search's results are the same for every
+visitor: each process builds them at most once per ``ADMIT_AVAILABILITY_CACHE_SECONDS`` and
+serves them without a statement meanwhile. The
 caches' clock is moved by hand (``Later``), so a slow machine cannot make an entry lapse early."""
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from admit.web import session_view
 from tests.conftest import T0
 from tests.integration.catalog.catalog_factories import ok
 from tests.integration.sales.sale_factories import on_sale
-from tests.integration.web.test_pages import ADMIN, session_links, text_of
+from tests.integration.web.test_pages import (
+    ADMIN,
+    second_session,
+    session_links,
+    session_links_in_results,
+    text_of,
+)
 
 SECONDS = 30.0
 
@@ -128,3 +135,32 @@ async def test_the_session_page_is_built_once_per_availability_period(
     later.skip()
     assert (await client.get(f"/sessions/{sid}")).status_code == 200
     assert len(builds) == 2
+
+
+async def test_a_search_runs_once_per_period_on_the_page_and_in_the_api(
+    admin: httpx.AsyncClient,
+    clock: FixedClock,
+    cached: tuple[httpx.AsyncClient, list[str]],
+    later: Later,
+) -> None:
+    sid = await on_sale(admin, clock)
+    client, sent = cached
+
+    def found(api: httpx.Response) -> list[int]:
+        return [s["session"]["id"] for s in ok(api)]
+
+    page = await client.get("/search?q=film")
+    assert session_links_in_results(page) == [sid]
+    assert found(await client.get("/api/v1/sessions?q=film")) == [sid]
+
+    sent.clear()
+    assert (await client.get("/search?q=film")).text == page.text
+    assert found(await client.get("/api/v1/sessions?q=film")) == [sid]
+    assert sent == []  # both kept by the process
+
+    other = await second_session(admin, sid)
+    assert session_links_in_results(await client.get("/search?q=film")) == [sid]
+    assert session_links_in_results(await client.get("/search?q=night+film")) == [other, sid]
+    later.skip()
+    assert session_links_in_results(await client.get("/search?q=film")) == [other, sid]
+    assert found(await client.get("/api/v1/sessions?q=film")) == [other, sid]

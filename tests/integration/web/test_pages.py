@@ -52,7 +52,7 @@ def map_config(page: httpx.Response) -> dict[str, object]:
     return config
 
 
-async def _second_session(admin: httpx.AsyncClient, sid: int) -> int:
+async def second_session(admin: httpx.AsyncClient, sid: int) -> int:
     detail = ok(await admin.get(f"/api/v1/sessions/{sid}"))
     return await schedule_session(
         admin,
@@ -71,7 +71,7 @@ async def test_home_shows_live_announcements_recommendations_in_order_and_catego
     admin: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     sid = await on_sale(admin, clock)
-    other = await _second_session(admin, sid)
+    other = await second_session(admin, sid)
     for title, published in (("Cup final on sale", True), ("Draft notice", False)):
         ok(
             await admin.post(
@@ -183,7 +183,7 @@ async def test_search_pages_through_results(
     admin: httpx.AsyncClient, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sid = await on_sale(admin, clock)
-    other = await _second_session(admin, sid)
+    other = await second_session(admin, sid)
     monkeypatch.setattr("admit.web.search_page.PER_PAGE", 1)
     first = await admin.get("/search?q=film")
     assert session_links_in_results(first) == [other]  # soonest first: 25 Nov, then 1 Dec
@@ -202,7 +202,7 @@ async def test_event_page_lists_its_sessions_to_come(
 ) -> None:
     sid = await on_sale(admin, clock)
     event_id = ok(await admin.get(f"/api/v1/sessions/{sid}"))["event"]["id"]
-    other = await _second_session(admin, sid)
+    other = await second_session(admin, sid)
     page = await admin.get(f"/events/{event_id}")
     assert page.status_code == 200
     assert "<h1>Night Film</h1>" in page.text
