@@ -30,6 +30,9 @@ from admit.web.listings import WebSale, sellable_here, web_sales
 from admit.web.sale_status import PublicStatus, label, public_status
 
 SESSION_PAGES = "session_pages"
+# Keyed by availability version, which an on-sale changes many times a second: lapsed entries
+# go when the cache is full, so its size bounds the memory (a stadium's page data is ~20 kB).
+PAGES_KEPT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class SessionPage:
     status: PublicStatus
     remaining: int
     seat_count: int
+    etag: str  # of the availability it was built from
 
     @property
     def status_label(self) -> str:
@@ -225,7 +229,7 @@ async def session_page(
     the others wait. Raises ``NotFound``."""
     avail = await availability_of(uow, rt, session_id, now)
     built: ShortCache[tuple[int, str], SessionPage] = cache_of(
-        rt.caches, SESSION_PAGES, rt.settings.availability_cache_seconds
+        rt.caches, SESSION_PAGES, rt.settings.availability_cache_seconds, size=PAGES_KEPT
     )
     return await built.get_or_load(
         uow, (session_id, avail.etag), lambda: _build_page(uow, session_id, avail, now)
@@ -263,4 +267,5 @@ async def _build_page(
         status=status,
         remaining=remaining,
         seat_count=len(avail.states),
+        etag=avail.etag,
     )
