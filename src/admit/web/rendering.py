@@ -4,6 +4,7 @@ message named by ``?msg=``, the search box's text and versioned static URLs. Aut
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -91,3 +92,24 @@ async def render(
     values.setdefault("title", "")
     html = templates.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+async def render_kept(
+    request: Request,
+    kept: dict[bool, bytes],
+    template: str,
+    context: Callable[[], dict[str, Any]],
+) -> HTMLResponse:
+    """A page the same for every visitor but for its header (signed in or not): rendered once
+    per header into ``kept`` — which lives exactly as long as the data it shows — and then
+    served as bytes. A request with parameters (a message, a preselection) is rendered for
+    itself. ``context`` builds the template's context (pages read parameters in it)."""
+    visitor = await signed_in(request)
+    if request.query_params:
+        return await render(request, template, {**context(), "visitor": visitor})
+    html = kept.get(visitor is not None)
+    if html is not None:
+        return HTMLResponse(html)
+    response = await render(request, template, {**context(), "visitor": visitor})
+    kept[visitor is not None] = bytes(response.body)
+    return response

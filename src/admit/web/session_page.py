@@ -10,15 +10,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admit.catalog.events import get_event
-from admit.core.short_cache import ShortCache, cache_of
 from admit.http.deps import Now, PublicReader, RuntimeDep
-from admit.web.auth import Visitor, signed_in
 from admit.web.categories import category_label
 from admit.web.errors import PageRoute
 from admit.web.listings import event_session_rows, session_cards
 from admit.web.params import PageId, optional_int
 from admit.web.queue import needs_queue
-from admit.web.rendering import money, render
+from admit.web.rendering import money, render, render_kept
 from admit.web.sale_status import PublicStatus
 from admit.web.session_view import LevelRow, SessionPage, session_page
 
@@ -26,8 +24,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SEAT_KEY = re.compile(r"^[^\s,<>\"'&]{1,60}$")
 MAX_SEATS = 100
 DEFAULT_LIMIT = 6
-RENDERED_PAGES = "session_pages_html"
-RENDERED_KEPT = 256  # pages (session, availability version, header) a process keeps
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
@@ -87,51 +83,36 @@ def _map_config(page: SessionPage, limit: int, seats: list[str]) -> dict[str, An
 async def session_view(
     session_id: PageId, request: Request, uow: PublicReader, rt: RuntimeDep, now: Now
 ) -> Response:
-    """The page is rendered once per availability change (and cache period) for each of its
-    two headers — signed in or not — and served as bytes; a request with parameters (seats or
-    a level to preselect, a message) is rendered for itself."""
+    """Rendered once per version of the page's data (availability change, cache period) and
+    header, then served as bytes; a request with parameters (seats or a level to preselect,
+    a message) is rendered for itself."""
     if await needs_queue(request, rt, session_id):
         # An on-sale behind a waiting room: the seats only after the visitor's turn.
         return RedirectResponse(f"/queue/{session_id}", status_code=303)
     page = await session_page(uow, rt, session_id, now=now)
-    visitor = await signed_in(request)
-    if request.query_params:
-        return await _render(request, page, visitor)
-    rendered: ShortCache[tuple[int, str, bool], bytes] = cache_of(
-        rt.caches, RENDERED_PAGES, rt.settings.availability_cache_seconds, size=RENDERED_KEPT
+    return await render_kept(
+        request, page.rendered, "browse/session.html", lambda: _context(request, page)
     )
-    key = (session_id, page.etag, visitor is not None)
-    html = rendered.get(key)
-    if html is None:
-        response = await _render(request, page, visitor)
-        rendered.put(key, bytes(response.body))
-        return response
-    return HTMLResponse(html)
 
 
-async def _render(request: Request, page: SessionPage, visitor: Visitor | None) -> HTMLResponse:
+def _context(request: Request, page: SessionPage) -> dict[str, Any]:
     limit = page.sale.per_person_limit if page.sale else DEFAULT_LIMIT
     params = request.query_params
     seats = preselected_seats(params.get("seats"), limit)
     level = params.get("level", "")
-    return await render(
-        request,
-        "browse/session.html",
-        {
-            "visitor": visitor,
-            "title": page.row.event.name,
-            "page": page,
-            "session": page.row.session,
-            "event": page.row.event,
-            "venue": page.row.venue,
-            "category": category_label(page.row.event.category.value),
-            "on_sale": page.status is PublicStatus.ON_SALE,
-            "limit": limit,
-            "preselected": seats,
-            "chosen_level": level if any(lv.code == level for lv in page.levels) else "",
-            "chosen_quantity": optional_int(params.get("quantity"), high=limit) or 2,
-            "map_config": _map_config(page, limit, seats),
-            "has_seats": page.seat_count > 0,
-            "sold_levels": {lv.code for lv in page.levels if lv.left_here > 0},
-        },
-    )
+    return {
+        "title": page.row.event.name,
+        "page": page,
+        "session": page.row.session,
+        "event": page.row.event,
+        "venue": page.row.venue,
+        "category": category_label(page.row.event.category.value),
+        "on_sale": page.status is PublicStatus.ON_SALE,
+        "limit": limit,
+        "preselected": seats,
+        "chosen_level": level if any(lv.code == level for lv in page.levels) else "",
+        "chosen_quantity": optional_int(params.get("quantity"), high=limit) or 2,
+        "map_config": _map_config(page, limit, seats),
+        "has_seats": page.seat_count > 0,
+        "sold_levels": {lv.code for lv in page.levels if lv.left_here > 0},
+    }

@@ -5,7 +5,7 @@ website's sale status."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -82,6 +82,7 @@ class SessionPage:
     remaining: int
     seat_count: int
     etag: str  # of the availability it was built from
+    rendered: dict[bool, bytes] = field(default_factory=dict, compare=False)  # HTML by header
 
     @property
     def status_label(self) -> str:

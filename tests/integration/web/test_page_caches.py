@@ -19,7 +19,7 @@ from admit.core import short_cache
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.inventory import availability
-from admit.web import session_page, session_view
+from admit.web import rendering, session_view
 from admit.web.auth import SESSION_COOKIE
 from tests.conftest import T0
 from tests.integration.catalog.catalog_factories import ok
@@ -168,7 +168,9 @@ async def test_a_search_runs_once_per_period_on_the_page_and_in_the_api(
     assert found(await client.get("/api/v1/sessions?q=film")) == [other, sid]
 
 
-async def test_the_session_page_is_rendered_once_per_header_and_per_request_with_parameters(
+@pytest.mark.parametrize("page", ["/sessions/{sid}", "/"])
+async def test_a_page_is_rendered_once_per_header_and_per_request_with_parameters(
+    page: str,
     admin: httpx.AsyncClient,
     clock: FixedClock,
     runtime: Runtime,
@@ -177,33 +179,34 @@ async def test_the_session_page_is_rendered_once_per_header_and_per_request_with
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sid = await on_sale(admin, clock)
+    path = page.format(sid=sid)
     client, _ = cached
     renders: list[bool] = []  # signed in?
-    render = session_page._render
+    render = rendering.render
 
-    async def counted(request: Any, page: Any, visitor: Any) -> Any:
-        renders.append(visitor is not None)
-        return await render(request, page, visitor)
+    async def counted(request: Any, template: str, context: dict[str, Any]) -> Any:
+        renders.append(context["visitor"] is not None)
+        return await render(request, template, context)
 
-    monkeypatch.setattr(session_page, "_render", counted)
-    anonymous = await client.get(f"/sessions/{sid}")
-    assert (await client.get(f"/sessions/{sid}")).text == anonymous.text
+    monkeypatch.setattr(rendering, "render", counted)
+    anonymous = await client.get(path)
+    assert (await client.get(path)).text == anonymous.text
     assert renders == [False]
     assert "Sign in" in anonymous.text
 
     await signed_in_buyer(runtime, web, "13700000090")
     # The same browser on another server process.
     client.headers["Cookie"] = f"{SESSION_COOKIE}={web.cookies[SESSION_COOKIE]}"
-    mine = await client.get(f"/sessions/{sid}")
+    mine = await client.get(path)
     assert "My account" in mine.text
     assert "My account" not in anonymous.text
-    assert (await client.get(f"/sessions/{sid}")).text == mine.text
+    assert (await client.get(path)).text == mine.text
     assert renders == [False, True]  # one page per header
     del client.headers["Cookie"]
 
-    for _ in range(2):  # a preselection is this request's own
-        chosen = await client.get(f"/sessions/{sid}", params={"seats": "L1-HALL-A-1"})
-        assert '<input type="hidden" name="seat" value="L1-HALL-A-1">' in chosen.text
+    for _ in range(2):  # a message (or a preselection) is this request's own
+        told = await client.get(path, params={"msg": "seats_taken"})
+        assert "some of those seats were just taken" in told.text
     assert renders == [False, True, False, False]
-    assert (await client.get(f"/sessions/{sid}")).text == anonymous.text
+    assert (await client.get(path)).text == anonymous.text
     assert len(renders) == 4
