@@ -26,7 +26,14 @@ from admit.accounts.verification import file_and_verify
 from admit.core.audit_context import Actor
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
-from admit.http.deps import ClientIP, CustomerId, CustomerUoW, Now, PublicUoW, RuntimeDep
+from admit.http.deps import (
+    ClientIP,
+    CustomerId,
+    CustomerReader,
+    Now,
+    PublicUoW,
+    RuntimeDep,
+)
 from admit.http.errors import error_response
 
 router = APIRouter(tags=["customers"])
@@ -139,7 +146,7 @@ async def _me(uow: UnitOfWork, rt: RuntimeDep, cid: int) -> MeOut:
 
 
 @router.get("/me")
-async def me(uow: CustomerUoW, rt: RuntimeDep, cid: CustomerId) -> MeOut:
+async def me(uow: CustomerReader, rt: RuntimeDep, cid: CustomerId) -> MeOut:
     """The signed-in customer's account, own identity and linked holders (numbers masked)."""
     return await _me(uow, rt, cid)
 

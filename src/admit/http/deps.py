@@ -116,6 +116,14 @@ async def customer_uow(
         yield uow
 
 
+async def customer_reader(
+    rt: Annotated[Runtime, Depends(runtime)], cid: Annotated[int, Depends(customer_id)]
+) -> AsyncIterator[UnitOfWork]:
+    """For a customer's reads: no write transaction (on SQLite, no queueing behind writers)."""
+    async with rt.uow(Actor(kind="customer", id=str(cid)), readonly=True) as uow:
+        yield uow
+
+
 async def public_reader(rt: Annotated[Runtime, Depends(runtime)]) -> AsyncIterator[UnitOfWork]:
     async with rt.uow(ANONYMOUS, readonly=True) as uow:
         yield uow
@@ -134,3 +142,4 @@ PrincipalDep = Annotated[Principal, Depends(principal)]
 ClientIP = Annotated[str, Depends(client_ip)]
 CustomerId = Annotated[int, Depends(customer_id)]
 CustomerUoW = Annotated[UnitOfWork, Depends(customer_uow, scope="function")]
+CustomerReader = Annotated[UnitOfWork, Depends(customer_reader, scope="function")]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.core.audit_context import Actor
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
-from admit.http.deps import CustomerId, CustomerUoW, Now, RuntimeDep
+from admit.http.deps import CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
 from admit.inventory.claims import seats_of_hold
 from admit.partners.seat_plans import known_partner_session, remember_partner_session
 from admit.sales import holds, partner_hold, waiting_room
@@ -137,7 +137,7 @@ async def _admitted(
 
 
 @router.get("/holds/{hold_id}")
-async def get_hold(hold_id: int, uow: CustomerUoW, cid: CustomerId) -> HoldOut:
+async def get_hold(hold_id: int, uow: CustomerReader, cid: CustomerId) -> HoldOut:
     return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}"))
 
 

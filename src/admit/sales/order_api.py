@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admit.core.uow import UnitOfWork
-from admit.http.deps import CustomerId, CustomerUoW, Now
+from admit.http.deps import CustomerId, CustomerReader, CustomerUoW, Now
 from admit.sales import orders
 from admit.sales.models import Order
 
@@ -111,12 +111,12 @@ async def place_order(
 
 
 @router.get("/orders")
-async def my_orders(uow: CustomerUoW, cid: CustomerId) -> list[OrderOut]:
+async def my_orders(uow: CustomerReader, cid: CustomerId) -> list[OrderOut]:
     return [await _out(uow, o) for o in await orders.orders_of(uow, buyer=f"customer:{cid}")]
 
 
 @router.get("/orders/{number}")
-async def get_order(number: str, uow: CustomerUoW, cid: CustomerId) -> OrderOut:
+async def get_order(number: str, uow: CustomerReader, cid: CustomerId) -> OrderOut:
     return await _out(uow, await orders.get_order(uow, number=number, buyer=f"customer:{cid}"))
 
 

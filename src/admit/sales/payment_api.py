@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from admit.core.audit_context import ANONYMOUS, Actor
 from admit.core.errors import NotFound
-from admit.http.deps import ClientIP, CustomerId, CustomerUoW, RuntimeDep
+from admit.http.deps import ClientIP, CustomerId, CustomerReader, RuntimeDep
 from admit.payments.models import Payment
 from admit.sales import checkout
 from admit.sales.models import Order
@@ -78,7 +78,7 @@ async def start_payment(
 
 
 @router.get("/orders/{number}/payments")
-async def order_payments(number: str, uow: CustomerUoW, cid: CustomerId) -> list[PaymentOut]:
+async def order_payments(number: str, uow: CustomerReader, cid: CustomerId) -> list[PaymentOut]:
     order = await get_order(uow, number=number, buyer=f"customer:{cid}")
     rows = await uow.session.scalars(
         select(Payment).where(Payment.order_number == order.number).order_by(Payment.id)

@@ -14,7 +14,7 @@ from admit.catalog.models import Event, Session, Venue
 from admit.core.errors import NotFound
 from admit.core.money import Money
 from admit.core.uow import UnitOfWork
-from admit.http.deps import CustomerId, CustomerUoW, PublicReader
+from admit.http.deps import CustomerId, CustomerReader, PublicReader
 from admit.sales.models import Order
 from admit.sales.orders import get_order
 from admit.ticketing import issue, render
@@ -69,7 +69,7 @@ async def _own_ticket(uow: UnitOfWork, code: str, cid: int) -> Ticket:
 
 
 @router.get("/orders/{number}/tickets")
-async def order_tickets(number: str, uow: CustomerUoW, cid: CustomerId) -> list[TicketOut]:
+async def order_tickets(number: str, uow: CustomerReader, cid: CustomerId) -> list[TicketOut]:
     _, tickets = await _tickets(uow, number, cid)
     return [
         TicketOut(
@@ -89,19 +89,19 @@ async def order_tickets(number: str, uow: CustomerUoW, cid: CustomerId) -> list[
 
 
 @router.get("/tickets/{code}/qr.svg", response_class=Response)
-async def ticket_qr_svg(code: str, uow: CustomerUoW, cid: CustomerId) -> Response:
+async def ticket_qr_svg(code: str, uow: CustomerReader, cid: CustomerId) -> Response:
     ticket = await _own_ticket(uow, code, cid)
     return Response(render.qr_svg(ticket.qr), media_type="image/svg+xml")
 
 
 @router.get("/tickets/{code}/qr.png", response_class=Response)
-async def ticket_qr_png(code: str, uow: CustomerUoW, cid: CustomerId) -> Response:
+async def ticket_qr_png(code: str, uow: CustomerReader, cid: CustomerId) -> Response:
     ticket = await _own_ticket(uow, code, cid)
     return Response(render.qr_png(ticket.qr), media_type="image/png")
 
 
 @router.get("/orders/{number}/tickets.pdf", response_class=Response)
-async def order_pdf(number: str, uow: CustomerUoW, cid: CustomerId) -> Response:
+async def order_pdf(number: str, uow: CustomerReader, cid: CustomerId) -> Response:
     """The order's e-tickets, one page each: event, session, venue, seat, holder, QR."""
     order, tickets = await _tickets(uow, number, cid)
     if not tickets:
