@@ -1,7 +1,8 @@
-"""What one purchase costs the server: every step of a buyer's path sent one at a time (no
-concurrency, so no queueing), with the server's and PostgreSQL's CPU read from ``/proc``
-before and after each batch of the same step. CPU milliseconds per request are the ceiling
-of a process's rate (1,000 ÷ ms per request on one core), whatever the concurrency.
+"""What one purchase costs the server: the pages a visitor browses, then every step of a
+buyer's path, sent one at a time (no concurrency, so no queueing), with the server's and
+PostgreSQL's CPU read from ``/proc`` before and after each batch of the same step. CPU
+milliseconds per request are the ceiling of a process's rate (1,000 ÷ ms per request on one
+core), whatever the concurrency.
 
 ``python -m bench.request_cost [--buyers 300] [--backend postgresql|sqlite]``; ``make bench``
 runs it as the ``cost`` scenario."""
@@ -81,6 +82,7 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
     async with Http(cluster.urls, 4) as http:
         layout = (await http.call(rec, "map", 0, "GET", f"/api/v1/sessions/{sid}/seatmap")).body
         keys = layout["seats"]["key"]
+        results += await _pages(http, rec, sid, len(people), pids)
         holds: dict[int, dict[str, Any]] = {}
         orders: dict[int, str] = {}
         pay_urls: dict[int, str] = {}
@@ -188,6 +190,29 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
     if bad:
         raise RuntimeError(f"unexpected answers: {bad}")
     return results
+
+
+async def _pages(
+    http: Http, rec: Recorder, sid: int, n: int, pids: list[int]
+) -> list[dict[str, Any]]:
+    """Pages any visitor sees, ``n`` of each: kept per process for the availability cache
+    period, so mostly served from the caches (one at a time: ~5 ms apart)."""
+
+    def page(op: str, path: str) -> Step:
+        async def get(i: int) -> None:
+            await http.call(rec, op, 0, "GET", path)
+
+        return get
+
+    return [
+        await _measure(name, n, page(op, path), pids)
+        for name, op, path in [
+            ("home page", "home", "/"),
+            ("search page ?q=football", "search", "/search?q=football"),
+            ("session page (HTML, 20k seats)", "session", f"/sessions/{sid}"),
+            ("API search ?q=football", "api search", "/api/v1/sessions?q=football"),
+        ]
+    ]
 
 
 async def _scans_row(
