@@ -20,8 +20,18 @@ install: $(STAMP) ## Create .venv and install Admit with its development tools
 demo: $(STAMP) ## Run the platform on SQLite with demo data at http://127.0.0.1:8000
 	$(BIN)/admit demo
 
-test: $(STAMP) ## Run the whole test suite (SQLite and PostgreSQL)
-	$(BIN)/python -m pytest
+TEST_WORKERS ?= 3
+PARALLEL := $(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+test: $(STAMP) ## Run the whole test suite (SQLite and PostgreSQL, e2e, browser); prints its time
+	@start=$$(date +%s); rc=0; \
+	$(PARALLEL) -m "not whole_machine" $(ARGS) || rc=$$?; \
+	$(BIN)/python -m pytest -m whole_machine $(ARGS) || rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s wall (budget: 720 s, docs/testing.md)"; \
+	exit $$rc
+
+test-fast: $(STAMP) ## The edit-test loop: unit tests and SQLite integration tests, in parallel
+	HYPOTHESIS_PROFILE=dev $(PARALLEL) tests/unit tests/integration -k "not postgresql" $(ARGS)
 
 check: $(STAMP) ## Lint, type-check, import boundaries, migrations in sync
 	$(BIN)/ruff check src tests bench
@@ -44,4 +54,4 @@ bench: $(STAMP) ## Run the benchmarks and print their table (options: BENCH_* or
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test check format bench clean
+.PHONY: help install demo test test-fast check format bench clean

@@ -27,8 +27,12 @@ DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 SIZES: dict[str, ViewportSize] = {"phone": PHONE, "desktop": DESKTOP}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium, launched once for the page tests in a row. Package-scoped, not session-scoped:
+    while Playwright's sync API is open it runs an event loop in the main thread, beside which
+    no asyncio test can run; so when an xdist worker or a random order moves on to another
+    package the browser is closed, and launched again if page tests come back."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

@@ -32,7 +32,7 @@ from cryptography.fernet import Fernet
 from admit.core.clock import Clock
 from admit.core.config import Settings
 from admit.core.runtime import Runtime
-from tests.conftest import _pg_admin_sync, _pg_url
+from tests.conftest import _pg_admin_sync, _pg_url, clone_database_sql
 
 T = TypeVar("T")
 KEYS = {
@@ -64,7 +64,7 @@ def fresh_database(template: str, name: str) -> Iterator[str]:
     """A database cloned from the migrated template; its URL. Dropped afterwards."""
     db = f"admit_{name}_{os.getpid()}"
     _pg_admin_sync(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    _pg_admin_sync(f"CREATE DATABASE {db} TEMPLATE {template}")
+    _pg_admin_sync(clone_database_sql(db, template))
     try:
         yield _pg_url(db)
     finally:

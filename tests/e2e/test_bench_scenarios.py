@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admit.catalog.seatmap_generators import stadium_bowl
 from tests.e2e.harness import fresh_database, run_async
 
+pytestmark = pytest.mark.whole_machine  # its own group: it needs the machine to itself
+
 BUYERS = 300
 SERVERS = 2
 SEAT_QUOTA = 100  # per level; each level has 160 seats

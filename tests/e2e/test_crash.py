@@ -56,6 +56,8 @@ from tests.e2e.shop import (
     seed_session,
 )
 
+pytestmark = pytest.mark.whole_machine  # its own group: it needs the machine to itself
+
 SEAT_BUYERS = 40  # buyers 0..39: one seat each, SEATS[:40]
 GA_BUYERS = 80  # buyers 40..119: one place each (quota 100)
 ABANDONERS = 10  # buyers 120..129: SEATS[40:], ordered, hold given up, then paid anyway

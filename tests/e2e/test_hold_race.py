@@ -31,6 +31,8 @@ from tests.e2e.shop import (
     seed_session,
 )
 
+pytestmark = pytest.mark.whole_machine  # its own group: it needs the machine to itself
+
 BUYERS = 200
 SERVERS = 2
 

@@ -41,6 +41,8 @@ from tests.e2e.shop import (
     wait_for_orders,
 )
 
+pytestmark = pytest.mark.whole_machine  # its own group: it needs the machine to itself
+
 SEAT_BUYERS = 200  # 4 buyers per seat
 GA_BUYERS = 200  # for 100 places
 SEAT_QUOTA = 50

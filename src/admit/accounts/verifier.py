@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self
 import httpx
 
 from admit.core.errors import AdmitError
+from admit.core.outbound import outside_client
 from admit.core.signing import sign_params, signature_valid
 
 VERIFY_PATH = "/v1/identity/verify"
@@ -72,7 +73,7 @@ class HttpIdentityVerifier:
         self._secret = secret
         self._timeout = timeout
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient()
+        self._client = client or outside_client()
 
     async def verify(self, *, name: str, id_number: str) -> VerificationResult:
         params: dict[str, object] = {

@@ -8,14 +8,16 @@ import structlog
 
 from admit.core.config import Settings
 
+# Loggers kept at WARNING or above whatever the level: alembic's chatter, and the drivers, which
+# log statements with their parameters at DEBUG (those may carry personal data).
+QUIETED_LOGGERS = ("alembic", "aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore")
+
 
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(message)s")
-    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
-    # Drivers log statements with their parameters at DEBUG: those may carry personal data.
-    for driver in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore"):
-        logging.getLogger(driver).setLevel(max(level, logging.WARNING))
+    for name in QUIETED_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json

@@ -13,6 +13,7 @@ import httpx
 
 from admit.core.clock import Clock, SystemClock
 from admit.core.errors import AdmitError
+from admit.core.outbound import outside_client
 from admit.core.signing import sign_params, signature_valid
 from admit.messaging.sms_rules import (
     DEMO_FAILING_SUFFIXES,
@@ -99,7 +100,7 @@ class HttpSmsGateway:
         self._secret = secret
         self._timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient()
+        self._client = client if client is not None else outside_client()
         self._clock = clock or SystemClock()
 
     async def aclose(self) -> None:

@@ -20,6 +20,7 @@ from typing import Any, cast
 import httpx
 
 from admit.core.clock import Clock, SystemClock
+from admit.core.outbound import outside_client
 from admit.core.signing import sign_params, signature_valid
 from admit.partners.box_office import (
     SEAT_STATES,
@@ -75,7 +76,7 @@ class HttpBoxOffice(ExternalBoxOffice):
         self._secret = secret
         self._timeout = timeout
         self._clock = clock or SystemClock()
-        self._client = httpx.AsyncClient(
+        self._client = outside_client(
             base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
         )
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import httpx
 
 from admit.core.clock import Clock, SystemClock
+from admit.core.outbound import outside_client
 from admit.core.signing import sign_params, signature_valid
 from admit.payments.bank_notice import (
     aware,
@@ -85,7 +86,7 @@ class HttpBankGateway(PaymentGateway):
         self._secret = secret
         self._timeout = timeout
         self._clock = clock or SystemClock()
-        self._client = httpx.AsyncClient(
+        self._client = outside_client(
             base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -18,7 +19,10 @@ from admit.core.config import load_settings
 from admit.core.crypto import FieldCrypto, UndecryptableValue
 from admit.core.runtime import Runtime
 from admit.messaging.dispatch import queue_message
-from tests.conftest import T0
+from tests.conftest import T0, logging_kept
+
+# One worker runs this module (tests/parallel.py): the demo is seeded once for the tests needing it.
+pytestmark = pytest.mark.long
 
 
 @pytest.fixture
@@ -31,6 +35,25 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir after ``admit seed-demo`` (database and keys), seeded once for the module."""
+    data = tmp_path_factory.mktemp("seeded")
+    with logging_kept(), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ADMIT_DATA_DIR", str(data))
+        patch.delenv("ADMIT_DATABASE_URL", raising=False)
+        code, out = _invoke("seed-demo")
+    assert code == 0, out
+    return data
+
+
+@pytest.fixture
+def seeded_env(cli_env: Path, seeded_dir: Path) -> Path:
+    """``cli_env`` holding a copy of the seeded demo: what ``admit seed-demo`` leaves there."""
+    shutil.copytree(seeded_dir, cli_env.parent, dirs_exist_ok=True)
+    return cli_env
 
 
 def _count(db: Path, table: str) -> int:
@@ -62,10 +85,10 @@ def test_seed_demo_creates_cinema_and_stadium_once(cli_env: Path) -> None:
     assert _count(cli_env, "session") == sessions
 
 
+@pytest.mark.usefixtures("seeded_env")
 def test_import_seatmap_refuses_a_bad_file_and_writes_nothing(
     cli_env: Path, tmp_path: Path
 ) -> None:
-    assert _invoke("seed-demo")[0] == 0
     before = (_count(cli_env, "seat_map"), _count(cli_env, "seat"), _count(cli_env, "audit_log"))
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -84,8 +107,8 @@ def test_import_seatmap_refuses_a_bad_file_and_writes_nothing(
     assert after == before
 
 
+@pytest.mark.usefixtures("seeded_env")
 def test_import_seatmap_stores_a_good_file(cli_env: Path, tmp_path: Path) -> None:
-    assert _invoke("seed-demo")[0] == 0
     good = tmp_path / "hall2.json"
     good.write_text(to_json(cinema_hall("Hall 2", rows=5, seats_per_row=10)))
     code, out = _invoke("import-seatmap", str(good), "--venue", "STAR-PD")
@@ -95,8 +118,8 @@ def test_import_seatmap_stores_a_good_file(cli_env: Path, tmp_path: Path) -> Non
     assert code != 0
 
 
+@pytest.mark.usefixtures("seeded_env")
 def test_audit_verify_passes_then_finds_tampering(cli_env: Path) -> None:
-    assert _invoke("seed-demo")[0] == 0
     code, out = _invoke("audit", "verify")
     assert code == 0
     assert "intact" in out
@@ -156,8 +179,8 @@ def test_rotate_keys_moves_personal_data_to_the_new_key(
         only_old.decrypt(rows[0][0])
 
 
+@pytest.mark.usefixtures("seeded_env")
 def test_check_finds_a_counter_that_does_not_add_up(cli_env: Path) -> None:
-    assert _invoke("seed-demo")[0] == 0
     code, out = _invoke("check")
     assert (code, "Consistent" in out) == (0, True)
     with sqlite3.connect(cli_env) as conn:

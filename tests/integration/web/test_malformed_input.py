@@ -1,7 +1,8 @@
 """No page answers 500, whatever the query string, path or form: every page route of the app
 (found in ``app.routes``, outside ``/api``, ``/_sim`` and ``/static``) gets malformed path
-parameters, query strings and form bodies, from a visitor and from a signed-in customer, on
-SQLite and PostgreSQL. Each answer is a 2xx, 3xx or 4xx, and never shows a stack trace."""
+parameters, query strings and form bodies, from a visitor, a signed-in customer and a visitor
+with a garbage session cookie (one test each, so that parallel workers share them), on SQLite
+and PostgreSQL. Each answer is a 2xx, 3xx or 4xx, and never shows a stack trace."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Route
@@ -18,6 +20,8 @@ from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.web.auth import SESSION_COOKIE
 from tests.integration.sales.sale_factories import customers_with_ids, on_sale
+
+pytestmark = pytest.mark.long
 
 SITE = "http://admit.test"
 SKIP = ("/api", "/_sim", "/static")
@@ -163,8 +167,9 @@ async def _hammer(
     return failures
 
 
+@pytest.mark.parametrize("visitor", ["anonymous", "signed_in", "garbage_cookie"])
 async def test_no_page_answers_500_to_malformed_input(
-    app: FastAPI, admin: httpx.AsyncClient, clock: FixedClock, runtime: Runtime
+    app: FastAPI, admin: httpx.AsyncClient, clock: FixedClock, runtime: Runtime, visitor: str
 ) -> None:
     sid = await on_sale(admin, clock)
     ((_, bearer),) = await customers_with_ids(runtime, 1)
@@ -175,13 +180,17 @@ async def test_no_page_answers_500_to_malformed_input(
     assert {"/login", "/checkout/hold", "/account"} <= paths
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     token = bearer["Authorization"].removeprefix("Bearer ")
-    for cookies in ({}, {SESSION_COOKIE: token}, {SESSION_COOKIE: "%FF" + "x" * 4000}):
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url=SITE,
-            headers={"Origin": SITE},
-            cookies=cookies,
-            follow_redirects=False,
-        ) as client:
-            failures = await _hammer(client, routes, sid)
-        assert failures == [], f"{len(failures)} failures with cookies {list(cookies)}"
+    cookies = {
+        "anonymous": {},
+        "signed_in": {SESSION_COOKIE: token},
+        "garbage_cookie": {SESSION_COOKIE: "%FF" + "x" * 4000},
+    }[visitor]
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url=SITE,
+        headers={"Origin": SITE},
+        cookies=cookies,
+        follow_redirects=False,
+    ) as client:
+        failures = await _hammer(client, routes, sid)
+    assert failures == [], f"{len(failures)} failures as a {visitor} visitor"
