@@ -34,5 +34,6 @@ class GroupScheduling(LoadScopeScheduling):
         return nodeid
 
 
+@pytest.hookimpl(optionalhook=True)  # a plain run (`-p no:xdist`) has no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> GroupScheduling:
     return GroupScheduling(config, log)
