@@ -2,9 +2,9 @@
 
 Each test gets its own database cloned from a migrated template (a copied file on SQLite,
 ``CREATE DATABASE … TEMPLATE`` on PostgreSQL), so services commit for real and nothing leaks
-between tests. Under pytest-xdist every worker is its own process with
-its own templates and databases (named by process id). PostgreSQL must be reachable: a missing
-server fails the run, never skips it. docs/testing.md says how the suite runs and what it costs."""
+between tests. Under pytest-xdist every worker is its own process with its own templates and
+databases (named by process id). PostgreSQL must be reachable: a missing server fails the run,
+never skips it. docs/testing.md says how the suite runs and what it costs."""
 
 from __future__ import annotations
 

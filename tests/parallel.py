@@ -4,9 +4,8 @@ Tests go to workers one at a time, the longest first (those marked ``long``; see
 conftest's ``pytest_collection_modifyitems``), except for groups that share an expensive
 module- or package-wide fixture and so run together on one worker: the page tests (Chromium and
 two ``admit demo`` servers), the command-line tests (one seeded demo) and the demo's own test
-(its server). xdist's own
-``--dist loadgroup`` cannot do this with pytest 9 (it renames node ids, which pytest 9 no longer
-allows), so the grouping is by path, in a scheduler of our own."""
+(its server). xdist's own ``--dist loadgroup`` cannot do this with pytest 9 (it renames node
+ids, which pytest 9 no longer allows), so the grouping is by path, in a scheduler of our own."""
 
 from __future__ import annotations
 

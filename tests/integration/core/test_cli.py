@@ -50,10 +50,10 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def seeded_env(cli_env: Path, seeded_dir: Path) -> Path:
-    """``cli_env`` holding a copy of the seeded demo: what ``admit seed-demo`` leaves there."""
+def seeded_env(cli_env: Path, seeded_dir: Path) -> None:
+    """``cli_env``'s data dir holding a copy of the seeded demo: what ``admit seed-demo`` leaves
+    there."""
     shutil.copytree(seeded_dir, cli_env.parent, dirs_exist_ok=True)
-    return cli_env
 
 
 def _count(db: Path, table: str) -> int:

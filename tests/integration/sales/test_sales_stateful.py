@@ -78,8 +78,8 @@ from admit.sales.holds import HoldRequest, place_hold, release_hold
 from admit.sales.orders import HoldExpired, LineInput, cancel_order, place_order
 
 T = TypeVar("T")
-
 pytestmark = pytest.mark.long  # 40 examples of 40 steps on each backend
+
 SEATS = st.lists(st.sampled_from(POOL), max_size=2, unique=True)
 PLACES = st.integers(0, 2)
 WANT = st.tuples(SEATS, PLACES).filter(lambda want: bool(want[0]) or want[1] > 0)
