@@ -75,6 +75,28 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(
         default=0, description="How many proxies' X-Forwarded-For entries to trust for client IPs."
     )
+    # Abuse limits (``admit.http.throttle``): token buckets, shared through Redis when configured.
+    limit_codes_per_address_hour: int = Field(
+        default=20, description="One-time codes requested from one address in an hour."
+    )
+    limit_codes_per_number_day: int = Field(
+        default=10, description="One-time codes sent to one phone number or email in a day."
+    )
+    limit_codes_global_per_minute: int = Field(
+        default=600, description="Codes the whole platform sends in a minute (the SMS budget)."
+    )
+    limit_registrations_per_address_hour: int = Field(
+        default=10, description="Accounts opened from one address in an hour."
+    )
+    limit_holds_per_address_minute: int = Field(
+        default=30, description="Seat holds placed from one address in a minute."
+    )
+    limit_waiting_joins_per_address_minute: int = Field(
+        default=10, description="Waiting-room joins from one address in a minute."
+    )
+    new_account_hold_delay_seconds: int = Field(
+        default=0, description="How long a new account waits before it may hold seats."
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -15,18 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admit.accounts import api_clients
 from admit.core.audit_context import ANONYMOUS
-from admit.core.errors import AdmitError, Forbidden, Unauthorized
+from admit.core.errors import Forbidden, Unauthorized
 from admit.core.ratelimit import Limit, RateLimiter
 from admit.core.runtime import Runtime
 from admit.http.deps import runtime
+from admit.http.throttle import RateLimited
 
 PARTNER_PREFIX = "/api/v1/partner/"
 _api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="<key_id>.<secret>")
-
-
-class RateLimited(AdmitError):
-    code = "rate_limited"
-    status = 429
 
 
 @dataclass(frozen=True, slots=True)

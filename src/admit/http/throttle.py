@@ -1,0 +1,30 @@
+"""Abuse limits at the edge (SEC1, NF1, S5): token buckets per address, device, phone number or
+account for the routes bots aim at — registration, one-time codes, holds, the waiting room.
+
+Buckets live in the runtime's ``RateLimiter``: process memory for one server, Redis (shared by
+every server) when ``ADMIT_REDIS_URL`` is set. A refusal is ``429 rate_limited`` with
+``Retry-After``. The limits are settings (``ADMIT_LIMIT_*``), documented in
+``docs/operations.md``."""
+
+from __future__ import annotations
+
+import math
+
+from admit.core.errors import AdmitError
+from admit.core.ratelimit import Limit, RateLimiter
+from admit.core.runtime import Runtime
+
+
+class RateLimited(AdmitError):
+    code = "rate_limited"
+    status = 429
+
+
+async def throttle(rt: Runtime, *, rule: str, key: str, limit: Limit, message: str) -> None:
+    """Spend one token of ``rule``'s bucket for ``key``; raise ``RateLimited`` when empty."""
+    limiter = rt.adapter(RateLimiter)  # type: ignore[type-abstract]
+    decision = await limiter.take(f"{rule}:{key}", limit)
+    if not decision.allowed:
+        raise RateLimited(
+            message, details={"rule": rule, "retry_after": max(1, math.ceil(decision.retry_after))}
+        )
