@@ -60,7 +60,6 @@ def _manifest(tickets: list[tuple[str, str]], public: bytes) -> dict[str, Any]:
         "version": 1,
         "full": True,
         "since": None,
-        "salt": "bench",
         "admit_from": (DOORS - timedelta(hours=3)).isoformat(),
         "admit_until": (DOORS + timedelta(hours=5)).isoformat(),
         "policy": {
@@ -70,7 +69,7 @@ def _manifest(tickets: list[tuple[str, str]], public: bytes) -> dict[str, Any]:
         },
         "gates": [{"code": "N", "parent": None}],
         "keys": {KID: base64.urlsafe_b64encode(public).decode().rstrip("=")},
-        "columns": ["code", "seat", "section", "level", "kind", "holder", "id_digest"],
+        "columns": ["code", "seat", "section", "level", "kind", "holder", "id_tail"],
         "tickets": [
             [code, f"Seat {i}", str(100 + i % 48), f"L{1 + i % 2}", "adult", None, None]
             for i, (code, _) in enumerate(tickets)

@@ -27,7 +27,7 @@ async def attendance(uow: UnitOfWork, *, session_id: int, now: datetime) -> dict
     """The figures as the scans uploaded so far have them (a device still offline is not
     counted until it syncs)."""
     session = await get_or_404(uow, Session, session_id, "session")
-    listed = await manifests.session_tickets(uow, None, session, salt="")
+    listed = await manifests.session_tickets(uow, None, session)
     section_of = {t.code: t.section or "-" for t in listed}
     tickets = Counter(t.section or "-" for t in listed if t.revoked is None)
     states = (

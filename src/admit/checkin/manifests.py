@@ -1,6 +1,8 @@
 """Session manifests (V4, INV7): what a device downloads before the doors open — every ticket
-it may admit (seat, section, level, kind, masked holder, ID digest), the revocation list, the
-policy, the gates and the organisers' public keys — versioned, with updates since a version.
+it may admit (seat, section, level, kind, masked holder, the last characters of the holder's
+document number), the revocation list, the policy, the gates and the organisers' public keys —
+versioned, with updates since a version. Nothing in it lets a device search for a document
+number offline (no digest of it, no salt): see ``validation.id_tail``.
 
 The manifest is kept as rows (``checkin_manifest_entry``) refreshed from the tickets before
 each download: only rows that changed get the new version, so an update carries only them."""
@@ -10,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,8 +34,8 @@ from admit.ticketing import issue
 from admit.ticketing.models import Ticket
 
 REFRESH_EVERY = timedelta(seconds=5)
-COLUMNS = ("code", "seat", "section", "level", "kind", "holder", "id_digest")
-_FIELDS = ("seat", "section", "level", "kind", "holder", "id_digest", "revoked")
+COLUMNS = ("code", "seat", "section", "level", "kind", "holder", "id_tail")
+_FIELDS = ("seat", "section", "level", "kind", "holder", "id_tail", "revoked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class Listed:
     level: str | None
     kind: str
     holder: str | None
-    id_digest: str | None
+    id_tail: str | None
     revoked: str | None
 
     def values(self) -> tuple[Any, ...]:
@@ -55,11 +56,11 @@ class Listed:
 
 
 async def session_tickets(
-    uow: UnitOfWork, crypto: FieldCrypto | None, session: Session, *, salt: str
+    uow: UnitOfWork, crypto: FieldCrypto | None, session: Session
 ) -> list[Listed]:
     """Every ticket of the session with its section and level from the seat map; a ticket
     whose status is not ``valid`` (refunded, void) is listed as revoked. Without ``crypto``
-    no ID digests are made (for counting)."""
+    no document numbers are read (for counting)."""
     seat_level, area_level = aliased(MapLevel), aliased(MapLevel)
     rows = (
         await uow.session.execute(
@@ -90,7 +91,7 @@ async def session_tickets(
         )
     ).all()
     keys = {r[4] for r in rows if r[4]}
-    digests = await _id_digests(uow, crypto, keys, salt=salt) if crypto else {}
+    tails = await _id_tails(uow, crypto, keys) if crypto else {}
     return [
         Listed(
             code=code,
@@ -99,24 +100,22 @@ async def session_tickets(
             level=level or alevel,
             kind=kind,
             holder=mask_name(holder) if holder else None,
-            id_digest=digests.get(key) if key else None,
+            id_tail=tails.get(key) if key else None,
             revoked=None if status == "valid" else status,
         )
         for code, label, kind, holder, key, status, section, level, area, alevel in rows
     ]
 
 
-async def _id_digests(
-    uow: UnitOfWork, crypto: FieldCrypto, keys: set[str], *, salt: str
-) -> dict[str, str]:
-    """The session's digest of each holder's document number (devices compare a typed
-    number with it; the number itself never leaves the server)."""
+async def _id_tails(uow: UnitOfWork, crypto: FieldCrypto, keys: set[str]) -> dict[str, str]:
+    """The last characters of each holder's document number (devices compare a typed
+    number's with them; the rest of the number never leaves the server)."""
     if not keys:
         return {}
     found = await uow.session.execute(
         select(Identity.lookup, Identity.number_enc).where(Identity.lookup.in_(sorted(keys)))
     )
-    return {key: validation.id_digest(salt, crypto.decrypt(enc)) for key, enc in found.all()}
+    return {key: validation.id_tail(crypto.decrypt(enc)) for key, enc in found.all()}
 
 
 async def _header(uow: UnitOfWork, session_id: int, now: datetime) -> Manifest:
@@ -128,9 +127,7 @@ async def _header(uow: UnitOfWork, session_id: int, now: datetime) -> Manifest:
         .execution_options(populate_existing=True)  # as the lock found it, not as first read
     )
     if manifest is None:
-        stmt = _insert(uow).values(
-            session_id=session_id, version=0, salt=secrets.token_hex(8), refreshed_at=now
-        )
+        stmt = _insert(uow).values(session_id=session_id, version=0, refreshed_at=now)
         await uow.session.execute(stmt.on_conflict_do_nothing())
         manifest = await uow.session.scalar(
             select(Manifest)
@@ -175,7 +172,7 @@ async def _refresh(
         return recent, settings
     manifest = await _header(uow, session_id, now)
     settings, digest = await _fingerprint(uow, session)  # again, as of the lock
-    listed = await session_tickets(uow, crypto, session, salt=manifest.salt)
+    listed = await session_tickets(uow, crypto, session)
     rows = await uow.session.execute(
         select(
             ManifestEntry.code, ManifestEntry.id, *(getattr(ManifestEntry, f) for f in _FIELDS)
@@ -280,7 +277,6 @@ async def document(
         "version": version,
         "full": full,
         "since": None if full else since,
-        "salt": manifest.salt,
         **settings,
         "columns": list(COLUMNS),
         "tickets": [list(e[:-1]) for e in entries if not e[-1]],

@@ -73,13 +73,12 @@ class ValidationPolicy(Base):
 
 class Manifest(Base):
     """A session's manifest header: its version rises whenever a ticket, the policy, the
-    gates or the keys change. ``salt`` keys the holders' ID digests of this session."""
+    gates or the keys change; ``digest`` fingerprints what it was last refreshed from."""
 
     __tablename__ = "checkin_manifest"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
-    salt: Mapped[str] = mapped_column(String(32))
     digest: Mapped[str] = mapped_column(String(64), default="")
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -102,7 +101,7 @@ class ManifestEntry(Base):
     level: Mapped[str | None] = mapped_column(String(20), default=None)
     kind: Mapped[str] = mapped_column(String(40))
     holder: Mapped[str | None] = mapped_column(String(80), default=None)  # masked
-    id_digest: Mapped[str | None] = mapped_column(String(32), default=None)
+    id_tail: Mapped[str | None] = mapped_column(String(4), default=None)  # validation.id_tail
     revoked: Mapped[str | None] = mapped_column(String(12), default=None)  # why, or None
     version: Mapped[int]
 

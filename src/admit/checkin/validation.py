@@ -7,7 +7,6 @@ benchmark share this module. Pure: no I/O, no clock (``now`` is passed in)."""
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any, Literal
 
 from admit.ticketing import qr_payload
 
-FORMAT = "admit-manifest/1"
+FORMAT = "admit-manifest/2"  # /2: the ID number's last characters, no digest or salt
 Direction = Literal["in", "out"]
 # The answers a device gives; the first two let someone through.
 ADMITTED, EXITED = "admitted", "exited"
@@ -53,11 +52,24 @@ MESSAGES = {
 }
 
 
-def id_digest(salt: str, number: str) -> str:
-    """The digest of a holder's document number a manifest carries instead of the number:
-    SHA-256 over ``salt:NUMBER`` (spaces removed, upper case), first 16 hex digits."""
-    normal = "".join(number.split()).upper()
-    return hashlib.sha256(f"{salt}:{normal}".encode()).hexdigest()[:16]
+def id_tail(number: str) -> str:
+    """What a manifest carries of a holder's document number: its last characters as the
+    platform's masking shows them (``documents.mask_document``) — four, or one for a number
+    of seven or fewer — spaces removed, upper case. Nothing else of the number, so a device
+    cannot search for the rest offline: every number with the same tail looks the same."""
+    normal = _normal(number)
+    return normal[-(4 if len(normal) > 7 else 1) :]
+
+
+def id_matches(tail: str, typed: str) -> bool:
+    """A typed document number (whole, or only its last characters) ends as the ticket's
+    holder's does."""
+    normal = _normal(typed)
+    return len(normal) >= len(tail) and normal.endswith(tail)
+
+
+def _normal(number: str) -> str:
+    return "".join(number.split()).upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +81,7 @@ class Entry:
     level: str | None = None
     kind: str = "adult"
     holder: str | None = None
-    id_digest: str | None = None
+    id_tail: str | None = None
     revoked: str | None = None
 
 
@@ -131,7 +143,6 @@ class Manifest:
     version: int
     admit_from: int  # unix seconds
     admit_until: int
-    salt: str
     policy: Policy
     keys: dict[str, bytes]
     gates: dict[str, str | None]  # gate code -> parent gate code
@@ -147,7 +158,6 @@ class Manifest:
             version=0,
             admit_from=0,
             admit_until=0,
-            salt="",
             policy=Policy(),
             keys={},
             gates={},
@@ -165,7 +175,6 @@ class Manifest:
             self.entries = {}
         self.version = int(doc["version"])
         self.admit_from, self.admit_until = _epoch(doc["admit_from"]), _epoch(doc["admit_until"])
-        self.salt = str(doc["salt"])
         self.policy = policy_from(doc["policy"])
         self.keys = {kid: _unb64(key) for kid, key in doc["keys"].items()}
         self.gates = {g["code"]: g.get("parent") for g in doc["gates"]}
@@ -277,10 +286,12 @@ class Validator:
             return _verdict("already_inside", code, entry)
         if state is not None and state.entries and not m.policy.reentry:
             return _verdict("already_used", code, entry)
-        if m.policy.identity_check and entry.id_digest:
+        if m.policy.identity_check and entry.id_tail:
+            # Offline only the tail can be compared; the gatekeeper also compares the card's
+            # name and photo with the masked holder (the full number never reaches a device).
             if not id_number:
                 return _verdict("identity_required", code, entry)
-            if id_digest(m.salt, id_number) != entry.id_digest:
+            if not id_matches(entry.id_tail, id_number):
                 return _verdict("identity_mismatch", code, entry)
         return _verdict(ADMITTED, code, entry)
 

@@ -152,7 +152,7 @@ async def test_the_manifest_lists_tickets_keys_gates_and_policy(
         k.kid: base64.urlsafe_b64encode(k.public_key).decode().rstrip("=") for k in keys
     }
     assert (doc["format"], doc["full"], doc["version"], doc["since"]) == (
-        "admit-manifest/1",
+        "admit-manifest/2",
         True,
         1,
         None,
@@ -174,7 +174,7 @@ async def test_the_manifest_lists_tickets_keys_gates_and_policy(
         "2026-12-01T16:30:00+00:00",
         "2026-12-01T22:30:00+00:00",
     )
-    assert doc["columns"] == ["code", "seat", "section", "level", "kind", "holder", "id_digest"]
+    assert doc["columns"] == ["code", "seat", "section", "level", "kind", "holder", "id_tail"]
     a1, c1 = sold.tickets
     assert sorted(doc["tickets"]) == sorted(
         [

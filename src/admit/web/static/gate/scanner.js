@@ -5,6 +5,7 @@
 
 const API = "/api/v1/gate";
 const STORE = "admit.gate.";
+const FORMAT = "admit-manifest/2";  // as admit.checkin.validation.FORMAT
 const SYNC_EVERY_MS = 30000;
 const MESSAGES = {
   admitted: "Admitted", exited: "Exit recorded", already_inside: "Already inside",
@@ -34,12 +35,13 @@ const keepManifest = (m) => { save("manifest", m); held = m; };
 
 /* ---- the manifest ------------------------------------------------------------------------- */
 
-const ENTRY = ["seat", "section", "level", "kind", "holder", "id_digest", "revoked"];
+const ENTRY = ["seat", "section", "level", "kind", "holder", "id_tail", "revoked"];
 
 function mergeManifest(held, doc) {
+  if (doc.format !== FORMAT) throw new Error("a manifest this scanner cannot read: reload the page");
   const m = doc.full || !held ? { entries: {} } : held;
   Object.assign(m, {
-    session: doc.session, version: doc.version, salt: doc.salt, policy: doc.policy,
+    format: doc.format, session: doc.session, version: doc.version, policy: doc.policy,
     gates: doc.gates, keys: doc.keys,
     admit_from: Date.parse(doc.admit_from) / 1000, admit_until: Date.parse(doc.admit_until) / 1000,
   });
@@ -100,9 +102,10 @@ async function decide(text, { gate, direction, idNumber, nowSeconds }) {
   }
   if (state && state.inside) return { ...found, result: "already_inside" };
   if (state && state.entries && !m.policy.reentry) return { ...found, result: "already_used" };
-  if (m.policy.identity_check && e.id_digest) {
+  if (m.policy.identity_check && e.id_tail) {
+    // Only the number's last characters are on the device (validation.id_tail).
     if (!idNumber) return { ...found, result: "identity_required" };
-    if ((await idDigest(m.salt, idNumber)) !== e.id_digest) return { ...found, result: "identity_mismatch" };
+    if (!idMatches(e.id_tail, idNumber)) return { ...found, result: "identity_mismatch" };
   }
   return { ...found, result: "admitted" };
 }
@@ -169,7 +172,8 @@ async function api(path, options = {}) {
 
 async function downloadManifest(sessionId) {
   const old = manifest();
-  const since = old && old.session.id === sessionId ? `?since=${old.version}` : "";
+  const current = old && old.format === FORMAT && old.session.id === sessionId;
+  const since = current ? `?since=${old.version}` : "";
   const doc = await api(`/sessions/${sessionId}/manifest${since}`);
   const merged = mergeManifest(since ? old : null, doc);
   if (!since) save("seen", {});
