@@ -1,5 +1,6 @@
 """Staff accounts (U4, U5): created only by administrators, one by one or from CSV, with roles
-scoped to an organiser, venue, channel or outlet; locked, unlocked and reset by operators."""
+scoped to an organiser, venue, channel or outlet; locked, unlocked and reset by operators, each
+within the hierarchy of ``staff_hierarchy``. Sign-in and password change: ``staff_signin``."""
 
 from __future__ import annotations
 
@@ -8,24 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from admit.accounts.models import StaffGrant, StaffToken, StaffUser
-from admit.accounts.password_rules import after_failure, is_locked, password_expired
-from admit.accounts.passwords import hash_password, verify_password
+from admit.accounts.passwords import hash_password_off_loop
 from admit.accounts.permissions import Grant, Principal, Role, ScopeKind
-from admit.accounts.security import (
-    AccountLocked,
-    PasswordExpired,
-    check_strength,
-    get_policy,
-    guard_address,
-    record_address_failure,
-)
-from admit.accounts.tokens import Attempt, IssuedToken, digest, new_token
+from admit.accounts.security import check_strength, get_policy
+from admit.accounts.staff_hierarchy import Operation, Target, check_operation
+from admit.accounts.tokens import IssuedToken, digest, new_token
 from admit.core import audit
-from admit.core.errors import AdmitError, InvalidInput, Unauthorized
-from admit.core.lookups import ensure_unique, get_or_404
+from admit.core.errors import InvalidInput, NotFound, Unauthorized
+from admit.core.lookups import ensure_unique
 from admit.core.uow import UnitOfWork
 
 
@@ -49,7 +43,7 @@ async def create_staff(uow: UnitOfWork, cmd: NewStaff, *, now: datetime) -> Staf
         username=cmd.username,
         display_name=cmd.display_name or cmd.username,
         phone=cmd.phone,
-        password_hash=hash_password(cmd.password),
+        password_hash=await hash_password_off_loop(cmd.password),
         password_changed_at=now,
         created_at=now,
     )
@@ -84,9 +78,13 @@ async def _write_grants(uow: UnitOfWork, staff_id: int, grants: Sequence[Grant])
 
 
 async def set_grants(
-    uow: UnitOfWork, *, staff_id: int, grants: Sequence[Grant], now: datetime
+    uow: UnitOfWork, *, actor: Principal, staff_id: int, grants: Sequence[Grant], now: datetime
 ) -> None:
-    await get_or_404(uow, StaffUser, staff_id, "staff user")
+    """Replace an account's grants. Raises ``NotFound`` and the hierarchy's refusals
+    (``OutranksYou``, ``BeyondYourGrants``, ``LastAdministrator``, ``NotOnYourself``)."""
+    await acquire_target(
+        uow, actor=actor, staff_id=staff_id, operation=Operation.SET_GRANTS, new_grants=grants
+    )
     await uow.session.execute(delete(StaffGrant).where(StaffGrant.staff_id == staff_id))
     await _write_grants(uow, staff_id, grants)
     await audit.record(
@@ -96,6 +94,65 @@ async def set_grants(
         entity_id=staff_id,
         now=now,
         data={"grants": [_grant_data(g) for g in grants]},
+    )
+
+
+async def grants_of(uow: UnitOfWork, staff_id: int) -> tuple[Grant, ...]:
+    rows = await uow.session.scalars(
+        select(StaffGrant).where(StaffGrant.staff_id == staff_id).order_by(StaffGrant.id)
+    )
+    return tuple(Grant(Role(g.role), ScopeKind(g.scope), g.scope_id) for g in rows)
+
+
+async def acquire_target(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    staff_id: int,
+    operation: Operation,
+    new_grants: Sequence[Grant] = (),
+) -> StaffUser:
+    """The account ``actor`` may perform ``operation`` on, with its row locked.
+
+    The target's row and every global administrator's are locked in id order in one statement
+    (two operations on administrators never deadlock, and two administrators locking each
+    other at once cannot both succeed); every change of grants takes the same row lock first,
+    so the grants read here stay true until commit. On SQLite the writing transaction's
+    ``BEGIN IMMEDIATE`` serialises the same way. Raises ``NotFound`` and the refusals of
+    ``staff_hierarchy.check_operation``."""
+    administrators = select(StaffGrant.staff_id).where(
+        StaffGrant.role == Role.SYSTEM_ADMIN.value, StaffGrant.scope == ScopeKind.GLOBAL.value
+    )
+    rows = (
+        await uow.session.scalars(
+            select(StaffUser)
+            .where(or_(StaffUser.id == staff_id, StaffUser.id.in_(administrators)))
+            .order_by(StaffUser.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    user = next((row for row in rows if row.id == staff_id), None)
+    if user is None:
+        raise NotFound(f"staff user {staff_id} does not exist")
+    target = Target(
+        staff_id=staff_id,
+        grants=await grants_of(uow, staff_id),
+        active_and_unlocked=user.is_active and not user.locked_by_operator,
+        other_administrators=sum(
+            1 for row in rows if row.id != staff_id and row.is_active and not row.locked_by_operator
+        ),
+    )
+    check_operation(actor, target, operation, new_grants)
+    return user
+
+
+async def revoke_tokens(uow: UnitOfWork, *, staff_id: int, now: datetime) -> None:
+    """Every live token of the account stops working (checked on every request: no cache)."""
+    await uow.session.execute(
+        update(StaffToken)
+        .where(StaffToken.staff_id == staff_id, StaffToken.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
 
 
@@ -115,16 +172,7 @@ async def principal_for_token(uow: UnitOfWork, *, token: str, now: datetime) -> 
         raise Unauthorized("the token has expired or was revoked")
     if not user.is_active or user.locked_by_operator:
         raise Unauthorized("the account is disabled")
-    grants = (
-        await uow.session.scalars(
-            select(StaffGrant).where(StaffGrant.staff_id == user.id).order_by(StaffGrant.id)
-        )
-    ).all()
-    return Principal(
-        staff_id=user.id,
-        username=user.username,
-        grants=tuple(Grant(Role(g.role), ScopeKind(g.scope), g.scope_id) for g in grants),
-    )
+    return Principal(staff_id=user.id, username=user.username, grants=await grants_of(uow, user.id))
 
 
 async def issue_token(
@@ -139,78 +187,17 @@ async def issue_token(
     return IssuedToken(token=token, expires_at=expires, subject_id=staff_id)
 
 
-async def log_in(
-    uow: UnitOfWork,
-    *,
-    username: str,
-    password: str,
-    ip: str,
-    lifetime: timedelta,
-    now: datetime,
-) -> Attempt:
-    policy = await get_policy(uow)
-    try:
-        await guard_address(uow, ip=ip, policy=policy, now=now)
-    except AdmitError as refusal:
-        return Attempt(refusal=refusal)
-    user = await uow.session.scalar(select(StaffUser).where(StaffUser.username == username))
-    if user is not None and (user.locked_by_operator or is_locked(user.locked_until, now)):
-        return Attempt(refusal=AccountLocked("the account is locked"))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        await record_address_failure(uow, ip=ip, now=now)
-        if user is not None:
-            user.failed_logins, user.locked_until = after_failure(
-                user.failed_logins, policy.lockout, now
-            )
-            await uow.session.flush()
-        return Attempt(refusal=Unauthorized("wrong username or password"))
-    user.failed_logins = 0
-    if user.must_change_password or password_expired(
-        user.password_changed_at, policy.staff_rotation_days, now
-    ):
-        return Attempt(
-            refusal=PasswordExpired("the password has expired: change it with the old one first")
-        )
-    return Attempt(token=await issue_token(uow, staff_id=user.id, lifetime=lifetime, now=now))
-
-
-async def change_password(
-    uow: UnitOfWork, *, username: str, old: str, new: str, now: datetime
+async def set_locked(
+    uow: UnitOfWork, *, actor: Principal, staff_id: int, locked: bool, now: datetime
 ) -> None:
-    """Change one's own password (also the way out of an expired one)."""
-    user = await uow.session.scalar(select(StaffUser).where(StaffUser.username == username))
-    if user is None or not verify_password(user.password_hash, old):
-        raise Unauthorized("wrong username or password")
-    if is_locked(user.locked_until, now) or user.locked_by_operator:
-        raise AccountLocked("the account is locked")
-    check_strength(new, await get_policy(uow), login=username)
-    if verify_password(user.password_hash, new):
-        raise InvalidInput("the new password must differ from the old one")
-    user.password_hash = hash_password(new)
-    user.password_changed_at = now
-    user.must_change_password = False
-    await uow.session.flush()
-    await audit.record(
-        uow,
-        action="staff.password_changed",
-        entity_type="staff_user",
-        entity_id=user.id,
-        data={},
-        now=now,
-    )
-
-
-async def set_locked(uow: UnitOfWork, *, staff_id: int, locked: bool, now: datetime) -> None:
-    """An operator locks (or unlocks) an account (U5); locking revokes its tokens."""
-    user = await get_or_404(uow, StaffUser, staff_id, "staff user")
+    """An operator locks (or unlocks) an account (U5); locking revokes its tokens. Raises
+    ``NotFound`` and the hierarchy's refusals."""
+    operation = Operation.LOCK if locked else Operation.UNLOCK
+    user = await acquire_target(uow, actor=actor, staff_id=staff_id, operation=operation)
     user.locked_by_operator = locked
     user.failed_logins, user.locked_until = 0, None
     if locked:
-        await uow.session.execute(
-            update(StaffToken)
-            .where(StaffToken.staff_id == staff_id, StaffToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await revoke_tokens(uow, staff_id=staff_id, now=now)
     await uow.session.flush()
     await audit.record(
         uow,
@@ -222,17 +209,24 @@ async def set_locked(uow: UnitOfWork, *, staff_id: int, locked: bool, now: datet
     )
 
 
-async def reset_password(uow: UnitOfWork, *, staff_id: int, now: datetime) -> tuple[str, str]:
-    """A new random password that must be changed at the next login; returns the password and
-    the phone to send it to. Raises ``InvalidInput`` without a phone."""
-    user = await get_or_404(uow, StaffUser, staff_id, "staff user")
+async def reset_password(
+    uow: UnitOfWork, *, actor: Principal, staff_id: int, now: datetime
+) -> tuple[str, str]:
+    """A new random password that must be changed at the next login, every live token of the
+    account revoked; returns the password and the phone to send it to. Raises ``NotFound``,
+    the hierarchy's refusals, and ``InvalidInput`` without a phone."""
+    password = secrets.token_urlsafe(9) + "a1!"
+    password_hash = await hash_password_off_loop(password)  # before any row is locked
+    user = await acquire_target(
+        uow, actor=actor, staff_id=staff_id, operation=Operation.RESET_PASSWORD
+    )
     if not user.phone:
         raise InvalidInput("the account has no phone to send the new password to")
-    password = secrets.token_urlsafe(9) + "a1!"
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash
     user.password_changed_at = now
     user.must_change_password = True
     user.failed_logins, user.locked_until = 0, None
+    await revoke_tokens(uow, staff_id=staff_id, now=now)
     await uow.session.flush()
     await audit.record(
         uow,

@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 
-from admit.accounts import security, staff, staff_import
-from admit.accounts.models import StaffGrant, StaffUser
+from admit.accounts import security, staff, staff_import, staff_signin
+from admit.accounts.models import StaffUser
 from admit.accounts.password_rules import is_locked
 from admit.accounts.permissions import Permission
 from admit.accounts.schemas import (
@@ -27,9 +28,18 @@ from admit.accounts.schemas import (
     StaffOut,
     TokenOut,
 )
+from admit.accounts.staff_hierarchy import check_may_grant
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.http.deps import ClientIP, Now, PublicUoW, RuntimeDep, staff_reader, staff_writer
+from admit.http.deps import (
+    ClientIP,
+    Now,
+    PrincipalDep,
+    PublicUoW,
+    RuntimeDep,
+    staff_reader,
+    staff_writer,
+)
 from admit.http.errors import error_response
 from admit.messaging.dispatch import queue_message
 
@@ -44,11 +54,12 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 @router.post("/auth/staff/login", response_model=TokenOut)
 async def log_in(
-    body: StaffLoginIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
+    body: StaffLoginIn, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> TokenOut | JSONResponse:
-    """A bearer token for the staff API. Failures count towards account and address lockout."""
-    attempt = await staff.log_in(
-        uow,
+    """A bearer token for the staff API. Failures count towards account and address lockout;
+    an unknown username and a wrong password answer alike (401 ``unauthorized``)."""
+    attempt = await staff_signin.log_in(
+        rt.uow,
         username=body.username,
         password=body.password,
         ip=ip,
@@ -60,34 +71,42 @@ async def log_in(
     return TokenOut(token=attempt.token.token, expires_at=attempt.token.expires_at)
 
 
-@router.post("/auth/staff/password", status_code=204)
-async def change_password(body: PasswordChangeIn, uow: PublicUoW, now: Now) -> None:
-    await staff.change_password(
-        uow, username=body.username, old=body.old_password, new=body.new_password, now=now
+@router.post("/auth/staff/password", status_code=204, response_model=None)
+async def change_password(
+    body: PasswordChangeIn, rt: RuntimeDep, ip: ClientIP, now: Now
+) -> JSONResponse | None:
+    """Change one's own password (also the way out of an expired one); every token of the
+    account stops working. Wrong old passwords count towards lockout as failed sign-ins; a
+    locked account is refused (423) whatever the passwords."""
+    refusal = await staff_signin.change_password(
+        rt.uow, username=body.username, old=body.old_password, new=body.new_password, ip=ip, now=now
     )
+    return None if refusal is None else error_response(refusal)
+
+
+@router.post("/auth/staff/logout", status_code=204)
+async def log_out(request: Request, who: PrincipalDep, uow: PublicUoW, now: Now) -> None:
+    """Sign out: this bearer token stops working at once."""
+    _, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    await staff_signin.log_out(uow, token=token, now=now)
 
 
 async def _staff_out(uow: UnitOfWork, user: StaffUser, now_locked: bool) -> StaffOut:
-    grants = (
-        await uow.session.scalars(
-            select(StaffGrant).where(StaffGrant.staff_id == user.id).order_by(StaffGrant.id)
-        )
-    ).all()
+    grants = await staff.grants_of(uow, user.id)
     return StaffOut(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         phone=f"{user.phone[:3]}****{user.phone[-4:]}" if user.phone else None,
         locked=now_locked,
-        grants=[
-            GrantIn.model_validate({"role": g.role, "scope": g.scope, "scope_id": g.scope_id})
-            for g in grants
-        ],
+        grants=[GrantIn(role=g.role, scope=g.scope, scope_id=g.scope_id) for g in grants],
     )
 
 
 @router.post("/admin/staff", status_code=201)
-async def create_staff(body: StaffIn, uow: Manager, now: Now) -> StaffOut:
+async def create_staff(body: StaffIn, uow: Manager, who: PrincipalDep, now: Now) -> StaffOut:
+    """Nobody grants permissions they do not hold (403 ``beyond_your_grants``)."""
+    check_may_grant(who, [g.to_grant() for g in body.grants])
     user = await staff.create_staff(
         uow,
         staff.NewStaff(
@@ -112,9 +131,13 @@ async def list_staff(uow: ManagerReader, now: Now) -> list[StaffOut]:
 
 
 @router.put("/admin/staff/{staff_id}/grants", status_code=204)
-async def set_grants(staff_id: int, body: GrantsIn, uow: Manager, now: Now) -> None:
+async def set_grants(
+    staff_id: int, body: GrantsIn, uow: Manager, who: PrincipalDep, now: Now
+) -> None:
+    """Within the hierarchy: 403 ``outranks_you``, ``beyond_your_grants``, ``not_on_yourself``
+    (taking permissions from oneself); 409 ``last_administrator``."""
     await staff.set_grants(
-        uow, staff_id=staff_id, grants=[g.to_grant() for g in body.grants], now=now
+        uow, actor=who, staff_id=staff_id, grants=[g.to_grant() for g in body.grants], now=now
     )
 
 
@@ -122,15 +145,19 @@ async def set_grants(staff_id: int, body: GrantsIn, uow: Manager, now: Now) -> N
 async def import_staff(
     request: Request,
     uow: Manager,
+    who: PrincipalDep,
     rt: RuntimeDep,
     now: Now,
     dry_run: Annotated[bool, Query()] = False,
 ) -> ImportOut:
-    """CSV ``username,display_name,phone,roles``: all rows or none; initial passwords by SMS."""
+    """CSV ``username,display_name,phone,roles``: all rows or none; initial passwords by SMS.
+    A row granting permissions the importer does not hold is an error row."""
     data = await request.body()
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput("the file is larger than 2 MiB")
-    reports, created = await staff_import.import_staff(uow, data=data, now=now, dry_run=dry_run)
+    reports, created = await staff_import.import_staff(
+        uow, actor=who, data=data, now=now, dry_run=dry_run
+    )
     for person in created:
         await queue_message(
             uow,
@@ -147,19 +174,25 @@ async def import_staff(
 
 
 @router.post("/admin/staff/{staff_id}/lock", status_code=204)
-async def lock(staff_id: int, uow: Operator, now: Now) -> None:
-    await staff.set_locked(uow, staff_id=staff_id, locked=True, now=now)
+async def lock(staff_id: int, uow: Operator, who: PrincipalDep, now: Now) -> None:
+    """Lock an account and revoke its tokens. 403 ``outranks_you`` for an account holding
+    permissions you lack, ``not_on_yourself``; 409 ``last_administrator``."""
+    await staff.set_locked(uow, actor=who, staff_id=staff_id, locked=True, now=now)
 
 
 @router.post("/admin/staff/{staff_id}/unlock", status_code=204)
-async def unlock(staff_id: int, uow: Operator, now: Now) -> None:
-    await staff.set_locked(uow, staff_id=staff_id, locked=False, now=now)
+async def unlock(staff_id: int, uow: Operator, who: PrincipalDep, now: Now) -> None:
+    """403 ``outranks_you`` for an account holding permissions you lack."""
+    await staff.set_locked(uow, actor=who, staff_id=staff_id, locked=False, now=now)
 
 
 @router.post("/admin/staff/{staff_id}/reset-password", status_code=202)
-async def reset_password(staff_id: int, uow: Operator, rt: RuntimeDep, now: Now) -> dict[str, str]:
-    """A new password goes to the staff member's phone by SMS; it must be changed at login."""
-    password, phone = await staff.reset_password(uow, staff_id=staff_id, now=now)
+async def reset_password(
+    staff_id: int, uow: Operator, who: PrincipalDep, rt: RuntimeDep, now: Now
+) -> dict[str, str]:
+    """A new password goes to the staff member's phone by SMS; it must be changed at login.
+    Every token of the account stops working. 403 ``outranks_you`` as for locking."""
+    password, phone = await staff.reset_password(uow, actor=who, staff_id=staff_id, now=now)
     await queue_message(
         uow,
         rt.crypto,

@@ -1,5 +1,6 @@
 """Batch creation of staff from CSV (U4): every row checked first, all created or none, with a
-report line per row. Imported staff get a random initial password to change at first login."""
+report line per row. Imported staff get a random initial password to change at first login;
+nobody imports grants beyond their own (``staff_hierarchy``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from admit.accounts.models import StaffUser
-from admit.accounts.permissions import Grant, Role, ScopeKind
+from admit.accounts.permissions import Grant, Principal, Role, ScopeKind
 from admit.accounts.staff import NewStaff, create_staff
+from admit.accounts.staff_hierarchy import missing
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
 
@@ -56,7 +58,7 @@ def parse_grants(text: str) -> list[Grant]:
     return grants
 
 
-def _check_row(row: dict[str, str], seen: set[str]) -> list[str]:
+def _check_row(row: dict[str, str], seen: set[str], actor: Principal) -> list[str]:
     problems = []
     name = row.get("username", "").strip()
     if not USERNAME.match(name):
@@ -66,9 +68,12 @@ def _check_row(row: dict[str, str], seen: set[str]) -> list[str]:
     if not PHONE.match(row.get("phone", "").strip()):
         problems.append("phone: an 11-digit mainland mobile number (for the initial password)")
     try:
-        parse_grants(row.get("roles", ""))
+        lacking = missing(actor.grants, parse_grants(row.get("roles", "")))
     except InvalidInput as exc:
         problems.append(f"roles: {exc.message}")
+    else:
+        if lacking:
+            problems.append("roles: beyond your own grants: " + ", ".join(lacking))
     seen.add(name)
     return problems
 
@@ -85,16 +90,17 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 async def import_staff(
-    uow: UnitOfWork, *, data: bytes, now: datetime, dry_run: bool = False
+    uow: UnitOfWork, *, actor: Principal, data: bytes, now: datetime, dry_run: bool = False
 ) -> tuple[list[RowReport], list[CreatedStaff]]:
-    """Check every row; when all are fine (and not a dry run) create them all."""
+    """Check every row (a grant the ``actor`` does not hold is a row's problem); when all are
+    fine (and not a dry run) create them all."""
     rows = read_rows(data)
     existing = set((await uow.session.scalars(select(StaffUser.username))).all())
     seen: set[str] = set()
     reports = []
     for line, row in rows:
         report = RowReport(line=line, username=row.get("username", "").strip())
-        report.problems = _check_row(row, seen)
+        report.problems = _check_row(row, seen, actor)
         if report.username in existing:
             report.problems.append("username already exists")
         report.status = "error" if report.problems else "ok"
