@@ -186,6 +186,8 @@ def _env(database_url: str, data_dir: Path, keys: dict[str, str]) -> dict[str, s
         "ADMIT_DATA_DIR": str(data_dir),
         "ADMIT_RUN_WORKER_IN_PROCESS": "false",
         "ADMIT_SIMULATORS_IN_PROCESS": "false",
+        # PostgreSQL with the simulators' default secrets: a development deployment.
+        "ADMIT_ENVIRONMENT": "development",
         "ADMIT_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }

@@ -21,12 +21,14 @@ from admit.checkin.api import router as checkin_router
 from admit.content.api import router as content_router
 from admit.core.config import load_settings
 from admit.core.gc_tuning import tune_for_serving
+from admit.core.production_check import InsecureSettings
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
 from admit.http.partner import AccessLogMiddleware
+from admit.http.security_headers import SecurityHeadersMiddleware
 from admit.http.system_api import router as system_router
 from admit.inventory.api import admin_router as inventory_admin
 from admit.inventory.partner_api import router as partner_router
@@ -42,7 +44,7 @@ from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.sales.waiting_api import router as waiting_router
 from admit.web import mount_pages
-from admit.wiring import mount_simulators, wire_adapters
+from admit.wiring import mount_simulators, production_refusals, wire_adapters
 
 API_PREFIX = "/api/v1"
 
@@ -51,6 +53,9 @@ def from_environment() -> FastAPI:
     """The application from ``ADMIT_*`` settings: the factory each ``admit serve --workers``
     process calls."""
     settings = load_settings()
+    refused = production_refusals(settings)
+    if refused:
+        raise InsecureSettings(refused)
     tune_for_serving(settings.gc_gen0_threshold)
     return create_app(Runtime.from_settings(settings))
 
@@ -87,6 +92,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(AccessLogMiddleware, rt_of=lambda: runtime)
+    app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)  # outermost
     install_error_handlers(app)
     app.include_router(system_router)
     for router in (

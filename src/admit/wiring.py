@@ -11,6 +11,8 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
+from admit.core.config import Settings
+from admit.core.production_check import is_production, problems, shared_secrets
 from admit.core.ratelimit import RateLimiter, rate_limiter_from_settings
 from admit.core.runtime import Runtime
 from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
@@ -30,6 +32,14 @@ SIM_SMS = "/_sim/sms"
 SIM_POLICE = "/_sim/police"
 SIM_BANK = "/_sim/bank"
 SIM_CINEMA = "/_sim/cinema"
+
+
+def production_refusals(settings: Settings) -> list[str]:
+    """Why these settings may not serve the public (``admit.core.production_check``); empty
+    in development."""
+    if not is_production(settings):
+        return []
+    return problems(settings, shared_secrets(settings, CinemaSettings().secret))
 
 
 def wire_adapters(rt: Runtime) -> None:

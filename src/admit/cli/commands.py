@@ -30,7 +30,7 @@ from admit.core.config import Settings, load_settings
 from admit.core.crypto import ENCRYPTED_COLUMNS
 from admit.core.errors import AdmitError
 from admit.core.gc_tuning import tune_for_serving
-from admit.core.logging import configure_logging
+from admit.core.logging import configure_logging, masked_url
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
 from admit.migrations import upgrade
@@ -44,6 +44,12 @@ console = Console()
 T = TypeVar("T")
 
 CLI_ACTOR = Actor(kind="system", id="cli")
+DEMO_WARNING = (
+    "[yellow]This is a demo[/yellow], not a deployment: the SMS, identity, bank and cinema "
+    "simulators answer under /_sim without authentication (every sign-in code can be read "
+    "there, any payment approved) and every shared secret is its published default. "
+    "For real use run `admit serve` with the settings in docs/operations.md."
+)
 HostOpt = Annotated[str | None, typer.Option(help="Interface to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
 
@@ -83,7 +89,8 @@ def migrate() -> None:
     settings = _settings()
     _migrate(settings)
     console.print(
-        f"[green]Database at the latest schema[/green] ({settings.effective_database_url})"
+        "[green]Database at the latest schema[/green] "
+        f"({masked_url(settings.effective_database_url)})"
     )
 
 
@@ -263,6 +270,24 @@ def check_sales() -> None:
     raise typer.Exit(1)
 
 
+def _refuse_insecure(settings: Settings) -> None:
+    """Exit 2 naming every setting that keeps a production server from starting."""
+    from admit.wiring import production_refusals
+
+    refused = production_refusals(settings)
+    if not refused:
+        return
+    console.print(
+        "[red]Refusing to serve in production[/red] (a PostgreSQL database, a public URL "
+        "that is not this machine, or ADMIT_ENVIRONMENT=production); fix these settings, or "
+        "set ADMIT_ENVIRONMENT=development on a machine nobody else can reach:",
+        soft_wrap=True,
+    )
+    for line in refused:
+        console.print(f"  • {line}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> None:
     import uvicorn
 
@@ -282,6 +307,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             port=settings.port,
             log_level=settings.log_level.lower(),
             access_log=False,
+            # The client's address is the socket's peer unless ADMIT_TRUSTED_PROXIES says
+            # otherwise (``http.deps.address_of``): uvicorn must not rewrite it first.
+            proxy_headers=False,
         )
         return
     app_ = create_app(Runtime.from_settings(settings))
@@ -292,6 +320,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        proxy_headers=False,
     )
 
 
@@ -303,18 +332,27 @@ def serve(
         int, typer.Option(min=1, max=64, help="Server processes sharing the port.")
     ] = 1,
 ) -> None:
-    """Serve the web application and API (migrate first)."""
+    """Serve the web application and API (migrate first). In production (see
+    docs/operations.md) refuses to start with default secrets, unset keys or in-process
+    simulators."""
     settings = _settings()
+    _refuse_insecure(settings)
     _migrate(settings)
     _serve(settings, host, port, workers)
 
 
 @app.command()
 def demo(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Zero-setup demo: SQLite under ADMIT_DATA_DIR, demo data, in-process worker."""
+    """Zero-setup demo: SQLite under ADMIT_DATA_DIR, demo data, in-process worker. Never for
+    the public: simulators without authentication and default secrets."""
     settings = _settings()
+    if settings.environment == "production":
+        console.print("[red]admit demo is a demo[/red]: with ADMIT_ENVIRONMENT=production use")
+        console.print("`admit serve` (see docs/operations.md).")
+        raise typer.Exit(2)
     _migrate(settings)
     _run(_seed, settings)
+    console.print(DEMO_WARNING, soft_wrap=True)
     console.print(
         f"Admit is at [bold]http://{host or settings.host}:{port or settings.port}[/bold] "
         "— API docs at /docs. Create an administrator with `admit create-admin`."
@@ -336,5 +374,6 @@ def worker() -> None:
         await run_forever(rt, asyncio.Event())
 
     settings = _settings()
+    _refuse_insecure(settings)
     _migrate(settings)
     _run(work, settings)

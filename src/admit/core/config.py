@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,16 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = False
+    sql_log_parameters: bool = Field(
+        default=False,
+        description="Show bound parameters in SQL errors (debugging only: they carry personal "
+        "data).",
+    )
+    environment: Literal["development", "production"] | None = Field(
+        default=None,
+        description="production: admit serve refuses default secrets and in-process simulators; "
+        "unset: production when the database is PostgreSQL or public_url is not local.",
+    )
     staff_token_hours: int = 12
     worker_poll_seconds: float = 1.0
     field_keys: str | None = Field(

@@ -75,14 +75,19 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 PREPARED_PER_CONNECTION = 1000
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, show_parameters: bool = False
+) -> AsyncEngine:
+    """The engine for ``url``. Bound parameters stay out of error messages and tracebacks
+    (they carry phone numbers and names) unless ``show_parameters`` (debugging only)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=not show_parameters)
         _install_sqlite_hooks(engine)
         return engine
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=not show_parameters,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,

@@ -31,7 +31,11 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            show_parameters=settings.sql_log_parameters,
+        )
         caches: dict[str, Any] = {
             TOKENS: ShortCache[Any, Any](settings.token_cache_seconds),
             SALE_CONFIG: ShortCache[Any, Any](settings.sale_config_cache_seconds),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -11,15 +12,17 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
+from admit.app import from_environment
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
-from admit.cli import app
+from admit.cli import app, commands
 from admit.core.audit_context import SYSTEM
-from admit.core.config import load_settings
+from admit.core.config import Settings, load_settings
 from admit.core.crypto import FieldCrypto, UndecryptableValue
+from admit.core.production_check import InsecureSettings
 from admit.core.runtime import Runtime
 from admit.messaging.dispatch import queue_message
-from tests.conftest import T0, logging_kept
+from tests.conftest import T0, _pg_admin_sync, _pg_url, clone_database_sql, logging_kept
 
 # One worker runs this module (tests/parallel.py): the demo is seeded once for the tests needing it.
 pytestmark = pytest.mark.long
@@ -190,3 +193,114 @@ def test_check_finds_a_counter_that_does_not_add_up(cli_env: Path) -> None:
     code, out = _invoke("check")
     assert code == 1
     assert "sales_window_quota_slice 1/0" in out
+
+
+def test_migrate_never_prints_the_database_password(
+    cli_env: Path, pg_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"admit_cli_{os.getpid()}"
+    _pg_admin_sync(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _pg_admin_sync(clone_database_sql(name, pg_template))
+    try:
+        # The test server trusts every local connection, so any password gets in.
+        url = _pg_url(name).replace("://postgres@", "://postgres:Hunter2-db-pw@")
+        monkeypatch.setenv("ADMIT_DATABASE_URL", url)
+        code, out = _invoke("migrate")
+    finally:
+        _pg_admin_sync(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    assert code == 0, out
+    assert "latest schema" in out
+    assert "Hunter2-db-pw" not in out
+    assert "postgres:***@" in out
+
+
+# Every variable the production check reads, set as production wants them.
+PRODUCTION_READY = {
+    "ADMIT_ENVIRONMENT": "production",
+    "ADMIT_FIELD_KEYS": Fernet.generate_key().decode(),
+    "ADMIT_LOOKUP_KEY": Fernet.generate_key().decode(),
+    "ADMIT_SMS_SECRET": "sms-issued-7Hq",
+    "ADMIT_IDENTITY_SECRET": "identity-issued-2Lp",
+    "ADMIT_BANK_SECRET": "bank-issued-9Zx",
+    "ADMIT_CINEMA_SECRET": "cinema-issued-4Kd",
+    "ADMIT_SIMULATORS_IN_PROCESS": "false",
+}
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, **changes: str | None) -> None:
+    for name, value in {**PRODUCTION_READY, **changes}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"ADMIT_SMS_SECRET": "dev-secret"}, ["ADMIT_SMS_SECRET"]),
+        ({"ADMIT_IDENTITY_SECRET": None}, ["ADMIT_IDENTITY_SECRET"]),
+        ({"ADMIT_BANK_SECRET": None}, ["ADMIT_BANK_SECRET"]),
+        ({"ADMIT_CINEMA_SECRET": None}, ["ADMIT_CINEMA_SECRET"]),
+        ({"ADMIT_FIELD_KEYS": None}, ["ADMIT_FIELD_KEYS"]),
+        ({"ADMIT_LOOKUP_KEY": None}, ["ADMIT_LOOKUP_KEY"]),
+        ({"ADMIT_SIMULATORS_IN_PROCESS": None}, ["ADMIT_SIMULATORS_IN_PROCESS"]),
+        (  # no setting at all but a PostgreSQL database: production, every default named
+            dict.fromkeys(PRODUCTION_READY)
+            | {"ADMIT_DATABASE_URL": "postgresql+asyncpg://admit@127.0.0.1:1/never"},
+            [
+                "ADMIT_SMS_SECRET",
+                "ADMIT_IDENTITY_SECRET",
+                "ADMIT_BANK_SECRET",
+                "ADMIT_CINEMA_SECRET",
+                "ADMIT_FIELD_KEYS",
+                "ADMIT_LOOKUP_KEY",
+                "ADMIT_SIMULATORS_IN_PROCESS",
+            ],
+        ),
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_production_with_a_default(
+    monkeypatch: pytest.MonkeyPatch,
+    changes: dict[str, str | None],
+    named: list[str],
+    workers: str,
+) -> None:
+    _production(monkeypatch, **changes)
+    code, out = _invoke("serve", "--port", "1", "--workers", workers)
+    assert code == 2, out
+    assert "Refusing to serve in production" in out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("  • ")] == named
+    assert not any(v in out for v in PRODUCTION_READY.values() if len(v) > 12)  # no secret
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_each_server_process_refuses_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``admit serve --workers N`` processes build their app with ``from_environment``."""
+    _production(monkeypatch, ADMIT_BANK_SECRET="dev-secret")
+    with pytest.raises(InsecureSettings) as refused:
+        from_environment()
+    assert refused.value.problems == [
+        "ADMIT_BANK_SECRET is a published default: set the secret the partner issued"
+    ]
+    _production(monkeypatch, ADMIT_GC_GEN0_THRESHOLD="0")  # keep this process's collector
+    served = from_environment()
+    asyncio.run(served.state.runtime.close())
+    assert served.title == "Admit"
+
+
+@pytest.mark.usefixtures("seeded_env")
+def test_demo_says_it_is_a_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(commands, "_serve", lambda settings, *_: served.append(settings))
+    code, out = _invoke("demo", "--port", "1")
+    assert code == 0, out
+    assert "This is a demo" in " ".join(out.split())
+    assert "/_sim" in out
+    assert served  # and then it serves
+    monkeypatch.setenv("ADMIT_ENVIRONMENT", "production")
+    code, out = _invoke("demo", "--port", "1")
+    assert code == 2
+    assert "admit demo is a demo" in out
