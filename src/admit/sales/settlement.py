@@ -8,7 +8,6 @@ GA areas → quotas → holder documents."""
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +42,7 @@ from admit.sales.models import (
     SalesWindow,
 )
 from admit.sales.partner_jobs import hand_to_partner, refuse_late
+from admit.sales.pickup_codes import unused_code
 from admit.sales.refunds import request_refund
 from admit.ticketing.issue import LineToIssue, issue_tickets
 
@@ -175,7 +175,7 @@ async def sell(
     await sell_seats(uow, hold_id=hold.id, order_id=order.id)
     hold.status, hold.ended_at = "sold", now
     order.status, order.paid_at, order.ended_at, order.paid_by = "paid", now, None, payment
-    order.pickup_code = f"{order.id:06d}{secrets.randbelow(10_000):04d}"  # unique by its id
+    order.pickup_code = await unused_code(uow)
     await uow.session.flush()
     tickets = await _issue(uow, crypto, order, now)
     await audit.record(
@@ -261,7 +261,7 @@ async def _confirm(
     kind, _, ident = order.buyer.partition(":")
     if kind != "customer":
         return  # a counter sale is handed over on the spot
-    phone, email = await contact_of(uow, int(ident))
+    phone, email = await contact_of(uow, crypto, int(ident))
     short = [label.replace(" · ", " ").replace("Row ", "").replace("Seat ", "") for label in labels]
     params = {"order": order.number, "pickup": order.pickup_code or "", **notice.params}
     if phone:

@@ -1,0 +1,37 @@
+"""Pickup codes (C2): what a buyer quotes to collect paid tickets — ten characters of Crockford's
+base32 (digits and capitals without I, L, O, U: nothing to misread), 50 bits from ``secrets``,
+unique among the platform's orders (``uq_sales_order_pickup_code``). A partner cinema's own
+pickup codes stay in the partner's tables and are not constrained here."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from admit.core.uow import UnitOfWork
+from admit.sales.models import Order
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
+LENGTH = 10
+BITS = 5 * LENGTH
+ATTEMPTS = 8  # a collision has odds of orders / 2**50 each try: one retry is already absurd
+
+
+def new_code() -> str:
+    """A fresh random code (not checked against the orders)."""
+    value = secrets.randbits(BITS)
+    return "".join(ALPHABET[(value >> shift) & 31] for shift in range(BITS - 5, -1, -5))
+
+
+async def unused_code(uow: UnitOfWork) -> str:
+    """A fresh code no order carries yet: one indexed look-up, again on the (astronomically
+    rare) collision, so the settling transaction never fails on the unique constraint for
+    it. Pending changes of the session are not flushed by the look-up."""
+    for _ in range(ATTEMPTS):
+        code = new_code()
+        with uow.session.no_autoflush:
+            taken = await uow.session.scalar(select(Order.id).where(Order.pickup_code == code))
+        if taken is None:
+            return code
+    raise RuntimeError(f"no unused pickup code in {ATTEMPTS} tries: is the generator random?")
