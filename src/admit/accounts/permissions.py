@@ -1,5 +1,11 @@
 """Roles as permission sets (ROLE, U4, U5): the one matrix every admin endpoint is checked
-against. Pure: no I/O. ``docs/permissions.md`` is generated from it (and a test keeps it so)."""
+against, and what a grant's scope lets it reach. Pure: no I/O. ``docs/permissions.md`` shows
+the matrix (a test keeps it so).
+
+A grant is global or scoped to one organiser, venue, channel or outlet. ``Principal.can``
+answers for global grants only: a scoped grant never counts where nobody asked where the
+resource lies. Routes that serve scoped resources say so (``admit.http.deps``) and then ask
+``can_in`` (this resource) or ``reach`` (which ids of a kind, for lists)."""
 
 from __future__ import annotations
 
@@ -106,8 +112,26 @@ class Principal:
     grants: tuple[Grant, ...]
 
     def can(self, permission: Permission) -> bool:
-        """Whether any grant, in any scope, carries ``permission``."""
-        return any(permission in ROLE_PERMISSIONS[g.role] for g in self.grants)
+        """Whether a global grant carries ``permission`` (everywhere, whatever the resource)."""
+        return any(
+            permission in ROLE_PERMISSIONS[g.role] and g.scope is ScopeKind.GLOBAL
+            for g in self.grants
+        )
+
+    def scopes_of(self, permission: Permission) -> frozenset[ScopeKind]:
+        """The kinds of scope (``GLOBAL`` included) of the grants that carry ``permission``."""
+        return frozenset(g.scope for g in self.grants if permission in ROLE_PERMISSIONS[g.role])
+
+    def reach(self, permission: Permission, scope: ScopeKind) -> frozenset[str] | None:
+        """The ids of this kind that grants carrying ``permission`` are scoped to; ``None``
+        when a global grant carries it (every id)."""
+        if self.can(permission):
+            return None
+        return frozenset(
+            g.scope_id
+            for g in self.grants
+            if permission in ROLE_PERMISSIONS[g.role] and g.scope is scope and g.scope_id
+        )
 
     def can_in(self, permission: Permission, scope: ScopeKind, scope_id: object) -> bool:
         """Whether a global grant, or one scoped to exactly this organiser/venue/…, allows it."""

@@ -1,4 +1,7 @@
-"""Administration endpoints of the catalogue (staff bearer token required)."""
+"""Administration endpoints of the catalogue (staff bearer token required). Organisers and
+venues are created by global grants; a venue's map by grants scoped to the venue; events,
+sessions and passes by grants scoped to their organiser. The scopes of catalogue resources
+(``SESSION_ORGANISER``…) are declared here for every slice's routes."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from admit.accounts.permissions import Permission, Principal, ScopeKind
+from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog import events, ownership, passes, pricing, seatmaps, venues
 from admit.catalog.models import SeatMap
 from admit.catalog.schemas import (
@@ -29,47 +32,129 @@ from admit.catalog.schemas import (
 from admit.catalog.seatmap_format import auto_detect, to_csv, to_json
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PrincipalDep, require_scope, staff_reader, staff_writer
+from admit.http.deps import (
+    Now,
+    Place,
+    PrincipalDep,
+    by_path,
+    narrowed,
+    path_int,
+    reach,
+    require_scope,
+    staff_reader,
+    staff_writer,
+)
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: catalogue"])
 
+
+async def _session_organiser(uow: UnitOfWork, value: str) -> list[Place]:
+    organiser, _ = await ownership.places_of_session(uow, path_int(value, "session"))
+    return [(ScopeKind.ORGANISER, organiser)]
+
+
+async def _session_venue(uow: UnitOfWork, value: str) -> list[Place]:
+    _, venue = await ownership.places_of_session(uow, path_int(value, "session"))
+    return [(ScopeKind.VENUE, venue)]
+
+
+async def _session_places(uow: UnitOfWork, value: str) -> list[Place]:
+    organiser, venue = await ownership.places_of_session(uow, path_int(value, "session"))
+    return [(ScopeKind.ORGANISER, organiser), (ScopeKind.VENUE, venue)]
+
+
+async def _event_organiser(uow: UnitOfWork, value: str) -> list[Place]:
+    return [
+        (ScopeKind.ORGANISER, await ownership.organiser_of_event(uow, path_int(value, "event")))
+    ]
+
+
+async def _seatmap_venue(uow: UnitOfWork, value: str) -> list[Place]:
+    seat_map = path_int(value, "seat map")
+    return [(ScopeKind.VENUE, await ownership.venue_of_seatmap(uow, seat_map))]
+
+
+async def _pass_organiser(uow: UnitOfWork, value: str) -> list[Place]:
+    return [(ScopeKind.ORGANISER, await ownership.organiser_of_pass(uow, path_int(value, "pass")))]
+
+
+# A session is its organiser's to sell and configure, and its venue's to admit people to;
+# its plan is read by both.
+SESSION_ORGANISER = by_path("session_id", ScopeKind.ORGANISER, locate=_session_organiser)
+SESSION_VENUE = by_path("session_id", ScopeKind.VENUE, locate=_session_venue)
+SESSION_EITHER = by_path("session_id", ScopeKind.ORGANISER, ScopeKind.VENUE, locate=_session_places)
+SEATMAP_VENUE = by_path("seat_map_id", ScopeKind.VENUE, locate=_seatmap_venue)
+
 Writer = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE)]
-Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ)]
+OrganiserReader = Annotated[
+    UnitOfWork, staff_reader(Permission.CATALOG_READ, scope=narrowed(ScopeKind.ORGANISER))
+]
+VenueReader = Annotated[
+    UnitOfWork, staff_reader(Permission.CATALOG_READ, scope=narrowed(ScopeKind.VENUE))
+]
+VenueWriter = Annotated[
+    UnitOfWork,
+    staff_writer(Permission.CATALOG_WRITE, scope=by_path("venue_id", ScopeKind.VENUE)),
+]
+SeatMapReader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ, scope=SEATMAP_VENUE)]
+Creator = Annotated[  # the body names the organiser: the route checks it
+    UnitOfWork, staff_writer(Permission.CATALOG_WRITE, scope=narrowed(ScopeKind.ORGANISER))
+]
+EventWriter = Annotated[
+    UnitOfWork,
+    staff_writer(
+        Permission.CATALOG_WRITE,
+        scope=by_path("event_id", ScopeKind.ORGANISER, locate=_event_organiser),
+    ),
+]
+SessionWriter = Annotated[
+    UnitOfWork, staff_writer(Permission.CATALOG_WRITE, scope=SESSION_ORGANISER)
+]
+PassReader = Annotated[
+    UnitOfWork,
+    staff_reader(
+        Permission.CATALOG_READ,
+        scope=by_path("product_id", ScopeKind.ORGANISER, locate=_pass_organiser),
+    ),
+]
 
 MAX_SEATMAP_BYTES = 32 * 1024 * 1024
 
 
 @admin_router.post("/organisers", status_code=201)
-async def create_organiser(
-    body: OrganiserIn, uow: Writer, now: Now, who: PrincipalDep
-) -> OrganiserOut:
-    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.GLOBAL, None)
+async def create_organiser(body: OrganiserIn, uow: Writer, now: Now) -> OrganiserOut:
     org = await venues.create_organiser(uow, code=body.code, name=body.name, now=now)
     return OrganiserOut.model_validate(org)
 
 
 @admin_router.get("/organisers")
-async def list_organisers(uow: Reader) -> list[OrganiserOut]:
-    return [OrganiserOut.model_validate(o) for o in await venues.list_organisers(uow)]
+async def list_organisers(uow: OrganiserReader, who: PrincipalDep) -> list[OrganiserOut]:
+    mine = reach(who, Permission.CATALOG_READ, ScopeKind.ORGANISER)
+    return [
+        OrganiserOut.model_validate(o)
+        for o in await venues.list_organisers(uow)
+        if mine is None or str(o.id) in mine
+    ]
 
 
 @admin_router.post("/venues", status_code=201)
-async def create_venue(body: VenueIn, uow: Writer, now: Now, who: PrincipalDep) -> VenueOut:
-    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.GLOBAL, None)
+async def create_venue(body: VenueIn, uow: Writer, now: Now) -> VenueOut:
     venue = await venues.create_venue(uow, **body.model_dump(), now=now)
     return VenueOut.model_validate(venue)
 
 
 @admin_router.get("/venues")
-async def list_venues(uow: Reader) -> list[VenueOut]:
-    return [VenueOut.model_validate(v) for v in await venues.list_venues(uow)]
+async def list_venues(uow: VenueReader, who: PrincipalDep) -> list[VenueOut]:
+    mine = reach(who, Permission.CATALOG_READ, ScopeKind.VENUE)
+    return [
+        VenueOut.model_validate(v)
+        for v in await venues.list_venues(uow)
+        if mine is None or str(v.id) in mine
+    ]
 
 
 @admin_router.patch("/venues/{venue_id}")
-async def update_venue(
-    venue_id: int, body: VenuePatch, uow: Writer, now: Now, who: PrincipalDep
-) -> VenueOut:
-    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.VENUE, venue_id)
+async def update_venue(venue_id: int, body: VenuePatch, uow: VenueWriter, now: Now) -> VenueOut:
     changes = body.model_dump(exclude_unset=True)
     venue = await venues.update_venue(uow, venue_id, changes=changes, now=now)
     return VenueOut.model_validate(venue)
@@ -88,11 +173,8 @@ async def update_venue(
         }
     },
 )
-async def import_seatmap(
-    venue_id: int, request: Request, uow: Writer, now: Now, who: PrincipalDep
-) -> SeatMapOut:
+async def import_seatmap(venue_id: int, request: Request, uow: VenueWriter, now: Now) -> SeatMapOut:
     """Import a seat map file (JSON or record CSV, see docs/seatmap-format.md): all or nothing."""
-    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.VENUE, venue_id)
     data = await request.body()
     if len(data) > MAX_SEATMAP_BYTES:
         raise InvalidInput("the seat map file is larger than 32 MiB")
@@ -104,7 +186,7 @@ async def import_seatmap(
 
 
 @admin_router.get("/seatmaps/{seat_map_id}")
-async def get_seatmap(seat_map_id: int, uow: Reader) -> SeatMapOut:
+async def get_seatmap(seat_map_id: int, uow: SeatMapReader) -> SeatMapOut:
     seat_map: SeatMap = await seatmaps.get_seatmap(uow, seat_map_id)
     return SeatMapOut.model_validate(seat_map)
 
@@ -112,7 +194,7 @@ async def get_seatmap(seat_map_id: int, uow: Reader) -> SeatMapOut:
 @admin_router.get("/seatmaps/{seat_map_id}/export")
 async def export_seatmap(
     seat_map_id: int,
-    uow: Reader,
+    uow: SeatMapReader,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002
 ) -> Response:
     spec = await seatmaps.export_seatmap(uow, seat_map_id)
@@ -122,33 +204,28 @@ async def export_seatmap(
 
 
 @admin_router.post("/events", status_code=201)
-async def create_event(body: EventIn, uow: Writer, now: Now, who: PrincipalDep) -> EventOut:
+async def create_event(body: EventIn, uow: Creator, now: Now, who: PrincipalDep) -> EventOut:
     require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, body.organiser_id)
     event = await events.create_event(uow, **body.model_dump(), now=now)
     return EventOut.model_validate(event)
 
 
 @admin_router.patch("/events/{event_id}")
-async def update_event(
-    event_id: int, body: EventPatch, uow: Writer, now: Now, who: PrincipalDep
-) -> EventOut:
-    await guard_event(uow, who, event_id)
+async def update_event(event_id: int, body: EventPatch, uow: EventWriter, now: Now) -> EventOut:
     changes = body.model_dump(exclude_unset=True)
     event = await events.update_event(uow, event_id, changes=changes, now=now)
     return EventOut.model_validate(event)
 
 
 @admin_router.delete("/events/{event_id}", status_code=204)
-async def delete_event(event_id: int, uow: Writer, now: Now, who: PrincipalDep) -> None:
-    await guard_event(uow, who, event_id)
+async def delete_event(event_id: int, uow: EventWriter, now: Now) -> None:
     await events.delete_event(uow, event_id, now=now)
 
 
 @admin_router.patch("/sessions/{session_id}")
 async def update_session(
-    session_id: int, body: SessionPatch, uow: Writer, now: Now, who: PrincipalDep
+    session_id: int, body: SessionPatch, uow: SessionWriter, now: Now
 ) -> SessionOut:
-    await guard_session(uow, who, Permission.CATALOG_WRITE, session_id)
     changes = body.model_dump(exclude_unset=True)
     session = await events.update_session(uow, session_id, changes=changes, now=now)
     return SessionOut.model_validate(session)
@@ -156,9 +233,8 @@ async def update_session(
 
 @admin_router.put("/sessions/{session_id}/price-levels")
 async def set_price_levels(
-    session_id: int, body: PriceLevelsIn, uow: Writer, now: Now, who: PrincipalDep
+    session_id: int, body: PriceLevelsIn, uow: SessionWriter, now: Now
 ) -> list[PriceLevelOut]:
-    await guard_session(uow, who, Permission.CATALOG_WRITE, session_id)
     levels = [
         pricing.LevelInput(
             code=lv.code, name=lv.name, color=lv.color, currency=lv.currency, prices=lv.prices
@@ -170,29 +246,16 @@ async def set_price_levels(
 
 
 @admin_router.post("/passes", status_code=201)
-async def create_pass(body: PassIn, uow: Writer, now: Now, who: PrincipalDep) -> PassOut:
+async def create_pass(body: PassIn, uow: Creator, now: Now, who: PrincipalDep) -> PassOut:
     require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, body.organiser_id)
     product = await passes.create_pass(uow, **body.model_dump(), now=now)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": body.session_ids})
 
 
 @admin_router.get("/passes/{product_id}")
-async def get_pass(product_id: int, uow: Reader) -> PassOut:
+async def get_pass(product_id: int, uow: PassReader) -> PassOut:
     product, session_ids = await passes.get_pass(uow, product_id)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": session_ids})
-
-
-async def guard_session(
-    uow: UnitOfWork, who: Principal, permission: Permission, session_id: int
-) -> None:
-    """Staff scoped to an organiser reach only that organiser's sessions."""
-    organiser = await ownership.organiser_of_session(uow, session_id)
-    require_scope(who, permission, ScopeKind.ORGANISER, organiser)
-
-
-async def guard_event(uow: UnitOfWork, who: Principal, event_id: int) -> None:
-    organiser = await ownership.organiser_of_event(uow, event_id)
-    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, organiser)
 
 
 def _pass_fields(product: object) -> dict[str, object]:

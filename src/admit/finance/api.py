@@ -9,13 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
-from admit.accounts.permissions import Permission
+from admit.accounts.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.finance import bills, ledger
-from admit.http.deps import staff_reader
+from admit.http.deps import by_path, staff_reader
 
 router = APIRouter(prefix="/admin/finance", tags=["admin: finance"])
+# An organiser's bill is theirs; the ledger as a whole is the platform's.
 Reader = Annotated[UnitOfWork, staff_reader(Permission.FINANCE)]
+BillReader = Annotated[
+    UnitOfWork,
+    staff_reader(Permission.FINANCE, scope=by_path("organiser_id", ScopeKind.ORGANISER)),
+]
 
 
 class Model(BaseModel):
@@ -50,7 +55,7 @@ class BalancesOut(Model):
 
 
 @router.get("/bills/{organiser_id}/{day}.csv", response_class=Response)
-async def daily_bill_csv(organiser_id: int, day: date, uow: Reader) -> Response:
+async def daily_bill_csv(organiser_id: int, day: date, uow: BillReader) -> Response:
     """The same bill as CSV (declared first: ``{day}`` alone would also match it)."""
     bill = await bills.daily_bill(uow, organiser_id=organiser_id, day=day)
     return Response(
@@ -61,7 +66,7 @@ async def daily_bill_csv(organiser_id: int, day: date, uow: Reader) -> Response:
 
 
 @router.get("/bills/{organiser_id}/{day}")
-async def daily_bill(organiser_id: int, day: date, uow: Reader) -> BillOut:
+async def daily_bill(organiser_id: int, day: date, uow: BillReader) -> BillOut:
     """The organiser's payments and refunds of one UTC day, checked against the ledger."""
     bill = await bills.daily_bill(uow, organiser_id=organiser_id, day=day)
     return BillOut(

@@ -1,12 +1,32 @@
 """FastAPI dependencies: the request's unit of work, the clock, the authenticated staff member
-and the permission each admin endpoint requires.
+and the permission each admin endpoint requires, within the grant's scope.
 
 The unit of work is a ``scope="function"`` dependency: it commits after the route returns and
-*before* the response is sent, so a client never sees success for a rolled-back change."""
+*before* the response is sent, so a client never sees success for a rolled-back change.
+
+Scopes are enforced here, not remembered by each route (ROLE, issue 30):
+
+- ``staff_reader(P)`` / ``staff_writer(P)`` count **global** grants only. A grant of P scoped to
+  an organiser, venue, channel or outlet is refused (403) on a route that does not say how its
+  resource is scoped, so a new route cannot leak across scopes by forgetting.
+- ``staff_reader(P, scope=by_path("venue_id", ScopeKind.VENUE))``: the path names the resource;
+  the dependency finds where it lies (the id itself, or ``locate``: a session's organiser, a
+  device's venue…) before the route runs, and refuses a scoped grant that does not cover it —
+  403 ``forbidden``, or 404 ``not_found`` with ``conceal=True`` where even existence is
+  personal (customers). A missing resource is 404 for everyone.
+- ``staff_reader(P, scope=narrowed(ScopeKind.VENUE))``: lists and bodies name their scope, so
+  the route narrows — ``require_scope`` for the one it acts on, ``reach`` for the ids a list may
+  show. A route that lets a scoped caller through without either fails loudly (500, rolled
+  back, logged) instead of answering.
+
+Grants of a kind the route does not name (an outlet-scoped clerk on a venue route) are refused
+before anything is looked up."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +37,7 @@ from admit.accounts import staff
 from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.accounts.token_cache import signed_in_customer
 from admit.core.audit_context import ANONYMOUS, Actor
-from admit.core.errors import Forbidden, Unauthorized
+from admit.core.errors import Forbidden, NotFound, Unauthorized
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 
@@ -65,35 +85,154 @@ def staff_actor(who: Principal) -> Actor:
     return Actor(kind="staff", id=str(who.staff_id), name=who.username)
 
 
-def _staff_uow(permission: Permission, *, readonly: bool) -> Callable[..., Any]:
+Place = tuple[ScopeKind, object]
+Locate = Callable[[UnitOfWork, str], Awaitable[Sequence[Place]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Scoping:
+    """How a route's resource is scoped: the kinds of scoped grant that may reach it, and
+    either the path parameter naming it (with ``locate`` finding where it lies) or ``None``:
+    the route narrows by itself."""
+
+    kinds: tuple[ScopeKind, ...]
+    param: str | None = None
+    locate: Locate | None = None
+    conceal: bool = False
+
+
+def by_path(
+    param: str, *kinds: ScopeKind, locate: Locate | None = None, conceal: bool = False
+) -> Scoping:
+    """The path parameter ``param`` is the resource: its value is the scope id (of each of
+    ``kinds``), or ``locate`` says where the resource lies (raising ``NotFound``)."""
+    return Scoping(kinds=kinds, param=param, locate=locate, conceal=conceal)
+
+
+def narrowed(*kinds: ScopeKind) -> Scoping:
+    """Scoped grants of ``kinds`` reach the route, which narrows with ``require_scope`` or
+    ``reach``; one that does neither for a scoped caller fails (``ScopeNotNarrowed``)."""
+    return Scoping(kinds=kinds)
+
+
+def path_int(value: str, what: str) -> int:
+    """A path's id for a ``locate``; a value that is not one names nothing (404)."""
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(f"{what} {value} does not exist")
+    return int(value)
+
+
+CONCEALED = "there is no such resource within your reach"
+
+
+class ScopeNotNarrowed(RuntimeError):
+    """A route declared ``narrowed`` let a scoped caller through without narrowing: a bug."""
+
+
+# One box per request for the routes that narrow by themselves: ``require_scope`` and
+# ``reach`` tick it. A mutable box, so that the route's ticks reach the dependency's check.
+_narrowing: ContextVar[list[bool] | None] = ContextVar("admit_scope_narrowing", default=None)
+
+
+def _ticked() -> None:
+    box = _narrowing.get()
+    if box is not None:
+        box[0] = True
+
+
+async def _located(scoping: Scoping, uow: UnitOfWork, request: Request) -> Sequence[Place]:
+    value = str(request.path_params.get(scoping.param or "", ""))
+    if scoping.locate is not None:
+        return await scoping.locate(uow, value)
+    canonical = str(int(value)) if value.isdigit() and len(value) <= 18 else value
+    return [(kind, canonical) for kind in scoping.kinds]
+
+
+def _admitted(who: Principal, permission: Permission, scoping: Scoping | None) -> bool:
+    """Refuse before any look-up: no grant of P at all, or only grants of kinds the route does
+    not know. Returns whether the caller holds P everywhere."""
+    kinds = who.scopes_of(permission)
+    if not kinds:
+        raise Forbidden(f"this needs the {permission.value} permission")
+    if ScopeKind.GLOBAL in kinds:
+        return True
+    if scoping is None or not kinds & set(scoping.kinds):
+        raise Forbidden(
+            f"your {permission.value} permission is scoped to "
+            + ", ".join(sorted(k.value for k in kinds))
+            + ("; this needs it globally" if scoping is None else "; it does not reach here")
+        )
+    return False
+
+
+def _staff_uow(
+    permission: Permission, *, readonly: bool, scoping: Scoping | None
+) -> Callable[..., Any]:
     async def dependency(
+        request: Request,
         rt: Annotated[Runtime, Depends(runtime)],
         who: Annotated[Principal, Depends(principal)],
     ) -> AsyncIterator[UnitOfWork]:
-        if not who.can(permission):
-            raise Forbidden(f"this needs the {permission.value} permission")
+        everywhere = _admitted(who, permission, scoping)
         async with rt.uow(staff_actor(who), readonly=readonly) as uow:
+            if scoping is not None and scoping.param is not None:
+                try:
+                    places = await _located(scoping, uow, request)
+                except NotFound:
+                    if scoping.conceal:  # the same answer as outside the scope
+                        raise NotFound(CONCEALED) from None
+                    raise
+                if not everywhere and not any(
+                    who.can_in(permission, kind, ident) for kind, ident in places
+                ):
+                    if scoping.conceal:
+                        raise NotFound(CONCEALED)
+                    raise Forbidden(f"your {permission.value} permission does not cover this")
+                yield uow
+                return
+            box = [everywhere or scoping is None]
+            _narrowing.set(box)
             yield uow
+            if not box[0]:
+                raise ScopeNotNarrowed(
+                    f"{request.method} {request.url.path} let a scoped grant through unnarrowed"
+                )
 
     dependency.required_permission = permission  # type: ignore[attr-defined]
+    dependency.scoping = scoping  # type: ignore[attr-defined]
     return dependency
 
 
-def staff_writer(permission: Permission) -> Any:
-    """``Annotated[UnitOfWork, staff_writer(P)]``: a writing unit of work for staff holding P."""
-    return Depends(_staff_uow(permission, readonly=False), scope="function")
+def staff_writer(permission: Permission, *, scope: Scoping | None = None) -> Any:
+    """``Annotated[UnitOfWork, staff_writer(P)]``: a writing unit of work for staff holding P
+    globally, or within ``scope`` (see the module docstring)."""
+    return Depends(_staff_uow(permission, readonly=False, scoping=scope), scope="function")
 
 
-def staff_reader(permission: Permission) -> Any:
-    return Depends(_staff_uow(permission, readonly=True), scope="function")
+def staff_reader(permission: Permission, *, scope: Scoping | None = None) -> Any:
+    """The same as ``staff_writer`` with a read-only unit of work."""
+    return Depends(_staff_uow(permission, readonly=True, scoping=scope), scope="function")
 
 
 def require_scope(
     who: Principal, permission: Permission, scope: ScopeKind, scope_id: object
 ) -> None:
-    """For grants scoped to one organiser or venue: refuse resources outside it."""
-    if not who.can_in(permission, scope, scope_id):
-        raise Forbidden(f"your {permission.value} permission does not cover this {scope.value}")
+    """For a resource named in a body: refuse (403) one outside the caller's scoped grants."""
+    require_any_scope(who, permission, [(scope, scope_id)])
+
+
+def require_any_scope(who: Principal, permission: Permission, places: Sequence[Place]) -> None:
+    """The resource lies in each of ``places`` (an outlet and its channel): one must be covered."""
+    _ticked()
+    if not any(who.can_in(permission, kind, ident) for kind, ident in places):
+        kinds = "/".join(kind.value for kind, _ in places)
+        raise Forbidden(f"your {permission.value} permission does not cover this {kinds}")
+
+
+def reach(who: Principal, permission: Permission, scope: ScopeKind) -> frozenset[str] | None:
+    """For a list: the ids of this kind the caller may see; ``None`` for all of them."""
+    _ticked()
+    return who.reach(permission, scope)
 
 
 _customer_bearer = HTTPBearer(auto_error=False, description="Customer bearer token")

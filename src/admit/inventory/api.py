@@ -8,11 +8,11 @@ from fastapi import APIRouter
 
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog import ownership
-from admit.catalog.api import guard_session
+from admit.catalog.api import SEATMAP_VENUE, SESSION_EITHER, SESSION_ORGANISER
 from admit.catalog.schemas import SessionOut
 from admit.catalog.seatmaps import SeatChange
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PrincipalDep, require_scope, staff_reader, staff_writer
+from admit.http.deps import Now, PrincipalDep, narrowed, require_scope, staff_reader, staff_writer
 from admit.inventory import plans, reservations, venue_changes
 from admit.inventory.models import SessionPlan
 from admit.inventory.schemas import (
@@ -32,14 +32,18 @@ from admit.inventory.schemas import (
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: seat plans"])
 
-Writer = Annotated[UnitOfWork, staff_writer(Permission.PLAN_WRITE)]
-Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ)]
-CatalogWriter = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE)]
+# A session's plan is its organiser's to change; its organiser and its venue read it.
+Writer = Annotated[UnitOfWork, staff_writer(Permission.PLAN_WRITE, scope=SESSION_ORGANISER)]
+Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ, scope=SESSION_EITHER)]
+Scheduler = Annotated[  # the body names the event: the route checks its organiser
+    UnitOfWork, staff_writer(Permission.CATALOG_WRITE, scope=narrowed(ScopeKind.ORGANISER))
+]
+MapWriter = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE, scope=SEATMAP_VENUE)]
 
 
 @admin_router.post("/sessions", status_code=201)
 async def schedule_session(
-    body: NewSessionIn, uow: CatalogWriter, now: Now, who: PrincipalDep
+    body: NewSessionIn, uow: Scheduler, now: Now, who: PrincipalDep
 ) -> SessionOut:
     """Create a session and its seat plan from the venue's map."""
     organiser = await ownership.organiser_of_event(uow, body.event_id)
@@ -66,10 +70,7 @@ async def get_plan(session_id: int, uow: Reader) -> PlanOut:
 
 
 @admin_router.post("/sessions/{session_id}/plan/categories")
-async def set_category(
-    session_id: int, body: CategoryIn, uow: Writer, now: Now, who: PrincipalDep
-) -> ChangedOut:
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+async def set_category(session_id: int, body: CategoryIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await plans.set_category(
         uow,
         session_id=session_id,
@@ -81,17 +82,13 @@ async def set_category(
 
 
 @admin_router.post("/sessions/{session_id}/plan/confirm")
-async def confirm_plan(session_id: int, uow: Writer, now: Now, who: PrincipalDep) -> PlanOut:
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+async def confirm_plan(session_id: int, uow: Writer, now: Now) -> PlanOut:
     plan = await plans.confirm_plan(uow, session_id=session_id, now=now)
     return await _plan_out(uow, plan)
 
 
 @admin_router.post("/sessions/{session_id}/plan/exclusions")
-async def set_excluded(
-    session_id: int, body: ExcludeIn, uow: Writer, now: Now, who: PrincipalDep
-) -> ChangedOut:
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+async def set_excluded(session_id: int, body: ExcludeIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await plans.set_excluded(
         uow,
         session_id=session_id,
@@ -103,10 +100,7 @@ async def set_excluded(
 
 
 @admin_router.post("/sessions/{session_id}/plan/price-levels")
-async def map_price_level(
-    session_id: int, body: LevelMapIn, uow: Writer, now: Now, who: PrincipalDep
-) -> ChangedOut:
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+async def map_price_level(session_id: int, body: LevelMapIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await plans.map_price_level(
         uow,
         session_id=session_id,
@@ -118,10 +112,7 @@ async def map_price_level(
 
 
 @admin_router.post("/sessions/{session_id}/plan/reservations")
-async def reserve(
-    session_id: int, body: ReservationIn, uow: Writer, now: Now, who: PrincipalDep
-) -> ChangedOut:
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+async def reserve(session_id: int, body: ReservationIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await reservations.reserve_seats(
         uow,
         session_id=session_id,
@@ -134,10 +125,7 @@ async def reserve(
 
 
 @admin_router.post("/sessions/{session_id}/plan/reservations/release")
-async def release(
-    session_id: int, body: ReleaseIn, uow: Writer, now: Now, who: PrincipalDep
-) -> ChangedOut:
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
+async def release(session_id: int, body: ReleaseIn, uow: Writer, now: Now) -> ChangedOut:
     changed = await reservations.release_reservation(
         uow, session_id=session_id, selector=body.select.to_selector(), now=now
     )
@@ -146,12 +134,10 @@ async def release(
 
 @admin_router.patch("/seatmaps/{seat_map_id}/seats")
 async def change_seats(
-    seat_map_id: int, body: SeatChangesIn, uow: CatalogWriter, now: Now, who: PrincipalDep
+    seat_map_id: int, body: SeatChangesIn, uow: MapWriter, now: Now
 ) -> VenueChangeOut:
     """Change seats on the venue map; unsold seats change in every running session, sold
     or held ones are reported in ``conflicts``."""
-    venue = await ownership.venue_of_seatmap(uow, seat_map_id)
-    require_scope(who, Permission.CATALOG_WRITE, ScopeKind.VENUE, venue)
     changes = [SeatChange(key=s.key, attributes=s.attributes()) for s in body.seats]
     report = await venue_changes.change_venue_seats(
         uow, seat_map_id=seat_map_id, changes=changes, now=now
@@ -167,11 +153,8 @@ async def change_seats(
 
 
 @admin_router.post("/sessions/{session_id}/plan/ga-levels", status_code=204)
-async def map_ga_level(
-    session_id: int, body: GALevelIn, uow: Writer, now: Now, who: PrincipalDep
-) -> None:
+async def map_ga_level(session_id: int, body: GALevelIn, uow: Writer, now: Now) -> None:
     """Price a general-admission area at one of the session's levels."""
-    await guard_session(uow, who, Permission.PLAN_WRITE, session_id)
     await plans.map_ga_level(
         uow, session_id=session_id, area_code=body.area, level_code=body.level, now=now
     )

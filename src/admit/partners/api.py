@@ -37,8 +37,8 @@ Reconciler = Annotated[UnitOfWork, staff_writer(Permission.RECONCILE)]
 
 
 def staff_may(permission: Permission) -> Any:
-    """The staff member, if they hold ``permission``, without opening a unit of work (for
-    routes that call a cinema: nothing may be held open meanwhile)."""
+    """The staff member, if a global grant carries ``permission``, without opening a unit of
+    work (for routes that call a cinema: nothing may be held open meanwhile)."""
 
     async def dependency(who: PrincipalDep) -> Principal:
         if not who.can(permission):

@@ -10,18 +10,45 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
-from admit.accounts.permissions import Permission
+from admit.accounts.permissions import Permission, ScopeKind
+from admit.catalog import ownership
+from admit.catalog.api import SESSION_ORGANISER
 from admit.catalog.models import PriceLevel
+from admit.core.errors import NotFound
 from admit.core.timestamps import UTCTimestamp
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PublicReader, staff_reader, staff_writer
+from admit.http.deps import Now, Place, PublicReader, by_path, path_int, staff_reader, staff_writer
 from admit.sales import windows
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
 from admit.sales.rules import sale_state
 
 router = APIRouter(tags=["admin: sales"])
+
+
+async def _window_organiser(uow: UnitOfWork, value: str) -> list[Place]:
+    window = await uow.session.get(SalesWindow, path_int(value, "sales window"))
+    if window is None:
+        raise NotFound(f"sales window {value} does not exist")
+    return [(ScopeKind.ORGANISER, await ownership.organiser_of_session(uow, window.session_id))]
+
+
+# Channels and outlets are the platform's (global grants); a session's windows are its
+# organiser's.
 Writer = Annotated[UnitOfWork, staff_writer(Permission.SALES_CONFIGURE)]
 Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ)]
+SessionWriter = Annotated[
+    UnitOfWork, staff_writer(Permission.SALES_CONFIGURE, scope=SESSION_ORGANISER)
+]
+SessionReader = Annotated[
+    UnitOfWork, staff_reader(Permission.CATALOG_READ, scope=SESSION_ORGANISER)
+]
+WindowWriter = Annotated[
+    UnitOfWork,
+    staff_writer(
+        Permission.SALES_CONFIGURE,
+        scope=by_path("window_id", ScopeKind.ORGANISER, locate=_window_organiser),
+    ),
+]
 
 
 class Model(BaseModel):
@@ -169,7 +196,7 @@ async def set_outlet(outlet_id: int, body: EnabledIn, uow: Writer, now: Now) -> 
 
 
 @router.post("/admin/sessions/{session_id}/sales-windows", status_code=201)
-async def open_window(session_id: int, body: WindowIn, uow: Writer, now: Now) -> WindowOut:
+async def open_window(session_id: int, body: WindowIn, uow: SessionWriter, now: Now) -> WindowOut:
     cmd = windows.WindowInput(
         channel=body.channel,
         starts_at=body.starts_at,
@@ -190,7 +217,9 @@ async def open_window(session_id: int, body: WindowIn, uow: Writer, now: Now) ->
 
 
 @router.patch("/admin/sales-windows/{window_id}")
-async def update_window(window_id: int, body: WindowPatch, uow: Writer, now: Now) -> WindowOut:
+async def update_window(
+    window_id: int, body: WindowPatch, uow: WindowWriter, now: Now
+) -> WindowOut:
     changes = body.model_dump(exclude_none=True)
     window = await windows.update_window(uow, window_id, changes=changes, now=now)
     ((_, quotas),) = [
@@ -200,7 +229,7 @@ async def update_window(window_id: int, body: WindowPatch, uow: Writer, now: Now
 
 
 @router.get("/admin/sessions/{session_id}/sales-windows")
-async def list_windows(session_id: int, uow: Reader, now: Now) -> list[WindowOut]:
+async def list_windows(session_id: int, uow: SessionReader, now: Now) -> list[WindowOut]:
     return [await _window_out(uow, w, q, now) for w, q in await windows.windows_of(uow, session_id)]
 
 

@@ -11,17 +11,56 @@ from pydantic import Field
 from sqlalchemy import select
 
 from admit.accounts.permissions import Permission, Principal, ScopeKind
+from admit.core.errors import NotFound
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PrincipalDep, RuntimeDep, require_scope, staff_writer
+from admit.http.deps import (
+    Now,
+    Place,
+    PrincipalDep,
+    RuntimeDep,
+    by_path,
+    narrowed,
+    path_int,
+    require_any_scope,
+    staff_writer,
+)
 from admit.sales import checkout, holds, orders
 from admit.sales.hold_api import HoldOut, Model, PlacesIn
 from admit.sales.hold_api import _out as hold_out
-from admit.sales.models import Hold
+from admit.sales.models import Hold, Order
 from admit.sales.order_api import LineIn, OrderIn, OrderOut
 from admit.sales.order_api import _out as order_out
 
 router = APIRouter(prefix="/counter", tags=["counter sales"])
-Seller = Annotated[UnitOfWork, staff_writer(Permission.SELL)]
+
+
+def _places(hold: Hold | None, what: str) -> list[Place]:
+    if hold is None:
+        raise NotFound(f"{what} does not exist")
+    return [(ScopeKind.OUTLET, hold.outlet or ""), (ScopeKind.CHANNEL, hold.channel)]
+
+
+async def _hold_places(uow: UnitOfWork, value: str) -> list[Place]:
+    return _places(await uow.session.get(Hold, path_int(value, "hold")), f"hold {value}")
+
+
+async def _order_places(uow: UnitOfWork, value: str) -> list[Place]:
+    of_order = select(Order.hold_id).where(Order.number == value).scalar_subquery()
+    hold = await uow.session.scalar(select(Hold).where(Hold.id == of_order))
+    return _places(hold, f"order {value}")
+
+
+# A sale lies at its outlet and in its channel: a grant scoped to either covers it.
+AT_COUNTER = (ScopeKind.OUTLET, ScopeKind.CHANNEL)
+Seller = Annotated[UnitOfWork, staff_writer(Permission.SELL, scope=narrowed(*AT_COUNTER))]
+HoldSeller = Annotated[
+    UnitOfWork,
+    staff_writer(Permission.SELL, scope=by_path("hold_id", *AT_COUNTER, locate=_hold_places)),
+]
+OrderSeller = Annotated[
+    UnitOfWork,
+    staff_writer(Permission.SELL, scope=by_path("number", *AT_COUNTER, locate=_order_places)),
+]
 Key = Annotated[str, Header(min_length=8, max_length=80, description="the client's retry key")]
 
 
@@ -50,11 +89,8 @@ def _seller(who: Principal) -> str:
 
 
 def _check_scope(who: Principal, channel: str, outlet: str) -> None:
-    if not (
-        who.can_in(Permission.SELL, ScopeKind.OUTLET, outlet)
-        or who.can_in(Permission.SELL, ScopeKind.CHANNEL, channel)
-    ):
-        require_scope(who, Permission.SELL, ScopeKind.OUTLET, outlet)
+    places: list[Place] = [(ScopeKind.OUTLET, outlet), (ScopeKind.CHANNEL, channel)]
+    require_any_scope(who, Permission.SELL, places)
 
 
 @router.post("/sessions/{session_id}/holds", status_code=201)
@@ -81,7 +117,12 @@ async def counter_hold(
 
 @router.post("/holds/{hold_id}/order", status_code=201)
 async def counter_order(
-    hold_id: int, body: OrderIn, uow: Seller, who: PrincipalDep, now: Now, idempotency_key: Key
+    hold_id: int,
+    body: OrderIn,
+    uow: HoldSeller,
+    who: PrincipalDep,
+    now: Now,
+    idempotency_key: Key,
 ) -> OrderOut:
     order = await orders.place_order(
         uow,
@@ -100,7 +141,7 @@ def _line(ln: LineIn) -> orders.LineInput:
 
 @router.post("/orders/{number}/cash")
 async def take_cash(
-    number: str, body: CashIn, uow: Seller, who: PrincipalDep, rt: RuntimeDep, now: Now
+    number: str, body: CashIn, uow: OrderSeller, who: PrincipalDep, rt: RuntimeDep, now: Now
 ) -> CashOut:
     """Take cash for the order: it is paid and its tickets issued at once."""
     pending = await orders.get_order(uow, number=number, buyer=_seller(who))

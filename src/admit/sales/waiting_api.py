@@ -10,14 +10,15 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.accounts.permissions import Permission
+from admit.catalog.api import SESSION_ORGANISER
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PublicUoW, RuntimeDep, staff_reader, staff_writer
 from admit.sales import waiting_room
 from admit.sales.queue_models import WaitingRoom
 
 router = APIRouter(tags=["waiting room"])
-Writer = Annotated[UnitOfWork, staff_writer(Permission.SALES_CONFIGURE)]
-Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ)]
+Writer = Annotated[UnitOfWork, staff_writer(Permission.SALES_CONFIGURE, scope=SESSION_ORGANISER)]
+Reader = Annotated[UnitOfWork, staff_reader(Permission.CATALOG_READ, scope=SESSION_ORGANISER)]
 
 
 class Model(BaseModel):
