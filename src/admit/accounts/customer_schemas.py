@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
+from admit.accounts.person_names import check_person_name
 
 Login = Annotated[str, Field(min_length=3, max_length=254, description="mobile or email")]
 Code = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -58,7 +59,7 @@ class CustomerTokenOut(Model):
 class DocumentBody(Model):
     doc_type: DocumentType
     number: Annotated[str, Field(min_length=4, max_length=30)]
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(check_person_name)]
     nationality: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "CN"
     visa_expires: date | None = None
     contact_phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")] | None = None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from admit.accounts.identities import decide
 from admit.accounts.identity_models import Identity
-from admit.core import audit
+from admit.core import audit, csv_export
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.uow import UnitOfWork
@@ -33,7 +33,7 @@ async def queue(uow: UnitOfWork, *, status: str, limit: int) -> list[Identity]:
 async def export_pending(uow: UnitOfWork, crypto: FieldCrypto, *, now: datetime) -> str:
     pending = await queue(uow, status="pending", limit=100_000)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(EXPORT_HEADER)
     for i in pending:
         writer.writerow(

@@ -1,5 +1,7 @@
 """Seat maps as files: read and write the JSON (admit-seatmap/1) and record-typed CSV formats
-described in docs/seatmap-format.md."""
+described in docs/seatmap-format.md. The CSV is written through ``core.csv_export`` (text
+that a spreadsheet would take for a formula gets a leading quote, numbers stay as they are)
+and read back with the quote taken off, so an export imports as it was."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from admit.catalog.seatmap_validate import (
     show_value,
     validate,
 )
+from admit.core import csv_export
 
 __all__ = [
     "CSV_HEADER",
@@ -171,7 +174,8 @@ class _CsvReader:
         self.raw.map = RawRecord(where, fields)
 
 
-def _csv_value(column: str, cell: str) -> object:
+def _csv_value(column: str, text: str) -> object:
+    cell = csv_export.restore(text)  # as ``to_csv`` wrote it: formula-like text quoted
     if column in ("x", "y"):
         try:
             return float(cell)
@@ -271,7 +275,7 @@ def _csv_line(record: str, **cells: object) -> list[str]:
 def to_csv(spec: SeatMapSpec) -> str:
     """Write `spec` as record-typed CSV with the header row; deterministic."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_export.writer(out, lineterminator="\n", reversible=True)
     writer.writerow(CSV_HEADER)
     writer.writerow(_csv_line("map", name=spec.name))
     writer.writerows(_csv_line("level", code=lv.code, name=lv.name) for lv in spec.levels)

@@ -4,13 +4,13 @@ it cannot be edited."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from admit.core import csv_export
 from admit.core.uow import UnitOfWork
 from admit.finance import ledger
 from admit.payments.models import Payment, Refund
@@ -104,7 +104,7 @@ async def daily_bill(uow: UnitOfWork, *, organiser_id: int, day: date) -> DailyB
 
 def bill_csv(bill: DailyBill) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_export.writer(out, lineterminator="\n")
     writer.writerow(["time", "type", "reference", "order", "method", "amount"])
     for line in bill.lines:
         writer.writerow(

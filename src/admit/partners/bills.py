@@ -4,7 +4,6 @@ CSV. Nothing here writes: there is no way to add, change or remove a bill line."
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from admit.catalog.models import Session
+from admit.core import csv_export
 from admit.core.uow import UnitOfWork
 from admit.partners.models import PartnerLock, PartnerSession
 from admit.partners.reconciliation import day_bounds, get_cinema
@@ -81,7 +81,7 @@ async def cinema_bill(uow: UnitOfWork, *, cinema_id: int, day: date) -> CinemaBi
 
 def bill_csv(bill: CinemaBill) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(CSV_COLUMNS)
     for ln in bill.lines:
         writer.writerow(
