@@ -1,19 +1,24 @@
 """Per-person limits (S5, RN1): counters moved by conditional statements in the caller's
 transaction, so concurrent holds and orders cannot pass a limit together. The buyer's account
 counts held and bought tickets per session; on a real-name sale each holder's document counts
-its tickets too, whoever buys them."""
+its tickets too: every paid ticket, whoever bought it, and the buyer's own unpaid orders.
+Another account's unpaid orders never count against a holder (issue 30, item 12: whoever knows
+a person's document could otherwise use up their limit with orders left unpaid); whether they
+still fit is asked again when such an order is paid (``holders_fit``)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core.errors import Conflict
 from admit.core.uow import UnitOfWork
-from admit.sales.models import BuyerUsage, Hold, HolderUsage, OrderLine
+from admit.sales.models import BuyerUsage, Hold, HolderUsage, Order, OrderLine, SalesWindow
+
+PAID = ("paid", "confirm_pending")  # a partner's order is paid while the cinema confirms
 
 
 class LimitExceeded(Conflict):
@@ -47,11 +52,21 @@ async def give_back_buyer_usage(uow: UnitOfWork, hold: Hold) -> None:
 
 
 async def take_holder_usage(
-    uow: UnitOfWork, session_id: int, per_key: Counter[str], limit: int
+    uow: UnitOfWork,
+    session_id: int,
+    per_key: Counter[str],
+    limit: int,
+    *,
+    buyer: str,
+    order_id: int,
 ) -> None:
-    """Count tickets against each holder's document within the per-person limit, one
-    conditional statement per document, in key order (so concurrent orders cannot deadlock)."""
+    """Count the order's tickets against each holder's document within the per-person limit.
+    Each document's counter row (every live ticket) is taken first, in key order, so that
+    concurrent orders for one person queue on it and cannot deadlock; then what counts for
+    this buyer is summed: the document's paid tickets, the buyer's own unpaid orders and this
+    order. Raises ``LimitExceeded``."""
     insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    await uow.session.flush()  # the order's lines are counted below
     for key in sorted(per_key):
         n = per_key[key]
         upsert = (
@@ -60,15 +75,50 @@ async def take_holder_usage(
             .on_conflict_do_update(
                 index_elements=[HolderUsage.session_id, HolderUsage.holder_key],
                 set_={"tickets": HolderUsage.tickets + n},
-                where=HolderUsage.tickets + n <= limit,
             )
-            .returning(HolderUsage.id)
         )
-        if n > limit or (await uow.session.execute(upsert)).first() is None:
+        await uow.session.execute(upsert)
+        mine = or_(
+            Order.id == order_id,
+            Order.status.in_(PAID),
+            (Order.status == "pending_payment") & (Order.buyer == buyer),
+        )
+        if n > limit or await _tickets(uow, session_id, key, mine) > limit:
             raise LimitExceeded(
                 f"a holder may have at most {limit} tickets for this session",
                 details={"limit": limit},
             )
+
+
+async def holders_fit(uow: UnitOfWork, order: Order, window_id: int) -> bool:
+    """Whether the order's holders still fit their window's limit once it is paid: its
+    tickets and every other paid one (others' unpaid orders did not count when it was placed,
+    so some of them may have been paid since)."""
+    keys = (
+        await uow.session.scalars(
+            select(OrderLine.holder_key)
+            .where(OrderLine.order_id == order.id, OrderLine.holder_key.is_not(None))
+            .distinct()
+        )
+    ).all()
+    if not any(keys):
+        return True
+    window = await uow.session.get(SalesWindow, window_id)
+    assert window is not None
+    paid = or_(Order.id == order.id, Order.status.in_(PAID))
+    for key in sorted(k for k in keys if k):
+        if await _tickets(uow, order.session_id, key, paid) > window.per_person_limit:
+            return False
+    return True
+
+
+async def _tickets(uow: UnitOfWork, session_id: int, key: str, counted: ColumnElement[bool]) -> int:
+    found = await uow.session.scalar(
+        select(func.count(OrderLine.id))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.session_id == session_id, OrderLine.holder_key == key, counted)
+    )
+    return int(found or 0)
 
 
 async def give_back_holder_usage(uow: UnitOfWork, order_id: int, session_id: int) -> None:

@@ -150,6 +150,8 @@ async def place_order(
         hold.session_id,
         Counter(h.document_key for h in holders if h is not None),
         window.per_person_limit,
+        buyer=buyer,
+        order_id=order.id,
     )
     await uow.session.flush()
     return order

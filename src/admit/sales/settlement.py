@@ -32,7 +32,7 @@ from admit.inventory.labels import place_labels
 from admit.messaging.dispatch import queue_message
 from admit.payments.models import Payment, Refund
 from admit.sales.holds import give_back, take_quota_counter, taken_slices
-from admit.sales.limits import take_buyer_usage, take_holder_usage
+from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
 from admit.sales.models import (
     BuyerUsage,
     Hold,
@@ -130,12 +130,15 @@ async def _settle(
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
     if order.status == "pending_payment" and hold.status == "active":
-        if hold.expires_at > now:
+        # A holder's limit counted others' paid tickets only: if some were paid since, the
+        # payment goes the late way (taken again within the limit, or refunded).
+        if hold.expires_at > now and await holders_fit(uow, order, hold.window_id):
             if await hand_to_partner(uow, order=order, hold=hold, payment=payment.number, now=now):
                 return "confirming"  # the cinema confirms first (sales.partner_confirm)
             await sell(uow, crypto, order, hold, payment.number, now)
             return "paid"
-        await give_back(uow, hold, "expired", now)  # its seats may be someone else's now
+        ended = "expired" if hold.expires_at <= now else "released"
+        await give_back(uow, hold, ended, now)  # its seats may be someone else's now
     await outbox.enqueue(uow, kind=LATE_JOB, payload={"payment": payment.number}, now=now)
     return "late"
 
@@ -348,6 +351,8 @@ async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) 
         hold.session_id,
         Counter(ln.holder_key for ln in lines if ln.holder_key),
         window.per_person_limit,
+        buyer=order.buyer,
+        order_id=order.id,
     )
     hold.status, hold.ended_at = "active", None
     order.status = "pending_payment"
