@@ -127,7 +127,7 @@ def _holder_out(h: CustomerHolder, i: Identity, name: str) -> HolderOut:
         number=i.number_masked,
         status=h.status(i),
         method=i.method,
-        reason=i.reason,
+        reason=h.reason(i),
     )
 
 

@@ -30,10 +30,6 @@ from admit.core.uow import UnitOfWork
 VERIFY_JOB = "identity.verify"
 
 
-class IdentityMismatch(Conflict):
-    code = "identity_mismatch"
-
-
 class HolderLimit(Conflict):
     code = "holder_limit"
 
@@ -61,16 +57,14 @@ async def _find_or_create(
     """The identity of this document; a verified one is reused as it is (RN4).
 
     A filing never changes what others filed: a document verified or awaiting verification
-    under another name is refused. A rejected one is checked again under the new name; links
-    made under the old name stay unverified (their claimed name does not match)."""
+    under another name is linked as it is, and the link (which keeps the name given) counts as
+    rejected — what the public-security service would answer for that name — so the answer
+    never tells whether the platform knows the document or under which name (issue 30, item
+    12). A rejected one is checked again under the new name; links made under the old name
+    stay unverified (their claimed name does not match)."""
     lookup = document_lookup(crypto, doc)
     identity = await uow.session.scalar(select(Identity).where(Identity.lookup == lookup))
     if identity is not None:
-        same = identity.name_lookup == name_lookup(crypto, name)
-        if identity.status == "verified" and not same:
-            raise IdentityMismatch("this document is verified under another name")
-        if identity.status == "pending" and not same:
-            raise IdentityMismatch("this document is awaiting verification under another name")
         if identity.status == "rejected":
             identity.name_enc, identity.name_masked = crypto.encrypt(name), mask_name(name)
             identity.name_lookup = name_lookup(crypto, name)
@@ -109,7 +103,7 @@ async def add_identity(
     """File the customer's own document or a linked holder's. A document already verified is
     linked without a second verification; a new mainland ID card is queued for online
     verification, any other document for staff review. Raises ``InvalidDocument``,
-    ``IdentityMismatch``, ``HolderLimit``."""
+    ``HolderLimit``."""
     name = " ".join(doc_in.name.split())
     if not 1 <= len(name) <= 60:
         raise InvalidInput("the name has 1 to 60 characters")

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
 
+MISMATCH_OUTCOME = "inconsistent"  # the verifier's answer for a real number under a wrong name
+
 
 @encrypted_columns("number_enc", "name_enc")
 class Identity(Base):
@@ -48,6 +50,16 @@ class CustomerHolder(Base):
         if identity.status == "verified" and self.claimed_name_lookup != identity.name_lookup:
             return "rejected"
         return identity.status
+
+    def reason(self, identity: Identity) -> str | None:
+        """Why the link is rejected: under another name than the verified one, what the
+        public-security service answers for that name (online documents) — never a hint that
+        the document is known here under another name."""
+        if identity.status == "verified" and self.claimed_name_lookup != identity.name_lookup:
+            if identity.method == "online":
+                return f"public-security check: {MISMATCH_OUTCOME}"
+            return "the name does not match the document"
+        return identity.reason
 
     __tablename__ = "customer_holder"
     __table_args__ = (UniqueConstraint("customer_id", "identity_id"),)

@@ -224,24 +224,38 @@ async def test_a_verified_person_becomes_a_holder_without_a_second_query(
     assert await count(runtime, CustomerHolder) == 2
 
 
-async def test_a_verified_document_under_another_name_is_not_linked(
+def _answer(body: dict[str, Any]) -> dict[str, Any]:
+    """What a filing answers, without what differs by person (ids, name, number)."""
+    [holder] = body["holders"]
+    personal = ("holder_id", "identity_id", "name", "number")
+    return {"verified": body["verified"], **{k: holder[k] for k in holder if k not in personal}}
+
+
+async def test_a_verified_document_under_another_name_answers_like_one_never_seen(
     web: httpx.AsyncClient,
     customer: dict[str, str],
     runtime: Runtime,
     sms: RecordingSmsGateway,
     police_app: FastAPI,
 ) -> None:
+    """Issue 30, item 12: the answer must not tell whether a number is known here under
+    another name (nor, with it, whether a number–name pair is right)."""
     ok(await file_document(web, customer, **cn_id(ZHANG, "张三")), 201)
     friend = bearer(await register_phone(web, runtime, sms, PHONES[1]))
+    stranger = bearer(await register_phone(web, runtime, sms, PHONES[2]))
+    never_seen = await file_document(web, stranger, holder=True, **cn_id(LI, "李五"))
 
-    response = await file_document(web, friend, holder=True, **cn_id(ZHANG, "张叁"))
+    known = await file_document(web, friend, holder=True, **cn_id(ZHANG, "张叁"))
 
-    body = error(response, 409, "identity_mismatch")
-    assert body["message"] == "this document is verified under another name"
-    assert ok(await web.get(f"{API}/me", headers=friend))["holders"] == []
-    assert await count(runtime, CustomerHolder) == 1
-    assert ok(await web.get(f"{API}/me", headers=customer))["holders"][0]["name"] == "张三"
-    assert await police_stats(police_app) == {"billed": 1, "queries": 1}
+    assert known.status_code == never_seen.status_code == 201
+    assert _answer(known.json()) == _answer(never_seen.json())
+    assert _answer(known.json())["reason"] == "public-security check: inconsistent"
+    assert _answer(known.json())["status"] == "rejected"
+    # The link keeps the name the friend gave and is not usable; 张三's own filing is untouched.
+    linked = ok(await web.get(f"{API}/me", headers=friend))["holders"]
+    assert [(h["name"], h["status"]) for h in linked] == [("张叁", "rejected")]
+    assert ok(await web.get(f"{API}/me", headers=customer))["holders"][0]["status"] == "verified"
+    assert await police_stats(police_app) == {"billed": 2, "queries": 2}  # none for 张叁
 
 
 async def test_a_rejected_claim_is_not_verified_by_someone_elses_correct_filing(
