@@ -8,19 +8,56 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from admit.accounts import api_clients, customers, identities, review
 from admit.accounts.documents import mask_phone
 from admit.accounts.models import ApiClient, Customer
-from admit.accounts.permissions import Permission
+from admit.accounts.permissions import Permission, ScopeKind
 from admit.core import audit
-from admit.core.errors import Forbidden, InvalidInput
+from admit.core.errors import Forbidden, InvalidInput, NotFound
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PrincipalDep, RuntimeDep, staff_reader, staff_writer
+from admit.http.deps import (
+    CONCEALED,
+    Now,
+    Place,
+    PrincipalDep,
+    RuntimeDep,
+    by_path,
+    narrowed,
+    path_int,
+    reach,
+    staff_reader,
+    staff_writer,
+)
+
+
+async def _customer_outlet(uow: UnitOfWork, value: str) -> list[Place]:
+    """A customer lies at the outlet whose counter opened the account (if any)."""
+    found = await uow.session.execute(
+        select(Customer.registered_outlet).where(Customer.id == path_int(value, "customer"))
+    )
+    row = found.first()
+    if row is None:
+        raise NotFound(CONCEALED)
+    return [(ScopeKind.OUTLET, row.registered_outlet)] if row.registered_outlet else []
+
 
 router = APIRouter(prefix="/admin", tags=["admin: people"])
+# Customer-service grants are global; a kiosk clerk's grant scoped to outlets reaches the
+# customers opened at those outlets (others: 404, as if they did not exist).
 CustomerReader = Annotated[UnitOfWork, staff_writer(Permission.CUSTOMERS_READ)]
+CustomerFinder = Annotated[
+    UnitOfWork, staff_writer(Permission.CUSTOMERS_READ, scope=narrowed(ScopeKind.OUTLET))
+]
+CustomerViewer = Annotated[
+    UnitOfWork,
+    staff_writer(
+        Permission.CUSTOMERS_READ,
+        scope=by_path("customer_id", ScopeKind.OUTLET, locate=_customer_outlet, conceal=True),
+    ),
+]
 Operator = Annotated[UnitOfWork, staff_writer(Permission.ACCOUNTS_OPERATE)]
 Reviewer = Annotated[UnitOfWork, staff_writer(Permission.IDENTITY_REVIEW)]
 Exporter = Annotated[UnitOfWork, staff_writer(Permission.PERSONAL_DATA_EXPORT)]
@@ -76,12 +113,17 @@ class CustomerSearchIn(Model):
 
 @router.post("/customers/search")
 async def find_customers(
-    body: CustomerSearchIn, uow: CustomerReader, rt: RuntimeDep
+    body: CustomerSearchIn, uow: CustomerFinder, rt: RuntimeDep, who: PrincipalDep
 ) -> list[CustomerRow]:
     """Look a customer up by phone, email or document number (OPS2); answers are masked. A POST
     so that document numbers never travel in URLs, which proxies and servers log."""
     rows = await identities.find_customers(uow, rt.crypto, body.q)
-    return [_customer_row(c, unmasked=False) for c in rows]
+    mine = reach(who, Permission.CUSTOMERS_READ, ScopeKind.OUTLET)  # None: every customer
+    return [
+        _customer_row(c, unmasked=False)
+        for c in rows
+        if mine is None or (c.registered_outlet or "") in mine
+    ]
 
 
 @router.get("/customers/stats")
@@ -89,10 +131,10 @@ async def customer_stats(uow: CustomerReader) -> dict[str, dict[str, int]]:
     return await customers.statistics(uow)
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", responses={404: {"description": "not within your reach"}})
 async def get_customer(
     customer_id: int,
-    uow: CustomerReader,
+    uow: CustomerViewer,
     rt: RuntimeDep,
     who: PrincipalDep,
     now: Now,

@@ -65,6 +65,8 @@ class Customer(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     source_channel: Mapped[str] = mapped_column(String(20))
     registered_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    # The outlet (its code) whose counter opened the account: what outlet-scoped clerks reach.
+    registered_outlet: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     locked_by_operator: Mapped[bool] = mapped_column(default=False)
