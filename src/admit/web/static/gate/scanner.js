@@ -176,7 +176,7 @@ async function downloadManifest(sessionId) {
   const since = current ? `?since=${old.version}` : "";
   const doc = await api(`/sessions/${sessionId}/manifest${since}`);
   const merged = mergeManifest(since ? old : null, doc);
-  if (!since) save("seen", {});
+  if (!(old && old.session.id === sessionId)) save("seen", {});  // a new format keeps what was seen
   keepManifest(merged);
   return merged;
 }
