@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from sqlalchemy import func, insert, select
 
+from admit.accounts.customer_phones import phone_columns
 from admit.accounts.customers import TOKEN_LIFETIME
 from admit.accounts.models import Customer, CustomerToken
 from admit.accounts.passwords import hash_password
@@ -69,7 +70,7 @@ async def create_buyers(rt: Runtime, count: int) -> list[Buyer]:
                     insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
                     [
                         {
-                            "phone": p,
+                            **phone_columns(rt.crypto, p),
                             "password_hash": shared_hash,
                             "password_changed_at": now,
                             "source_channel": "web",

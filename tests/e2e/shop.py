@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admit.accounts import customers, staff
+from admit.accounts.customer_phones import phone_columns
 from admit.accounts.models import Customer
 from admit.accounts.permissions import Grant, Role
 from admit.catalog.seatmap_format import to_json
@@ -58,7 +59,8 @@ async def create_customers(rt: Runtime, count: int) -> list[str]:
     tokens = []
     async with rt.uow(TEST_ACTOR) as uow:
         for _ in range(count):
-            c = Customer(phone=f"139{next(_phones):08d}", source_channel="web", created_at=now)
+            phone = f"139{next(_phones):08d}"
+            c = Customer(**phone_columns(rt.crypto, phone), source_channel="web", created_at=now)
             uow.session.add(c)
             await uow.session.flush()
             tokens.append(str((await customers.issue_token(uow, c.id, "e2e", now)).token))

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from admit.accounts import api_clients, customers, identities, review
+from admit.accounts.customer_phones import phone_of
 from admit.accounts.documents import mask_phone
 from admit.accounts.models import ApiClient, Customer
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.core import audit
+from admit.core.crypto import FieldCrypto
 from admit.core.errors import Forbidden, InvalidInput, NotFound
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
@@ -96,10 +98,11 @@ def _mask_email(email: str | None) -> str | None:
     return f"{name[:1]}***@{domain}"
 
 
-def _customer_row(c: Customer, unmasked: bool) -> CustomerRow:
+def _customer_row(c: Customer, unmasked: bool, crypto: FieldCrypto) -> CustomerRow:
+    phone = phone_of(crypto, c)
     return CustomerRow(
         id=c.id,
-        phone=c.phone if unmasked or not c.phone else mask_phone(c.phone),
+        phone=phone if unmasked or not phone else mask_phone(phone),
         email=c.email if unmasked else _mask_email(c.email),
         source_channel=c.source_channel,
         locked=c.locked_by_operator,
@@ -120,7 +123,7 @@ async def find_customers(
     rows = await identities.find_customers(uow, rt.crypto, body.q)
     mine = reach(who, Permission.CUSTOMERS_READ, ScopeKind.OUTLET)  # None: every customer
     return [
-        _customer_row(c, unmasked=False)
+        _customer_row(c, unmasked=False, crypto=rt.crypto)
         for c in rows
         if mine is None or (c.registered_outlet or "") in mine
     ]
@@ -145,7 +148,7 @@ async def get_customer(
     if unmask and not who.can(Permission.PERSONAL_DATA_UNMASK):
         raise Forbidden("this needs the personal_data.unmask permission")
     customer = await get_or_404(uow, Customer, customer_id, "customer")
-    row = _customer_row(customer, unmasked=unmask)
+    row = _customer_row(customer, unmasked=unmask, crypto=rt.crypto)
     for h, i in await identities.holders_of(uow, customer_id):
         row.holders.append(
             HolderRow(

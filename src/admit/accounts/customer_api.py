@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
 
-from admit.accounts import customers, identities
+from admit.accounts import codes, customer_sign_in, customers, identities
+from admit.accounts.customer_phones import phone_of
 from admit.accounts.customer_schemas import (
     CodeLoginIn,
     CodeRequestIn,
@@ -21,6 +22,7 @@ from admit.accounts.customer_schemas import (
 )
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
+from admit.accounts.signup_limits_api import DeviceHeader, limit_code_request, limit_registration
 from admit.accounts.tokens import Attempt
 from admit.accounts.verification import file_and_verify
 from admit.core.audit_context import Actor
@@ -47,17 +49,37 @@ def _token_or_refusal(attempt: Attempt) -> CustomerTokenOut | JSONResponse:
 
 @router.post("/auth/codes", status_code=202)
 async def request_code(
-    body: CodeRequestIn, uow: PublicUoW, rt: RuntimeDep, now: Now
+    body: CodeRequestIn,
+    uow: PublicUoW,
+    rt: RuntimeDep,
+    ip: ClientIP,
+    now: Now,
+    device: DeviceHeader = None,
 ) -> dict[str, str]:
-    """Send a one-time code by SMS (mobile number) or email (address)."""
-    await customers.request_code(uow, rt.crypto, login=body.login, purpose=body.purpose, now=now)
+    """Send a one-time code by SMS (mobile number) or email (address): a registration code
+    only where there is no account, a sign-in or reset code only where there is one — the
+    answer is the same either way. 429 ``too_many_attempts`` within a minute of the last code
+    for the login; 429 ``rate_limited`` (``Retry-After``) past the limits per address, device
+    (``X-Device-Id``) and login, or the platform's budget of codes."""
+    await limit_code_request(rt, address=ip, device=device, login=body.login)
+    await codes.request_code(uow, rt.crypto, login=body.login, purpose=body.purpose, now=now)
     return {"status": "sent"}
 
 
 @router.post("/auth/register", status_code=201, response_model=CustomerTokenOut)
 async def register(
-    body: RegisterIn, uow: PublicUoW, rt: RuntimeDep, now: Now
+    body: RegisterIn,
+    uow: PublicUoW,
+    rt: RuntimeDep,
+    ip: ClientIP,
+    now: Now,
+    device: DeviceHeader = None,
 ) -> CustomerTokenOut | JSONResponse:
+    """Open an account with the registration code and sign it in. The same answer for a
+    login with or without an account (400 ``wrong_code``: no registration code is ever sent
+    to an account); 429 ``rate_limited`` past the attempts allowed per address and device,
+    429 ``too_many_attempts`` while the address is locked out after failures."""
+    await limit_registration(rt, address=ip, device=device)
     attempt = await customers.register(
         uow,
         rt.crypto,
@@ -69,16 +91,20 @@ async def register(
             device=body.device,
         ),
         now=now,
+        ip=ip,
     )
     return _token_or_refusal(attempt)
 
 
 @router.post("/auth/login", response_model=CustomerTokenOut)
 async def log_in(
-    body: PasswordLoginIn, uow: PublicUoW, ip: ClientIP, now: Now
+    body: PasswordLoginIn, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> CustomerTokenOut | JSONResponse:
-    attempt = await customers.log_in_password(
-        uow, login=body.login, password=body.password, ip=ip, device=body.device, now=now
+    """Sign in with the password: 401 alike for a wrong password and an unknown login, 423
+    while the account is locked after wrong passwords (a code still signs in), 429 while the
+    address is locked out."""
+    attempt = await customer_sign_in.log_in_password(
+        rt, login=body.login, password=body.password, ip=ip, device=body.device, now=now
     )
     return _token_or_refusal(attempt)
 
@@ -87,7 +113,9 @@ async def log_in(
 async def log_in_code(
     body: CodeLoginIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> CustomerTokenOut | JSONResponse:
-    attempt = await customers.log_in_code(
+    """Sign in with a code (purpose ``login``); works on an account locked after wrong
+    passwords, not on one an operator locked."""
+    attempt = await customer_sign_in.log_in_code(
         uow, rt.crypto, login=body.login, code=body.code, ip=ip, device=body.device, now=now
     )
     return _token_or_refusal(attempt)
@@ -97,8 +125,9 @@ async def log_in_code(
 async def reset_password(
     body: PasswordResetIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> JSONResponse | None:
-    """A new password with a code (purpose ``reset``); signs every device out."""
-    refusal = await customers.reset_password(
+    """A new password with a code (purpose ``reset``); signs every device out and lifts a
+    lock after wrong passwords."""
+    refusal = await customer_sign_in.reset_password(
         uow,
         rt.crypto,
         login=body.login,
@@ -137,7 +166,7 @@ async def _me(uow: UnitOfWork, rt: RuntimeDep, cid: int) -> MeOut:
     holders = [_holder_out(h, i, rt.crypto.decrypt(h.claimed_name_enc)) for h, i in rows]
     return MeOut(
         id=me.id,
-        phone=me.phone,
+        phone=phone_of(rt.crypto, me),
         email=me.email,
         source_channel=me.source_channel,
         verified=any(h.is_self and h.status == "verified" for h in holders),

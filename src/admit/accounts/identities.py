@@ -9,7 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from admit.accounts.customers import normalise_login
+from admit.accounts.codes import normalise_login
+from admit.accounts.customer_phones import login_matches
 from admit.accounts.documents import (
     Document,
     DocumentType,
@@ -258,6 +259,6 @@ async def find_customers(uow: UnitOfWork, crypto: FieldCrypto, query: str) -> li
     except InvalidInput:
         pass
     else:
-        matches.append((Customer.phone if channel == "sms" else Customer.email) == login)
+        matches.append(login_matches(crypto, channel, login))
     rows = await uow.session.scalars(select(Customer).where(or_(*matches)).order_by(Customer.id))
     return list(rows.all())

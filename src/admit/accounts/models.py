@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
 
 
@@ -53,13 +54,17 @@ class StaffToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
+@encrypted_columns("phone_enc")
 class Customer(Base):
-    """A public account (U1, G2): a phone or an email (or both), and where it was opened."""
+    """A public account (U1, G2): a phone or an email (or both), and where it was opened. The
+    phone is encrypted; ``phone_lookup`` (a keyed hash, ``customer_phones.phone_lookup``) finds
+    an account by phone without decrypting anything."""
 
     __tablename__ = "customer"
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
+    phone_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    phone_lookup: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -90,7 +95,8 @@ class CustomerToken(Base):
 
 
 class VerificationCode(Base):
-    """A one-time code sent by SMS or email; only its hash is kept."""
+    """A one-time code sent by SMS or email; only its hash is kept, and ``target`` is a keyed
+    hash of the phone or email (never the address itself)."""
 
     __tablename__ = "verification_code"
     __table_args__ = (Index("ix_verification_code_target", "target", "purpose"),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from admit.accounts.customer_phones import phone_of
 from admit.accounts.customers import authenticate
 from admit.accounts.tokens import digest
 from admit.core.audit_context import ANONYMOUS
@@ -34,6 +35,7 @@ async def signed_in_customer(rt: Runtime, token: str) -> SignedIn:
     generation = cache.generation
     async with rt.uow(ANONYMOUS, readonly=True) as uow:
         customer, expires_at = await authenticate(uow, token=token, now=now)
-    found = SignedIn(customer.id, customer.phone or customer.email or "", expires_at)
+    login = phone_of(rt.crypto, customer) or customer.email or ""
+    found = SignedIn(customer.id, login, expires_at)
     cache.put(key, found, generation)
     return found

@@ -97,7 +97,13 @@ class Settings(BaseSettings):
         default=600, description="Codes the whole platform sends in a minute (the SMS budget)."
     )
     limit_registrations_per_address_hour: int = Field(
-        default=10, description="Accounts opened from one address in an hour."
+        default=10, description="Registration attempts from one address in an hour."
+    )
+    limit_codes_per_device_hour: int = Field(
+        default=10, description="One-time codes requested from one device in an hour."
+    )
+    limit_registrations_per_device_hour: int = Field(
+        default=5, description="Registration attempts from one device in an hour."
     )
     limit_holds_per_address_minute: int = Field(
         default=30, description="Seat holds placed from one address in a minute."

@@ -31,6 +31,8 @@ async def rotate_batch(
     ).all()
     for row in rows:
         for name in fields:
-            setattr(row, name, crypto.rotate(getattr(row, name)))
+            value = getattr(row, name)
+            if value is not None:  # an optional value (a customer without a phone)
+                setattr(row, name, crypto.rotate(value))
     await uow.session.flush()
     return len(rows), (rows[-1].id if rows else after_id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from admit.accounts.customers import contact_of
 from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM as _ACTOR
+from admit.core.crypto import FieldCrypto
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.partners import locks
@@ -45,7 +46,7 @@ OVERDUE_POLL = timedelta(hours=1)
 async def _confirm(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     rt, hold_id = ctx.runtime, int(payload["hold"])
     async with ctx.unit() as uow:
-        found = await _what_to_confirm(uow, hold_id)
+        found = await _what_to_confirm(uow, rt.crypto, hold_id)
     if found is None:
         return  # confirmed or refused already: a repeated job does nothing
     lock, cinema, phone = found
@@ -62,7 +63,7 @@ async def _confirm(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
 
 
 async def _what_to_confirm(
-    uow: UnitOfWork, hold_id: int
+    uow: UnitOfWork, crypto: FieldCrypto, hold_id: int
 ) -> tuple[PartnerLock, PartnerCinema, str] | None:
     lock = await locks.lock_of_hold(uow, hold_id)
     if lock is None or lock.status != "confirming":
@@ -71,7 +72,7 @@ async def _what_to_confirm(
     assert cinema is not None
     buyer = await uow.session.scalar(select(Order.buyer).where(Order.hold_id == hold_id))
     kind, _, ident = (buyer or "").partition(":")
-    phone = (await contact_of(uow, int(ident)))[0] if kind == "customer" else None
+    phone = (await contact_of(uow, crypto, int(ident)))[0] if kind == "customer" else None
     return lock, cinema, phone or ""
 
 

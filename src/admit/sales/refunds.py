@@ -95,7 +95,7 @@ async def complete_refund(
     kind, _, ident = (buyer or "").partition(":")
     if kind != "customer":
         return
-    phone, email = await contact_of(uow, int(ident))
+    phone, email = await contact_of(uow, crypto, int(ident))
     params = {
         "order": payment.order_number,
         "amount": Money(refund.amount, payment.currency).format(),

@@ -264,7 +264,7 @@ async def _confirm(
     kind, _, ident = order.buyer.partition(":")
     if kind != "customer":
         return  # a counter sale is handed over on the spot
-    phone, email = await contact_of(uow, int(ident))
+    phone, email = await contact_of(uow, crypto, int(ident))
     short = [label.replace(" · ", " ").replace("Row ", "").replace("Seat ", "") for label in labels]
     params = {"order": order.number, "pickup": order.pickup_code or "", **notice.params}
     if phone:

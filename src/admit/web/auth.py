@@ -8,6 +8,8 @@ the Origin check also refuses cross-site posts that need no cookie (signing in s
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +26,9 @@ from admit.core.uow import UnitOfWork
 from admit.http.deps import runtime
 
 SESSION_COOKIE = "admit_session"
+DEVICE_COOKIE = "admit_device"
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+DEVICE_COOKIE_SECONDS = 400 * 24 * 3600  # the longest a browser keeps a cookie
 DEFAULT_NEXT = "/account"
 NEXT_MAX = 2000
 
@@ -157,3 +162,30 @@ def safe_next(value: str | None, default: str = DEFAULT_NEXT) -> str:
     if parts.scheme or parts.netloc:
         return default
     return value
+
+
+# --- the device cookie: what the website's abuse limits count a browser by ---------------
+
+
+def web_device(request: Request) -> str | None:
+    """This browser's device id (the ``admit_device`` cookie), if it has a well-formed one.
+    The pages' limits per device (codes, registrations, holds) count by it, as the API's count
+    by ``X-Device-Id``; a browser without one is limited by its address only."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if DEVICE_ID.match(value) else None
+
+
+def keep_device_cookie(response: Response, request: Request) -> None:
+    """Give this browser a device id if it has none (HttpOnly, SameSite=Lax, long-lived)."""
+    if web_device(request) is not None:
+        return
+    rt: Runtime = request.app.state.runtime
+    response.set_cookie(
+        DEVICE_COOKIE,
+        secrets.token_urlsafe(24),
+        max_age=DEVICE_COOKIE_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.base_url.startswith("https://"),
+    )

@@ -1,5 +1,7 @@
 """Sign in (password, or a one-time code sent to the phone or e-mail), register with a code,
-and sign out (G2, C7): the session cookie carries the customer's device token."""
+and sign out (G2, C7): the session cookie carries the customer's device token. The pages call
+the API's services under the same limits (``signup_limits_api``, counted per address and per
+the ``admit_device`` cookie) and give the same answers whether or not a login has an account."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.accounts import customers
+from admit.accounts import codes, customer_sign_in, customers
 from admit.accounts.security import TooManyAttempts
+from admit.accounts.signup_limits_api import limit_code_request, limit_registration
 from admit.accounts.tokens import Attempt
 from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import AdmitError
@@ -18,9 +21,11 @@ from admit.http.deps import address_of
 from admit.web.auth import (
     SameOrigin,
     clear_session_cookie,
+    keep_device_cookie,
     safe_next,
     set_session_cookie,
     signed_in,
+    web_device,
 )
 from admit.web.errors import PageRoute
 from admit.web.refusals import refusal_text
@@ -34,7 +39,6 @@ Password = Annotated[str, Form(min_length=1, max_length=128)]
 CodeField = Annotated[str, Form(max_length=12, pattern=Clean)]
 Next = Annotated[str, Form(max_length=2000)]
 NextQuery = Annotated[str, Query(max_length=2000)]
-NO_ACCOUNT = "There is no account with this login yet: create one with the same code step."
 
 
 def _runtime(request: Request) -> Runtime:
@@ -49,6 +53,19 @@ def _device(request: Request) -> str:
     return "web: " + request.headers.get("user-agent", "")[:180]
 
 
+def _refused(response: Response, refusal: AdmitError) -> Response:
+    """The form shown again for a refusal, with ``Retry-After`` when it says how long."""
+    retry = refusal.details.get("retry_after") if isinstance(refusal.details, dict) else None
+    if refusal.status in (423, 429) and retry is not None:
+        response.headers["Retry-After"] = str(int(retry))
+    return response
+
+
+async def _with_device(request: Request, page: Response) -> Response:
+    keep_device_cookie(page, request)
+    return page
+
+
 def _signed_in_response(request: Request, attempt: Attempt, target: str) -> Response:
     assert attempt.token is not None
     response = RedirectResponse(target, status_code=303)
@@ -61,9 +78,10 @@ def _signed_in_response(request: Request, attempt: Attempt, target: str) -> Resp
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
-    return await render(
+    page = await render(
         request, "account/login.html", {"title": "Sign in", "next": safe_next(next, "")}
     )
+    return await _with_device(request, page)
 
 
 @router.post("/login", response_model=None)
@@ -77,17 +95,16 @@ async def log_in(
 ) -> Response:
     """Password sign-in; a refusal (wrong password, locked account, too many attempts from
     this address) is shown on the form, and the failure it counted is kept."""
-    async with rt.uow(ANONYMOUS) as uow:
-        attempt = await customers.log_in_password(
-            uow,
-            login=login,
-            password=password,
-            ip=address_of(request, rt),
-            device=_device(request),
-            now=rt.clock.now(),
-        )
+    attempt = await customer_sign_in.log_in_password(
+        rt,
+        login=login,
+        password=password,
+        ip=address_of(request, rt),
+        device=_device(request),
+        now=rt.clock.now(),
+    )
     if attempt.refusal is not None:
-        return await render(
+        page = await render(
             request,
             "account/login.html",
             {
@@ -99,6 +116,7 @@ async def log_in(
             },
             attempt.refusal.status,
         )
+        return _refused(page, attempt.refusal)
     return _signed_in_response(request, attempt, safe_next(next))
 
 
@@ -115,6 +133,15 @@ async def log_out(request: Request, rt: Rt, _: Annotated[None, SameOrigin]) -> R
 
 
 # --- register: a code to the phone or e-mail, then the password ---------------------------
+
+
+async def _send(request: Request, rt: Runtime, login: str, purpose: str) -> None:
+    """A one-time code, under the API's limits. Raises what they and the service refuse."""
+    await limit_code_request(
+        rt, address=address_of(request, rt), device=web_device(request), login=login
+    )
+    async with rt.uow(ANONYMOUS) as uow:
+        await codes.request_code(uow, rt.crypto, login=login, purpose=purpose, now=rt.clock.now())
 
 
 async def _step_form(
@@ -141,7 +168,7 @@ async def _register_form(
 
 @router.get("/register", response_class=HTMLResponse)
 async def register_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
-    return await _register_form(request, step="login", next=next)
+    return await _with_device(request, await _register_form(request, step="login", next=next))
 
 
 @router.post("/register/code", response_model=None)
@@ -152,17 +179,15 @@ async def send_code(
     _: Annotated[None, SameOrigin],
     next: Next = "",  # noqa: A002
 ) -> Response:
-    """Send the registration code; a code sent less than a minute ago still counts."""
+    """Send the registration code (only where there is no account yet: the page reads the
+    same either way); a code sent less than a minute ago still counts."""
     notice = None
     try:
-        async with rt.uow(ANONYMOUS) as uow:
-            await customers.request_code(
-                uow, rt.crypto, login=login, purpose="register", now=rt.clock.now()
-            )
+        await _send(request, rt, login, "register")
     except TooManyAttempts:
         notice = "A code was sent less than a minute ago: use that one, or wait and ask again."
     except AdmitError as refused:
-        return await _register_form(
+        page = await _register_form(
             request,
             step="login",
             status=refused.status,
@@ -170,6 +195,7 @@ async def send_code(
             next=next,
             problem=refusal_text(refused),
         )
+        return _refused(page, refused)
     return await _register_form(request, step="code", login=login, next=next, notice=notice)
 
 
@@ -184,7 +210,9 @@ async def register(
     next: Next = "",  # noqa: A002
 ) -> Response:
     """Open the account with the code and a password, and sign it in."""
+    address = address_of(request, rt)
     try:
+        await limit_registration(rt, address=address, device=web_device(request))
         async with rt.uow(ANONYMOUS) as uow:
             attempt = await customers.register(
                 uow,
@@ -197,11 +225,12 @@ async def register(
                     device=_device(request),
                 ),
                 now=rt.clock.now(),
+                ip=address,
             )
     except AdmitError as refused:
         attempt = Attempt(refusal=refused)
     if attempt.refusal is not None:
-        return await _register_form(
+        page = await _register_form(
             request,
             step="code",
             status=attempt.refusal.status,
@@ -209,6 +238,7 @@ async def register(
             next=next,
             problem=refusal_text(attempt.refusal),
         )
+        return _refused(page, attempt.refusal)
     target = safe_next(next, "/account?msg=registered")
     return _signed_in_response(request, attempt, target)
 
@@ -229,7 +259,7 @@ async def _code_form(request: Request, *, step: str, status: int = 200, **values
 
 @router.get("/login/code", response_class=HTMLResponse)
 async def login_code_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
-    return await _code_form(request, step="login", next=next)
+    return await _with_device(request, await _code_form(request, step="login", next=next))
 
 
 @router.post("/login/code/send", response_model=None)
@@ -243,14 +273,11 @@ async def send_login_code(
     """Send a sign-in code. The page reads the same whether or not the account exists, so it
     does not tell strangers who has one; a code sent less than a minute ago still counts."""
     try:
-        async with rt.uow(ANONYMOUS) as uow:
-            await customers.request_code(
-                uow, rt.crypto, login=login, purpose="login", now=rt.clock.now()
-            )
+        await _send(request, rt, login, "login")
     except TooManyAttempts:
         pass  # the last code is still good: same page
     except AdmitError as refused:
-        return await _code_form(
+        page = await _code_form(
             request,
             step="login",
             status=refused.status,
@@ -258,6 +285,7 @@ async def send_login_code(
             next=next,
             problem=refusal_text(refused),
         )
+        return _refused(page, refused)
     return await _code_form(request, step="code", login=login, next=next)
 
 
@@ -271,7 +299,7 @@ async def log_in_with_code(
     next: Next = "",  # noqa: A002
 ) -> Response:
     async with rt.uow(ANONYMOUS) as uow:
-        attempt = await customers.log_in_code(
+        attempt = await customer_sign_in.log_in_code(
             uow,
             rt.crypto,
             login=login,
@@ -281,14 +309,13 @@ async def log_in_with_code(
             now=rt.clock.now(),
         )
     if attempt.refusal is not None:
-        # Only the owner of the phone or address gets this far with a right code.
-        no_account = attempt.refusal.code == "unauthorized"
-        return await _code_form(
+        page = await _code_form(
             request,
-            step="login" if no_account else "code",
+            step="code",
             status=attempt.refusal.status,
             login=login,
             next=next,
-            problem=NO_ACCOUNT if no_account else refusal_text(attempt.refusal),
+            problem=refusal_text(attempt.refusal),
         )
+        return _refused(page, attempt.refusal)
     return _signed_in_response(request, attempt, safe_next(next))

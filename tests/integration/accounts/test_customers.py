@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from admit.accounts.customer_phones import phone_of
 from admit.accounts.models import Customer, CustomerToken, VerificationCode
 from admit.core.audit import AuditEntry
 from admit.core.clock import FixedClock
@@ -111,7 +112,11 @@ async def test_the_source_channel_of_the_account_is_recorded(
 
     assert account["source_channel"] == "mobile"
     [customer] = await rows(runtime, Customer)
-    assert (customer.phone, customer.source_channel, customer.registered_by) == (
+    assert (
+        phone_of(runtime.crypto, customer),
+        customer.source_channel,
+        customer.registered_by,
+    ) == (
         PHONE,
         "mobile",
         None,
@@ -270,16 +275,23 @@ async def test_a_weak_password_is_refused_listing_its_problems(
     ok(await register(web, PHONE, code), 201)
 
 
-async def test_registering_a_phone_that_has_an_account_is_refused(
+async def test_registering_a_phone_that_has_an_account_answers_as_a_wrong_code(
     web: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway, clock: FixedClock
 ) -> None:
+    """Issue 30 item 11: it answered 409 ``already_exists`` to any code, telling strangers who
+    has an account. No registration code goes to an account, so every code is wrong there."""
     await register_phone(web, runtime, sms, PHONE)
     clock.advance(timedelta(seconds=61))
-    code = await sms_code(web, runtime, sms, PHONE, "register")
 
-    body = error(await register(web, PHONE, code, password="Other-pass-42"), 409, "already_exists")
+    asked = await request_code(web, PHONE, "register")
+    stranger = await request_code(web, OTHER_PHONE, "register")
 
-    assert body["message"] == "an account with this phone or email exists: sign in instead"
+    assert ok(asked, 202) == ok(stranger, 202) == {"status": "sent"}
+    assert await run_once(runtime) == 1  # the stranger's number only
+    assert [s.phone for s in sms.sent] == [PHONE, OTHER_PHONE]
+    for guess in ("000000", "123456", sms.sent[0].params["code"]):
+        body = error(await register(web, PHONE, guess, password="Other-pass-42"), 400, "wrong_code")
+        assert body == {"code": "wrong_code", "message": "wrong code", "details": None}
     assert await count(runtime, Customer) == 1
     assert await count(runtime, CustomerToken) == 1
     ok(await log_in(web, PHONE))
@@ -328,12 +340,12 @@ async def test_a_wrong_sms_code_does_not_sign_in(
     assert await count(runtime, CustomerToken) == 1
 
 
-async def test_a_registration_code_does_not_sign_in(
+async def test_a_code_for_another_purpose_does_not_sign_in(
     web: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway, clock: FixedClock
 ) -> None:
     await register_phone(web, runtime, sms, PHONE)
     clock.advance(timedelta(seconds=61))
-    code = await sms_code(web, runtime, sms, PHONE, "register")
+    code = await sms_code(web, runtime, sms, PHONE, "reset")
 
     response = await web.post(f"{API}/auth/login/code", json={"login": PHONE, "code": code})
 

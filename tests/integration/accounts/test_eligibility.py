@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from admit.accounts import identities
+from admit.accounts.customer_phones import phone_columns
 from admit.accounts.documents import DocumentType
 from admit.accounts.eligibility import RealNameRequired, verified_holders
 from admit.accounts.models import Customer
@@ -17,7 +18,7 @@ from tests.conftest import T0, TEST_ACTOR, police_population
 
 async def _customer(rt: Runtime, phone: str) -> int:
     async with rt.uow(TEST_ACTOR) as uow:
-        customer = Customer(phone=phone, source_channel="web", created_at=T0)
+        customer = Customer(**phone_columns(rt.crypto, phone), source_channel="web", created_at=T0)
         uow.session.add(customer)
         await uow.session.flush()
         return customer.id

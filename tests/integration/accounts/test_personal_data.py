@@ -467,6 +467,13 @@ async def test_key_rotation_re_encrypts_under_the_new_key(
                 text("UPDATE identity SET number_enc = :n, name_enc = :m WHERE id = :id"),
                 {"n": number_enc, "m": name_enc, "id": row_id},
             )
+        phones = await conn.execute(text("SELECT id, phone_enc FROM customer"))
+        for row_id, phone_enc in phones.all():  # customers' phones are encrypted too
+            if phone_enc is not None:
+                await conn.execute(
+                    text("UPDATE customer SET phone_enc = :p WHERE id = :id"),
+                    {"p": ring.rotate(phone_enc), "id": row_id},
+                )
     runtime.crypto = only_new
     full = ok(
         await http.get(

@@ -8,6 +8,7 @@ import httpx
 from tests.conftest import T0, TEST_ACTOR
 from tests.integration.catalog.catalog_factories import make_venue_with_map
 
+from admit.accounts.customer_phones import phone_columns
 from admit.accounts.customers import issue_token
 from admit.accounts.models import Customer
 from admit.core.clock import FixedClock
@@ -75,7 +76,9 @@ async def customers_with_ids(
     async with runtime.uow(TEST_ACTOR) as uow:
         for i in range(first, first + n):
             customer = Customer(
-                phone=f"1350000{i:04d}", source_channel="web", created_at=runtime.clock.now()
+                **phone_columns(runtime.crypto, f"1350000{i:04d}"),
+                source_channel="web",
+                created_at=runtime.clock.now(),
             )
             uow.session.add(customer)
             await uow.session.flush()

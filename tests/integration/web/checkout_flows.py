@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from admit.accounts.customer_phones import phone_columns
 from admit.accounts.models import Customer
 from admit.accounts.passwords import hash_password
 from admit.core.runtime import Runtime
@@ -38,7 +39,7 @@ async def make_customer(runtime: Runtime, phone: str) -> int:
     """An account with a password (registration by code is tested on its own)."""
     async with runtime.uow(TEST_ACTOR) as uow:
         customer = Customer(
-            phone=phone,
+            **phone_columns(runtime.crypto, phone),
             password_hash=hash_password(PASSWORD),
             password_changed_at=runtime.clock.now(),
             source_channel="web",

@@ -8,12 +8,13 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from admit.accounts.customer_phones import phone_of
 from admit.accounts.models import Customer, CustomerToken
 from admit.core import worker
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.messaging.sms import RecordingSmsGateway
-from admit.web.auth import SESSION_COOKIE
+from admit.web.auth import DEVICE_COOKIE, SESSION_COOKIE
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.conftest import Bank, consistent  # noqa: F401 (after every test)
 from tests.integration.sales.sale_factories import ROW_A, on_sale
@@ -164,10 +165,63 @@ async def test_sign_in_with_a_code_sent_by_sms(
     assert location(right) == "/account/holders"
     assert (await web.get("/account")).status_code == 200
 
-    # A phone with no account gets the same first page, and no account is made.
+    # A phone with no account gets the same first page; nothing is sent and no account is made.
     stranger = await web.post("/login/code/send", data={"login": "13700000005"})
+    assert stranger.status_code == 200
     assert "If <strong>13700000005</strong> has an account" in stranger.text
-    assert await worker.run_once(runtime) == 1
+    assert await worker.run_once(runtime) == 0
+    guessed = await web.post("/login/code", data={"login": "13700000005", "code": "123456"})
+    assert guessed.status_code == 400
+    assert "That code is not right, or it has expired." in guessed.text
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        phones = (await uow.session.scalars(select(Customer.phone))).all()
-    assert phones == ["13700000004"]
+        accounts = (await uow.session.scalars(select(Customer))).all()
+    assert [phone_of(runtime.crypto, c) for c in accounts] == ["13700000004"]
+
+
+async def test_the_pages_limit_codes_per_browser_by_its_device_cookie(
+    app: FastAPI, web: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway
+) -> None:
+    """Issue 30 items 9 and 10: the pages apply the API's limits (here the device's, counted
+    by the cookie the sign-in pages give a browser), 429 with Retry-After."""
+    assert (await web.get("/register")).status_code == 200
+    device = web.cookies[DEVICE_COOKIE]
+    assert len(device) >= 16
+    await web.get("/login/code")
+    assert web.cookies[DEVICE_COOKIE] == device  # kept, not replaced
+    for n in range(10):  # ADMIT_LIMIT_CODES_PER_DEVICE_HOUR
+        sent = await web.post("/register/code", data={"login": f"1370001{n:04d}"})
+        assert sent.status_code == 200
+        assert "We sent a six-digit code" in sent.text
+
+    refused = await web.post("/login/code/send", data={"login": "13700019999"})
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "Too many codes asked for from this device: try again later." in refused.text
+    async with browser(app) as another:  # the same address, another browser
+        assert (
+            await another.post("/register/code", data={"login": "13700019999"})
+        ).status_code == 200
+    assert await worker.run_once(runtime) == 11
+
+
+async def test_the_register_pages_answer_alike_for_an_account_and_a_stranger(
+    web: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway
+) -> None:
+    """Issue 30 item 11: registering a number that has an account said so, whatever the code."""
+    await make_customer(runtime, "13700000021")
+    answers = []
+    for login in ("13700000021", "13700000022"):
+        sent = await web.post("/register/code", data={"login": login})
+        made = await web.post(
+            "/register", data={"login": login, "code": "123456", "password": PASSWORD}
+        )
+        answers.append(
+            (sent.status_code, "We sent a six-digit code" in sent.text, made.status_code)
+        )
+        assert "That code is not right, or it has expired." in made.text
+        assert "already" not in made.text
+
+    assert answers == [(200, True, 400), (200, True, 400)]
+    assert await worker.run_once(runtime) == 1  # to the stranger only
+    assert [m.phone for m in sms.sent] == ["13700000022"]
