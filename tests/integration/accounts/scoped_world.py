@@ -1,0 +1,110 @@
+"""Two of everything for the scoped permission matrix: a "mine" and an "other" organiser,
+venue, map, event, sessions, gate, device, sales window, pass and counter customer, so that a
+scoped credential can be tried on its own resources and on someone else's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from admit.accounts.models import Customer
+from admit.core.runtime import Runtime
+from tests.conftest import T0, TEST_ACTOR
+from tests.integration.catalog.catalog_factories import (
+    ADMIN,
+    import_map,
+    make_event,
+    make_organiser,
+    make_venue,
+    ok,
+    schedule_session,
+)
+
+OUTLET, OTHER_OUTLET = "KIOSK-MINE", "KIOSK-OTHER"
+DAY = "2026-11-22"
+
+
+async def _side(admin: httpx.AsyncClient, tag: str) -> dict[str, int]:
+    """One organiser's and one venue's resources; ids by path parameter name."""
+    organiser = await make_organiser(admin, code=f"ORG-{tag}", name=f"Organiser {tag}")
+    venue = await make_venue(admin, code=f"VEN-{tag}", name=f"Venue {tag}")
+    seat_map = (await import_map(admin, venue))["id"]
+    event = await make_event(admin, organiser, number=f"EV-{tag}")
+    sessions = [
+        await schedule_session(
+            admin, event_id=event, venue_id=venue, seat_map_id=seat_map, code=f"S{i}-{tag}"
+        )
+        for i in (1, 2)
+    ]
+    gate = ok(
+        await admin.post(f"{ADMIN}/venues/{venue}/gates", json={"code": "N", "name": "N"}), 201
+    )
+    device = ok(
+        await admin.post(
+            f"{ADMIN}/gate-devices",
+            json={"number": f"H-{tag}", "device_type": "handheld", "venue_id": venue},
+        ),
+        201,
+    )
+    levels = {"levels": [{"code": "A", "name": "Front", "prices": {"adult": 8000}}]}
+    ok(await admin.put(f"{ADMIN}/sessions/{sessions[0]}/price-levels", json=levels))
+    window = ok(
+        await admin.post(
+            f"{ADMIN}/sessions/{sessions[0]}/sales-windows",
+            json={
+                "channel": "web",
+                "starts_at": T0.isoformat(),
+                "ends_at": (T0 + timedelta(days=5)).isoformat(),
+                "quotas": [{"level": "A", "quota": 5}],
+            },
+        ),
+        201,
+    )
+    product = ok(
+        await admin.post(
+            f"{ADMIN}/passes",
+            json={
+                "organiser_id": organiser,
+                "code": f"P-{tag}",
+                "name": f"Pass {tag}",
+                "session_ids": sessions,
+                "price": 100,
+            },
+        ),
+        201,
+    )
+    return {
+        "organiser_id": organiser,
+        "venue_id": venue,
+        "seat_map_id": seat_map,
+        "event_id": event,
+        "session_id": sessions[0],
+        "gate_id": gate["id"],
+        "device_id": device["device"]["id"],
+        "window_id": window["id"],
+        "product_id": product["id"],
+    }
+
+
+async def _customer(runtime: Runtime, outlet: str | None) -> int:
+    async with runtime.uow(TEST_ACTOR) as uow:
+        customer = Customer(
+            source_channel="kiosk",
+            registered_by="staff:1",
+            registered_outlet=outlet,
+            created_at=T0,
+        )
+        uow.session.add(customer)
+        await uow.session.flush()
+        return customer.id
+
+
+async def two_sides(
+    admin: httpx.AsyncClient, runtime: Runtime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """(mine, other): ids by path parameter name."""
+    mine, other = await _side(admin, "MINE"), await _side(admin, "OTHER")
+    mine["customer_id"] = await _customer(runtime, OUTLET)
+    other["customer_id"] = await _customer(runtime, OTHER_OUTLET)
+    return mine, other
