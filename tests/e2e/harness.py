@@ -220,6 +220,11 @@ def _base_env(pg_url: str, data_dir: Path) -> dict[str, str]:
         # PostgreSQL with the simulators' default secrets: a development deployment.
         "ADMIT_ENVIRONMENT": "development",
         "ADMIT_LOG_LEVEL": "WARNING",
+        # Every simulated buyer comes from 127.0.0.1: the on-sale's per-address limits
+        # (holds, waiting-room joins) would stop the races and benchmarks, not bots.
+        "ADMIT_LIMIT_HOLDS_PER_ADDRESS_MINUTE": "1000000",
+        "ADMIT_LIMIT_HOLDS_PER_DEVICE_MINUTE": "1000000",
+        "ADMIT_LIMIT_WAITING_JOINS_PER_ADDRESS_MINUTE": "1000000",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -316,7 +321,11 @@ def running_demo(data_dir: Path, *, timeout: float = 180.0) -> Iterator[str]:
     env = {
         **os.environ,
         "ADMIT_DATA_DIR": str(data_dir),
-        # The page tests' sign-up codes and registrations all come from 127.0.0.1.
+        # The page tests' holds all come from 127.0.0.1.
+        "ADMIT_LIMIT_HOLDS_PER_ADDRESS_MINUTE": "1000000",
+        "ADMIT_LIMIT_HOLDS_PER_DEVICE_MINUTE": "1000000",
+        "ADMIT_LIMIT_WAITING_JOINS_PER_ADDRESS_MINUTE": "1000000",
+        # ... and so do their sign-up codes and registrations.
         "ADMIT_LIMIT_CODES_PER_ADDRESS_HOUR": "1000000",
         "ADMIT_LIMIT_REGISTRATIONS_PER_ADDRESS_HOUR": "1000000",
     }

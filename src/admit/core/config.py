@@ -108,11 +108,16 @@ class Settings(BaseSettings):
     limit_holds_per_address_minute: int = Field(
         default=30, description="Seat holds placed from one address in a minute."
     )
+    limit_holds_per_device_minute: int = Field(
+        default=10, description="Seat holds placed from one device (X-Device-Id) in a minute."
+    )
     limit_waiting_joins_per_address_minute: int = Field(
         default=10, description="Waiting-room joins from one address in a minute."
     )
     new_account_hold_delay_seconds: int = Field(
-        default=0, description="How long a new account waits before it may hold seats."
+        default=0,
+        description="How long a new account waits before it may hold seats (demo: 0; "
+        "production: 600, docs/operations.md).",
     )
 
     @cached_property

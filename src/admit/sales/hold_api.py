@@ -1,9 +1,10 @@
-"""Customers' holds over HTTP (C7: only a signed-in customer holds seats): hold, look, let go."""
+"""Customers' holds over HTTP (C7: only a signed-in customer holds seats): hold, look, let go.
+Every hold first passes the on-sale's limits (``on_sale_limits_api``) and the buyer checks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
@@ -12,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.core.audit_context import Actor
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
-from admit.http.deps import CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
+from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
 from admit.inventory.claims import seats_of_hold
 from admit.partners.seat_plans import known_partner_session, remember_partner_session
-from admit.sales import holds, partner_hold, waiting_room
+from admit.sales import buyer_checks, holds, partner_hold, waiting_room
 from admit.sales.models import Hold
+from admit.sales.on_sale_limits_api import DeviceHeader, limit_holds
 
 router = APIRouter(tags=["holds"])
 
@@ -75,16 +77,21 @@ async def place_hold(
     session_id: int,
     body: HoldIn,
     cid: CustomerId,
+    address: ClientIP,
     now: Now,
     rt: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(max_length=80)] = None,
     x_admission_token: Annotated[str | None, Header(max_length=200)] = None,
+    device: DeviceHeader = None,
 ) -> HoldOut:
     """Hold seats (by key) and general-admission places until the payment time limit: all or
     nothing, 409 naming what is gone. Send an ``Idempotency-Key`` to retry safely. A session
     behind a waiting room needs the admission from its queue as ``X-Admission-Token``. On a
     partner cinema's session the cinema locks the seats first, outside any transaction (409
-    ``partner_lock_refused`` when it will not)."""
+    ``partner_lock_refused`` when it will not). Too many holds from one address or device
+    (``X-Device-Id``) answer 429 ``rate_limited``; an account opened moments ago, 403
+    ``account_too_new``; both with ``Retry-After``."""
+    await limit_holds(rt, address=address, device=device)
     req = holds.HoldRequest(
         session_id=session_id,
         buyer=f"customer:{cid}",
@@ -101,7 +108,7 @@ async def place_hold(
             if partner is None:  # first sight in this process: one primary-key read
                 partner = await remember_partner_session(rt, uow, session_id)
             if not partner:
-                await _admitted(uow, rt, req, cid, x_admission_token, now)
+                await _check_buyer(uow, rt, req, cid, x_admission_token, now)
                 placed = await holds.hold_seats(uow, req, now=now)
         if not partner and not placed.replayed:
             return _hold_out(placed.hold, placed.seats)
@@ -111,13 +118,13 @@ async def place_hold(
                 return await _out(uow, placed.hold)
     # The cinema's seats: its lock is taken with no transaction open (C2).
     async with rt.uow(actor) as uow:
-        await _admitted(uow, rt, req, cid, x_admission_token, now)
+        await _check_buyer(uow, rt, req, cid, x_admission_token, now)
     hold_id = await partner_hold.place_partner_hold(rt, actor, req)
     async with rt.uow(actor, readonly=True) as uow:
         return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
 
 
-async def _admitted(
+async def _check_buyer(
     uow: UnitOfWork,
     rt: Runtime,
     req: holds.HoldRequest,
@@ -125,13 +132,11 @@ async def _admitted(
     token: str | None,
     now: datetime,
 ) -> None:
-    await waiting_room.check_admission(
+    await buyer_checks.check_buyer(
         uow,
         waiting_room.signer(rt.crypto),
-        session_id=req.session_id,
-        channel=req.channel,
-        customer_id=cid,
-        token=token,
+        buyer_checks.Buyer(cid, req.session_id, req.channel, token),
+        delay=timedelta(seconds=rt.settings.new_account_hold_delay_seconds),
         now=now,
     )
 

@@ -27,14 +27,17 @@ class WaitingRoom(Base):
 
 
 class QueueEntry(Base):
-    """One arrival. ``draw`` is a secret random number that orders the early arrivals;
-    ``place`` is set by the draw (or on arrival after it); ``customer_id`` is bound by the
-    first hold made with the entry's admission, so one admission serves one buyer."""
+    """One signed-in customer in a room, at most one entry per customer and per device.
+    ``draw`` is a secret random number that orders the early arrivals; ``place`` is set by the
+    draw (or on arrival after it); ``device`` is a keyed digest of the device the customer
+    joined from (``None`` when it named none)."""
 
     __tablename__ = "sales_queue_entry"
     __table_args__ = (
         UniqueConstraint("session_id", "place"),
         Index("ix_sales_queue_entry_draw", "session_id", "draw"),
+        Index("uq_sales_queue_entry_customer", "session_id", "customer_id", unique=True),
+        Index("uq_sales_queue_entry_device", "session_id", "device", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
@@ -43,4 +46,6 @@ class QueueEntry(Base):
     draw: Mapped[int] = mapped_column(BigInteger)
     place: Mapped[int | None] = mapped_column(default=None)
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Nullable for entries made before joining needed an account (migration 0014).
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None)
+    device: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -4,8 +4,9 @@ Buyers who arrive before a session's sale opens are put in a random order when i
 draw), so arriving first gives a bot no advantage; later arrivals queue behind them in arrival
 order. Places are numbered from 0; at ``rate`` admissions a minute, place ``p`` is let in at
 ``opens_at + p / rate`` minutes, so whether someone is admitted is arithmetic on the clock, not
-state. Tokens are ``kind.field.field….signature`` strings; the signer (a keyed hash) is passed
-in, so nothing here knows the key."""
+state. Tokens are ``kind.field.field….signature`` strings naming the customer whose entry they
+are, so a token passed to (or sold to) another account is worth nothing; the signer (a keyed
+hash) is passed in, so nothing here knows the key."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 Signer = Callable[[str], str]
-QUEUE_KIND = "q1"
-ADMISSION_KIND = "a1"
+QUEUE_KIND = "q2"
+ADMISSION_KIND = "a2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +31,22 @@ class Room:
 
 @dataclass(frozen=True, slots=True)
 class QueueTicket:
-    """What a queue token says: the entry, and its place once the draw has given one."""
+    """What a queue token says: the entry and whose it is, and its place once the draw has
+    given one."""
 
     session_id: int
     entry: str
+    customer_id: int
     place: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class Admission:
+    """Leave to hold seats of one session, for one customer, until ``expires_at``."""
+
     session_id: int
     entry: str
+    customer_id: int
     expires_at: datetime
 
 
@@ -94,30 +100,37 @@ def _open(token: str, kind: str, size: int, sign: Signer) -> list[str] | None:
     return parts[1:-1]
 
 
+def _numbers(*fields: str) -> bool:
+    return all(f.isascii() and f.isdigit() for f in fields)
+
+
 def queue_token(ticket: QueueTicket, sign: Signer) -> str:
     place = "" if ticket.place is None else str(ticket.place)
-    return _seal(QUEUE_KIND, [str(ticket.session_id), ticket.entry, place], sign)
+    fields = [str(ticket.session_id), ticket.entry, str(ticket.customer_id), place]
+    return _seal(QUEUE_KIND, fields, sign)
 
 
 def read_queue_token(token: str, sign: Signer) -> QueueTicket | None:
     """The ticket a genuine token carries; ``None`` for anything forged or malformed."""
-    fields = _open(token, QUEUE_KIND, 3, sign)
-    if fields is None or not fields[0].isdigit() or not (fields[2] == "" or fields[2].isdigit()):
+    fields = _open(token, QUEUE_KIND, 4, sign)
+    if fields is None or not _numbers(fields[0], fields[2]) or not _numbers(fields[3] or "0"):
         return None
-    return QueueTicket(int(fields[0]), fields[1], int(fields[2]) if fields[2] else None)
+    place = int(fields[3]) if fields[3] else None
+    return QueueTicket(int(fields[0]), fields[1], int(fields[2]), place)
 
 
 def admission_token(admission: Admission, sign: Signer) -> str:
     expires = str(int(admission.expires_at.timestamp()))
-    return _seal(ADMISSION_KIND, [str(admission.session_id), admission.entry, expires], sign)
+    fields = [str(admission.session_id), admission.entry, str(admission.customer_id), expires]
+    return _seal(ADMISSION_KIND, fields, sign)
 
 
 def read_admission_token(token: str, sign: Signer, *, now: datetime) -> Admission | None:
     """The admission a genuine, unexpired token grants; ``None`` otherwise."""
-    fields = _open(token, ADMISSION_KIND, 3, sign)
-    if fields is None or not fields[0].isdigit() or not fields[2].isdigit():
+    fields = _open(token, ADMISSION_KIND, 4, sign)
+    if fields is None or not _numbers(fields[0], fields[2], fields[3]):
         return None
-    expires = datetime.fromtimestamp(int(fields[2]), tz=now.tzinfo)
+    expires = datetime.fromtimestamp(int(fields[3]), tz=now.tzinfo)
     if expires <= now:
         return None
-    return Admission(int(fields[0]), fields[1], expires)
+    return Admission(int(fields[0]), fields[1], int(fields[2]), expires)

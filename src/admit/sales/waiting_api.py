@@ -1,5 +1,6 @@
-"""The waiting room over HTTP: operators set it up per session; buyers join the queue, ask
-where they stand, and show their admission (``X-Admission-Token``) when holding seats."""
+"""The waiting room over HTTP: operators set it up per session; signed-in buyers join the
+queue (once each, limited per address), ask where they stand, and show their admission
+(``X-Admission-Token``) when holding seats."""
 
 from __future__ import annotations
 
@@ -11,9 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from admit.accounts.permissions import Permission
 from admit.catalog.api import SESSION_ORGANISER
+from admit.core.audit_context import Actor
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PublicUoW, RuntimeDep, staff_reader, staff_writer
+from admit.http.deps import (
+    ClientIP,
+    CustomerId,
+    CustomerUoW,
+    Now,
+    RuntimeDep,
+    staff_reader,
+    staff_writer,
+)
 from admit.sales import waiting_room
+from admit.sales.on_sale_limits_api import DeviceHeader, limit_joins
 from admit.sales.queue_models import WaitingRoom
 
 router = APIRouter(tags=["waiting room"])
@@ -91,20 +102,45 @@ async def show(session_id: int, uow: Reader) -> RoomOut:
 
 
 @router.post("/sessions/{session_id}/queue", status_code=201)
-async def join(session_id: int, uow: PublicUoW, rt: RuntimeDep, now: Now) -> QueueOut:
-    """Join the queue. Before the opening everyone's place is drawn at random when it opens."""
+async def join(
+    session_id: int,
+    cid: CustomerId,
+    address: ClientIP,
+    rt: RuntimeDep,
+    now: Now,
+    device: DeviceHeader = None,
+) -> QueueOut:
+    """Join the queue (signed in). Before the opening everyone's place is drawn at random when
+    it opens. A customer has one entry per room: joining again answers the same entry. 409
+    ``device_already_queued`` when another account joined from this ``X-Device-Id``; 429
+    ``rate_limited`` (with ``Retry-After``) past the joins allowed from one address."""
+    await limit_joins(rt, address=address)
     signer = waiting_room.signer(rt.crypto)
-    return _queue_out(await waiting_room.join(uow, signer, session_id=session_id, now=now))
+    async with rt.uow(Actor(kind="customer", id=str(cid))) as uow:
+        joined = await waiting_room.join(
+            uow,
+            signer,
+            session_id=session_id,
+            customer_id=cid,
+            device=waiting_room.device_key(rt.crypto, device),
+            now=now,
+        )
+    return _queue_out(joined)
 
 
 @router.get("/sessions/{session_id}/queue")
 async def where_am_i(
     session_id: int,
-    uow: PublicUoW,
+    uow: CustomerUoW,
+    cid: CustomerId,
     rt: RuntimeDep,
     now: Now,
     token: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> QueueOut:
+    """Where the signed-in customer's queue token stands; the admission once admitted (for
+    this customer only)."""
     signer = waiting_room.signer(rt.crypto)
-    found = await waiting_room.where_am_i(uow, signer, session_id=session_id, token=token, now=now)
+    found = await waiting_room.where_am_i(
+        uow, signer, session_id=session_id, customer_id=cid, token=token, now=now
+    )
     return _queue_out(found)

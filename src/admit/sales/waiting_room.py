@@ -1,9 +1,12 @@
 """The waiting room of an on-sale: join the queue, the opening draw, where a buyer stands, and
 the admission every public hold of the session must show (see ``queue_rules``).
 
-Arrivals before the opening get no place; the first arrival or status check after it runs the
-draw once, under the room's row lock, numbering them in the order of their secret random draw.
-After that each arrival takes the next place with one conditional counter update."""
+Only a signed-in customer joins, once per room and once per device: joining again answers the
+same entry, so many joins are no more chances in the draw than one. The queue token and the
+admission name that customer; another account cannot use them. Arrivals before the opening get
+no place; the first arrival or status check after it runs the draw once, under the room's row
+lock, numbering them in the order of their secret random draw. After that each arrival takes
+the next place with one conditional counter update."""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core.crypto import FieldCrypto
-from admit.core.errors import Forbidden, InvalidInput, NotFound
+from admit.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from admit.core.short_cache import SALE_CONFIG, ShortCache, cache_of, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.sales import queue_rules
@@ -29,8 +34,12 @@ class AdmissionRequired(Forbidden):
     code = "admission_required"
 
 
-class AdmissionUsed(Forbidden):
-    code = "admission_used"
+class AdmissionNotYours(Forbidden):
+    code = "admission_not_yours"
+
+
+class DeviceQueued(Conflict):
+    code = "device_already_queued"
 
 
 class QueueTokenInvalid(InvalidInput):
@@ -57,6 +66,11 @@ class InQueue:
 
 def signer(crypto: FieldCrypto) -> Signer:
     return lambda body: crypto.lookup("waiting-room", body)[:SIGNATURE_CHARS]
+
+
+def device_key(crypto: FieldCrypto, device: str | None) -> str | None:
+    """What a queue entry keeps of the device it was joined from: a keyed digest."""
+    return crypto.lookup("queue-device", device)[:SIGNATURE_CHARS] if device else None
 
 
 def read_admission(token: str | None, sign: Signer, now: datetime) -> Admission | None:
@@ -165,52 +179,123 @@ def _view(room: WaitingRoom, ticket: QueueTicket, sign: Signer, now: datetime) -
     if where.admitted and where.admitted_at is not None:
         expires = max(where.admitted_at, now) + timedelta(minutes=room.admission_minutes)
         admission = queue_rules.admission_token(
-            Admission(room.session_id, ticket.entry, expires), sign
+            Admission(room.session_id, ticket.entry, ticket.customer_id, expires), sign
         )
     return InQueue(queue_rules.queue_token(ticket, sign), where, admission)
 
 
-async def join(uow: UnitOfWork, sign: Signer, *, session_id: int, now: datetime) -> InQueue:
-    """Take a place in the session's queue. Raises ``NotFound`` without a live room."""
-    room = await _live_room(uow, session_id)
+async def _entry_for(
+    uow: UnitOfWork, session_id: int, customer_id: int, device: str | None
+) -> QueueEntry | None:
+    """The customer's entry in the room; else an entry of another customer on this device."""
+    mine = QueueEntry.customer_id == customer_id
+    return (
+        await uow.session.scalars(
+            select(QueueEntry)
+            .where(
+                QueueEntry.session_id == session_id,
+                or_(mine, QueueEntry.device == device) if device else mine,
+            )
+            .order_by((QueueEntry.customer_id == customer_id).desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def _add_entry(
+    uow: UnitOfWork,
+    session_id: int,
+    customer_id: int,
+    device: str | None,
+    place: int | None,
+    now: datetime,
+) -> str | None:
+    """Insert the customer's entry; ``None`` when a concurrent join of the same customer or
+    device got there first (the statement waits for it and inserts nothing)."""
+    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
     entry = secrets.token_hex(16)
-    place = None
-    if room.drawn_at is not None or now >= room.opens_at:
-        place = await _next_place(uow, session_id, now)
-    uow.session.add(
-        QueueEntry(
+    return await uow.session.scalar(
+        upsert(QueueEntry)
+        .values(
             session_id=session_id,
             entry=entry,
             draw=secrets.randbits(62),
             place=place,
             arrived_at=now,
+            customer_id=customer_id,
+            device=device,
         )
+        .on_conflict_do_nothing()
+        .returning(QueueEntry.entry)
     )
-    await uow.session.flush()
-    return _view(room, QueueTicket(session_id, entry, place), sign, now)
+
+
+async def join(
+    uow: UnitOfWork,
+    sign: Signer,
+    *,
+    session_id: int,
+    customer_id: int,
+    device: str | None,
+    now: datetime,
+) -> InQueue:
+    """Take the customer's place in the session's queue, or find the one they already have
+    (joining again changes nothing). ``device`` is a ``device_key``. Raises ``NotFound``
+    without a live room and ``DeviceQueued`` when another account joined from this device."""
+    room = await _live_room(uow, session_id)
+    found = await _entry_for(uow, session_id, customer_id, device)
+    if found is None:
+        place = None
+        if room.drawn_at is not None or now >= room.opens_at:
+            place = await _next_place(uow, session_id, now)
+        entry = await _add_entry(uow, session_id, customer_id, device, place, now)
+        if entry is not None:
+            return _view(room, QueueTicket(session_id, entry, customer_id, place), sign, now)
+        # A concurrent join won the race (its place number stays unused: a gap, no harm).
+        found = await _entry_for(uow, session_id, customer_id, device)
+    if found is None or found.customer_id != customer_id:
+        raise DeviceQueued("another account has already joined this queue from this device")
+    ticket = QueueTicket(session_id, found.entry, customer_id, found.place)
+    return await _placed(uow, sign, room, ticket, now)
 
 
 async def where_am_i(
-    uow: UnitOfWork, sign: Signer, *, session_id: int, token: str, now: datetime
+    uow: UnitOfWork,
+    sign: Signer,
+    *,
+    session_id: int,
+    customer_id: int,
+    token: str,
+    now: datetime,
 ) -> InQueue:
     """Where the holder of ``token`` stands; after the opening, their place from the draw.
-    Raises ``QueueTokenInvalid`` for a forged token or one of another session."""
+    Raises ``QueueTokenInvalid`` for a forged token, one of another session or one of another
+    customer."""
     ticket = queue_rules.read_queue_token(token, sign)
-    if ticket is None or ticket.session_id != session_id:
+    if ticket is None or ticket.session_id != session_id or ticket.customer_id != customer_id:
         raise QueueTokenInvalid("this queue token is not valid for this session")
-    room = await _live_room(uow, session_id)
+    return await _placed(uow, sign, await _live_room(uow, session_id), ticket, now)
+
+
+async def _placed(
+    uow: UnitOfWork, sign: Signer, room: WaitingRoom, ticket: QueueTicket, now: datetime
+) -> InQueue:
+    """The ticket's view; once the room has opened, with its place (drawing first if needed)."""
     if ticket.place is None and now >= room.opens_at:
         if room.drawn_at is None:
-            await _draw(uow, session_id, now)
+            await _draw(uow, room.session_id, now)
         entry = await uow.session.scalar(
-            select(QueueEntry).where(QueueEntry.entry == ticket.entry).with_for_update()
+            select(QueueEntry)
+            .where(QueueEntry.entry == ticket.entry)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if entry is None:
             raise QueueTokenInvalid("this queue token is not valid for this session")
         if entry.place is None:  # arrived (by its server's clock) just as the draw ran
-            entry.place = await _next_place(uow, session_id, now)
+            entry.place = await _next_place(uow, room.session_id, now)
             await uow.session.flush()
-        ticket = QueueTicket(session_id, ticket.entry, entry.place)
+        ticket = QueueTicket(room.session_id, ticket.entry, ticket.customer_id, entry.place)
     return _view(room, ticket, sign, now)
 
 
@@ -224,9 +309,9 @@ async def check_admission(
     token: str | None,
     now: datetime,
 ) -> None:
-    """For a session with a live waiting room, the buyer must show a valid admission; the
-    first hold made with it binds it to that buyer. Raises ``AdmissionRequired`` or
-    ``AdmissionUsed``; without a room, does nothing (known from the cached sale config)."""
+    """For a session with a live waiting room, the buyer must show a valid admission issued
+    to them. Raises ``AdmissionRequired`` or ``AdmissionNotYours``; without a room, does
+    nothing (known from the cached sale config). Sends no statement of its own."""
     if not (await sale_config(uow, session_id, channel)).waiting_room:
         return
     admission = read_admission(token, sign, now)
@@ -235,17 +320,8 @@ async def check_admission(
             "this sale has a waiting room: join the queue and come back when admitted",
             details={"queue": f"/api/v1/sessions/{session_id}/queue"},
         )
-    bound = await uow.session.execute(
-        update(QueueEntry)
-        .where(
-            QueueEntry.entry == admission.entry,
-            QueueEntry.session_id == session_id,
-            (QueueEntry.customer_id.is_(None)) | (QueueEntry.customer_id == customer_id),
-        )
-        .values(customer_id=customer_id)
-    )
-    if bound.rowcount != 1:  # type: ignore[attr-defined]
-        raise AdmissionUsed("this admission was already used by another buyer")
+    if admission.customer_id != customer_id:
+        raise AdmissionNotYours("this admission was issued to another account")
 
 
 async def queue_size(uow: UnitOfWork, session_id: int) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,10 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
-from admit.http.deps import runtime
+from admit.http.deps import address_of, runtime
 from admit.payments.gateway import GatewayError
-from admit.sales import checkout, holds, orders, waiting_room
-from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in
+from admit.sales import buyer_checks, checkout, holds, orders, waiting_room
+from admit.sales.on_sale_limits_api import limit_holds
+from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in, web_device
 from admit.web.errors import PageRoute
 from admit.web.purchase_views import HoldView, hold_view, holder_choices, order_detail
 from admit.web.queue import admission_of
@@ -95,7 +97,9 @@ async def hold_seats(
     in a standing area), then on to the checkout page. A refusal goes back to the map with
     the reason; a visitor who is not signed in signs in first and comes back to the map with
     the choice preselected. A session behind a waiting room needs the admission its queue
-    gave (the queue's cookie); without one the buyer goes to the queue."""
+    gave (the queue's cookie); without one the buyer goes to the queue. Too many holds from
+    this address or browser, or an account opened moments ago, answer an error page (429 or
+    403 with ``Retry-After``), as the API does."""
     seats = [s for s in seat if s and len(s) <= 60 and s.isprintable()]
     visitor = await signed_in(request)
     if visitor is None:
@@ -104,22 +108,24 @@ async def hold_seats(
     wanted = _hold_request(visitor, session_id, seats, level, area, quantity, key)
     if wanted is None:
         return _see(_session_page(session_id, msg="no_seats"))
+    await limit_holds(rt, address=address_of(request, rt), device=web_device(request))
+    buyer = buyer_checks.Buyer(
+        visitor.customer_id, session_id, wanted.channel, admission_of(request, session_id)
+    )
     try:
         async with rt.uow(visitor.actor) as uow:
-            await waiting_room.check_admission(
+            await buyer_checks.check_buyer(
                 uow,
                 waiting_room.signer(rt.crypto),
-                session_id=session_id,
-                channel=wanted.channel,
-                customer_id=visitor.customer_id,
-                token=admission_of(request, session_id),
+                buyer,
+                delay=timedelta(seconds=rt.settings.new_account_hold_delay_seconds),
                 now=rt.clock.now(),
             )
             hold = await holds.place_hold(uow, wanted, now=rt.clock.now())
             hold_id = hold.id
-    except NotFound:
+    except (NotFound, buyer_checks.AccountTooNew):
         raise
-    except waiting_room.AdmissionRequired:
+    except (waiting_room.AdmissionRequired, waiting_room.AdmissionNotYours):
         return _see(f"/queue/{session_id}")
     except AdmitError as refused:
         return _see(_session_page(session_id, msg=refused.code))

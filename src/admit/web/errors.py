@@ -81,7 +81,9 @@ async def page_for_exception(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorized) and request.method == "GET":
         return _login_redirect(request)
     if isinstance(exc, AdmitError):
-        return await error_page(request, exc.code, exc.status)
+        retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
+        headers = {"Retry-After": str(int(retry))} if retry is not None else None
+        return await error_page(request, exc.code, exc.status, headers=headers)
     if isinstance(exc, RequestValidationError):
         return await error_page(request, "invalid_input", 400)
     if isinstance(exc, StarletteHTTPException):

@@ -82,6 +82,17 @@ ERROR_PAGES: dict[str, ErrorText] = {
         "Something is not right", "We could not understand that request. Please check it."
     ),
     "busy": ErrorText("Very busy", "Many people are buying right now. Please try again."),
+    "rate_limited": ErrorText(
+        "Too many tries", "Too many requests came from here. Please wait a minute and try again."
+    ),
+    "account_too_new": ErrorText(
+        "Your account is brand new",
+        "New accounts can hold seats a few minutes after they are opened. Please try again soon.",
+    ),
+    "device_already_queued": ErrorText(
+        "Already in the queue",
+        "Someone else has joined this queue from this browser. Each browser holds one place.",
+    ),
     "internal_error": ErrorText(
         "Something went wrong",
         "Something went wrong on our side. It is not your fault; please try again later.",

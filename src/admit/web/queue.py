@@ -1,8 +1,13 @@
-"""The waiting room's page: join the queue of a session's on-sale, see your place and the
-expected wait (the page refreshes itself, with or without JavaScript), and, when your turn
-comes, carry the admission in a cookie to the seat map and the checkout."""
+"""The waiting room's page: a signed-in customer joins the queue of a session's on-sale (once;
+joining again finds the same place), sees their place and the expected wait (the page refreshes
+itself, with or without JavaScript), and, when their turn comes, carries the admission in a
+cookie to the seat map and the checkout. A visitor signs in first. The browser keeps a random
+device cookie: another account joining from the same browser is refused."""
 
 from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -10,9 +15,16 @@ from fastapi.responses import RedirectResponse
 from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import NotFound
 from admit.core.runtime import Runtime
-from admit.http.deps import Now, PublicUoW, RuntimeDep
+from admit.http.deps import Now, PublicUoW, RuntimeDep, address_of
 from admit.sales import waiting_room
-from admit.web.auth import SameOrigin
+from admit.sales.on_sale_limits_api import limit_joins
+from admit.web.auth import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_SECONDS,
+    SameOrigin,
+    signed_in,
+    web_device,
+)
 from admit.web.errors import PageRoute
 from admit.web.params import PageId
 from admit.web.rendering import render
@@ -51,12 +63,38 @@ def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
 
 
 @router.post("/queue/{session_id}", dependencies=[SameOrigin])
-async def join_queue(session_id: PageId, uow: PublicUoW, rt: RuntimeDep, now: Now) -> Response:
-    joined = await waiting_room.join(
-        uow, waiting_room.signer(rt.crypto), session_id=session_id, now=now
-    )
+async def join_queue(session_id: PageId, request: Request, rt: RuntimeDep, now: Now) -> Response:
+    """Join as the signed-in customer (a visitor signs in first and comes back here)."""
+    visitor = await signed_in(request)
+    if visitor is None:
+        return RedirectResponse(
+            "/login?" + urlencode({"next": f"/queue/{session_id}"}), status_code=303
+        )
+    await limit_joins(rt, address=address_of(request, rt))
+    named = web_device(request)
+    device = named or secrets.token_urlsafe(24)  # as ``keep_device_cookie`` would give
+    async with rt.uow(visitor.actor) as uow:
+        joined = await waiting_room.join(
+            uow,
+            waiting_room.signer(rt.crypto),
+            session_id=session_id,
+            customer_id=visitor.customer_id,
+            device=waiting_room.device_key(rt.crypto, device),
+            now=now,
+        )
     response = RedirectResponse(f"/queue/{session_id}", status_code=303)
     _cookie(response, queue_cookie(session_id), joined.token, 24 * 3600)
+    if named is None:
+        secure = rt.settings.base_url.startswith("https://")
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=DEVICE_COOKIE_SECONDS,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
     return response
 
 
@@ -64,17 +102,24 @@ async def join_queue(session_id: PageId, uow: PublicUoW, rt: RuntimeDep, now: No
 async def queue_page(
     session_id: PageId, request: Request, uow: PublicUoW, rt: RuntimeDep, now: Now
 ) -> Response:
+    """Join (or sign in to join), the place and the wait, or on to the seats once admitted."""
     room = await waiting_room.find_room(uow, session_id)
     if room is None or not room.enabled:
         raise NotFound("this session has no waiting room")
+    visitor = await signed_in(request)
     token = request.cookies.get(queue_cookie(session_id))
     found = None
-    if token:
+    if token and visitor is not None:
         try:
             found = await waiting_room.where_am_i(
-                uow, waiting_room.signer(rt.crypto), session_id=session_id, token=token, now=now
+                uow,
+                waiting_room.signer(rt.crypto),
+                session_id=session_id,
+                customer_id=visitor.customer_id,
+                token=token,
+                now=now,
             )
-        except waiting_room.QueueTokenInvalid:
+        except waiting_room.QueueTokenInvalid:  # another account's, or forged
             found = None
     if found is not None and found.admission is not None:
         response: Response = RedirectResponse(f"/sessions/{session_id}", status_code=303)
@@ -88,6 +133,7 @@ async def queue_page(
             "session_id": session_id,
             "room": room,
             "found": found,
+            "visitor": visitor,
             "refresh": REFRESH_SECONDS,
         },
     )

@@ -292,8 +292,8 @@ async def test_a_session_behind_a_waiting_room_needs_the_queues_admission_cookie
     assert location(await web.post("/checkout/hold", data=form)) == f"/queue/{sid}"
     assert await states(admin, sid) == before
 
-    joined = await admin.post(f"/api/v1/sessions/{sid}/queue")
-    web.cookies.set(f"admit_pass_{sid}", joined.json()["admission_token"])
+    assert location(await web.post(f"/queue/{sid}")) == f"/queue/{sid}"
+    assert location(await web.get(f"/queue/{sid}")) == f"/sessions/{sid}", "admitted at once"
     hold_id = await hold(web, sid, ROW_A[:1])
     assert (await web.get(f"/checkout/{hold_id}")).status_code == 200
     assert await counts(runtime) == (1, 0)

@@ -42,28 +42,31 @@ def test_before_the_draw_only_the_time_to_the_opening_is_known() -> None:
 
 
 def test_a_queue_token_round_trips_and_refuses_forgeries() -> None:
-    ticket = q.QueueTicket(7, "abc", 12)
+    ticket = q.QueueTicket(7, "abc", 41, 12)
     token = q.queue_token(ticket, sign)
     assert q.read_queue_token(token, sign) == ticket
-    assert q.read_queue_token(q.queue_token(q.QueueTicket(7, "abc", None), sign), sign) == (
-        q.QueueTicket(7, "abc", None)
+    assert q.read_queue_token(q.queue_token(q.QueueTicket(7, "abc", 41, None), sign), sign) == (
+        q.QueueTicket(7, "abc", 41, None)
     )
     assert q.read_queue_token(token.replace(".12.", ".1."), sign) is None
+    assert q.read_queue_token(token.replace(".41.", ".42."), sign) is None, "another customer"
     assert q.read_queue_token(token, other_sign) is None
 
 
 @pytest.mark.parametrize(
-    "garbage", ["", "q1", "q1.7.abc", "a1.7.abc.1.x", "q1.x.abc.1.sig", "...."]
+    "garbage",
+    ["", "q2", "q2.7.abc", "a2.7.abc.1.x", "q2.x.abc.1.2.sig", "a2.7.abc.1.²", "....", "....."],
 )
 def test_garbage_is_not_a_token(garbage: str) -> None:
     assert q.read_queue_token(garbage, sign) is None
     assert q.read_admission_token(garbage, sign, now=OPENS) is None
 
 
-def test_an_admission_expires() -> None:
-    granted = q.Admission(7, "abc", OPENS + timedelta(minutes=20))
+def test_an_admission_names_its_customer_and_expires() -> None:
+    granted = q.Admission(7, "abc", 41, OPENS + timedelta(minutes=20))
     token = q.admission_token(granted, sign)
     assert q.read_admission_token(token, sign, now=OPENS) == granted
     assert q.read_admission_token(token, sign, now=OPENS + timedelta(minutes=20)) is None
     assert q.read_admission_token(token, other_sign, now=OPENS) is None
-    assert q.read_admission_token(token.replace("a1.7", "a1.8"), sign, now=OPENS) is None
+    assert q.read_admission_token(token.replace("a2.7", "a2.8"), sign, now=OPENS) is None
+    assert q.read_admission_token(token.replace(".41.", ".42."), sign, now=OPENS) is None

@@ -1,0 +1,59 @@
+"""The on-sale's abuse limits at the HTTP edge (S5, SEC1), in one place for the API and the
+pages: seat holds per address and per device, waiting-room joins per address. Token buckets in
+the runtime's ``RateLimiter`` (shared through Redis when ``ADMIT_REDIS_URL`` is set); a refusal
+is ``429 rate_limited`` with ``Retry-After``. Limits are the ``ADMIT_LIMIT_*`` settings.
+
+A device is what the caller names: the ``X-Device-Id`` header (the apps), the website's device
+cookie (``admit.web``). Naming none spares no limit: the address's buckets apply to every
+caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header
+
+from admit.core.ratelimit import Limit
+from admit.core.runtime import Runtime
+from admit.http.throttle import throttle
+
+DeviceHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Device-Id",
+        max_length=200,
+        description="this app installation's own id: a device's holds and queue entry are "
+        "limited by it",
+    ),
+]
+
+
+async def limit_holds(rt: Runtime, *, address: str, device: str | None) -> None:
+    """Spend one hold from the address's and the device's buckets. Raises ``RateLimited``."""
+    settings = rt.settings
+    await throttle(
+        rt,
+        rule="holds:address",
+        key=address,
+        limit=Limit.per_minute(settings.limit_holds_per_address_minute),
+        message="too many holds from this address: wait a moment and try again",
+    )
+    if device:
+        await throttle(
+            rt,
+            rule="holds:device",
+            key=rt.crypto.lookup("limit-device", device)[:32],
+            limit=Limit.per_minute(settings.limit_holds_per_device_minute),
+            message="too many holds from this device: wait a moment and try again",
+        )
+
+
+async def limit_joins(rt: Runtime, *, address: str) -> None:
+    """Spend one waiting-room join from the address's bucket. Raises ``RateLimited``."""
+    await throttle(
+        rt,
+        rule="queue_joins:address",
+        key=address,
+        limit=Limit.per_minute(rt.settings.limit_waiting_joins_per_address_minute),
+        message="too many waiting-room joins from this address: wait a moment and try again",
+    )
