@@ -88,34 +88,37 @@ class Settings(BaseSettings):
     )
     # Abuse limits (``admit.http.throttle``): token buckets, shared through Redis when configured.
     limit_codes_per_address_hour: int = Field(
-        default=20, description="One-time codes requested from one address in an hour."
+        default=20, ge=1, description="One-time codes requested from one address in an hour."
     )
     limit_codes_per_number_day: int = Field(
-        default=10, description="One-time codes sent to one phone number or email in a day."
+        default=10, ge=1, description="One-time codes sent to one phone number or email in a day."
     )
     limit_codes_global_per_minute: int = Field(
-        default=600, description="Codes the whole platform sends in a minute (the SMS budget)."
+        default=600,
+        ge=1,
+        description="Codes the whole platform sends in a minute (the SMS budget).",
     )
     limit_registrations_per_address_hour: int = Field(
-        default=10, description="Registration attempts from one address in an hour."
+        default=10, ge=1, description="Registration attempts from one address in an hour."
     )
     limit_codes_per_device_hour: int = Field(
-        default=10, description="One-time codes requested from one device in an hour."
+        default=10, ge=1, description="One-time codes requested from one device in an hour."
     )
     limit_registrations_per_device_hour: int = Field(
-        default=5, description="Registration attempts from one device in an hour."
+        default=5, ge=1, description="Registration attempts from one device in an hour."
     )
     limit_holds_per_address_minute: int = Field(
-        default=30, description="Seat holds placed from one address in a minute."
+        default=30, ge=1, description="Seat holds placed from one address in a minute."
     )
     limit_holds_per_device_minute: int = Field(
-        default=10, description="Seat holds placed from one device (X-Device-Id) in a minute."
+        default=10, ge=1, description="Seat holds placed from one device (X-Device-Id) in a minute."
     )
     limit_waiting_joins_per_address_minute: int = Field(
-        default=10, description="Waiting-room joins from one address in a minute."
+        default=10, ge=1, description="Waiting-room joins from one address in a minute."
     )
     new_account_hold_delay_seconds: int = Field(
         default=0,
+        ge=0,
         description="How long a new account waits before it may hold seats (demo: 0; "
         "production: 600, docs/operations.md).",
     )
