@@ -20,6 +20,7 @@ from admit.accounts.documents import (
 )
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
+from admit.accounts.person_names import check_person_name
 from admit.accounts.security import get_policy
 from admit.accounts.verifier import VerificationOutcome
 from admit.core import audit, outbox
@@ -105,9 +106,10 @@ async def add_identity(
     linked without a second verification; a new mainland ID card is queued for online
     verification, any other document for staff review. Raises ``InvalidDocument``,
     ``HolderLimit``."""
-    name = " ".join(doc_in.name.split())
-    if not 1 <= len(name) <= 60:
-        raise InvalidInput("the name has 1 to 60 characters")
+    try:
+        name = check_person_name(doc_in.name)
+    except ValueError as problem:
+        raise InvalidInput(str(problem), details={"field": "name"}) from None
     doc = check_document(
         doc_type=doc_in.doc_type,
         number=doc_in.number,

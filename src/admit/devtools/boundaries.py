@@ -63,6 +63,7 @@ PURE_MODULES = {
     "core/audit_context.py",
     "accounts/documents.py",
     "accounts/password_rules.py",
+    "accounts/person_names.py",
     "accounts/staff_hierarchy.py",
     "accounts/permissions.py",
     "messaging/sms_rules.py",

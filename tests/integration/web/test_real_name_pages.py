@@ -133,3 +133,27 @@ async def test_the_demo_rugby_match_asks_for_a_verified_holder_and_the_football_
     assert "real-name-note" not in football
     assert football.count('class="held-item"') == 2
     assert 'id="total">560.00 CNY<' in football
+
+
+async def test_the_holders_page_refuses_a_name_a_spreadsheet_would_run(
+    web: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The page files documents through the same name rules as the API (issue 30, item 15):
+    a name beginning with a formula character is refused and nothing is filed."""
+    await signed_in_buyer(runtime, web, "13700000081")
+    refused = await web.post(
+        "/account/holders",
+        data={
+            "whose": "other",
+            "doc_type": "foreign_passport",
+            "number": "E7654321",
+            "name": '=HYPERLINK("http://x.test")',
+            "nationality": "GB",
+            "visa_expires": "2030-01-31",
+        },
+    )
+    assert refused.status_code == 400
+    assert 'id="form-problem"' in refused.text
+    holders = await web.get("/account/holders")
+    assert "E7654321"[-4:] not in holders.text
+    assert "HYPERLINK" not in holders.text
