@@ -247,7 +247,11 @@ async def set_price_levels(
 
 @admin_router.post("/passes", status_code=201)
 async def create_pass(body: PassIn, uow: Creator, now: Now, who: PrincipalDep) -> PassOut:
+    """A pass of the body's organiser; a scoped grant's pass covers its organiser's sessions."""
     require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, body.organiser_id)
+    if reach(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER) is not None:
+        for organiser in await ownership.organisers_of_sessions(uow, body.session_ids):
+            require_scope(who, Permission.CATALOG_WRITE, ScopeKind.ORGANISER, organiser)
     product = await passes.create_pass(uow, **body.model_dump(), now=now)
     return PassOut.model_validate({**_pass_fields(product), "session_ids": body.session_ids})
 

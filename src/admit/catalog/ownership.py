@@ -54,3 +54,13 @@ async def organiser_of_pass(uow: UnitOfWork, product_id: int) -> int:
     if found is None:
         raise NotFound(f"pass {product_id} does not exist")
     return int(found)
+
+
+async def organisers_of_sessions(uow: UnitOfWork, session_ids: list[int]) -> set[int]:
+    """The organisers of those of ``session_ids`` that exist."""
+    found = await uow.session.scalars(
+        select(Event.organiser_id)
+        .join(Session, Session.event_id == Event.id)
+        .where(Session.id.in_(session_ids))
+    )
+    return set(found.all())

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 
 from admit.accounts.permissions import Permission, ScopeKind
-from admit.catalog.models import Organiser
+from admit.catalog.models import Organiser, Product
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import narrowed, staff_writer
@@ -161,3 +161,31 @@ async def test_a_route_that_forgets_to_narrow_fails_and_writes_nothing(
             assert await uow.session.scalar(count) == 0
         done = await c.post("/forgetful", headers=dict(admin.headers))  # a global grant
         assert (done.status_code, done.json()) == (200, {"done": "yes"})
+
+
+async def test_a_scoped_grants_pass_covers_its_organisers_sessions_only(
+    admin: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    mine, other = await two_sides(admin, runtime)
+    ops = await _as(
+        admin,
+        "ops.passes",
+        {"role": "ticket_ops", "scope": "organiser", "scope_id": str(mine["organiser_id"])},
+    )
+    body = {
+        "organiser_id": mine["organiser_id"],
+        "code": "P-MIXED",
+        "name": "Mixed",
+        "session_ids": [mine["session_id"], other["session_id"]],
+        "price": 100,
+    }
+    mixed = await admin.post("/api/v1/admin/passes", json=body, headers=ops)
+    assert (mixed.status_code, mixed.json()["error"]["code"]) == (403, "forbidden")
+    theirs = await admin.post(
+        "/api/v1/admin/passes", json={**body, "organiser_id": other["organiser_id"]}, headers=ops
+    )
+    assert theirs.status_code == 403
+    other_pass = await admin.get(f"/api/v1/admin/passes/{other['product_id']}", headers=ops)
+    assert other_pass.status_code == 403
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Product)) == 2
