@@ -9,7 +9,7 @@ REFUSALS: dict[str, str] = {
     "unauthorized": "That login and password do not match. Please try again.",
     "account_locked": (
         "This account is locked for a while after too many wrong passwords. "
-        "Please try again later, or reset the password."
+        "Sign in with a code sent to your phone or e-mail, or reset the password."
     ),
     "too_many_attempts": ("Too many attempts from here. Please wait a few minutes and try again."),
     "password_expired": (
@@ -17,10 +17,6 @@ REFUSALS: dict[str, str] = {
     ),
     "wrong_code": "That code is not right, or it has expired. Check it or ask for a new one.",
     "already_exists": "There is already an account with this phone or e-mail: please sign in.",
-    "identity_mismatch": (
-        "This document is already registered under another name. Check the name as it is "
-        "written on the document."
-    ),
     "holder_limit": "You have as many ticket holders as an account may have.",
 }
 

@@ -43,7 +43,7 @@ def test_a_path_of_this_site_is_kept(value: str) -> None:
 def test_refusals_read_as_sentences() -> None:
     assert refusal_text(AccountLocked("the account is locked")) == (
         "This account is locked for a while after too many wrong passwords. "
-        "Please try again later, or reset the password."
+        "Sign in with a code sent to your phone or e-mail, or reset the password."
     )
     weak = WeakPassword("password too weak: at least 10 characters")
     assert refusal_text(weak) == "Password too weak: at least 10 characters."
