@@ -227,6 +227,7 @@ async def admin_token(runtime: Runtime) -> str:
     async with runtime.uow(TEST_ACTOR) as unit:
         user = await staff.create_staff(
             unit,
+            runtime.crypto,
             staff.NewStaff(
                 username="root", password=ROOT_PASSWORD, grants=[Grant(Role.SYSTEM_ADMIN)]
             ),

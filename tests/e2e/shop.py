@@ -39,6 +39,7 @@ async def create_admin(rt: Runtime) -> str:
     async with rt.uow(TEST_ACTOR) as uow:
         admin = await staff.create_staff(
             uow,
+            rt.crypto,
             staff.NewStaff(
                 username="root", password=ROOT_PASSWORD, grants=[Grant(Role.SYSTEM_ADMIN)]
             ),

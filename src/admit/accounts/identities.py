@@ -136,7 +136,7 @@ async def add_identity(
         is_self=is_self,
         claimed_name_lookup=name_lookup(crypto, name),
         claimed_name_enc=crypto.encrypt(name),
-        contact_phone=contact_phone,
+        contact_phone_enc=crypto.encrypt(contact_phone) if contact_phone else None,
         created_at=now,
     )
     uow.session.add(holder)

@@ -41,9 +41,10 @@ class Identity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-@encrypted_columns("claimed_name_enc")
+@encrypted_columns("claimed_name_enc", "contact_phone_enc")
 class CustomerHolder(Base):
-    """A customer's own identity (``is_self``) or a linked holder they buy tickets for."""
+    """A customer's own identity (``is_self``) or a linked holder they buy tickets for, with
+    the holder's contact phone (optional, encrypted; nothing searches by it)."""
 
     def status(self, identity: Identity) -> str:
         """verified only when the identity is verified under the name this customer gave."""
@@ -71,5 +72,5 @@ class CustomerHolder(Base):
     # The name this customer gave: the link counts as verified only if it is the verified one.
     claimed_name_lookup: Mapped[str] = mapped_column(String(64))
     claimed_name_enc: Mapped[str] = mapped_column(Text)
-    contact_phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    contact_phone_enc: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

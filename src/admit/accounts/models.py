@@ -12,13 +12,17 @@ from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
 
 
+@encrypted_columns("phone_enc")
 class StaffUser(Base):
+    """A staff account. The phone (where an operator's password reset is sent) is encrypted:
+    nothing finds staff by phone, so it has no lookup hash (``staff.phone_of`` reads it)."""
+
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
-    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    phone_enc: Mapped[str | None] = mapped_column(Text, default=None)
     password_hash: Mapped[str] = mapped_column(String(200))
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     must_change_password: Mapped[bool] = mapped_column(default=False)

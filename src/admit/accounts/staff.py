@@ -18,6 +18,7 @@ from admit.accounts.security import check_strength, get_policy
 from admit.accounts.staff_hierarchy import Operation, Target, check_operation
 from admit.accounts.tokens import IssuedToken, digest, new_token
 from admit.core import audit
+from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput, NotFound, Unauthorized
 from admit.core.lookups import ensure_unique
 from admit.core.uow import UnitOfWork
@@ -32,8 +33,16 @@ class NewStaff:
     phone: str | None = None
 
 
-async def create_staff(uow: UnitOfWork, cmd: NewStaff, *, now: datetime) -> StaffUser:
-    """Create a staff account with its grants. Raises ``AlreadyExists``, ``WeakPassword``."""
+def phone_of(crypto: FieldCrypto, user: StaffUser) -> str | None:
+    """The staff member's phone number in clear, or ``None``."""
+    return crypto.decrypt(user.phone_enc) if user.phone_enc else None
+
+
+async def create_staff(
+    uow: UnitOfWork, crypto: FieldCrypto, cmd: NewStaff, *, now: datetime
+) -> StaffUser:
+    """Create a staff account with its grants, the phone encrypted under the field keys.
+    Raises ``AlreadyExists``, ``WeakPassword``."""
     policy = await get_policy(uow)
     check_strength(cmd.password, policy, login=cmd.username)
     await ensure_unique(
@@ -42,7 +51,7 @@ async def create_staff(uow: UnitOfWork, cmd: NewStaff, *, now: datetime) -> Staf
     user = StaffUser(
         username=cmd.username,
         display_name=cmd.display_name or cmd.username,
-        phone=cmd.phone,
+        phone_enc=crypto.encrypt(cmd.phone) if cmd.phone else None,
         password_hash=await hash_password_off_loop(cmd.password),
         password_changed_at=now,
         created_at=now,
@@ -210,7 +219,7 @@ async def set_locked(
 
 
 async def reset_password(
-    uow: UnitOfWork, *, actor: Principal, staff_id: int, now: datetime
+    uow: UnitOfWork, crypto: FieldCrypto, *, actor: Principal, staff_id: int, now: datetime
 ) -> tuple[str, str]:
     """A new random password that must be changed at the next login, every live token of the
     account revoked; returns the password and the phone to send it to. Raises ``NotFound``,
@@ -220,7 +229,8 @@ async def reset_password(
     user = await acquire_target(
         uow, actor=actor, staff_id=staff_id, operation=Operation.RESET_PASSWORD
     )
-    if not user.phone:
+    phone = phone_of(crypto, user)
+    if not phone:
         raise InvalidInput("the account has no phone to send the new password to")
     user.password_hash = password_hash
     user.password_changed_at = now
@@ -236,4 +246,4 @@ async def reset_password(
         data={},
         now=now,
     )
-    return password, user.phone
+    return password, phone

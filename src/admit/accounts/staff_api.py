@@ -12,6 +12,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 
 from admit.accounts import security, staff, staff_import, staff_signin
+from admit.accounts.documents import mask_phone
 from admit.accounts.models import StaffUser
 from admit.accounts.password_rules import is_locked
 from admit.accounts.permissions import Permission
@@ -29,6 +30,7 @@ from admit.accounts.schemas import (
     TokenOut,
 )
 from admit.accounts.staff_hierarchy import check_may_grant
+from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
@@ -91,24 +93,30 @@ async def log_out(request: Request, who: PrincipalDep, uow: PublicUoW, now: Now)
     await staff_signin.log_out(uow, token=token, now=now)
 
 
-async def _staff_out(uow: UnitOfWork, user: StaffUser, now_locked: bool) -> StaffOut:
+async def _staff_out(
+    uow: UnitOfWork, crypto: FieldCrypto, user: StaffUser, now_locked: bool
+) -> StaffOut:
     grants = await staff.grants_of(uow, user.id)
+    phone = staff.phone_of(crypto, user)
     return StaffOut(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
-        phone=f"{user.phone[:3]}****{user.phone[-4:]}" if user.phone else None,
+        phone=mask_phone(phone) if phone else None,
         locked=now_locked,
         grants=[GrantIn(role=g.role, scope=g.scope, scope_id=g.scope_id) for g in grants],
     )
 
 
 @router.post("/admin/staff", status_code=201)
-async def create_staff(body: StaffIn, uow: Manager, who: PrincipalDep, now: Now) -> StaffOut:
+async def create_staff(
+    body: StaffIn, uow: Manager, who: PrincipalDep, rt: RuntimeDep, now: Now
+) -> StaffOut:
     """Nobody grants permissions they do not hold (403 ``beyond_your_grants``)."""
     check_may_grant(who, [g.to_grant() for g in body.grants])
     user = await staff.create_staff(
         uow,
+        rt.crypto,
         staff.NewStaff(
             username=body.username,
             password=body.password,
@@ -118,14 +126,14 @@ async def create_staff(body: StaffIn, uow: Manager, who: PrincipalDep, now: Now)
         ),
         now=now,
     )
-    return await _staff_out(uow, user, False)
+    return await _staff_out(uow, rt.crypto, user, False)
 
 
 @router.get("/admin/staff")
-async def list_staff(uow: ManagerReader, now: Now) -> list[StaffOut]:
+async def list_staff(uow: ManagerReader, rt: RuntimeDep, now: Now) -> list[StaffOut]:
     users = (await uow.session.scalars(select(StaffUser).order_by(StaffUser.username))).all()
     return [
-        await _staff_out(uow, u, u.locked_by_operator or is_locked(u.locked_until, now))
+        await _staff_out(uow, rt.crypto, u, u.locked_by_operator or is_locked(u.locked_until, now))
         for u in users
     ]
 
@@ -156,7 +164,7 @@ async def import_staff(
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput("the file is larger than 2 MiB")
     reports, created = await staff_import.import_staff(
-        uow, actor=who, data=data, now=now, dry_run=dry_run
+        uow, rt.crypto, actor=who, data=data, now=now, dry_run=dry_run
     )
     for person in created:
         await queue_message(
@@ -192,7 +200,9 @@ async def reset_password(
 ) -> dict[str, str]:
     """A new password goes to the staff member's phone by SMS; it must be changed at login.
     Every token of the account stops working. 403 ``outranks_you`` as for locking."""
-    password, phone = await staff.reset_password(uow, actor=who, staff_id=staff_id, now=now)
+    password, phone = await staff.reset_password(
+        uow, rt.crypto, actor=who, staff_id=staff_id, now=now
+    )
     await queue_message(
         uow,
         rt.crypto,

@@ -17,6 +17,7 @@ from admit.accounts.models import StaffUser
 from admit.accounts.permissions import Grant, Principal, Role, ScopeKind
 from admit.accounts.staff import NewStaff, create_staff
 from admit.accounts.staff_hierarchy import missing
+from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
 
@@ -90,10 +91,17 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 async def import_staff(
-    uow: UnitOfWork, *, actor: Principal, data: bytes, now: datetime, dry_run: bool = False
+    uow: UnitOfWork,
+    crypto: FieldCrypto,
+    *,
+    actor: Principal,
+    data: bytes,
+    now: datetime,
+    dry_run: bool = False,
 ) -> tuple[list[RowReport], list[CreatedStaff]]:
     """Check every row (a grant the ``actor`` does not hold is a row's problem); when all are
-    fine (and not a dry run) create them all."""
+    fine (and not a dry run) create them all, phones encrypted (``create_staff``). The created
+    staff come back with their phones in clear, for the initial passwords' messages."""
     rows = read_rows(data)
     existing = set((await uow.session.scalars(select(StaffUser.username))).all())
     seen: set[str] = set()
@@ -112,6 +120,7 @@ async def import_staff(
         password = secrets.token_urlsafe(9) + "Aa1!"
         user = await create_staff(
             uow,
+            crypto,
             NewStaff(
                 username=report.username,
                 password=password,

@@ -139,6 +139,7 @@ def create_admin(
             now = rt.clock.now()
             user = await staff.create_staff(
                 uow,
+                rt.crypto,
                 staff.NewStaff(
                     username=username, password=secret, grants=[Grant(Role.SYSTEM_ADMIN)]
                 ),

@@ -79,6 +79,7 @@ async def _tokens(rt: Runtime) -> dict[Role, str]:
         for role in Role:
             user = await staff.create_staff(
                 uow,
+                rt.crypto,
                 staff.NewStaff(
                     username=f"r-{role.value}".replace("_", "-"),
                     password=ROOT_PASSWORD,
@@ -158,6 +159,7 @@ async def _scoped_tokens(rt: Runtime, grants: dict[str, Grant]) -> dict[str, str
         for label, grant in grants.items():
             user = await staff.create_staff(
                 uow,
+                rt.crypto,
                 staff.NewStaff(
                     username=label.replace("_", "-").replace("@", ".at."),
                     password=ROOT_PASSWORD,

@@ -53,6 +53,7 @@ async def _member(rt: Runtime, username: str, *grants: Grant) -> Member:
     async with rt.uow(TEST_ACTOR) as uow:
         user = await staff.create_staff(
             uow,
+            rt.crypto,
             staff.NewStaff(
                 username=username, password=ROOT_PASSWORD, phone="13800138000", grants=grants
             ),
@@ -212,7 +213,11 @@ async def test_nobody_grants_what_they_do_not_hold(runtime: Runtime) -> None:
     csv = b"username,display_name,phone,roles\nnew.a,A,13900000001,ticket_ops@organiser:1\n"
     async with runtime.uow(TEST_ACTOR) as uow:
         reports, created = await staff_import.import_staff(
-            uow, actor=org_admin, data=csv + b"new.b,B,13900000002,ticket_ops\n", now=T0
+            uow,
+            runtime.crypto,
+            actor=org_admin,
+            data=csv + b"new.b,B,13900000002,ticket_ops\n",
+            now=T0,
         )
     assert created == []
     assert [(r.username, r.status) for r in reports] == [("new.a", "ok"), ("new.b", "error")]

@@ -47,6 +47,7 @@ async def _box_office(admin: httpx.AsyncClient, runtime: Runtime, sid: int) -> d
     async with runtime.uow(TEST_ACTOR) as uow:
         clerk = await staff.create_staff(
             uow,
+            runtime.crypto,
             staff.NewStaff(
                 username="kiosk1",
                 password=ROOT_PASSWORD,
