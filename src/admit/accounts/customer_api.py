@@ -22,7 +22,7 @@ from admit.accounts.customer_schemas import (
 )
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
-from admit.accounts.signup_limits_api import DeviceHeader, limit_code_request, limit_registration
+from admit.accounts.signup_limits_api import limit_code_request, limit_registration
 from admit.accounts.tokens import Attempt
 from admit.accounts.verification import file_and_verify
 from admit.core.audit_context import Actor
@@ -37,6 +37,7 @@ from admit.http.deps import (
     RuntimeDep,
 )
 from admit.http.errors import error_response
+from admit.http.throttle import DeviceHeader
 
 router = APIRouter(tags=["customers"])
 

@@ -17,17 +17,14 @@ an account."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import structlog
-from fastapi import Header
 from prometheus_client import Counter
 
 from admit.accounts.codes import normalise_login, target_key
 from admit.core.errors import InvalidInput
 from admit.core.ratelimit import Limit
 from admit.core.runtime import Runtime
-from admit.http.throttle import RateLimited, throttle
+from admit.http.throttle import RateLimited, device_key, per, throttle
 
 log = structlog.get_logger(__name__)
 BUDGET_EXHAUSTED = Counter(
@@ -35,25 +32,6 @@ BUDGET_EXHAUSTED = Counter(
     "Code requests refused because the platform's budget of codes a minute was spent.",
 )
 HOUR, DAY = 3600, 86400
-DeviceHeader = Annotated[
-    str | None,
-    Header(
-        alias="X-Device-Id",
-        max_length=200,
-        description="this app installation's own id: its code requests and registrations are "
-        "limited by it",
-    ),
-]
-
-
-def per(seconds: int, n: int) -> Limit:
-    """``n`` tokens in ``seconds``, all of which may be spent at once."""
-    return Limit(rate=n / seconds, burst=max(1, n))
-
-
-def device_key(rt: Runtime, device: str) -> str:
-    """The device's bucket key: a keyed hash, as the on-sale limits name devices."""
-    return rt.crypto.lookup("limit-device", device)[:32]
 
 
 async def limit_code_request(rt: Runtime, *, address: str, device: str | None, login: str) -> None:

@@ -9,10 +9,23 @@ every server) when ``ADMIT_REDIS_URL`` is set. A refusal is ``429 rate_limited``
 from __future__ import annotations
 
 import math
+from typing import Annotated
+
+from fastapi import Header
 
 from admit.core.errors import AdmitError
 from admit.core.ratelimit import Limit, RateLimiter
 from admit.core.runtime import Runtime
+
+DeviceHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Device-Id",
+        max_length=200,
+        description="this app installation's own id: its code requests, registrations, holds "
+        "and queue entry are limited by it (the website uses its admit_device cookie)",
+    ),
+]
 
 
 class RateLimited(AdmitError):
@@ -28,3 +41,14 @@ async def throttle(rt: Runtime, *, rule: str, key: str, limit: Limit, message: s
         raise RateLimited(
             message, details={"rule": rule, "retry_after": max(1, math.ceil(decision.retry_after))}
         )
+
+
+def per(seconds: int, n: int) -> Limit:
+    """``n`` tokens in ``seconds``, all of which may be spent at once."""
+    return Limit(rate=n / seconds, burst=max(1, n))
+
+
+def device_key(rt: Runtime, device: str) -> str:
+    """A device's bucket key: a keyed hash of the id it names (no raw id in the limiter), the
+    same for every limit, so a device is one device for codes, registrations and holds."""
+    return rt.crypto.lookup("limit-device", device)[:32]

@@ -14,11 +14,12 @@ from admit.core.audit_context import Actor
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
+from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
 from admit.partners.seat_plans import known_partner_session, remember_partner_session
 from admit.sales import buyer_checks, holds, partner_hold, waiting_room
 from admit.sales.models import Hold
-from admit.sales.on_sale_limits_api import DeviceHeader, limit_holds
+from admit.sales.on_sale_limits_api import limit_holds
 
 router = APIRouter(tags=["holds"])
 

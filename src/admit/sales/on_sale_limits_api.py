@@ -9,23 +9,9 @@ caller."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Header
-
 from admit.core.ratelimit import Limit
 from admit.core.runtime import Runtime
-from admit.http.throttle import throttle
-
-DeviceHeader = Annotated[
-    str | None,
-    Header(
-        alias="X-Device-Id",
-        max_length=200,
-        description="this app installation's own id: a device's holds and queue entry are "
-        "limited by it",
-    ),
-]
+from admit.http.throttle import device_key, throttle
 
 
 async def limit_holds(rt: Runtime, *, address: str, device: str | None) -> None:
@@ -42,7 +28,7 @@ async def limit_holds(rt: Runtime, *, address: str, device: str | None) -> None:
         await throttle(
             rt,
             rule="holds:device",
-            key=rt.crypto.lookup("limit-device", device)[:32],
+            key=device_key(rt, device),
             limit=Limit.per_minute(settings.limit_holds_per_device_minute),
             message="too many holds from this device: wait a moment and try again",
         )

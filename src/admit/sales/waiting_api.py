@@ -23,8 +23,9 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
+from admit.http.throttle import DeviceHeader
 from admit.sales import waiting_room
-from admit.sales.on_sale_limits_api import DeviceHeader, limit_joins
+from admit.sales.on_sale_limits_api import limit_joins
 from admit.sales.queue_models import WaitingRoom
 
 router = APIRouter(tags=["waiting room"])
