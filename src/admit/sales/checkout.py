@@ -1,11 +1,13 @@
 """Paying for an order through a gateway (C6, G6): open a payment, create the gateway's trade
 outside any transaction, then let the verified notification — or a query, when it is late or
-lost — decide. The browser's return is never proof of payment."""
+lost — decide. The browser's return is never proof of payment. An unanswered payment is
+queried at a short back-off from its opening (``sales.query_payment``) until it is final or
+its time runs out, so a lost notification costs the buyer a minute, not the whole window."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -33,6 +35,18 @@ log = structlog.get_logger(__name__)
 OPEN = OPEN_PAYMENTS
 NOTIFY_PATH = "/api/v1/payments/notify/{method}"
 RETURN_PATH = "/api/v1/payments/return/{method}"
+QUERY_JOB = "sales.query_payment"
+# Gaps between queries of an unanswered payment: at 30 s, 1, 2, 3 and 5 minutes after its
+# opening (most payers pay within three minutes: a lost notification costs them under a
+# minute), then every 5 minutes until the payment is final or its time is up — past that the
+# close of its trades when the hold ends (``sales.close_payments``) decides.
+QUERY_GAPS = (30, 30, 60, 60, 120)
+QUERY_EVERY = 300
+
+
+def query_gap(step: int) -> timedelta:
+    """How long after query ``step - 1`` (or the opening, for step 0) query ``step`` runs."""
+    return timedelta(seconds=QUERY_GAPS[step] if step < len(QUERY_GAPS) else QUERY_EVERY)
 
 
 class NotPayable(Conflict):
@@ -92,7 +106,19 @@ async def open_payment(
     )
     uow.session.add(payment)
     await uow.session.flush()
+    if method != "cash":  # cash is captured on the spot; a gateway's trade may go unanswered
+        await _queue_query(uow, payment.number, step=0, now=now)
     return payment
+
+
+async def _queue_query(uow: UnitOfWork, number: str, *, step: int, now: datetime) -> None:
+    await outbox.enqueue(
+        uow,
+        kind=QUERY_JOB,
+        payload={"payment": number, "step": step},
+        now=now,
+        delay=query_gap(step),
+    )
 
 
 async def start_payment(
@@ -245,6 +271,34 @@ async def refresh_payment(rt: Runtime, *, number: str) -> str:
             amount=state.amount,
             now=rt.clock.now(),
         )
+
+
+@outbox.handler(QUERY_JOB)
+async def _query_payment(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    """Ask the gateway about a payment still open and apply the answer (under the payment's
+    lock, so a notification that comes as well is applied once: ``capture`` sees it done);
+    while it stays open and has time left, queue the next query. A job run twice may queue
+    the next query twice: each asks, and only the first answer changes anything."""
+    number, step = str(payload["payment"]), int(payload["step"])
+    if await _open_until(ctx.runtime, number) is None:
+        return  # final already: the notification (or an earlier query) told us
+    await refresh_payment(ctx.runtime, number=number)  # unavailable → the job is retried
+    expires_at = await _open_until(ctx.runtime, number)
+    now = ctx.runtime.clock.now()
+    if expires_at is not None and now + query_gap(step + 1) < expires_at:
+        async with ctx.unit() as uow:
+            await _queue_query(uow, number, step=step + 1, now=now)
+
+
+async def _open_until(rt: Runtime, number: str) -> datetime | None:
+    """When the payment's time runs out, while it is open; ``None`` once it is final."""
+    async with rt.uow(SYSTEM, readonly=True) as uow:
+        row = (
+            await uow.session.execute(
+                select(Payment.status, Payment.expires_at).where(Payment.number == number)
+            )
+        ).one_or_none()
+    return row.expires_at if row is not None and row.status in OPEN else None
 
 
 @outbox.handler(CLOSE_PAYMENTS_JOB)
