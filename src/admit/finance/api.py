@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
-from admit.finance import bills, ledger
+from admit.finance import bills, cash, ledger
 from admit.http.deps import by_path, staff_reader
 
 router = APIRouter(prefix="/admin/finance", tags=["admin: finance"])
@@ -52,6 +52,10 @@ class BalancesOut(Model):
     accounts: dict[str, int]
     total: int  # zero when the ledger balances
     unbalanced_entries: list[int]
+    owed: dict[str, int] = Field(
+        description="per cash account, cash refunds decided but not yet handed over: the "
+        "drawer's balance still holds this money"
+    )
 
 
 @router.get("/bills/{organiser_id}/{day}.csv", response_class=Response)
@@ -99,4 +103,5 @@ async def balances(uow: Reader, organiser_id: int | None = None) -> BalancesOut:
         accounts=found,
         total=sum(found.values()),
         unbalanced_entries=await ledger.unbalanced_entries(uow),
+        owed=await cash.refunds_owed(uow, organiser_id=organiser_id),
     )

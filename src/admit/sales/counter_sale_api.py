@@ -1,9 +1,11 @@
 """Selling at a counter (S7, S10): box-office, agent and client-representative staff hold seats
 for the person in front of them, order them and take cash; the sale is recorded with the staff
-member and the outlet, whose grant may be scoped to that outlet or channel."""
+member and the outlet, whose grant may be scoped to that outlet or channel. A cash refund is
+done when a clerk of its outlet records that the money was handed back."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
@@ -24,7 +26,7 @@ from admit.http.deps import (
     require_any_scope,
     staff_writer,
 )
-from admit.sales import checkout, holds, orders
+from admit.sales import checkout, holds, orders, refunds
 from admit.sales.hold_api import HoldOut, Model, PlacesIn
 from admit.sales.hold_api import _out as hold_out
 from admit.sales.models import Hold, Order
@@ -60,6 +62,17 @@ HoldSeller = Annotated[
 OrderSeller = Annotated[
     UnitOfWork,
     staff_writer(Permission.SELL, scope=by_path("number", *AT_COUNTER, locate=_order_places)),
+]
+
+
+async def _refund_places(uow: UnitOfWork, value: str) -> list[Place]:
+    return [(ScopeKind.OUTLET, await refunds.cash_refund_outlet(uow, value))]
+
+
+# The money is in one drawer: only a clerk of that outlet (or a global grant) hands it back.
+RefundClerk = Annotated[
+    UnitOfWork,
+    staff_writer(Permission.SELL, scope=by_path("number", ScopeKind.OUTLET, locate=_refund_places)),
 ]
 Key = Annotated[str, Header(min_length=8, max_length=80, description="the client's retry key")]
 
@@ -162,4 +175,35 @@ async def take_cash(
         change=change,
         order=await order_out(uow, order),
         pickup_code=order.pickup_code,
+    )
+
+
+class HandedOverOut(Model):
+    number: str
+    payment: str
+    order_number: str
+    outlet: str
+    amount: int
+    status: str
+    done_at: datetime
+
+
+@router.post("/refunds/{number}/handed-over")
+async def cash_refund_handed_over(
+    number: str, uow: RefundClerk, who: PrincipalDep, rt: RuntimeDep, now: Now
+) -> HandedOverOut:
+    """Record that a cash refund's money was handed back at its outlet: the refund is done and
+    leaves the outlet's drawer in the ledger. Recorded once: a second record is 409
+    ``refund_already_handed_over``, so the money is never handed over twice."""
+    refund, payment = await refunds.record_handover(
+        uow, rt.crypto, number=number, staff=who.username, now=now
+    )
+    return HandedOverOut(
+        number=refund.number,
+        payment=payment.number,
+        order_number=payment.order_number,
+        outlet=payment.outlet or "",
+        amount=refund.amount,
+        status=refund.status,
+        done_at=refund.done_at or now,
     )

@@ -1,6 +1,8 @@
 """Refunds of captured payments: decided in a transaction (a row and a job), sent to the
 gateway by the job — idempotent by the refund number, so a retry after a timeout cannot pay
-twice — and posted to the ledger when the gateway agrees. The buyer is told."""
+twice — and posted to the ledger when the gateway agrees. A cash refund waits for a clerk of
+its outlet to record that the money was handed back; only then is it posted. The buyer is
+told."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 from admit.accounts.customers import contact_of
 from admit.core import audit, outbox
 from admit.core.crypto import FieldCrypto
-from admit.core.errors import Conflict
+from admit.core.errors import Conflict, NotFound
 from admit.core.money import Money
 from admit.core.uow import UnitOfWork
 from admit.finance import ledger
@@ -28,6 +30,10 @@ REASONS = {
     "buyer": "you asked for it",
     "partner_refused": "the cinema could not confirm seats",  # carriers allow 35 characters
 }
+
+
+class AlreadyHandedOver(Conflict):
+    code = "refund_already_handed_over"
 
 
 async def request_refund(
@@ -52,7 +58,8 @@ async def request_refund(
     )
     uow.session.add(refund)
     await uow.session.flush()
-    await outbox.enqueue(uow, kind=JOB, payload={"refund": refund.number}, now=now)
+    if payment.method != "cash":  # cash goes back over the counter: see ``record_handover``
+        await outbox.enqueue(uow, kind=JOB, payload={"refund": refund.number}, now=now)
     await audit.record(
         uow,
         action="refund.requested",
@@ -117,6 +124,57 @@ async def complete_refund(
             )
 
 
+async def cash_refund_outlet(uow: UnitOfWork, number: str) -> str:
+    """The outlet whose drawer owes a cash refund (``NotFound`` for any other refund)."""
+    outlet = await uow.session.scalar(
+        select(Payment.outlet)
+        .join(Refund, Refund.payment_id == Payment.id)
+        .where(Refund.number == number, Payment.method == "cash")
+    )
+    if outlet is None:
+        raise NotFound(f"cash refund {number} does not exist")
+    return outlet
+
+
+async def record_handover(
+    uow: UnitOfWork, crypto: FieldCrypto, *, number: str, staff: str, now: datetime
+) -> tuple[Refund, Payment]:
+    """A clerk handed a cash refund's money back: the refund is done, posted to the ledger
+    (``cash:<outlet>`` → payable) and audited, once. Raises ``NotFound`` for a refund that is
+    not a cash one and ``AlreadyHandedOver`` when it was recorded before (so that nobody
+    hands the money over twice). Locks the refund, then its payment."""
+    refund = await uow.session.scalar(
+        select(Refund).where(Refund.number == number).with_for_update()
+    )
+    payment = None
+    if refund is not None:
+        payment = await uow.session.scalar(
+            select(Payment).where(Payment.id == refund.payment_id).with_for_update()
+        )
+    if refund is None or payment is None or payment.method != "cash":
+        raise NotFound(f"cash refund {number} does not exist")
+    if refund.status == "done":
+        raise AlreadyHandedOver(
+            f"cash refund {number} was handed over already",
+            details={"done_at": refund.done_at.isoformat() if refund.done_at else None},
+        )
+    await complete_refund(uow, crypto, refund, payment, refund_no=None, now=now)
+    await audit.record(
+        uow,
+        action="refund.handed_over",
+        entity_type="payment",
+        entity_id=payment.number,
+        data={
+            "refund": refund.number,
+            "amount": refund.amount,
+            "outlet": payment.outlet,
+            "staff": staff,
+        },
+        now=now,
+    )
+    return refund, payment
+
+
 @outbox.handler(JOB)
 async def _send_refund(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     async with ctx.unit() as uow:
@@ -127,13 +185,13 @@ async def _send_refund(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
         assert payment is not None
         method, out_trade_no = payment.method, payment.number
         number, amount, reason = refund.number, refund.amount, refund.reason
-    refund_no = None
-    if method != "cash":  # cash goes back over the counter; the staff member records it
-        gateway = ctx.runtime.adapter(Gateways).get(method)
-        result = await gateway.refund(
-            out_trade_no=out_trade_no, out_refund_no=number, amount=amount, reason=reason
-        )  # unavailable → the job is retried; the same number cannot refund twice
-        refund_no = result.refund_no
+    if method == "cash":
+        return  # handed back over the counter and recorded by a clerk (``record_handover``)
+    gateway = ctx.runtime.adapter(Gateways).get(method)
+    result = await gateway.refund(
+        out_trade_no=out_trade_no, out_refund_no=number, amount=amount, reason=reason
+    )  # unavailable → the job is retried; the same number cannot refund twice
+    refund_no = result.refund_no
     async with ctx.unit() as uow:
         refund = await uow.session.scalar(
             select(Refund).where(Refund.number == number).with_for_update()

@@ -4,25 +4,30 @@ the other sales tests rely on catching a broken counter."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR, Inbox
 from tests.integration.sales.conftest import Bank
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_tokens, on_sale
 
 from admit.accounts import staff
-from admit.accounts.models import Customer
+from admit.accounts.models import Customer, StaffUser
 from admit.accounts.permissions import Grant, Role, ScopeKind
+from admit.core.audit import AuditEntry
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
+from admit.finance.models import LedgerEntry
 from admit.messaging.email import EmailSender, SmtpEmailSender
+from admit.payments.models import Payment, Refund
 from admit.sales import consistency
 from admit.sales.models import WindowQuotaSlice
+from admit.sales.refunds import request_refund
 
 ADMIN = "/api/v1/admin"
 
@@ -44,14 +49,19 @@ async def _box_office(admin: httpx.AsyncClient, runtime: Runtime, sid: int) -> d
         },
     )
     assert window.status_code == 201, window.text
+    return await _clerk(runtime, "BO-1", "kiosk1")
+
+
+async def _clerk(runtime: Runtime, outlet: str, username: str) -> dict[str, str]:
+    """A kiosk clerk whose grant is scoped to ``outlet``."""
     async with runtime.uow(TEST_ACTOR) as uow:
         clerk = await staff.create_staff(
             uow,
             runtime.crypto,
             staff.NewStaff(
-                username="kiosk1",
+                username=username,
                 password=ROOT_PASSWORD,
-                grants=[Grant(Role.KIOSK_STAFF, ScopeKind.OUTLET, "BO-1")],
+                grants=[Grant(Role.KIOSK_STAFF, ScopeKind.OUTLET, outlet)],
             ),
             now=runtime.clock.now(),
         )
@@ -270,3 +280,98 @@ async def test_the_checker_catches_a_broken_counter(
         found = await consistency.problems(uow)
         await uow.session.execute(update(WindowQuotaSlice).values(held=WindowQuotaSlice.held - 1))
     assert any("sales_window_quota" in p and "holds say 2/0" in p for p in found), found
+
+
+async def test_a_cash_refund_waits_for_a_clerk_of_its_outlet_to_hand_it_over(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    sid = await on_sale(admin, clock)
+    admin_headers = dict(client.headers)
+    clerk = await _box_office(admin, runtime, sid)
+    other = await admin.post(
+        f"{ADMIN}/outlets", json={"channel": "box_office", "code": "BO-2", "name": "Gate B kiosk"}
+    )
+    assert other.status_code == 201, other.text
+    stranger = await _clerk(runtime, "BO-2", "kiosk2")
+    hold = await client.post(
+        f"/api/v1/counter/sessions/{sid}/holds",
+        headers=clerk,
+        json={"channel": "box_office", "outlet": "BO-1", "seats": ROW_B[:1]},
+    )
+    order = await client.post(
+        f"/api/v1/counter/holds/{hold.json()['id']}/order",
+        headers={**clerk, "Idempotency-Key": "counter-refund-1"},
+        json={"lines": [{"seat": ROW_B[0]}]},
+    )
+    number, total = order.json()["number"], order.json()["total"]
+    paid = await client.post(
+        f"/api/v1/counter/orders/{number}/cash", headers=clerk, json={"received": total}
+    )
+    assert paid.status_code == 200, paid.text
+    async with runtime.uow(TEST_ACTOR) as uow:
+        payment = await uow.session.scalar(select(Payment).where(Payment.number == f"{number}P1"))
+        assert payment is not None
+        refund = await request_refund(uow, payment, amount=total, reason="buyer", now=clock.now())
+        refund_number = refund.number
+
+    async def ledger() -> tuple[dict[str, int], dict[str, int]]:
+        body = (await admin.get(f"{ADMIN}/finance/ledger/balances", headers=admin_headers)).json()
+        assert body["total"] == 0
+        return body["accounts"], body["owed"]
+
+    async def state() -> tuple[str, int]:
+        async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+            row = await uow.session.scalar(select(Refund).where(Refund.number == refund_number))
+            entries = await uow.session.scalar(select(func.count()).select_from(LedgerEntry))
+        assert row is not None
+        return row.status, int(entries or 0)
+
+    # Nobody has handed money back: the worker does not complete it, the drawer still holds
+    # the money and the balances show it owed.
+    for _ in range(2):
+        await run_once(runtime)
+    assert await state() == ("requested", 1)
+    accounts, owed = await ledger()
+    assert (accounts["cash:BO-1"], owed) == (total, {"cash:BO-1": total})
+
+    url = f"/api/v1/counter/refunds/{refund_number}/handed-over"
+    refused = await client.post(url, headers=stranger)  # a clerk of another outlet
+    assert refused.status_code == 403, refused.text
+    assert (await client.post("/api/v1/counter/refunds/NOPE1/handed-over", headers=clerk)).json()[
+        "error"
+    ]["code"] == "not_found"
+    assert await state() == ("requested", 1)
+
+    done = await client.post(url, headers=clerk)
+    assert done.status_code == 200, done.text
+    assert {k: done.json()[k] for k in ("number", "outlet", "amount", "status")} == {
+        "number": refund_number,
+        "outlet": "BO-1",
+        "amount": total,
+        "status": "done",
+    }
+    again = await client.post(url, headers=clerk)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "refund_already_handed_over")
+    await run_once(runtime)
+    assert await state() == ("done", 2)  # the refund's entry, posted once
+    accounts, owed = await ledger()
+    assert (accounts["cash:BO-1"], owed) == (0, {})
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        audited = (
+            await uow.session.execute(
+                select(AuditEntry.actor, AuditEntry.data).where(
+                    AuditEntry.action == "refund.handed_over"
+                )
+            )
+        ).all()
+        kiosk1 = await uow.session.scalar(
+            select(StaffUser.id).where(StaffUser.username == "kiosk1")
+        )
+    ((actor, data),) = audited
+    assert actor == f"staff:{kiosk1}"
+    assert json.loads(data) == {
+        "refund": refund_number,
+        "amount": total,
+        "outlet": "BO-1",
+        "staff": "kiosk1",
+    }
