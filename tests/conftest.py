@@ -45,9 +45,10 @@ from admit.core.ratelimit import MemoryRateLimiter, RateLimiter
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.messaging.email import EmailSender, FileEmailSender
-from admit.messaging.sms import RecordingSmsGateway, SmsGateway
+from admit.messaging.sms import SmsGateway
 from admit.migrations import upgrade
 from admit.sims.police import PoliceSimConfig, create_police_app
+from tests.fakes.sms import RecordingSmsGateway
 from tests.parallel import pytest_xdist_make_scheduler  # noqa: F401  (the hook)
 
 PG_ADMIN_DSN = os.environ.get("ADMIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -1,11 +1,10 @@
-"""SMS carrier adapter: the gateway interface, its signed HTTP client and a recording fake."""
+"""SMS carrier adapter: the gateway interface and its signed HTTP client."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard, get_args
 from urllib.parse import quote
 
@@ -15,16 +14,7 @@ from admit.core.clock import Clock, SystemClock
 from admit.core.errors import AdmitError
 from admit.core.outbound import outside_client
 from admit.core.signing import sign_params, signature_valid
-from admit.messaging.sms_rules import (
-    DEMO_FAILING_SUFFIXES,
-    DEMO_SIGN_NAMES,
-    DEMO_TEMPLATES,
-    DeliveryState,
-    Refusal,
-    SmsRequest,
-    check_send,
-    delivery_state,
-)
+from admit.messaging.sms_rules import DeliveryState
 
 
 class SmsThrottled(AdmitError):
@@ -69,15 +59,6 @@ class SmsGateway(Protocol):
     ) -> SmsAccepted: ...
 
     async def status(self, request_id: str) -> DeliveryStatus: ...
-
-
-def refusal_error(refusal: Refusal) -> SmsRejected | SmsThrottled:
-    """The client-side error for a carrier refusal (the same shape the HTTP client raises)."""
-    if refusal.retry_after is not None:
-        return SmsThrottled(refusal.message, retry_after=refusal.retry_after)
-    return SmsRejected(
-        refusal.message, details={"reason": refusal.reason, "fields": list(refusal.fields)}
-    )
 
 
 class HttpSmsGateway:
@@ -219,75 +200,3 @@ def _retry_after(details: Mapping[str, Any], response: httpx.Response) -> int:
         return max(1, int(value))
     except (TypeError, ValueError):
         return 60
-
-
-@dataclass(frozen=True)
-class SentSms:
-    request_id: str
-    phone: str
-    template: str
-    params: Mapping[str, str]
-    sign_name: str
-    text: str
-    sent_at: datetime
-
-
-@dataclass
-class RecordingSmsGateway:
-    """An in-memory :class:`SmsGateway` for tests: records accepted sends in ``sent`` (national
-    numbers, rendered text) and refuses what the carrier would. Set ``unavailable`` to simulate
-    an outage."""
-
-    clock: Clock = field(default_factory=SystemClock)
-    templates: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_TEMPLATES))
-    sign_names: Collection[str] = DEMO_SIGN_NAMES
-    failing_suffixes: Sequence[str] = DEMO_FAILING_SUFFIXES
-    receipt_delay: timedelta = timedelta(0)
-    unavailable: bool = False
-    sent: list[SentSms] = field(default_factory=list)
-    _history: dict[str, list[datetime]] = field(default_factory=dict, repr=False)
-
-    async def send(
-        self, *, phone: str, template: str, params: dict[str, str], sign_name: str
-    ) -> SmsAccepted:
-        if self.unavailable:
-            raise SmsUnavailable("the carrier is down (simulated)", details={"reason": "outage"})
-        now = self.clock.now()
-        request = SmsRequest(phone=phone, template=template, params=params, sign_name=sign_name)
-        outcome = check_send(
-            request,
-            templates=self.templates,
-            sign_names=self.sign_names,
-            history=self._history,
-            now=now,
-        )
-        if isinstance(outcome, Refusal):
-            raise refusal_error(outcome)
-        if outcome.throttled:
-            self._history.setdefault(outcome.phone, []).append(now)
-        sent = SentSms(
-            request_id=f"rec-{len(self.sent) + 1}",
-            phone=outcome.phone,
-            template=template,
-            params=dict(params),
-            sign_name=sign_name,
-            text=outcome.text,
-            sent_at=now,
-        )
-        self.sent.append(sent)
-        return SmsAccepted(request_id=sent.request_id)
-
-    async def status(self, request_id: str) -> DeliveryStatus:
-        if self.unavailable:
-            raise SmsUnavailable("the carrier is down (simulated)", details={"reason": "outage"})
-        sent = next((s for s in self.sent if s.request_id == request_id), None)
-        if sent is None:
-            raise SmsRejected(f"no message {request_id!r}", details={"reason": "unknown_request"})
-        state, error_code = delivery_state(
-            phone=sent.phone,
-            sent_at=sent.sent_at,
-            now=self.clock.now(),
-            receipt_delay=self.receipt_delay,
-            failing_suffixes=self.failing_suffixes,
-        )
-        return DeliveryStatus(request_id=request_id, state=state, error_code=error_code)

@@ -20,7 +20,7 @@ from admit.core import audit
 from admit.core.audit_context import SYSTEM
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
+from tests.fakes.sms import RecordingSmsGateway
 
 API = "/api/v1"
 ADMIN = f"{API}/admin"

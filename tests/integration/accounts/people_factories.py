@@ -17,7 +17,7 @@ from admit.app import create_app
 from admit.core import worker
 from admit.core.runtime import Runtime
 from admit.messaging.email import EmailSender
-from admit.messaging.sms import RecordingSmsGateway
+from tests.fakes.sms import RecordingSmsGateway
 
 API = "/api/v1"
 ADMIN = f"{API}/admin"

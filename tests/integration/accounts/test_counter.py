@@ -8,8 +8,8 @@ from sqlalchemy import select
 from admit.accounts.models import Customer
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import TEST_ACTOR, police_population
+from tests.fakes.sms import RecordingSmsGateway
 
 PASSWORD = "Str0ng pass word!"
 

@@ -9,8 +9,8 @@ import httpx
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
 from admit.core.runtime import Runtime
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import police_population
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     API,

@@ -20,10 +20,10 @@ from admit.accounts.customer_phones import phone_lookup
 from admit.core.crypto import FieldCrypto
 from admit.core.db import create_engine
 from admit.core.runtime import Runtime
-from admit.messaging.sms import RecordingSmsGateway
 from admit.migrations import alembic_config, upgrade
 from admit.tables import metadata
 from tests.conftest import _pg_admin, _pg_url
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     log_in,

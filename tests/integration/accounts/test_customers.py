@@ -18,8 +18,8 @@ from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.messaging.email import EmailSender, SmtpEmailSender
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import Inbox
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     API,

@@ -13,8 +13,8 @@ import pytest
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.core import csv_export
 from admit.core.runtime import Runtime
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import TEST_ACTOR
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     API,

@@ -16,8 +16,8 @@ from admit.core.audit import AuditEntry
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import police_population
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     API,

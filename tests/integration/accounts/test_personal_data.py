@@ -18,8 +18,8 @@ from sqlalchemy import text
 
 from admit.core.crypto import FieldCrypto, UndecryptableValue
 from admit.core.runtime import Runtime
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import police_population
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.people_factories import (
     ADMIN,
     RecordingEmail,

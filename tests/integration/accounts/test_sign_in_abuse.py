@@ -20,7 +20,7 @@ from admit.core.audit_context import ANONYMOUS
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     API,

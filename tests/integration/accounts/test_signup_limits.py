@@ -20,7 +20,7 @@ from admit.core.ratelimit import RateLimiter
 from admit.core.ratelimit_redis import KEY_PREFIX, RedisRateLimiter
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     API,
     PASSWORD,

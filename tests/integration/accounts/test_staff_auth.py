@@ -12,8 +12,8 @@ from admit.accounts.models import StaffUser
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import TEST_ACTOR
+from tests.fakes.sms import RecordingSmsGateway
 
 PASSWORD = "Str0ng pass word!"
 

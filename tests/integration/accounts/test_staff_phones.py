@@ -25,10 +25,10 @@ from admit.core.crypto import ENCRYPTED_COLUMNS, FieldCrypto, UndecryptableValue
 from admit.core.db import create_engine
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
 from admit.migrations import alembic_config, upgrade
 from admit.tables import metadata
 from tests.conftest import TEST_ACTOR, _pg_admin, _pg_url
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import ADMIN, ok, open_client, register_phone
 from tests.integration.accounts.people_factories import file_document
 

@@ -15,8 +15,8 @@ from admit.accounts import staff_signin
 from admit.accounts.models import LoginFailure, StaffUser
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
-from admit.messaging.sms import RecordingSmsGateway
 from tests.conftest import TEST_ACTOR
+from tests.fakes.sms import RecordingSmsGateway
 
 PASSWORD = "Str0ng pass word!"
 VENUES = "/api/v1/admin/venues"

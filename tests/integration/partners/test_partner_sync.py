@@ -5,7 +5,7 @@ that end unpaid release the cinema's lock, retried until the cinema answers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from tests.integration.sales.sale_factories import customers_with_tokens, states
 
 
 async def test_showtimes_are_imported_with_halls_and_prices_and_put_on_sale(
-    admin: httpx.AsyncClient, runtime: Runtime, cinema: CinemaSim
+    admin: httpx.AsyncClient, runtime: Runtime, cinema: CinemaSim, clock: FixedClock
 ) -> None:
     new = await synced(admin, runtime, days=2)
     # Two cinemas, three halls, three showtimes a day; today's 10:30 and 14:00 (Shanghai)
@@ -51,7 +51,20 @@ async def test_showtimes_are_imported_with_halls_and_prices_and_put_on_sale(
     assert plan["seat_count"] == 8 * 12
     assert plan["levels"] == "0" * 5 * 12 + "1" * 3 * 12  # the back three rows are VIP
     sale = (await admin.get(f"{API}/sessions/{sid}/sale")).json()
-    assert sale  # on sale
+    starts = datetime.fromisoformat(detail["session"]["starts_at"])
+    assert [
+        (
+            w["channel"],
+            w["state"],
+            datetime.fromisoformat(w["starts_at"]),
+            datetime.fromisoformat(w["ends_at"]),
+            w["per_person_limit"],
+            w["real_name_required"],
+        )
+        for w in sale
+    ] == [  # on sale on the website and the app from the import until the showtime
+        (channel, "on_sale", clock.now(), starts, 6, False) for channel in ("web", "mobile")
+    ]
     cinemas = (await admin.get(f"{API}/admin/partners/cinemas")).json()
     assert [(c["code"], c["name"]) for c in cinemas] == [
         ("C001", "Lumière Riverside"),

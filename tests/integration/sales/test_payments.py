@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.conftest import Bank
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale, states
 
@@ -19,7 +20,6 @@ from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.finance.models import LedgerEntry
-from admit.messaging.sms import RecordingSmsGateway
 from admit.payments.models import Payment, PaymentNotice, Refund
 from admit.sales import consistency
 from admit.ticketing import qr_payload

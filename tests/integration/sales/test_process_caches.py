@@ -1,9 +1,10 @@
 """What each server process caches (sale configuration, device tokens) follows a change made
-in another process within the cache's seconds, and one made in the same process at once."""
+in another process within the cache's seconds, and one made in the same process at once. The
+other process keeps serving what it cached until then: its caches run on a monotonic clock that
+moves only when the test says, so nothing depends on how fast the test runs."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,14 +18,39 @@ from tests.integration.sales.sale_factories import (
 )
 
 from admit.app import create_app
+from admit.core import short_cache
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 
-SECONDS = 0.3
+SECONDS = 5.0  # how long the other process keeps what it cached
+JUST_BEFORE = SECONDS - 0.25  # (binary fractions: the sums are exact)
+
+
+class Ticks:
+    """``time`` for the caches of both processes: a monotonic clock that moves only when the
+    test says, so what this process stops serving at once was cleared, never lapsed."""
+
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def monotonic(self) -> float:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += seconds
 
 
 @pytest.fixture
-async def other(runtime: Runtime, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+def ticks(monkeypatch: pytest.MonkeyPatch) -> Ticks:
+    frozen = Ticks()
+    monkeypatch.setattr(short_cache, "time", frozen)
+    return frozen
+
+
+@pytest.fixture
+async def other(
+    runtime: Runtime, clock: FixedClock, ticks: Ticks
+) -> AsyncIterator[httpx.AsyncClient]:
     """A second server process on the same database, with caches of its own."""
     settings = runtime.settings.model_copy(
         update={"sale_config_cache_seconds": SECONDS, "token_cache_seconds": SECONDS}
@@ -46,9 +72,10 @@ async def test_a_window_switched_off_stops_holds_here_at_once_and_elsewhere_with
     other: httpx.AsyncClient,
     runtime: Runtime,
     clock: FixedClock,
+    ticks: Ticks,
 ) -> None:
     sid = await on_sale(admin, clock)
-    ann, bob, cat, dan = await customers_with_tokens(runtime, 4)
+    ann, bob, cat, dan, eve = await customers_with_tokens(runtime, 5)
     path = f"/api/v1/sessions/{sid}/holds"
     for server, buyer, seat in ((client, ann, ROW_A[0]), (other, bob, ROW_A[1])):
         r = await server.post(path, headers=buyer, json={"seats": [seat]})  # each caches it
@@ -60,13 +87,16 @@ async def test_a_window_switched_off_stops_holds_here_at_once_and_elsewhere_with
 
     r = await client.post(path, headers=cat, json={"seats": ROW_A[2:3]})
     assert (r.status_code, _code(r)) == (409, "not_on_sale")
-    await asyncio.sleep(SECONDS + 0.1)
+    ticks.advance(JUST_BEFORE)
     r = await other.post(path, headers=dan, json={"seats": ROW_B[:1]})
+    assert r.status_code == 201, r.text  # still the window it cached
+    ticks.advance(SECONDS - JUST_BEFORE)
+    r = await other.post(path, headers=eve, json={"seats": ROW_B[1:2]})
     assert (r.status_code, _code(r)) == (409, "not_on_sale")
 
 
 async def test_a_signed_out_device_is_refused_here_at_once_and_elsewhere_within_seconds(
-    client: httpx.AsyncClient, other: httpx.AsyncClient, runtime: Runtime
+    client: httpx.AsyncClient, other: httpx.AsyncClient, runtime: Runtime, ticks: Ticks
 ) -> None:
     (ann,) = await customers_with_tokens(runtime, 1)
     assert (await other.get("/api/v1/me", headers=ann)).status_code == 200  # cached there
@@ -76,7 +106,9 @@ async def test_a_signed_out_device_is_refused_here_at_once_and_elsewhere_within_
     assert r.status_code == 204, r.text
 
     assert (await client.get("/api/v1/me", headers=ann)).status_code == 401
-    await asyncio.sleep(SECONDS + 0.1)
+    ticks.advance(JUST_BEFORE)
+    assert (await other.get("/api/v1/me", headers=ann)).status_code == 200  # still trusted there
+    ticks.advance(SECONDS - JUST_BEFORE)
     assert (await other.get("/api/v1/me", headers=ann)).status_code == 401
 
 
@@ -85,6 +117,7 @@ async def test_a_waiting_room_switched_on_guards_the_seat_page_here_at_once_and_
     client: httpx.AsyncClient,
     other: httpx.AsyncClient,
     clock: FixedClock,
+    ticks: Ticks,
 ) -> None:
     sid = await on_sale(admin, clock)
     page = f"/sessions/{sid}"
@@ -99,6 +132,8 @@ async def test_a_waiting_room_switched_on_guards_the_seat_page_here_at_once_and_
 
     r = await client.get(page)
     assert (r.status_code, r.headers.get("location")) == (303, f"/queue/{sid}")
-    await asyncio.sleep(SECONDS + 0.1)
+    ticks.advance(JUST_BEFORE)
+    assert (await other.get(page)).status_code == 200  # still "no waiting room" there
+    ticks.advance(SECONDS - JUST_BEFORE)
     r = await other.get(page)
     assert (r.status_code, r.headers.get("location")) == (303, f"/queue/{sid}")

@@ -13,9 +13,9 @@ from admit.accounts.models import Customer, CustomerToken
 from admit.core import worker
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
-from admit.messaging.sms import RecordingSmsGateway
 from admit.web.auth import DEVICE_COOKIE, SESSION_COOKIE
 from tests.conftest import TEST_ACTOR
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.conftest import Bank, consistent  # noqa: F401 (after every test)
 from tests.integration.sales.sale_factories import ROW_A, on_sale
 from tests.integration.web.checkout_flows import (

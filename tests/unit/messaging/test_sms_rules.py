@@ -9,8 +9,6 @@ from admit.core.clock import FixedClock
 from admit.core.signing import sign_params, signature_valid
 from admit.messaging.sms import (
     DeliveryStatus,
-    RecordingSmsGateway,
-    SentSms,
     SmsAccepted,
     SmsRejected,
     SmsThrottled,
@@ -30,6 +28,7 @@ from admit.messaging.sms_rules import (
     template_variables,
     throttle_wait,
 )
+from tests.fakes.sms import RecordingSmsGateway, SentSms
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 VERIFY = "Your code is ${code}, valid for ${minutes} minutes."
