@@ -1,4 +1,5 @@
-"""Import boundaries: pure rule modules do no I/O, and slices depend only downstream.
+"""Import boundaries: pure rule modules do no I/O, slices depend only downstream, and the
+product imports no test code (test doubles live under ``tests/``).
 
 Each slice may import the slices listed for it in ``ALLOWED``; it may import another slice's
 ``models`` (its tables) only where ``TABLE_READS`` allows, for joins in reads and in
@@ -141,12 +142,23 @@ def _purity_breaches(rel: str, path: Path) -> Iterator[str]:
             yield f"{rel}:{line}: pure module imports {name}"
 
 
+# The product ships no test doubles or test machinery: they live under tests/.
+TEST_ONLY_IMPORTS = ("tests", "pytest", "hypothesis", "_pytest")
+
+
+def _test_only_breaches(rel: str, path: Path) -> Iterator[str]:
+    for line, name in _imports(path):
+        if name.split(".")[0] in TEST_ONLY_IMPORTS:
+            yield f"{rel}:{line}: the product imports test code ({name})"
+
+
 def breaches(root: Path = PACKAGE) -> list[str]:
     found: list[str] = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
         found.extend(_slice_breaches(rel, path))
         found.extend(_purity_breaches(rel, path))
+        found.extend(_test_only_breaches(rel, path))
     return found
 
 
