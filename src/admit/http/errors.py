@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -77,6 +77,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if is_transient(exc):  # rolled back whole: the client retries (with its key)
             log.warning("transient_db_error", path=request.url.path, error=str(exc.orig)[:200])
             return _busy()
+        if isinstance(exc, IntegrityError):
+            # A safety net: services check what a request names (404) and what must be unique
+            # (409) first; a constraint that still fails is a race or a reference they missed.
+            log.warning("integrity_error", path=request.url.path, error=type(exc.orig).__name__)
+            return JSONResponse(
+                error_body("conflict", "the request conflicts with the data it refers to"),
+                status_code=409,
+            )
         return await _unexpected(request, exc)
 
     @app.exception_handler(PoolTimeout)
