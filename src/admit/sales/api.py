@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from admit.accounts.permissions import Permission, ScopeKind
@@ -69,7 +69,7 @@ class EnabledIn(Model):
 class OutletIn(Model):
     channel: str = Field(max_length=20)
     code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     venue_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
 
 
