@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
 from admit import __version__
@@ -27,6 +27,7 @@ from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
+from admit.http.int_bounds import bounded_integers
 from admit.http.partner import AccessLogMiddleware
 from admit.http.security_headers import SecurityHeadersMiddleware
 from admit.http.system_api import router as system_router
@@ -120,7 +121,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         content_router,
         waiting_router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(bounded_integers)])
     mount_pages(app)
     if runtime.settings.simulators_in_process:
         sim_lifespans.append(mount_simulators(app, runtime))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from admit.catalog.models import Event, EventCategory, SeatMap, Session, SessionStatus
+from admit.catalog.rules import schedule_problem
 from admit.catalog.search import search_text
 from admit.catalog.venues import get_organiser, get_venue
 from admit.core import audit
@@ -122,8 +123,9 @@ async def create_session(
     seat_map = await uow.session.get(SeatMap, seat_map_id)
     if seat_map is None or seat_map.venue_id != venue_id:
         raise InvalidInput(f"seat map {seat_map_id} is not a map of venue {venue_id}")
-    if ends_at <= starts_at:
-        raise InvalidInput("a session must end after it starts")
+    problem = schedule_problem(starts_at, ends_at, now=now)
+    if problem is not None:
+        raise InvalidInput(problem)
     await ensure_unique(uow, Session.code, code, f"session code {code!r} is taken")
     session = Session(
         event_id=event_id,
@@ -170,8 +172,10 @@ async def update_session(
     before = _session_data(session)
     for key, value in changes.items():
         setattr(session, key, value)
-    if session.ends_at <= session.starts_at:
-        raise InvalidInput("a session must end after it starts")
+    if {"starts_at", "ends_at"} & changes.keys():  # a session kept as it was stays valid
+        problem = schedule_problem(session.starts_at, session.ends_at, now=now)
+        if problem is not None:
+            raise InvalidInput(problem)
     await uow.session.flush()
     await audit.record(
         uow,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from admit.catalog.models import EventCategory, SeatMode, SessionStatus
 from admit.core.timestamps import UTCTimestamp
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Names are shown to buyers: surrounding spaces dropped, something left.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Amount = Annotated[int, Field(ge=0, le=10**10, description="minor units (fen, cents)")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
@@ -113,14 +114,14 @@ class SessionIn(Model):
     venue_id: int
     seat_map_id: int
     code: Code
-    name: str = Field(default="", max_length=200)
+    name: Name = Field(default="", description="the session's own name; none: the event's")
     starts_at: UTCTimestamp
     ends_at: UTCTimestamp
     status: SessionStatus = SessionStatus.SCHEDULED
 
 
 class SessionPatch(Patch):
-    name: str | None = Field(default=None, max_length=200)
+    name: Name | None = None
     starts_at: UTCTimestamp | None = None
     ends_at: UTCTimestamp | None = None
     status: SessionStatus | None = None

@@ -192,6 +192,9 @@ class ChangedSeat:
     usable: bool
 
 
+KEYS_PER_STATEMENT = 5000
+
+
 async def change_seats(
     uow: UnitOfWork, *, seat_map_id: int, changes: Sequence[SeatChange], now: datetime
 ) -> list[ChangedSeat]:
@@ -205,14 +208,13 @@ async def change_seats(
         if unknown:
             raise InvalidInput(f"unknown seat attributes: {sorted(unknown)}")
     keys = [c.key for c in changes]
-    seats = {
-        st.key: st
-        for st in (
-            await uow.session.scalars(
-                select(Seat).where(Seat.seat_map_id == seat_map_id, Seat.key.in_(keys))
-            )
-        ).all()
-    }
+    seats: dict[str, Seat] = {}
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):  # within every driver's parameters
+        part = keys[start : start + KEYS_PER_STATEMENT]
+        found = await uow.session.scalars(
+            select(Seat).where(Seat.seat_map_id == seat_map_id, Seat.key.in_(part))
+        )
+        seats.update((st.key, st) for st in found)
     missing = [k for k in keys if k not in seats]
     if missing:
         raise InvalidInput("unknown seats on this map", details={"seats": missing[:100]})

@@ -68,6 +68,7 @@ PURE_MODULES = {
     "accounts/staff_hierarchy.py",
     "accounts/permissions.py",
     "messaging/sms_rules.py",
+    "catalog/rules.py",
     "catalog/search.py",
     "catalog/seatmap_spec.py",
     "catalog/seatmap_format.py",

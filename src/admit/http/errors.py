@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,6 +42,57 @@ def error_response(exc: AdmitError | None) -> JSONResponse:
     )
 
 
+def _busy() -> JSONResponse:
+    return JSONResponse(
+        error_body("busy", "too many people are buying this right now: try again"),
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def _out_of_range(request: Request) -> JSONResponse:
+    log.warning("value_out_of_range", path=request.url.path)
+    return JSONResponse(
+        error_body("invalid_input", "a value in the request is out of range"), status_code=400
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if out_of_range(exc):  # rolled back: nothing was written
+        return _out_of_range(request)
+    log.exception("unhandled_error", path=request.url.path)
+    return JSONResponse(
+        error_body("internal_error", "something went wrong on our side"), status_code=500
+    )
+
+
+async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    if is_transient(exc):  # rolled back whole: the client retries (with its key)
+        log.warning("transient_db_error", path=request.url.path, error=str(exc.orig)[:200])
+        return _busy()
+    if isinstance(exc, IntegrityError):
+        # A safety net: services check what a request names (404) and what must be unique
+        # (409) first; a constraint that still fails is a race or a reference they missed.
+        log.warning("integrity_error", path=request.url.path, error=type(exc.orig).__name__)
+        return JSONResponse(
+            error_body("conflict", "the request conflicts with the data it refers to"),
+            status_code=409,
+        )
+    return await _unexpected(request, exc)
+
+
+async def _no_connection(request: Request, _: PoolTimeout) -> JSONResponse:
+    # Every pooled connection stayed busy for the pool's whole timeout: nothing was done.
+    log.warning("db_pool_timeout", path=request.url.path)
+    return _busy()
+
+
+async def _overflow(request: Request, _: OverflowError) -> JSONResponse:
+    # A number a driver cannot bind (SQLite's 64 bits) that no schema bounded: handled by its
+    # own handler, as the catch-all's exceptions go on to the server's log with a traceback.
+    return _out_of_range(request)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AdmitError)
     async def _domain(_: Request, exc: AdmitError) -> JSONResponse:
@@ -65,35 +116,7 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
-    def _busy() -> JSONResponse:
-        return JSONResponse(
-            error_body("busy", "too many people are buying this right now: try again"),
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        if is_transient(exc):  # rolled back whole: the client retries (with its key)
-            log.warning("transient_db_error", path=request.url.path, error=str(exc.orig)[:200])
-            return _busy()
-        return await _unexpected(request, exc)
-
-    @app.exception_handler(PoolTimeout)
-    async def _no_connection(request: Request, exc: PoolTimeout) -> JSONResponse:
-        # Every pooled connection stayed busy for the pool's whole timeout: nothing was done.
-        log.warning("db_pool_timeout", path=request.url.path)
-        return _busy()
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if out_of_range(exc):  # rolled back: nothing was written
-            log.warning("value_out_of_range", path=request.url.path)
-            return JSONResponse(
-                error_body("invalid_input", "a value in the request is out of range"),
-                status_code=400,
-            )
-        log.exception("unhandled_error", path=request.url.path)
-        return JSONResponse(
-            error_body("internal_error", "something went wrong on our side"), status_code=500
-        )
+    app.add_exception_handler(DBAPIError, _database)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _no_connection)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, _overflow)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

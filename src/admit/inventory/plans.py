@@ -25,7 +25,7 @@ from admit.inventory.rules import (
     check_category_change,
     resting_status,
 )
-from admit.inventory.selection import SeatSelector, select_session_seats
+from admit.inventory.selection import SeatSelector, session_seat_queries
 
 
 class PlanConfirmed(Conflict):
@@ -123,10 +123,14 @@ async def get_plan(uow: UnitOfWork, session_id: int, *, lock: bool = False) -> S
 async def selected(
     uow: UnitOfWork, session_id: int, selector: SeatSelector
 ) -> list[tuple[SessionSeat, str]]:
-    rows = (await uow.session.execute(select_session_seats(session_id, selector))).all()
-    if not rows:
+    """The session's seats the selector matches, each once, with their keys, in plan order."""
+    found: dict[int, tuple[SessionSeat, str]] = {}
+    for query in session_seat_queries(session_id, selector):
+        for seat, key in (await uow.session.execute(query)).all():
+            found[seat.id] = (seat, key)
+    if not found:
         raise InvalidInput("the selection matches no seat of this session")
-    return list(rows)
+    return sorted(found.values(), key=lambda row: row[0].ordinal)
 
 
 async def write_states(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admit.catalog.schemas import EventOut, PriceLevelOut, SessionIn, SessionOut, VenueOut
 from admit.core.timestamps import UTCTimestamp
@@ -13,6 +13,10 @@ from admit.inventory.rules import Category
 from admit.inventory.selection import NumberRange, RowRef, SeatSelector
 
 Label = Annotated[str, Field(min_length=1, max_length=60)]
+# A request's selector names at most this many sections, rows, seat numbers and seat keys in
+# all (a row counts two, a range its width and two): the largest venue's seats by key fit.
+MAX_SELECTOR_TERMS = 50_000
+MAX_RANGE_WIDTH = 1_000  # seats of one row a range may span
 
 
 class Model(BaseModel):
@@ -30,6 +34,12 @@ class RangeIn(Model):
     first: int = Field(ge=0, le=100000)
     last: int = Field(ge=0, le=100000)
 
+    @model_validator(mode="after")
+    def _narrow(self) -> RangeIn:
+        if self.last - self.first >= MAX_RANGE_WIDTH:
+            raise ValueError(f"a range spans at most {MAX_RANGE_WIDTH} seat numbers")
+        return self
+
 
 class SelectorIn(Model):
     """Seats by whole sections, rows, number ranges within a row, or seat keys (a union)."""
@@ -37,7 +47,15 @@ class SelectorIn(Model):
     sections: list[Label] = Field(default_factory=list, max_length=1000)
     rows: list[RowIn] = Field(default_factory=list, max_length=5000)
     ranges: list[RangeIn] = Field(default_factory=list, max_length=5000)
-    seats: list[Label] = Field(default_factory=list, max_length=50000)
+    seats: list[Label] = Field(default_factory=list, max_length=MAX_SELECTOR_TERMS)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SelectorIn:
+        numbers = sum(max(r.last - r.first + 1, 0) + 2 for r in self.ranges)
+        terms = len(self.sections) + 2 * len(self.rows) + numbers + len(self.seats)
+        if terms > MAX_SELECTOR_TERMS:
+            raise ValueError(f"a selection names at most {MAX_SELECTOR_TERMS} terms")
+        return self
 
     def to_selector(self) -> SeatSelector:
         return SeatSelector(

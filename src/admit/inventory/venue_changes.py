@@ -44,13 +44,17 @@ async def change_venue_seats(
     report = VenueChangeReport(changed_seats=[c.key for c in changed])
     for session in await catalog_events.sessions_using_map(uow, seat_map_id):
         plan = await get_plan(uow, session.id, lock=True)
-        seats = (
-            await uow.session.scalars(
-                select(SessionSeat).where(
-                    SessionSeat.session_id == session.id, SessionSeat.seat_id.in_(list(usable))
+        seats: list[SessionSeat] = []
+        ids = list(usable)
+        for start in range(0, len(ids), seatmaps.KEYS_PER_STATEMENT):
+            part = ids[start : start + seatmaps.KEYS_PER_STATEMENT]
+            seats.extend(
+                await uow.session.scalars(
+                    select(SessionSeat).where(
+                        SessionSeat.session_id == session.id, SessionSeat.seat_id.in_(part)
+                    )
                 )
             )
-        ).all()
         for seat in seats:
             if seat.status not in RESTING and not usable[seat.seat_id]:
                 report.conflicts.append(AffectedSeat(session.id, keys[seat.seat_id], seat.status))

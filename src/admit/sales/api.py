@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from admit.accounts.permissions import Permission, ScopeKind
@@ -18,6 +18,7 @@ from admit.core.errors import NotFound
 from admit.core.timestamps import UTCTimestamp
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, Place, PublicReader, by_path, path_int, staff_reader, staff_writer
+from admit.http.int_bounds import DB_INT_MAX
 from admit.sales import windows
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
 from admit.sales.rules import sale_state
@@ -68,8 +69,8 @@ class EnabledIn(Model):
 class OutletIn(Model):
     channel: str = Field(max_length=20)
     code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    venue_id: int | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    venue_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
 
 
 class OutletOut(Model):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from admit.catalog.events import get_session
 from admit.catalog.models import PriceLevel
+from admit.catalog.venues import get_venue
 from admit.core import audit, sliced_counters
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.lookups import ensure_unique, get_or_404
@@ -61,6 +62,8 @@ async def create_outlet(
     uow: UnitOfWork, *, channel: str, code: str, name: str, venue_id: int | None, now: datetime
 ) -> Outlet:
     await get_channel(uow, channel)
+    if venue_id is not None:
+        await get_venue(uow, venue_id)
     await ensure_unique(uow, Outlet.code, code, f"outlet {code!r} already exists")
     outlet = Outlet(channel=channel, code=code, name=name, venue_id=venue_id, created_at=now)
     uow.session.add(outlet)
