@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.routing import APIRoute
 
 from admit.accounts import staff
@@ -98,6 +99,7 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "999999", path)
 
 
+@pytest.mark.long
 async def test_every_admin_endpoint_allows_exactly_the_matrix(
     runtime: Runtime, client: httpx.AsyncClient
 ) -> None:
@@ -211,6 +213,7 @@ def _verdict(
     return None if status == expected else f"not refused ({expected}) on another's resource"
 
 
+@pytest.mark.long
 async def test_scoped_credentials_reach_their_own_resources_only(
     runtime: Runtime, admin: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
