@@ -19,14 +19,13 @@ Revises: 0012
 Create Date: 2026-12-06 19:30:00
 """
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-from admit.core.config import Settings
-from admit.core.crypto import FieldCrypto, load_crypto
+from admit.core.crypto import FieldCrypto
+from admit.migrations.data_steps import application_crypto, run_copying_tables
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -45,33 +44,7 @@ customer = sa.table(
 
 
 def _crypto() -> FieldCrypto:
-    """The application's keys, as ``Runtime.from_settings`` loads them."""
-    settings = Settings()
-    key_dir = settings.data_dir / "keys"
-    for setting, file in ((settings.field_keys, "field.key"), (settings.lookup_key, "lookup.key")):
-        if not setting and not Path(key_dir / file).exists():
-            raise RuntimeError(
-                f"customer phones need the field keys to be encrypted: set ADMIT_FIELD_KEYS and "
-                f"ADMIT_LOOKUP_KEY, or ADMIT_DATA_DIR to the directory whose keys/{file} the "
-                f"application uses"
-            )
-    return load_crypto(settings.field_keys, settings.lookup_key, key_dir)
-
-
-def _without_foreign_keys(change: Callable[[], None]) -> None:
-    """Run ``change`` in a transaction of its own with SQLite's foreign keys off (the pragma is
-    ignored inside a transaction), then check them and turn them on again."""
-    bind = op.get_bind()
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
-    change()
-    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise RuntimeError(f"foreign keys broken by the table copy: {broken[:5]}")
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
+    return application_crypto("customer phones")
 
 
 def _encrypt_phones() -> None:
@@ -129,14 +102,8 @@ def _downgrade() -> None:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _without_foreign_keys(_upgrade)
-    else:
-        _upgrade()
+    run_copying_tables(_upgrade)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _without_foreign_keys(_downgrade)
-    else:
-        _downgrade()
+    run_copying_tables(_downgrade)

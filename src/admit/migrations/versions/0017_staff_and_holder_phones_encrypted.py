@@ -18,13 +18,12 @@ Create Date: 2026-12-07 10:00:00
 """
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
-from admit.core.config import Settings
-from admit.core.crypto import FieldCrypto, load_crypto
+from admit.core.crypto import FieldCrypto
+from admit.migrations.data_steps import application_crypto, run_copying_tables
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -44,17 +43,7 @@ def _table(name: str, clear: str, encrypted: str) -> sa.TableClause:
 
 
 def _crypto() -> FieldCrypto:
-    """The application's keys, as ``Runtime.from_settings`` loads them."""
-    settings = Settings()
-    key_dir = settings.data_dir / "keys"
-    for setting, file in ((settings.field_keys, "field.key"), (settings.lookup_key, "lookup.key")):
-        if not setting and not Path(key_dir / file).exists():
-            raise RuntimeError(
-                f"staff and holder phones need the field keys to be converted: set "
-                f"ADMIT_FIELD_KEYS and ADMIT_LOOKUP_KEY, or ADMIT_DATA_DIR to the directory whose "
-                f"keys/{file} the application uses"
-            )
-    return load_crypto(settings.field_keys, settings.lookup_key, key_dir)
+    return application_crypto("staff and holder phones")
 
 
 def _crypto_if_needed(source: int) -> FieldCrypto | None:
@@ -85,29 +74,6 @@ def _convert(name: str, source: str, target: str, change: Callable[[str], str]) 
         )
 
 
-def _without_foreign_keys(change: Callable[[], None]) -> None:
-    """Run ``change`` in a transaction of its own with SQLite's foreign keys off (the pragma is
-    ignored inside a transaction), then check them and turn them on again."""
-    bind = op.get_bind()
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
-    change()
-    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise RuntimeError(f"foreign keys broken by the table copy: {broken[:5]}")
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _run(change: Callable[[], None]) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _without_foreign_keys(change)
-    else:
-        change()
-
-
 def upgrade() -> None:
     crypto = _crypto_if_needed(0)
 
@@ -119,7 +85,7 @@ def upgrade() -> None:
             with op.batch_alter_table(name, recreate="auto") as batch_op:
                 batch_op.drop_column(clear)
 
-    _run(change)
+    run_copying_tables(change)
 
 
 def downgrade() -> None:
@@ -133,4 +99,4 @@ def downgrade() -> None:
             with op.batch_alter_table(name, recreate="auto") as batch_op:
                 batch_op.drop_column(encrypted)
 
-    _run(change)
+    run_copying_tables(change)
