@@ -150,6 +150,24 @@ class StaffMember:
         return f"staff:{self.id}"
 
 
+async def create_staff_account(
+    admin: httpx.AsyncClient, username: str = "ops", role: str = "ticket_ops"
+) -> int:
+    """A staff member with one global grant of ``role``, the shared password and a phone (for
+    resets); not signed in. Returns the id."""
+    response = await admin.post(
+        f"{ADMIN}/staff",
+        json={
+            "username": username,
+            "password": PASSWORD,
+            "phone": "13800138000",
+            "grants": [{"role": role}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
 async def make_staff(
     admin: httpx.AsyncClient,
     http: httpx.AsyncClient,

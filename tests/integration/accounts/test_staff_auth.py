@@ -14,22 +14,7 @@ from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
-
-PASSWORD = "Str0ng pass word!"
-
-
-async def _make_staff(admin: httpx.AsyncClient, username: str, role: str = "ticket_ops") -> int:
-    response = await admin.post(
-        "/api/v1/admin/staff",
-        json={
-            "username": username,
-            "password": PASSWORD,
-            "phone": "13800138000",
-            "grants": [{"role": role}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+from tests.integration.accounts.people_factories import PASSWORD, create_staff_account
 
 
 async def _login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
@@ -41,7 +26,7 @@ async def _login(client: httpx.AsyncClient, username: str, password: str) -> htt
 
 
 async def test_a_token_from_login_opens_the_admin_api(admin: httpx.AsyncClient) -> None:
-    await _make_staff(admin, "ops")
+    await create_staff_account(admin, "ops")
     response = await _login(admin, "ops", PASSWORD)
     assert response.status_code == 200
     token = response.json()["token"]
@@ -57,7 +42,7 @@ async def test_a_token_from_login_opens_the_admin_api(admin: httpx.AsyncClient) 
 async def test_lockout_after_failures_then_cool_down(
     admin: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    await _make_staff(admin, "ops")
+    await create_staff_account(admin, "ops")
     for _ in range(4):
         assert (await _login(admin, "ops", "wrong")).status_code == 401
     assert (await _login(admin, "ops", "wrong")).status_code == 401  # the fifth locks
@@ -71,7 +56,7 @@ async def test_lockout_after_failures_then_cool_down(
 
 
 async def test_the_policy_sets_the_threshold(admin: httpx.AsyncClient) -> None:
-    await _make_staff(admin, "ops")
+    await create_staff_account(admin, "ops")
     response = await admin.put("/api/v1/admin/security-policy", json={"lockout_threshold": 2})
     assert response.status_code == 200
     assert response.json()["lockout_threshold"] == 2
@@ -86,7 +71,7 @@ async def test_the_policy_sets_the_threshold(admin: httpx.AsyncClient) -> None:
 
 
 async def test_an_address_with_many_failures_is_refused(admin: httpx.AsyncClient) -> None:
-    await _make_staff(admin, "ops")
+    await create_staff_account(admin, "ops")
     await admin.put(
         "/api/v1/admin/security-policy", json={"ip_lockout_threshold": 6, "lockout_threshold": 100}
     )
@@ -110,7 +95,7 @@ async def test_an_address_with_many_failures_is_refused(admin: httpx.AsyncClient
 async def test_passwords_expire_and_are_changed(
     admin: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    await _make_staff(admin, "ops")
+    await create_staff_account(admin, "ops")
     clock.advance(timedelta(days=90))
     expired = await _login(admin, "ops", PASSWORD)
     assert expired.status_code == 403
@@ -132,7 +117,7 @@ async def test_passwords_expire_and_are_changed(
 async def test_operator_lock_revokes_tokens_and_reset_sends_a_password(
     admin: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway
 ) -> None:
-    staff_id = await _make_staff(admin, "ops")
+    staff_id = await create_staff_account(admin, "ops")
     token = (await _login(admin, "ops", PASSWORD)).json()["token"]
     as_ops = {"Authorization": f"Bearer {token}"}
     assert (await admin.post(f"/api/v1/admin/staff/{staff_id}/lock")).status_code == 204

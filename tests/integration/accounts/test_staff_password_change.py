@@ -10,24 +10,10 @@ from sqlalchemy import select
 from admit.accounts.models import StaffUser
 from admit.core.runtime import Runtime
 from tests.conftest import TEST_ACTOR
+from tests.integration.accounts.people_factories import PASSWORD, create_staff_account
 
-PASSWORD = "Str0ng pass word!"
 NEW = "An0ther good one!"
 CHANGE = "/api/v1/auth/staff/password"
-
-
-async def _make_staff(admin: httpx.AsyncClient, username: str = "ops") -> int:
-    response = await admin.post(
-        "/api/v1/admin/staff",
-        json={
-            "username": username,
-            "password": PASSWORD,
-            "phone": "13800138000",
-            "grants": [{"role": "ticket_ops"}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
 
 
 async def _change(
@@ -60,7 +46,7 @@ async def _hash(runtime: Runtime, username: str = "ops") -> str:
 async def test_thirty_wrong_old_passwords_lock_the_account(
     admin: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     before = await _hash(runtime)
     answers = [(await _change(admin, f"guess {i}")).status_code for i in range(30)]
     assert answers == [401] * 5 + [423] * 25
@@ -74,7 +60,7 @@ async def test_thirty_wrong_old_passwords_lock_the_account(
 async def test_failed_sign_ins_and_failed_changes_share_one_counter(
     admin: httpx.AsyncClient,
 ) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     for _ in range(3):
         assert (await _login(admin, "wrong")).status_code == 401
     assert (await _change(admin, "wrong")).status_code == 401
@@ -85,7 +71,7 @@ async def test_failed_sign_ins_and_failed_changes_share_one_counter(
 async def test_a_locked_account_answers_alike_to_right_and_wrong_old_passwords(
     admin: httpx.AsyncClient,
 ) -> None:
-    staff_id = await _make_staff(admin)
+    staff_id = await create_staff_account(admin)
     assert (await admin.post(f"/api/v1/admin/staff/{staff_id}/lock")).status_code == 204
     wrong = await _change(admin, "wrong")
     right = await _change(admin, PASSWORD)
@@ -99,7 +85,7 @@ async def test_a_locked_account_answers_alike_to_right_and_wrong_old_passwords(
 async def test_a_weak_new_password_answers_alike_whatever_the_old_one(
     admin: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     before = await _hash(runtime)
     wrong = await _change(admin, "wrong", new="short")
     right = await _change(admin, PASSWORD, new="short")
@@ -116,7 +102,7 @@ async def test_a_weak_new_password_answers_alike_whatever_the_old_one(
 async def test_failed_changes_count_towards_the_address_lockout(
     admin: httpx.AsyncClient,
 ) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     await admin.put(
         "/api/v1/admin/security-policy", json={"ip_lockout_threshold": 6, "lockout_threshold": 100}
     )
@@ -129,7 +115,7 @@ async def test_failed_changes_count_towards_the_address_lockout(
 
 
 async def test_a_change_revokes_every_token_of_the_account(admin: httpx.AsyncClient) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     tokens = [(await _login(admin, PASSWORD)).json()["token"] for _ in range(2)]
     for token in tokens:
         headers = {"Authorization": f"Bearer {token}"}
@@ -145,7 +131,7 @@ async def test_a_change_revokes_every_token_of_the_account(admin: httpx.AsyncCli
 
 
 async def test_the_new_password_must_differ(admin: httpx.AsyncClient, runtime: Runtime) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     before = await _hash(runtime)
     same = await _change(admin, PASSWORD, new=PASSWORD)
     assert same.status_code == 400

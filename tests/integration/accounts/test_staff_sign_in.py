@@ -17,23 +17,9 @@ from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
+from tests.integration.accounts.people_factories import PASSWORD, create_staff_account
 
-PASSWORD = "Str0ng pass word!"
 VENUES = "/api/v1/admin/venues"
-
-
-async def _make_staff(admin: httpx.AsyncClient, username: str = "ops") -> int:
-    response = await admin.post(
-        "/api/v1/admin/staff",
-        json={
-            "username": username,
-            "password": PASSWORD,
-            "phone": "13800138000",
-            "grants": [{"role": "ticket_ops"}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
 
 
 async def _login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
@@ -49,7 +35,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 async def test_unknown_and_known_usernames_fail_alike(admin: httpx.AsyncClient) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     known = await _login(admin, "ops", "wrong")
     unknown = await _login(admin, "nobody", "wrong")
     assert known.status_code == unknown.status_code == 401
@@ -76,7 +62,7 @@ async def test_an_unknown_username_is_verified_against_a_decoy_outside_any_trans
 ) -> None:
     """Both usernames cost one argon2 verification, run while no unit of work is open: a
     writer commits from inside it (on SQLite it would wait on the write lock otherwise)."""
-    await _make_staff(admin)
+    await create_staff_account(admin)
     checked: list[bool] = []
     real_check = staff_signin.check_password
 
@@ -98,7 +84,7 @@ async def test_concurrent_wrong_guesses_are_answered_up_to_the_threshold(
 ) -> None:
     """Twenty guesses at once: exactly five are counted and answered 401, the rest 423; the
     counters lose no update."""
-    await _make_staff(admin)
+    await create_staff_account(admin)
     answers = await asyncio.gather(*(_login(admin, "ops", f"guess {i}") for i in range(20)))
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [401] * 5 + [423] * 15
@@ -113,7 +99,7 @@ async def test_concurrent_wrong_guesses_are_answered_up_to_the_threshold(
 async def test_concurrent_failures_below_the_threshold_are_all_counted(
     admin: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     policy = {"lockout_threshold": 100, "ip_lockout_threshold": 1000}
     assert (await admin.put("/api/v1/admin/security-policy", json=policy)).status_code == 200
     answers = await asyncio.gather(*(_login(admin, "ops", f"guess {i}") for i in range(12)))
@@ -126,7 +112,7 @@ async def test_concurrent_failures_below_the_threshold_are_all_counted(
 
 
 async def test_logout_ends_that_token_at_once(admin: httpx.AsyncClient) -> None:
-    await _make_staff(admin)
+    await create_staff_account(admin)
     first = (await _login(admin, "ops", PASSWORD)).json()["token"]
     second = (await _login(admin, "ops", PASSWORD)).json()["token"]
     out = await admin.post("/api/v1/auth/staff/logout", headers=_bearer(first))
@@ -143,7 +129,7 @@ async def test_logout_ends_that_token_at_once(admin: httpx.AsyncClient) -> None:
 async def test_an_operators_reset_ends_every_token_of_the_account(
     admin: httpx.AsyncClient, runtime: Runtime, sms: RecordingSmsGateway
 ) -> None:
-    staff_id = await _make_staff(admin)
+    staff_id = await create_staff_account(admin)
     tokens = [(await _login(admin, "ops", PASSWORD)).json()["token"] for _ in range(2)]
     assert (await admin.post(f"/api/v1/admin/staff/{staff_id}/reset-password")).status_code == 202
     for token in tokens:
