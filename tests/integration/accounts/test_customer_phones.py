@@ -5,24 +5,19 @@ sign-in and staff search; the migration converts existing rows and can be undone
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
-from itertools import count as counter
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic import command
-from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from admit.accounts.customer_phones import phone_lookup
 from admit.core.crypto import FieldCrypto
-from admit.core.db import create_engine
 from admit.core.runtime import Runtime
 from admit.migrations import alembic_config, upgrade
 from admit.tables import metadata
-from tests.conftest import _pg_admin, _pg_url
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
@@ -32,9 +27,9 @@ from tests.integration.accounts.customer_flows import (
     open_client,
     register_phone,
 )
+from tests.integration.accounts.migration_fixtures import run_sql
 
 PHONE = "13812345678"
-_databases = counter()
 
 
 @pytest.fixture
@@ -79,43 +74,6 @@ async def test_a_registered_phone_is_stored_encrypted_and_still_signs_in_and_is_
 # -- the migration -------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database with no schema yet (migrated by the test to the revision it needs)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
-        return
-    name = f"admit_m_{os.getpid()}_{next(_databases)}"
-    await _pg_admin(f"CREATE DATABASE {name}")
-    try:
-        yield _pg_url(name)
-    finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FieldCrypto:
-    """The application's keys, as ``admit migrate`` finds them in the environment."""
-    crypto = FieldCrypto(keys=(Fernet.generate_key(),), lookup_key=Fernet.generate_key())
-    monkeypatch.setenv("ADMIT_FIELD_KEYS", crypto.keys[0].decode())
-    monkeypatch.setenv("ADMIT_LOOKUP_KEY", crypto.lookup_key.decode())
-    monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path / "data"))
-    return crypto
-
-
-async def _sql(url: str, *statements: str) -> list[tuple[object, ...]]:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            result: list[tuple[object, ...]] = []
-            for statement in statements:
-                found = await conn.execute(text(statement))
-                result = [tuple(r) for r in found.all()] if found.returns_rows else result
-            return result
-    finally:
-        await engine.dispose()
-
-
 CUSTOMERS_0012 = (
     "INSERT INTO customer (id, phone, email, source_channel, failed_logins, locked_by_operator, "
     "created_at) VALUES (1, '13812345678', NULL, 'web', 0, false, CURRENT_TIMESTAMP), "
@@ -131,18 +89,18 @@ async def test_the_migration_encrypts_existing_phones_and_can_be_undone(
     empty_url: str, keys: FieldCrypto
 ) -> None:
     await asyncio.to_thread(upgrade, empty_url, "0012")
-    await _sql(empty_url, *CUSTOMERS_0012)
+    await run_sql(empty_url, *CUSTOMERS_0012)
 
     await asyncio.to_thread(upgrade, empty_url, "0013")
 
-    rows = await _sql(empty_url, "SELECT id, phone_enc, phone_lookup FROM customer ORDER BY id")
+    rows = await run_sql(empty_url, "SELECT id, phone_enc, phone_lookup FROM customer ORDER BY id")
     assert [(r[0], r[2]) for r in rows] == [(1, phone_lookup(keys, PHONE)), (2, None)]
     assert keys.decrypt(str(rows[0][1])) == PHONE
     assert rows[1][1] is None
-    assert await _sql(empty_url, "SELECT count(*) FROM verification_code") == [(0,)]
-    assert await _sql(empty_url, "SELECT customer_id FROM customer_token") == [(1,)]
+    assert await run_sql(empty_url, "SELECT count(*) FROM verification_code") == [(0,)]
+    assert await run_sql(empty_url, "SELECT customer_id FROM customer_token") == [(1,)]
     with pytest.raises(Exception, match="(?i)unique"):  # the lookup is unique, like the phone was
-        await _sql(
+        await run_sql(
             empty_url,
             "INSERT INTO customer (id, phone_lookup, source_channel, failed_logins, "
             f"locked_by_operator, created_at) VALUES (3, '{rows[0][2]}', 'web', 0, false, "
@@ -151,11 +109,11 @@ async def test_the_migration_encrypts_existing_phones_and_can_be_undone(
 
     await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0012")
 
-    assert await _sql(empty_url, "SELECT id, phone FROM customer ORDER BY id") == [
+    assert await run_sql(empty_url, "SELECT id, phone FROM customer ORDER BY id") == [
         (1, PHONE),
         (2, None),
     ]
-    assert await _sql(empty_url, "SELECT customer_id FROM customer_token") == [(1,)]
+    assert await run_sql(empty_url, "SELECT customer_id FROM customer_token") == [(1,)]
 
 
 async def test_the_migration_refuses_to_invent_keys_for_existing_phones(
@@ -165,10 +123,10 @@ async def test_the_migration_refuses_to_invent_keys_for_existing_phones(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path / "elsewhere"))
     await asyncio.to_thread(upgrade, empty_url, "0012")
-    await _sql(empty_url, *CUSTOMERS_0012[:1])
+    await run_sql(empty_url, *CUSTOMERS_0012[:1])
 
     with pytest.raises(RuntimeError, match="need the field keys"):
         await asyncio.to_thread(upgrade, empty_url, "0013")
 
     assert not (tmp_path / "elsewhere" / "keys").exists()
-    assert await _sql(empty_url, "SELECT phone FROM customer WHERE id = 1") == [(PHONE,)]
+    assert await run_sql(empty_url, "SELECT phone FROM customer WHERE id = 1") == [(PHONE,)]

@@ -6,30 +6,28 @@ re-encrypts them; migration 0017 converts existing rows and can be undone."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import date
-from itertools import count as counter
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic import command
 from cryptography.fernet import Fernet
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from admit.accounts.identity_models import CustomerHolder
 from admit.accounts.models import StaffUser
 from admit.core import key_rotation
 from admit.core.crypto import ENCRYPTED_COLUMNS, FieldCrypto, UndecryptableValue
-from admit.core.db import create_engine
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.migrations import alembic_config, upgrade
 from admit.tables import metadata
-from tests.conftest import TEST_ACTOR, _pg_admin, _pg_url
+from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import ADMIN, ok, open_client, register_phone
+from tests.integration.accounts.migration_fixtures import run_sql
 from tests.integration.accounts.people_factories import file_document
 
 STAFF_PHONE, CONTACT_PHONE, CUSTOMER_PHONE = "13911112222", "13733334444", "13855556666"
@@ -40,7 +38,6 @@ CSV = (
     f"ops.wang,Wang,{IMPORTED[1]},ticket_ops\n"
 )
 PASSWORD = "Str0ng pass word!"
-_databases = counter()
 
 
 @pytest.fixture
@@ -183,43 +180,6 @@ async def test_key_rotation_re_encrypts_staff_and_contact_phones(
 # -- the migration -------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database with no schema yet (migrated by the test to the revision it needs)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
-        return
-    name = f"admit_s_{os.getpid()}_{next(_databases)}"
-    await _pg_admin(f"CREATE DATABASE {name}")
-    try:
-        yield _pg_url(name)
-    finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FieldCrypto:
-    """The application's keys, as ``admit migrate`` finds them in the environment."""
-    crypto = FieldCrypto(keys=(Fernet.generate_key(),), lookup_key=Fernet.generate_key())
-    monkeypatch.setenv("ADMIT_FIELD_KEYS", crypto.keys[0].decode())
-    monkeypatch.setenv("ADMIT_LOOKUP_KEY", crypto.lookup_key.decode())
-    monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path / "data"))
-    return crypto
-
-
-async def _sql(url: str, *statements: str) -> list[tuple[object, ...]]:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            result: list[tuple[object, ...]] = []
-            for statement in statements:
-                found = await conn.execute(text(statement))
-                result = [tuple(r) for r in found.all()] if found.returns_rows else result
-            return result
-    finally:
-        await engine.dispose()
-
-
 _STAFF = (
     "INSERT INTO staff_user (id, username, display_name, phone, password_hash, "
     "password_changed_at, must_change_password, is_active, failed_logins, locked_by_operator, "
@@ -249,12 +209,14 @@ async def test_the_migration_encrypts_existing_phones_and_can_be_undone(
     empty_url: str, keys: FieldCrypto
 ) -> None:
     await asyncio.to_thread(upgrade, empty_url, "0016")
-    await _sql(empty_url, *ROWS_0016)
+    await run_sql(empty_url, *ROWS_0016)
 
     await asyncio.to_thread(upgrade, empty_url, "0017")
 
-    staff = await _sql(empty_url, "SELECT id, phone_enc FROM staff_user ORDER BY id")
-    holders = await _sql(empty_url, "SELECT id, contact_phone_enc FROM customer_holder ORDER BY id")
+    staff = await run_sql(empty_url, "SELECT id, phone_enc FROM staff_user ORDER BY id")
+    holders = await run_sql(
+        empty_url, "SELECT id, contact_phone_enc FROM customer_holder ORDER BY id"
+    )
     assert [(r[0], keys.decrypt(str(r[1])) if r[1] else None) for r in staff] == [
         (1, STAFF_PHONE),
         (2, None),
@@ -266,20 +228,22 @@ async def test_the_migration_encrypts_existing_phones_and_can_be_undone(
     assert STAFF_PHONE not in repr(staff)
     assert CONTACT_PHONE not in repr(holders)
     # The rows pointing at the copied tables are still there (SQLite copies the tables).
-    assert await _sql(empty_url, "SELECT staff_id FROM staff_grant") == [(1,)]
-    assert await _sql(empty_url, "SELECT staff_id FROM staff_token") == [(1,)]
+    assert await run_sql(empty_url, "SELECT staff_id FROM staff_grant") == [(1,)]
+    assert await run_sql(empty_url, "SELECT staff_id FROM staff_token") == [(1,)]
 
     await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0016")
 
-    assert await _sql(empty_url, "SELECT id, phone FROM staff_user ORDER BY id") == [
+    assert await run_sql(empty_url, "SELECT id, phone FROM staff_user ORDER BY id") == [
         (1, STAFF_PHONE),
         (2, None),
     ]
-    assert await _sql(empty_url, "SELECT id, contact_phone FROM customer_holder ORDER BY id") == [
+    assert await run_sql(
+        empty_url, "SELECT id, contact_phone FROM customer_holder ORDER BY id"
+    ) == [
         (1, CONTACT_PHONE),
         (2, None),
     ]
-    assert await _sql(empty_url, "SELECT staff_id FROM staff_token") == [(1,)]
+    assert await run_sql(empty_url, "SELECT staff_id FROM staff_token") == [(1,)]
 
 
 async def test_the_migration_refuses_to_invent_keys_for_existing_phones(
@@ -289,13 +253,13 @@ async def test_the_migration_refuses_to_invent_keys_for_existing_phones(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path / "elsewhere"))
     await asyncio.to_thread(upgrade, empty_url, "0016")
-    await _sql(empty_url, *ROWS_0016[3:])  # a holder's contact phone only
+    await run_sql(empty_url, *ROWS_0016[3:])  # a holder's contact phone only
 
     with pytest.raises(RuntimeError, match="need the field keys"):
         await asyncio.to_thread(upgrade, empty_url, "0017")
 
     assert not (tmp_path / "elsewhere" / "keys").exists()
-    assert await _sql(empty_url, "SELECT contact_phone FROM customer_holder ORDER BY id") == [
+    assert await run_sql(empty_url, "SELECT contact_phone FROM customer_holder ORDER BY id") == [
         (CONTACT_PHONE,),
         (None,),
     ]
@@ -308,13 +272,13 @@ async def test_the_migration_needs_no_keys_without_phones(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path / "elsewhere"))
     await asyncio.to_thread(upgrade, empty_url, "0016")
-    await _sql(empty_url, ROWS_0016[0].replace(f"'{STAFF_PHONE}'", "NULL"))
+    await run_sql(empty_url, ROWS_0016[0].replace(f"'{STAFF_PHONE}'", "NULL"))
 
     await asyncio.to_thread(upgrade, empty_url, "0017")
     await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0016")
 
     assert not (tmp_path / "elsewhere" / "keys").exists()
-    assert await _sql(empty_url, "SELECT id, phone FROM staff_user ORDER BY id") == [
+    assert await run_sql(empty_url, "SELECT id, phone FROM staff_user ORDER BY id") == [
         (1, None),
         (2, None),
     ]
