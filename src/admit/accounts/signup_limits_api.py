@@ -24,7 +24,7 @@ from admit.accounts.codes import normalise_login, target_key
 from admit.core.errors import InvalidInput
 from admit.core.ratelimit import Limit
 from admit.core.runtime import Runtime
-from admit.http.throttle import RateLimited, device_key, per, throttle
+from admit.http.throttle import RateLimited, per, throttle, throttle_caller
 
 log = structlog.get_logger(__name__)
 BUDGET_EXHAUSTED = Counter(
@@ -38,21 +38,15 @@ async def limit_code_request(rt: Runtime, *, address: str, device: str | None, l
     """Spend one code from the address's, the device's, the login's (a day) and the
     platform's buckets, in that order. Raises ``RateLimited``."""
     settings = rt.settings
-    await throttle(
+    await throttle_caller(
         rt,
-        rule="codes:address",
-        key=address,
-        limit=per(HOUR, settings.limit_codes_per_address_hour),
-        message="too many codes asked for from this address: try again later",
+        rule="codes",
+        address=address,
+        device=device,
+        per_address=per(HOUR, settings.limit_codes_per_address_hour),
+        per_device=per(HOUR, settings.limit_codes_per_device_hour),
+        message="too many codes asked for from {source}: try again later",
     )
-    if device:
-        await throttle(
-            rt,
-            rule="codes:device",
-            key=device_key(rt, device),
-            limit=per(HOUR, settings.limit_codes_per_device_hour),
-            message="too many codes asked for from this device: try again later",
-        )
     try:
         _, target = normalise_login(login)
     except InvalidInput:
@@ -82,18 +76,12 @@ async def limit_registration(rt: Runtime, *, address: str, device: str | None) -
     """Spend one registration attempt from the address's and the device's buckets. Raises
     ``RateLimited``."""
     settings = rt.settings
-    await throttle(
+    await throttle_caller(
         rt,
-        rule="registrations:address",
-        key=address,
-        limit=per(HOUR, settings.limit_registrations_per_address_hour),
-        message="too many registrations from this address: try again later",
+        rule="registrations",
+        address=address,
+        device=device,
+        per_address=per(HOUR, settings.limit_registrations_per_address_hour),
+        per_device=per(HOUR, settings.limit_registrations_per_device_hour),
+        message="too many registrations from {source}: try again later",
     )
-    if device:
-        await throttle(
-            rt,
-            rule="registrations:device",
-            key=device_key(rt, device),
-            limit=per(HOUR, settings.limit_registrations_per_device_hour),
-            message="too many registrations from this device: try again later",
-        )

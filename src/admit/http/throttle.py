@@ -52,3 +52,33 @@ def device_key(rt: Runtime, device: str) -> str:
     """A device's bucket key: a keyed hash of the id it names (no raw id in the limiter), the
     same for every limit, so a device is one device for codes, registrations and holds."""
     return rt.crypto.lookup("limit-device", device)[:32]
+
+
+async def throttle_caller(
+    rt: Runtime,
+    *,
+    rule: str,
+    address: str,
+    device: str | None,
+    per_address: Limit,
+    per_device: Limit,
+    message: str,
+) -> None:
+    """Spend one token from the address's bucket (``rule:address``), then — when the caller
+    names a device — from the device's (``rule:device``). ``message`` has a ``{source}``
+    placeholder ("this address", "this device"). Raises ``RateLimited``."""
+    await throttle(
+        rt,
+        rule=f"{rule}:address",
+        key=address,
+        limit=per_address,
+        message=message.format(source="this address"),
+    )
+    if device:
+        await throttle(
+            rt,
+            rule=f"{rule}:device",
+            key=device_key(rt, device),
+            limit=per_device,
+            message=message.format(source="this device"),
+        )

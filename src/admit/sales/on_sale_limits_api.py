@@ -11,27 +11,21 @@ from __future__ import annotations
 
 from admit.core.ratelimit import Limit
 from admit.core.runtime import Runtime
-from admit.http.throttle import device_key, throttle
+from admit.http.throttle import throttle, throttle_caller
 
 
 async def limit_holds(rt: Runtime, *, address: str, device: str | None) -> None:
     """Spend one hold from the address's and the device's buckets. Raises ``RateLimited``."""
     settings = rt.settings
-    await throttle(
+    await throttle_caller(
         rt,
-        rule="holds:address",
-        key=address,
-        limit=Limit.per_minute(settings.limit_holds_per_address_minute),
-        message="too many holds from this address: wait a moment and try again",
+        rule="holds",
+        address=address,
+        device=device,
+        per_address=Limit.per_minute(settings.limit_holds_per_address_minute),
+        per_device=Limit.per_minute(settings.limit_holds_per_device_minute),
+        message="too many holds from {source}: wait a moment and try again",
     )
-    if device:
-        await throttle(
-            rt,
-            rule="holds:device",
-            key=device_key(rt, device),
-            limit=Limit.per_minute(settings.limit_holds_per_device_minute),
-            message="too many holds from this device: wait a moment and try again",
-        )
 
 
 async def limit_joins(rt: Runtime, *, address: str) -> None:
