@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -363,7 +364,9 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the background worker (outbox jobs) until interrupted."""
+    """Run the background worker (outbox jobs) until SIGTERM or Ctrl-C; then it finishes the
+    job it is running (within ADMIT_WORKER_STOP_GRACE_SECONDS), gives back the others and
+    exits 0."""
 
     async def work(rt: Runtime) -> None:
         from admit.app import create_app
@@ -371,8 +374,13 @@ def worker() -> None:
         # Assembling the app wires the adapters (gateways, SMS, mail) and imports every
         # slice's job handlers; the worker serves no HTTP.
         create_app(rt, run_worker=False)
-        console.print("Worker running; Ctrl-C to stop.")
-        await run_forever(rt, asyncio.Event())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        console.print("Worker running; Ctrl-C or SIGTERM to stop.")
+        await run_forever(rt, stop)
+        console.print("Worker stopped.")
 
     settings = _settings()
     _refuse_insecure(settings)
