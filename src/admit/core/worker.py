@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -56,7 +57,8 @@ class Worker:
     not started (another worker takes them straight away), and gives the job it is running
     ``worker_stop_grace_seconds`` to finish; past that the job is cancelled and released too
     (handlers are idempotent and outside sends carry idempotency keys, so running it again
-    sends nothing twice). While it holds jobs it renews their leases every third of
+    sends nothing twice); a second signal (:meth:`request_stop`) ends the grace at once. While
+    it holds jobs it renews their leases every third of
     ``worker_lease_seconds``, so a killed worker's jobs are free again within one lease."""
 
     def __init__(self, rt: Runtime, stop: asyncio.Event | None = None) -> None:
@@ -65,6 +67,7 @@ class Worker:
         self.name = worker_name()
         self.lease = timedelta(seconds=rt.settings.worker_lease_seconds)
         self.grace = rt.settings.worker_stop_grace_seconds
+        self.hurry = asyncio.Event()  # a second stop signal: no more grace
         self.held: list[int] = []  # claimed and not finished, the running one first
 
     async def run_once(self, *, limit: int = BATCH) -> int:
@@ -107,25 +110,36 @@ class Worker:
                     await asyncio.wait_for(self.stop.wait(), timeout=poll)
         log.info("worker_stopped", worker=self.name)
 
+    def request_stop(self) -> None:
+        """A stop signal: the first stops the worker as above, a second cuts the grace short."""
+        if self.stop.is_set():
+            self.hurry.set()
+        self.stop.set()
+
     async def _run_next(self) -> None:
         """Run the first held job; on ``stop``, release the others and give it the grace."""
         job = asyncio.create_task(self._run_guarded(self.held[0]))
         stopping = asyncio.create_task(self.stop.wait())
+        hurrying = asyncio.create_task(self.hurry.wait())
         try:
             await asyncio.wait({job, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not job.done():
                 await self._release(self.held[1:])
                 del self.held[1:]
-                await asyncio.wait({job}, timeout=self.grace)
+                await asyncio.wait(
+                    {job, hurrying}, timeout=self.grace, return_when=asyncio.FIRST_COMPLETED
+                )
             if not job.done():
                 log.warning("job_abandoned", job_id=self.held[0], grace_seconds=self.grace)
                 job.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await job
                 return  # still held: released by the caller
+            job.result()  # the outcome could not be recorded (no database): ends the cycle
             self.held.pop(0)
         finally:
             stopping.cancel()
+            hurrying.cancel()
             job.cancel()  # when this coroutine itself is cancelled; a no-op once done
 
     async def _run_guarded(self, job_id: int) -> None:
@@ -188,3 +202,10 @@ async def run_once(rt: Runtime, *, limit: int = BATCH) -> int:
 async def run_forever(rt: Runtime, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; then finish or release what is held and return."""
     await Worker(rt, stop).run_forever()
+
+
+def stop_on_signals(worker: Worker) -> None:
+    """SIGTERM and SIGINT (Ctrl-C) stop ``worker``; a second one ends the grace period."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.request_stop)

@@ -30,6 +30,7 @@ class Scene:
 
     worker: Worker | None = None
     stop_at: int | None = None
+    stop_twice_at: int | None = None
     block_at: int | None = None
     watch_renewal_at: int | None = None
     started: list[int] = field(default_factory=list)
@@ -50,6 +51,10 @@ async def _job(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
         assert SCENE.worker is not None
         SCENE.worker.stop.set()
         await asyncio.sleep(0.05)  # still running when the worker notices the stop
+    if n == SCENE.stop_twice_at:
+        assert SCENE.worker is not None
+        SCENE.worker.request_stop()
+        SCENE.worker.request_stop()
     if n == SCENE.block_at:
         await asyncio.Event().wait()  # never finishes: only the grace period ends it
     if n == SCENE.watch_renewal_at:
@@ -126,6 +131,15 @@ async def test_a_job_past_the_grace_period_is_cancelled_and_released(runtime: Ru
     SCENE.worker, SCENE.stop_at, SCENE.block_at = Worker(runtime), 1, 1
     SCENE.worker.grace = 0.2
     assert await SCENE.worker.run_once() == 1
+    assert (SCENE.started, SCENE.done) == ([1], [])
+    assert all(_released(j, runtime) for j in await _jobs(runtime))
+
+
+async def test_a_second_stop_ends_the_grace_at_once(runtime: Runtime) -> None:
+    await _enqueue(runtime, 2)
+    SCENE.worker, SCENE.stop_twice_at, SCENE.block_at = Worker(runtime), 1, 1
+    SCENE.worker.grace = 3600
+    assert await asyncio.wait_for(SCENE.worker.run_once(), timeout=60) == 1
     assert (SCENE.started, SCENE.done) == ([1], [])
     assert all(_released(j, runtime) for j in await _jobs(runtime))
 
