@@ -57,9 +57,9 @@ class Worker:
     not started (another worker takes them straight away), and gives the job it is running
     ``worker_stop_grace_seconds`` to finish; past that the job is cancelled and released too
     (handlers are idempotent and outside sends carry idempotency keys, so running it again
-    sends nothing twice); a second signal (:meth:`request_stop`) ends the grace at once. While
-    it holds jobs it renews their leases every third of
-    ``worker_lease_seconds``, so a killed worker's jobs are free again within one lease."""
+    sends nothing twice); a second signal (:meth:`request_stop`) ends the grace at once.
+    While it holds jobs it renews their leases every third of ``worker_lease_seconds``, so a
+    killed worker's jobs are free again within one lease."""
 
     def __init__(self, rt: Runtime, stop: asyncio.Event | None = None) -> None:
         self.rt = rt
