@@ -84,13 +84,16 @@ async def seed_session(
     per_person_limit: int,
     payment_minutes: int = 15,
     ga_capacity: int = 500,
+    rows: int = 5,
+    seats_per_row: int = 10,
 ) -> int:
-    """Through the admin API: organiser, venue, the 5 × 10 hall with a GA area, event and
-    session priced S (seats, 100.00) and GA (standing, 50.00), and a web sales window open now
-    with the given quotas per level. Returns the session id; ``tag`` keeps codes unique."""
+    """Through the admin API: organiser, venue, a hall (5 × 10 unless told) with a GA area,
+    event and session priced S (seats, 100.00) and GA (standing, 50.00), and a web sales window
+    open now with the given quotas per level. Returns the session id; ``tag`` keeps codes
+    unique."""
     now = datetime.now(UTC)
     spec = replace(
-        cinema_hall(f"Hall {tag}", rows=5, seats_per_row=10),
+        cinema_hall(f"Hall {tag}", rows=rows, seats_per_row=seats_per_row),
         ga_areas=(GAAreaSpec(GA_AREA, "Standing", ga_capacity, "L1"),),
     )
     async with httpx.AsyncClient(

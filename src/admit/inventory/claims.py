@@ -10,11 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 
-from admit.catalog.models import GAArea, MapSection, PriceLevel, Seat
+from admit.catalog.models import GAArea, Seat
 from admit.core import sliced_counters
 from admit.core.errors import Conflict, InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.inventory.best_available import Row, Spot, choose
 from admit.inventory.models import SessionGA, SessionGASlice, SessionPlan, SessionSeat
 from admit.inventory.rules import SeatStatus
 
@@ -174,41 +173,3 @@ async def sell_seats(uow: UnitOfWork, *, hold_id: int, order_id: int) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def best_seats(
-    uow: UnitOfWork, *, session_id: int, level_code: str, quantity: int, now: datetime
-) -> list[str]:
-    """The keys of the best ``quantity`` claimable seats at one price level (see
-    ``best_available``); rows ranked in map order. [] when not enough are free."""
-    level = await uow.session.scalar(
-        select(PriceLevel.id).where(
-            PriceLevel.session_id == session_id, PriceLevel.code == level_code
-        )
-    )
-    if level is None:
-        raise InvalidInput(f"no price level {level_code!r} in this session")
-    rows = (
-        await uow.session.execute(
-            select(
-                MapSection.sort,
-                Seat.section_id,
-                Seat.row_label,
-                Seat.key,
-                and_(SessionSeat.price_level_id == level, _claimable(now)),  # type: ignore[arg-type]
-            )
-            .join(SessionSeat, SessionSeat.seat_id == Seat.id)
-            .join(MapSection, MapSection.id == Seat.section_id)
-            .where(SessionSeat.session_id == session_id)
-            .order_by(MapSection.sort, Seat.section_id, Seat.ordinal)
-        )
-    ).all()
-    by_row: dict[tuple[int, int, str], list[Spot]] = {}
-    for sort, section, row_label, key, free in rows:
-        by_row.setdefault((sort, section, row_label), []).append(Spot(key, bool(free)))
-    plan = [
-        Row(rank, spots)
-        for rank, spots in enumerate(by_row.values())
-        if any(spot.free for spot in spots)
-    ]
-    return choose(plan, quantity)

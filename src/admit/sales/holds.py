@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -18,9 +18,9 @@ from admit.core.errors import InvalidInput, NotFound
 from admit.core.sliced_counters import CounterSlice, home_slice
 from admit.core.uow import UnitOfWork
 from admit.core.worker import sweeper
+from admit.inventory.best_claims import BestClaim, claim_best_seats, level_id
 from admit.inventory.claims import (
     SoldOut,
-    best_seats,
     claim_seats,
     find_area,
     release_seats,
@@ -82,15 +82,16 @@ async def hold_seats(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Pla
     """``place_hold``, also saying which seats were claimed. The hot path of an on-sale: the
     gate reads cached configuration, and the hold is five statements — the hold row, the
     buyer's counter, the seats, the hold's counts, the quota counters (last, so their rows
-    stay locked only until the commit right after)."""
-    if req.best is not None:
-        if (existing := await _existing(uow, req)) is not None:
-            return Placed(existing, (), True)
-        req = await _with_best_seats(uow, req, now)
+    stay locked only until the commit right after). The best available seats are chosen
+    and claimed in the seats' place (``best_claims``): such a hold fails only when the
+    level has fewer free seats than asked (``SoldOut``)."""
+    if req.best is not None and req.seat_keys:
+        raise InvalidInput("ask for named seats or for the best available, not both")
     window = await _gate(uow, req, now)
     if isinstance(window, Hold):  # a retry after the sale closed: the first hold stands
         return Placed(window, (), True)
-    quantity = len(req.seat_keys) + sum(q for _, q in req.places)
+    best = req.best[1] if req.best is not None else 0
+    quantity = len(req.seat_keys) + sum(q for _, q in req.places) + best
     if quantity < 1:
         raise InvalidInput("hold at least one seat or place")
     if quantity > window.per_person_limit:
@@ -101,19 +102,24 @@ async def hold_seats(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Pla
         assert existing is not None
         return Placed(existing, (), True)
     await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
-    await _claim(uow, req, hold, window, now)
-    return Placed(hold, tuple(sorted(req.seat_keys)), False)
+    seats = await _claim(uow, req, hold, window, now)
+    return Placed(hold, tuple(sorted(seats)), False)
 
 
 async def _claim(
     uow: UnitOfWork, req: HoldRequest, hold: Hold, window: OpenWindow, now: datetime
-) -> None:
+) -> list[str]:
+    """Claim what the request asks for; the keys of the seats held."""
     # Rows are locked in one order by every hold and every release — buyer counter, seats,
     # GA areas, quotas (each by id) — so concurrent transactions cannot deadlock. A
     # counter is split into slices (sliced_counters): the take says which slice it counted on,
     # and the hold's counts record it, for release and sale to touch that slice only.
     quotas = window.quotas
     per_quota: Counter[int] = Counter()
+    held = list(req.seat_keys)
+    if req.best is not None:
+        held, quota_id = await _claim_best(uow, req, hold, window, now)
+        per_quota[quota_id] += len(held)
     if req.seat_keys:
         seats = await claim_seats(
             uow,
@@ -150,6 +156,7 @@ async def _claim(
         counts.append(_count(hold, slice_, per_quota[quota_id], quota_id=quota_id))
     if counts:
         await uow.session.execute(insert(HoldCount), counts)
+    return held
 
 
 def _count(
@@ -217,19 +224,17 @@ async def _insert_hold(
     ).first()
 
 
-async def _with_best_seats(uow: UnitOfWork, req: HoldRequest, now: datetime) -> HoldRequest:
-    """Name the best free seats at the level; the claim below still decides: a seat taken in
-    between makes the whole hold fail with ``seats_taken`` and the buyer asks again."""
+async def _claim_best(
+    uow: UnitOfWork, req: HoldRequest, hold: Hold, window: OpenWindow, now: datetime
+) -> tuple[list[str], int]:
+    """The best seats free at the asked level: their keys, and the quota they count on."""
     assert req.best is not None
-    level, quantity = req.best
-    if req.seat_keys:
-        raise InvalidInput("ask for named seats or for the best available, not both")
-    keys = await best_seats(
-        uow, session_id=req.session_id, level_code=level, quantity=quantity, now=now
-    )
-    if not keys:
-        raise SoldOut(f"fewer than {quantity} seats are left at level {level}")
-    return replace(req, seat_keys=keys, best=None)
+    code, quantity = req.best
+    level = await level_id(uow, session_id=req.session_id, level_code=code)
+    if level not in window.quotas:
+        raise NotOnSale(f"level {code} is not sold through {req.channel}")
+    claim = BestClaim(req.session_id, level, code, quantity, hold.id, hold.expires_at)
+    return await claim_best_seats(uow, claim, now=now), window.quotas[level]
 
 
 async def take_quota_counter(uow: UnitOfWork, quota_id: int, home: int, n: int) -> int | None:

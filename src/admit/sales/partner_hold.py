@@ -18,7 +18,7 @@ from admit.core.audit_context import Actor
 from admit.core.errors import Conflict, InvalidInput
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
-from admit.inventory.claims import best_seats
+from admit.inventory.best_claims import best_seats
 from admit.inventory.models import SessionSeat
 from admit.partners import locks
 from admit.partners.box_office import (
