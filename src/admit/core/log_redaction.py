@@ -49,8 +49,10 @@ SECRET_NAMES = frozenset({"id_number", "idnumber", "id_no", "idno", "auth", "dsn
 # Shorter values are not scrubbed from free text (they would eat ordinary words such as a user
 # name); they are still hidden under a secret field name and in a URL's password.
 MIN_SECRET_LENGTH = 6
-# Fields structlog and the standard library fill themselves.
+# Fields structlog and the standard library fill themselves: never hidden whole (their text is
+# scrubbed), and the first three are left as they are (nothing a caller gave is in them).
 _OWN_FIELDS = frozenset({"event", "level", "timestamp", "logger", "exception", "stack"})
+_PLAIN_FIELDS = frozenset({"level", "timestamp", "logger"})
 _NAME_PARTS = re.compile(r"[^0-9a-zA-Z]+|(?<=[a-z0-9])(?=[A-Z])")
 _PATTERNS = (
     # A URL's user information: scheme://user:password@host
@@ -93,7 +95,7 @@ class Redactor:
         return self._pattern.sub(_replacement, text)
 
     def _field(self, key: str, value: Any) -> Any:
-        if key.startswith("_"):  # the standard library's record and structlog's markers
+        if key.startswith("_") or key in _PLAIN_FIELDS:  # "_record", structlog's markers
             return value
         if key not in _OWN_FIELDS and is_secret_name(key) and value not in (None, ""):
             return MASK
