@@ -5,8 +5,10 @@ it as the commands do, and startup errors are one line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from typer.testing import CliRunner
 
 from admit.app import from_environment
 from admit.cli import app as cli_app
-from admit.cli import commands
+from admit.cli import commands, main
 from admit.core.config import Settings
 from admit.core.logging import configure_logging
 
@@ -134,3 +136,33 @@ def test_an_unreachable_database_is_one_line(
             "admit: cannot reach the database at postgresql+asyncpg://admit:***@127.0.0.1:1/"
             "admit: Connect call failed ('127.0.0.1', 1)\n"
         )
+
+
+def test_a_failing_command_is_logged_without_locals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``admit`` (``admit.cli.main``) logs what a command raises through the configured
+    logging, never as Typer's Rich traceback with its local variables."""
+
+    def failing(_rt: Any) -> Any:
+        _log_failures_local = LOCAL_VALUE + "?"  # noqa: F841  (what Rich would have shown)
+        raise RuntimeError(f"cannot go on with {BANK_SECRET}")
+
+    async def fail(rt: Any) -> Any:
+        return failing(rt)
+
+    monkeypatch.setenv("ADMIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ADMIT_LOG_JSON", "true")
+    monkeypatch.setenv("ADMIT_BANK_SECRET", BANK_SECRET)
+    monkeypatch.delenv("ADMIT_DATABASE_URL", raising=False)
+    monkeypatch.setattr(commands, "_run", lambda work, settings=None: asyncio.run(fail(None)))
+    monkeypatch.setattr(sys, "argv", ["admit", "check"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    [record] = [json.loads(line) for line in captured.out.splitlines()]
+    assert record["event"] == "command_failed"
+    assert record["exception"].endswith("RuntimeError: cannot go on with ***")
+    for secret in (BANK_SECRET, LOCAL_VALUE):
+        assert secret not in captured.out + captured.err
