@@ -11,6 +11,7 @@ I/O). Every record goes through a :class:`Redactor`, structlog's own and the sta
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -70,6 +71,7 @@ _PATTERNS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # field names are few; every record asks again
 def is_secret_name(name: str) -> bool:
     """Whether a field called ``name`` holds a secret or personal data."""
     lowered = name.lower()
