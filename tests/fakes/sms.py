@@ -45,13 +45,15 @@ class SentSms:
     sign_name: str
     text: str
     sent_at: datetime
+    idempotency_key: str | None = None
 
 
 @dataclass
 class RecordingSmsGateway:
     """An in-memory :class:`SmsGateway` for tests: records accepted sends in ``sent`` (national
     numbers, rendered text) and refuses what the carrier would. Set ``unavailable`` to simulate
-    an outage."""
+    an outage. A send with an idempotency key already accepted answers the first request id
+    and records nothing (as the simulator does; a key reused for another message is refused)."""
 
     clock: Clock = field(default_factory=SystemClock)
     templates: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_TEMPLATES))
@@ -63,10 +65,27 @@ class RecordingSmsGateway:
     _history: dict[str, list[datetime]] = field(default_factory=dict, repr=False)
 
     async def send(
-        self, *, phone: str, template: str, params: dict[str, str], sign_name: str
+        self,
+        *,
+        phone: str,
+        template: str,
+        params: dict[str, str],
+        sign_name: str,
+        idempotency_key: str | None = None,
     ) -> SmsAccepted:
         if self.unavailable:
             raise SmsUnavailable("the carrier is down (simulated)", details={"reason": "outage"})
+        first = next(
+            (s for s in self.sent if idempotency_key and s.idempotency_key == idempotency_key),
+            None,
+        )
+        if first is not None:
+            if (first.template, first.params, first.sign_name) != (template, params, sign_name):
+                raise SmsRejected(
+                    "this idempotency key was used for another message",
+                    details={"reason": "idempotency_key_reused"},
+                )
+            return SmsAccepted(request_id=first.request_id)
         now = self.clock.now()
         request = SmsRequest(phone=phone, template=template, params=params, sign_name=sign_name)
         outcome = check_send(
@@ -88,6 +107,7 @@ class RecordingSmsGateway:
             sign_name=sign_name,
             text=outcome.text,
             sent_at=now,
+            idempotency_key=idempotency_key,
         )
         self.sent.append(sent)
         return SmsAccepted(request_id=sent.request_id)

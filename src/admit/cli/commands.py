@@ -35,7 +35,7 @@ from admit.core.gc_tuning import tune_for_serving
 from admit.core.logging import configure_logging, masked_url
 from admit.core.runtime import Runtime
 from admit.core.startup_errors import exit_on_startup_error, report
-from admit.core.worker import run_forever
+from admit.core.worker import Worker, stop_on_signals
 from admit.migrations import upgrade
 
 # No Rich tracebacks: they print local variables (settings, keys, passwords). ``admit.cli.main``
@@ -391,7 +391,9 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the background worker (outbox jobs) until interrupted."""
+    """Run the background worker (outbox jobs) until SIGTERM or Ctrl-C; then it finishes the
+    job it is running (within ADMIT_WORKER_STOP_GRACE_SECONDS; a second signal cuts that
+    short), gives back the others and exits 0."""
 
     async def work(rt: Runtime) -> None:
         from admit.app import create_app
@@ -399,8 +401,11 @@ def worker() -> None:
         # Assembling the app wires the adapters (gateways, SMS, mail) and imports every
         # slice's job handlers; the worker serves no HTTP.
         create_app(rt, run_worker=False)
-        _announce(rt.settings, "Worker running; Ctrl-C to stop.")
-        await run_forever(rt, asyncio.Event())
+        background = Worker(rt)
+        stop_on_signals(background)
+        _announce(rt.settings, "Worker running; Ctrl-C or SIGTERM to stop (twice: without grace).")
+        await background.run_forever()
+        _announce(rt.settings, "Worker stopped.")
 
     settings = _settings()
     _refuse_insecure(settings)

@@ -52,9 +52,12 @@ def sms(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8102,
     access_key: Annotated[str, typer.Option(help="Access key the client presents.")] = "admit",
     secret: Annotated[str, typer.Option(help="Shared signing secret.")] = "dev-secret",
+    latency_ms: Annotated[
+        int, typer.Option(min=0, help="Delay before every answer (also POST /v1/_control).")
+    ] = 0,
 ) -> None:
-    """Serve the SMS carrier (templates, throttling, delivery receipts)."""
-    serve_sms(host, port, access_key, secret)
+    """Serve the SMS carrier (templates, throttling, delivery receipts, idempotency keys)."""
+    serve_sms(host, port, access_key, secret, latency_ms)
 
 
 @sim_app.command()

@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     )
     staff_token_hours: int = 12
     worker_poll_seconds: float = 1.0
+    worker_lease_seconds: float = Field(
+        default=30.0,
+        ge=1.0,
+        description="How long a claimed job stays the worker's without a renewal (renewed "
+        "every third of it): how long a killed worker's jobs wait for another.",
+    )
+    worker_stop_grace_seconds: float = Field(
+        default=20.0,
+        ge=0.0,
+        description="On SIGTERM, how long the job running may take to finish before it is "
+        "cancelled and released.",
+    )
     field_keys: str | None = Field(
         default=None,
         description="Comma-separated Fernet keys for personal data, newest first; "

@@ -62,12 +62,13 @@ async def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
             return
         channel, template = message.channel, message.template
         to_enc, params_enc = message.to_enc, message.params_enc
+        key = message_key(message.id, message.created_at)
     crypto = ctx.runtime.crypto
     params: dict[str, str] = orjson.loads(crypto.decrypt(params_enc))
     outcome: dict[str, Any] = {"status": "sent", "sent_at": ctx.now, "error": None}
     try:
         outcome["provider_id"] = await _deliver(
-            ctx, channel, crypto.decrypt(to_enc), template, params
+            ctx, channel, crypto.decrypt(to_enc), template, params, key
         )
     except SmsRejected as exc:
         outcome = {"status": "failed", "error": exc.message[:400]}
@@ -83,19 +84,37 @@ async def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
             await outbox.enqueue(uow, kind=JOB, payload=payload, now=ctx.now, delay=retry)
 
 
+def message_key(message_id: int, created_at: datetime) -> str:
+    """The message's idempotency key at the carrier, Message-ID and mail file name: the same
+    for every attempt to send it, so a retry after a crash is recognisably the same message
+    (never a second SMS). Its creation time is part of it: a database restored from a backup
+    hands out the later message ids again, to other messages, which must not look the same."""
+    return f"admit-msg-{message_id}-{created_at:%Y%m%d%H%M%S%f}"
+
+
 async def _deliver(
-    ctx: outbox.JobContext, channel: str, to: str, template: str, params: dict[str, str]
+    ctx: outbox.JobContext,
+    channel: str,
+    to: str,
+    template: str,
+    params: dict[str, str],
+    key: str,
 ) -> str:
     settings = ctx.runtime.settings
     if channel == "sms":
         sms = ctx.runtime.adapter(SmsGateway)  # type: ignore[type-abstract]
         accepted = await sms.send(
-            phone=to, template=template, params=params, sign_name=settings.sms_sign_name
+            phone=to,
+            template=template,
+            params=params,
+            sign_name=settings.sms_sign_name,
+            idempotency_key=key,
         )
         return accepted.request_id
     subject, body = render_email(template, params)
     mailer = ctx.runtime.adapter(EmailSender)  # type: ignore[type-abstract]
-    return await mailer.send(to=to, subject=subject, body=body)  # failures: outbox retries
+    # Failures (EmailUnavailable, SmsUnavailable) leave the message queued: the outbox retries.
+    return await mailer.send(to=to, subject=subject, body=body, message_key=key)
 
 
 async def resend(uow: UnitOfWork, *, message_id: int, now: datetime) -> OutboundMessage:

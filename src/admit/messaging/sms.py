@@ -55,8 +55,17 @@ class DeliveryStatus:
 
 class SmsGateway(Protocol):
     async def send(
-        self, *, phone: str, template: str, params: dict[str, str], sign_name: str
-    ) -> SmsAccepted: ...
+        self,
+        *,
+        phone: str,
+        template: str,
+        params: dict[str, str],
+        sign_name: str,
+        idempotency_key: str | None = None,
+    ) -> SmsAccepted:
+        """``idempotency_key``: the same key again (a retry after a crash or a timeout) is
+        answered with the first send's request id and sends nothing more."""
+        ...
 
     async def status(self, request_id: str) -> DeliveryStatus: ...
 
@@ -64,7 +73,8 @@ class SmsGateway(Protocol):
 class HttpSmsGateway:
     """The carrier's HTTP API. Requests carry ``access_key``, ``nonce``, ``timestamp`` and
     ``sign``; answers are signed over their fields plus the request's nonce, so a stale or
-    forged answer is refused. ``status`` signs the request id taken from the path."""
+    forged answer is refused. ``status`` signs the request id taken from the path. A send's
+    ``idempotency_key``, when given, is one more signed field of its body."""
 
     def __init__(
         self,
@@ -89,12 +99,24 @@ class HttpSmsGateway:
             await self._client.aclose()
 
     async def send(
-        self, *, phone: str, template: str, params: dict[str, str], sign_name: str
+        self,
+        *,
+        phone: str,
+        template: str,
+        params: dict[str, str],
+        sign_name: str,
+        idempotency_key: str | None = None,
     ) -> SmsAccepted:
         """Raises :class:`SmsRejected`, :class:`SmsThrottled` or :class:`SmsUnavailable`."""
-        body = self._signed(
-            {"phone": phone, "template": template, "params": params, "sign_name": sign_name}
-        )
+        fields: dict[str, object] = {
+            "phone": phone,
+            "template": template,
+            "params": params,
+            "sign_name": sign_name,
+        }
+        if idempotency_key is not None:
+            fields["idempotency_key"] = idempotency_key
+        body = self._signed(fields)
         answer = await self._call("POST", "/v1/sms/send", json=body)
         request_id = answer.get("request_id")
         if not isinstance(request_id, str):
@@ -185,7 +207,7 @@ def _http_error(response: httpx.Response, payload: dict[str, Any] | None) -> Adm
     details = details if isinstance(details, dict) else {}
     if response.status_code == 429:
         return SmsThrottled(message, retry_after=_retry_after(details, response))
-    if response.status_code == 400 or code == "unknown_request":
+    if response.status_code == 400 or code in ("unknown_request", "idempotency_key_reused"):
         return SmsRejected(message, details={"reason": code, **details})
     # Refused credentials or a replayed nonce are our configuration's fault, not the message's:
     # the send stays retryable once the setup is fixed.

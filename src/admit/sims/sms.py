@@ -1,5 +1,6 @@
 """Simulator of an SMS carrier: signed sends, approved templates, throttling, delivery receipts
-(queried or pushed) and fault controls. Business time comes from the injected clock."""
+(queried or pushed), idempotency keys and fault controls. Business time comes from the
+injected clock."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ class _Message:
     params: dict[str, str]
     text: str
     sent_at: datetime
+    idempotency_key: str | None = None
     receipt_pushed: bool = False
 
 
@@ -78,6 +80,7 @@ class _State:
     messages: dict[str, _Message] = field(default_factory=dict)
     history: dict[str, list[datetime]] = field(default_factory=dict)
     nonces: dict[str, datetime] = field(default_factory=dict)
+    keys: dict[str, _Message] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
 
     def remember(self, nonce: str, now: datetime) -> bool:
@@ -100,10 +103,35 @@ class _State:
             params=dict(body.params),
             text=rendered.text,
             sent_at=now,
+            idempotency_key=body.idempotency_key,
         )
         self.messages[message.request_id] = message
+        if body.idempotency_key is not None:
+            self.keys[body.idempotency_key] = message
         self.counts["accepted"] += 1
         return message
+
+    def earlier(self, body: SendBody) -> _Message | JSONResponse | None:
+        """The message an earlier send with this body's idempotency key made; a refusal when
+        that send was another message; None when the key is new (or absent)."""
+        first = self.keys.get(body.idempotency_key or "")
+        if first is None:
+            return None
+        same = (first.template, first.sign_name, first.params) == (
+            body.template,
+            body.sign_name,
+            body.params,
+        ) and first.phone == (normalise_phone(body.phone) or body.phone)
+        if not same:
+            self.counts["refused_idempotency_key_reused"] += 1
+            return _error(
+                409,
+                "idempotency_key_reused",
+                "this idempotency key was used for another message",
+                {"request_id": first.request_id},
+            )
+        self.counts["deduplicated"] += 1
+        return first
 
     def delivery(self, message: _Message) -> tuple[DeliveryState, str | None]:
         return delivery_state(
@@ -123,6 +151,7 @@ class SendBody(BaseModel):
     template: str
     params: dict[str, str]
     sign_name: str
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
     sign: str
 
 
@@ -202,7 +231,7 @@ def _listing(state: _State, message: _Message) -> dict[str, Any]:
 def _stats(state: _State) -> dict[str, Any]:
     deliveries = Counter(state.delivery(m)[0] for m in state.messages.values())
     return {
-        **{name: state.counts[name] for name in ("requests", "accepted")},
+        **{name: state.counts[name] for name in ("requests", "accepted", "deduplicated")},
         "refused": {
             name.removeprefix("refused_"): count
             for name, count in sorted(state.counts.items())
@@ -214,9 +243,14 @@ def _stats(state: _State) -> dict[str, Any]:
 
 
 async def _send(state: _State, body: SendBody) -> JSONResponse | dict[str, str]:
-    refusal = await _gate(state, body.model_dump())
+    refusal = await _gate(state, body.model_dump(exclude_none=True))
     if refusal is not None:
         return refusal
+    earlier = state.earlier(body)
+    if isinstance(earlier, JSONResponse):
+        return earlier
+    if earlier is not None:
+        return _accepted(state, earlier, body.nonce)
     request = SmsRequest(body.phone, body.template, body.params, body.sign_name)
     now = state.clock.now()
     outcome = check_send(
@@ -228,8 +262,12 @@ async def _send(state: _State, body: SendBody) -> JSONResponse | dict[str, str]:
     )
     if isinstance(outcome, Refusal):
         return _refused(state, outcome)
-    answer = {"request_id": state.record(body, outcome, now).request_id}
-    answer["sign"] = sign_params({**answer, "nonce": body.nonce}, state.config.secret)
+    return _accepted(state, state.record(body, outcome, now), body.nonce)
+
+
+def _accepted(state: _State, message: _Message, nonce: str) -> dict[str, str]:
+    answer = {"request_id": message.request_id}
+    answer["sign"] = sign_params({**answer, "nonce": nonce}, state.config.secret)
     return answer
 
 
@@ -251,7 +289,10 @@ async def _status(
 def create_sms_app(config: SmsSimConfig, clock: Clock | None = None) -> FastAPI:
     """The simulator as an ASGI app; its state (messages, throttle, nonces, faults) lives with
     the app. Status queries sign ``access_key``, ``nonce``, ``timestamp`` (query parameters)
-    together with the request id from the path."""
+    together with the request id from the path. A send may carry an ``idempotency_key`` (a
+    signed body field): the same key with the same message is answered with the first
+    request id and sends nothing (counted as ``deduplicated``), with another message it is
+    refused (409 ``idempotency_key_reused``)."""
     state = _State(config=config, clock=clock or SystemClock(), latency_ms=config.latency_ms)
     app = FastAPI(title="SMS carrier (simulator)", lifespan=_lifespan(state))
 
