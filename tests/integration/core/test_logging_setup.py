@@ -105,7 +105,8 @@ def test_uvicorn_keeps_to_our_logging(tmp_path: Path, monkeypatch: pytest.Monkey
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *_, **kw: calls.append(kw))
-    settings = Settings(data_dir=tmp_path, run_worker_in_process=False)
+    # gc_gen0_threshold=0: serving would otherwise retune this process's collector.
+    settings = Settings(data_dir=tmp_path, run_worker_in_process=False, gc_gen0_threshold=0)
     commands._serve(settings, None, 1, workers=1)
     commands._serve(settings, None, 1, workers=2)
     assert [(c["log_config"], c["access_log"]) for c in calls] == [(None, False)] * 2
