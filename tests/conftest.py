@@ -130,16 +130,19 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 @contextlib.contextmanager
 def logging_kept() -> Iterator[None]:
     """Put back what ``admit.core.logging.configure_logging`` changes for the whole process (the
-    root's and the quieted loggers' levels, structlog's configuration) once the block is over:
-    a command run in process (``admit …`` through Typer's runner) configures logging."""
+    root's handlers, its and the quieted loggers' levels, structlog's configuration) once the
+    block is over: a command run in process (``admit …`` through Typer's runner) configures
+    logging."""
     loggers = [logging.getLogger(), *(logging.getLogger(name) for name in QUIETED_LOGGERS)]
     levels = [(logger, logger.level) for logger in loggers]
+    handlers = logging.getLogger().handlers[:]
     structlog_config = structlog.get_config()
     try:
         yield
     finally:
         for logger, level in levels:
             logger.setLevel(level)
+        logging.getLogger().handlers[:] = handlers
         structlog.configure(**structlog_config)
 
 

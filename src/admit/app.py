@@ -21,10 +21,13 @@ from admit.checkin.api import router as checkin_router
 from admit.content.api import router as content_router
 from admit.core.config import load_settings
 from admit.core.gc_tuning import tune_for_serving
+from admit.core.logging import baseline_logging, configure_logging
 from admit.core.production_check import InsecureSettings
 from admit.core.runtime import Runtime
+from admit.core.startup_errors import exit_on_startup_error
 from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
+from admit.http.access_log import RequestLogMiddleware
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
 from admit.http.int_bounds import bounded_integers
@@ -52,11 +55,18 @@ API_PREFIX = "/api/v1"
 
 def from_environment() -> FastAPI:
     """The application from ``ADMIT_*`` settings: the factory each ``admit serve --workers``
-    process calls."""
-    settings = load_settings()
-    refused = production_refusals(settings)
-    if refused:
-        raise InsecureSettings(refused)
+    process calls. It configures logging as every ``admit`` command does."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    baseline_logging()
+    # A worker that cannot start exits with uvicorn's code for that, so the parent stops
+    # instead of starting it again and again.
+    with exit_on_startup_error(code=STARTUP_FAILURE):
+        settings = load_settings()
+        configure_logging(settings)
+        refused = production_refusals(settings)
+        if refused:
+            raise InsecureSettings(refused)
     tune_for_serving(settings.gc_gen0_threshold)
     return create_app(Runtime.from_settings(settings))
 
@@ -93,7 +103,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(AccessLogMiddleware, rt_of=lambda: runtime)
-    app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)  # outermost
+    app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)
+    app.add_middleware(RequestLogMiddleware)  # outermost: times and logs the whole request
     install_error_handlers(app)
     app.include_router(system_router)
     for router in (

@@ -10,9 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from admit import tables  # noqa: F401  (registers every table's encrypted columns)
 from admit.accounts import staff
@@ -32,10 +34,15 @@ from admit.core.errors import AdmitError
 from admit.core.gc_tuning import tune_for_serving
 from admit.core.logging import configure_logging, masked_url
 from admit.core.runtime import Runtime
+from admit.core.startup_errors import exit_on_startup_error, report
 from admit.core.worker import Worker, stop_on_signals
 from admit.migrations import upgrade
 
-app = typer.Typer(help="Admit: ticketing platform.", no_args_is_help=True)
+# No Rich tracebacks: they print local variables (settings, keys, passwords). ``admit.cli.main``
+# logs what a command raises through the configured logging instead.
+app = typer.Typer(
+    help="Admit: ticketing platform.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(sim_app, name="sim")
@@ -55,21 +62,33 @@ PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
 
 
 def _settings() -> Settings:
-    settings = load_settings()
+    with exit_on_startup_error():
+        settings = load_settings()
     configure_logging(settings)
     return settings
 
 
+def _announce(settings: Settings, text: str) -> None:
+    """A line for the operator: printed, or a log record when every line must be JSON."""
+    if settings.log_json:
+        structlog.get_logger("admit.cli").info(Text.from_markup(text).plain)
+    else:
+        console.print(text)
+
+
 def _run(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
+    chosen = settings or _settings()
+
     async def main() -> T:
-        rt = Runtime.from_settings(settings or _settings())
+        rt = Runtime.from_settings(chosen)
         try:
             return await work(rt)
         finally:
             await rt.close()
 
     try:
-        return asyncio.run(main())
+        with exit_on_startup_error(chosen.effective_database_url):
+            return asyncio.run(main())
     except AdmitError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.message}")
         if exc.details:
@@ -79,7 +98,10 @@ def _run(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = No
 
 def _migrate(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with console.status("Migrating the database…"):
+    with (
+        exit_on_startup_error(settings.effective_database_url),
+        console.status("Migrating the database…"),
+    ):
         upgrade(settings.effective_database_url)
 
 
@@ -88,9 +110,10 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     settings = _settings()
     _migrate(settings)
-    console.print(
+    _announce(
+        settings,
         "[green]Database at the latest schema[/green] "
-        f"({masked_url(settings.effective_database_url)})"
+        f"({masked_url(settings.effective_database_url)})",
     )
 
 
@@ -278,6 +301,9 @@ def _refuse_insecure(settings: Settings) -> None:
     refused = production_refusals(settings)
     if not refused:
         return
+    if settings.log_json:  # every line of the process is JSON
+        report([f"refusing to serve in production: {line}" for line in refused])
+        raise typer.Exit(2)
     console.print(
         "[red]Refusing to serve in production[/red] (a PostgreSQL database, a public URL "
         "that is not this machine, or ADMIT_ENVIRONMENT=production); fix these settings, or "
@@ -307,7 +333,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
-            access_log=False,
+            log_config=None,  # uvicorn's loggers go through ours (admit.core.logging)
+            access_log=False,  # admit.http.access_log writes the access log
             # The client's address is the socket's peer unless ADMIT_TRUSTED_PROXIES says
             # otherwise (``http.deps.address_of``): uvicorn must not rewrite it first.
             proxy_headers=False,
@@ -320,6 +347,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,
         access_log=False,
         proxy_headers=False,
     )
@@ -375,9 +403,9 @@ def worker() -> None:
         create_app(rt, run_worker=False)
         background = Worker(rt)
         stop_on_signals(background)
-        console.print("Worker running; Ctrl-C or SIGTERM to stop (twice: without grace).")
+        _announce(rt.settings, "Worker running; Ctrl-C or SIGTERM to stop (twice: without grace).")
         await background.run_forever()
-        console.print("Worker stopped.")
+        _announce(rt.settings, "Worker stopped.")
 
     settings = _settings()
     _refuse_insecure(settings)

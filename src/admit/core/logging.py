@@ -1,19 +1,33 @@
-"""Structured logs (structlog): console lines for people, JSON for machines."""
+"""Structured logs (structlog): console lines for people, JSON for machines, one pipeline for
+every process and every library.
+
+structlog's events and the standard library's records (uvicorn, SQLAlchemy, asyncio) go
+through the same processors to one handler on stdout: a timestamp and level, the exception
+as plain text inside the record (never Rich's tracebacks, which print local variables), then
+the :class:`~admit.core.log_redaction.Redactor` built from this deployment's secrets, then
+the renderer (``ADMIT_LOG_JSON``: one JSON object a line)."""
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl, urlencode, urlsplit
+import os
+import re
+import sys
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import structlog
 
 from admit.core.config import Settings
+from admit.core.log_redaction import MASK, SECRET_QUERY_KEYS, Redactor
 
 # Loggers kept at WARNING or above whatever the level: alembic's chatter, and the drivers, which
 # log statements with their parameters at DEBUG (those may carry personal data).
 QUIETED_LOGGERS = ("alembic", "aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore")
-MASK = "***"
-SECRET_QUERY_KEYS = frozenset({"password", "pass", "pwd", "secret", "token", "sslpassword"})
+# ``ADMIT_*`` variables whose values are secrets whatever reads them (``ADMIT_CINEMA_SECRET``
+# belongs to the partners slice's settings, and a future adapter's secret is covered too).
+SECRET_VARIABLE = re.compile(r"SECRET|PASSWORD|TOKEN|_KEYS?(_|$)")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
 def masked_url(url: str) -> str:
@@ -38,24 +52,99 @@ def masked_url(url: str) -> str:
     return shown
 
 
+def _url_secrets(url: str | None) -> list[str]:
+    """The password of ``url`` (as written and decoded) and its secret query values."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password, unquote(parts.password)] if parts.password else []
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    return found + [v for k, v in pairs if k.lower() in SECRET_QUERY_KEYS]
+
+
+def secret_values(settings: Settings | None, environ: Mapping[str, str]) -> list[str]:
+    """Every secret value a log line must not show: the database's and Redis's passwords, the
+    field-encryption and lookup keys, the outside systems' shared secrets, and any ``ADMIT_*``
+    variable named like a secret."""
+    found: list[str] = []
+    for name, value in environ.items():
+        if not name.startswith("ADMIT_"):
+            continue
+        if SECRET_VARIABLE.search(name):
+            found += value.split(",")
+        elif name.endswith("_URL"):
+            found += _url_secrets(value)
+    if settings is not None:
+        found += _url_secrets(settings.effective_database_url)
+        found += _url_secrets(settings.redis_url)
+        found += (settings.field_keys or "").split(",")
+        found += [settings.lookup_key or "", settings.sms_secret, settings.identity_secret]
+        found += [settings.bank_secret]
+    return sorted({v.strip() for v in found if v.strip()})
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at the time (a test's capture, a redirection)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
+
+
 def configure_logging(settings: Settings) -> None:
-    level = getattr(logging, settings.log_level.upper(), logging.INFO)
-    logging.basicConfig(level=level, format="%(message)s")
-    for name in QUIETED_LOGGERS:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    """Every process's logging, from its settings (call again to change it)."""
+    _install(settings.log_level, settings.log_json, secret_values(settings, os.environ))
+
+
+def baseline_logging() -> None:
+    """Logging before the settings are read, or when they cannot be: the same pipeline from
+    the raw ``ADMIT_LOG_JSON`` and ``ADMIT_LOG_LEVEL``, hiding the secrets in the
+    environment. Until a process calls this or :func:`configure_logging`, structlog's own
+    default would print tracebacks with their local variables."""
+    env = os.environ
+    as_json = env.get("ADMIT_LOG_JSON", "").strip().lower() in TRUE_WORDS
+    _install(env.get("ADMIT_LOG_LEVEL", "INFO"), as_json, secret_values(None, env))
+
+
+def _install(level_name: str, as_json: bool, secrets: list[str]) -> None:
+    level = logging.getLevelNamesMapping().get(level_name.upper(), logging.INFO)
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,  # plain text, no locals, inside the record
+        Redactor(secrets),
+    ]
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
-        if settings.log_json
+        if as_json
         else structlog.dev.ConsoleRenderer(
             colors=False, exception_formatter=structlog.dev.plain_traceback
         )
     )
+    handler = _StdoutHandler()
+    handler.set_name("admit")
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "admit"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in QUIETED_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=False,
     )

@@ -19,7 +19,6 @@ from admit.cli import app, commands
 from admit.core.audit_context import SYSTEM
 from admit.core.config import Settings, load_settings
 from admit.core.crypto import FieldCrypto, UndecryptableValue
-from admit.core.production_check import InsecureSettings
 from admit.core.runtime import Runtime
 from admit.messaging.dispatch import queue_message
 from tests.conftest import T0, _pg_admin_sync, _pg_url, clone_database_sql, logging_kept
@@ -277,14 +276,20 @@ def test_serve_refuses_production_with_a_default(
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_each_server_process_refuses_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``admit serve --workers N`` processes build their app with ``from_environment``."""
+def test_each_server_process_refuses_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``admit serve --workers N`` processes build their app with ``from_environment``: one
+    line per problem, and uvicorn's exit code for a worker that cannot start (its parent
+    stops rather than starting it again)."""
     _production(monkeypatch, ADMIT_BANK_SECRET="dev-secret")
-    with pytest.raises(InsecureSettings) as refused:
+    with pytest.raises(SystemExit) as refused:
         from_environment()
-    assert refused.value.problems == [
-        "ADMIT_BANK_SECRET is a published default: set the secret the partner issued"
-    ]
+    assert refused.value.code == 3
+    assert capsys.readouterr().err == (
+        "admit: refusing to serve in production: ADMIT_BANK_SECRET is a published default: "
+        "set the secret the partner issued\n"
+    )
     _production(monkeypatch, ADMIT_GC_GEN0_THRESHOLD="0")  # keep this process's collector
     served = from_environment()
     asyncio.run(served.state.runtime.close())
