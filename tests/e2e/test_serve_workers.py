@@ -37,7 +37,7 @@ def _serving(url: str, data_dir: Path, *argv: str, **extra: str) -> Iterator[Ser
         env,
         data_dir / f"serve-{port}.log",
         url=f"http://127.0.0.1:{port}",
-        health="/healthz",
+        health="/livez",  # no worker runs: readiness would fail on its heartbeat
     )
     server.start()
     try:

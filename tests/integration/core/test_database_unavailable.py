@@ -108,7 +108,9 @@ async def test_a_disconnect_error_is_a_503(tmp_path: Path) -> None:
     app: FastAPI = create_app(rt, run_worker=False)
 
     async def cut() -> None:
-        raise DBAPIError("SELECT 1", None, Exception("connection is closed"), True, True)
+        raise DBAPIError(
+            "SELECT 1", None, Exception("connection is closed"), connection_invalidated=True
+        )
 
     async def refused() -> None:
         raise ConnectionRefusedError(111, "refused, but not by the database")
