@@ -132,17 +132,20 @@ def _outage(pg: PgCluster, base: str, how: str) -> dict[str, Any]:
             pg.kill()
         down = time.monotonic()  # the postmaster is gone: nothing may succeed from here
         time.sleep(OUTAGE_S)
+        # PostgreSQL may accept connections a little before pg_ctl (polling) says so: the
+        # outage ends, for the assertions, when the start begins.
+        restarting = time.monotonic()
         pg.start()
-        back = time.monotonic()  # PostgreSQL accepts connections again
+        back = time.monotonic()  # pg_ctl has seen PostgreSQL accept connections
         served = _wait_until_served(base)
         time.sleep(AFTER_S)
     answers = sorted(load.answers, key=lambda a: a.sent)
-    during = [a for a in answers if down <= a.sent and a.sent + a.took < back]
+    during = [a for a in answers if down <= a.sent and a.sent + a.took < restarting]
     db_during = [a for a in during if a.path == DB_ROUTE]
     assert db_during, "no request was answered during the outage"
     assert [a for a in answers if a.status in (0, 500)] == [], how
     for a in db_during:
-        assert (a.status, a.code) == (503, "database_unavailable"), (how, a, began, down, back)
+        assert (a.status, a.code) == (503, "database_unavailable"), (how, a)
         assert a.retry_after is not None, a
     assert {a.status for a in during if a.path == "/readyz"} == {503}, how
     assert {a.status for a in answers if a.path == "/livez"} == {200}, how
@@ -158,6 +161,7 @@ def _outage(pg: PgCluster, base: str, how: str) -> dict[str, Any]:
         "requests_during_outage": len(db_during),
         "outage_answer_max_s": round(max(a.took for a in db_during), 3),
         "outage_answer_median_s": round(sorted(a.took for a in db_during)[len(db_during) // 2], 4),
+        "start_command_s": round(back - restarting, 3),
         "first_200_after_start_s": round(served - back, 3),
         "last_503_after_start_s": round(max(0.0, last_refused - back), 3),
         "readyz_during": sorted({a.status for a in during if a.path == "/readyz"}),
@@ -192,7 +196,8 @@ def test_database_outage_under_load(tmp_path: Path) -> None:
             worker.wait_ready()
             server.wait_ready()
             figures = [_outage(pg, base, "fast shutdown"), _outage(pg, base, "kill -9")]
-            assert server.alive and worker.alive  # nothing had to be restarted
+            assert server.alive  # nothing had to be restarted
+            assert worker.alive
             server.wait_ready()  # readiness passes again: database, worker heartbeat, outbox
         except AssertionError as failed:
             raise AssertionError(f"{failed}\n--- serve\n{server.tail()}") from failed
