@@ -199,6 +199,8 @@ def test_database_outage_under_load(tmp_path: Path) -> None:
             assert server.alive  # nothing had to be restarted
             assert worker.alive
             server.wait_ready()  # readiness passes again: database, worker heartbeat, outbox
+            # One line per outage and process, not a traceback per request.
+            assert "Traceback" not in server.log.read_text()
         except AssertionError as failed:
             raise AssertionError(f"{failed}\n--- serve\n{server.tail()}") from failed
         finally:
