@@ -61,8 +61,10 @@ async def read_database(rt: Runtime, *, with_counts: bool) -> DatabaseFacts:
                     or 0
                 )
     except Exception as exc:  # unreachable, too slow, or not migrated: not ready either way
-        if database_unreachable(exc) or isinstance(exc, TimeoutError):
-            rt.database.lost(exc)  # logged once, even while no request comes in
+        if database_unreachable(exc) and not isinstance(exc, TimeoutError):
+            # Logged once, even while no request comes in. A check that ran out of time may
+            # only have waited for a busy pool: that fails readiness without the log line.
+            rt.database.lost(exc)
         return DatabaseFacts(up=False, error=type(exc).__name__)
     return DatabaseFacts(
         up=True,
