@@ -74,8 +74,9 @@ def note_database_lost(request: Request, exc: BaseException) -> None:
 
 
 def database_unavailable(request: Request, exc: BaseException) -> JSONResponse:
-    """503 at once while the database cannot be reached: nothing was done (the transaction,
-    if any, is gone with its connection), so the client may simply retry."""
+    """503 at once while the database cannot be reached. An open transaction is gone with its
+    connection; only a commit cut off mid-way has an unknown outcome, which is why writes
+    carry an ``Idempotency-Key``: the client retries with the same key."""
     note_database_lost(request, exc)
     return JSONResponse(
         error_body(
