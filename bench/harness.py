@@ -235,7 +235,7 @@ def start_cluster(
             {**env, "ADMIT_PUBLIC_URL": url, "ADMIT_DB_POOL_SIZE": str(pool_size)},
             logs / f"server{i}.log",
         )
-        server.url, server.health = url, "/healthz"
+        server.url, server.health = url, "/livez"  # no worker: readiness would wait for one
         cluster.servers.append(server)
     every = [cluster.bank, *cluster.servers]
     try:

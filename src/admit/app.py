@@ -31,6 +31,7 @@ from admit.http.access_log import RequestLogMiddleware
 from admit.http.audit_api import router as audit_router
 from admit.http.errors import install_error_handlers
 from admit.http.int_bounds import bounded_integers
+from admit.http.metrics import MetricsMiddleware
 from admit.http.partner import AccessLogMiddleware
 from admit.http.security_headers import SecurityHeadersMiddleware
 from admit.http.system_api import router as system_router
@@ -103,6 +104,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(AccessLogMiddleware, rt_of=lambda: runtime)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)
     app.add_middleware(RequestLogMiddleware)  # outermost: times and logs the whole request
     install_error_handlers(app)

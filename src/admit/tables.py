@@ -5,7 +5,7 @@ from admit.accounts import models as accounts_models
 from admit.catalog import models as catalog_models
 from admit.checkin import models as checkin_models
 from admit.content import models as content_models
-from admit.core import audit, outbox
+from admit.core import audit, heartbeat, outbox
 from admit.core.db import Base
 from admit.finance import models as finance_models
 from admit.inventory import models as inventory_models
@@ -25,6 +25,7 @@ __all__ = [
     "catalog_models",
     "checkin_models",
     "content_models",
+    "heartbeat",
     "finance_models",
     "inventory_models",
     "messaging_models",

@@ -284,7 +284,9 @@ def start_cluster(
                     server_env,
                     data_dir / f"server{i}.log",
                     url=url,
-                    health="/healthz",
+                    # The process answers (migrated, listening); readiness would also wait
+                    # for the worker, which a cluster may run without.
+                    health="/livez",
                 )
             )
             cluster.urls.append(url)

@@ -17,7 +17,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_demo_serves_health_and_openapi(demo_server: str) -> None:
-    assert httpx.get(f"{demo_server}/healthz").json() == {"status": "ok", "database": "sqlite"}
+    ready = httpx.get(f"{demo_server}/healthz").json()  # readiness: the in-process worker beats
+    assert (ready["status"], ready["database"]) == ("ok", "sqlite")
+    assert httpx.get(f"{demo_server}/livez").json() == {"status": "alive"}
     assert httpx.get(f"{demo_server}/openapi.json").json()["info"]["title"] == "Admit"
 
 

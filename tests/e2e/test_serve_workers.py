@@ -4,6 +4,7 @@ and the client's address is the socket's peer unless ``ADMIT_TRUSTED_PROXIES`` s
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ def _serving(url: str, data_dir: Path, *argv: str, **extra: str) -> Iterator[Ser
     env = {
         **KEYS,
         "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an install
         "ADMIT_DATABASE_URL": url,
         "ADMIT_DATA_DIR": str(data_dir),
         "ADMIT_RUN_WORKER_IN_PROCESS": "false",
@@ -37,7 +39,7 @@ def _serving(url: str, data_dir: Path, *argv: str, **extra: str) -> Iterator[Ser
         env,
         data_dir / f"serve-{port}.log",
         url=f"http://127.0.0.1:{port}",
-        health="/healthz",
+        health="/livez",  # no worker runs: readiness would fail on its heartbeat
     )
     server.start()
     try:

@@ -24,6 +24,33 @@ class Settings(BaseSettings):
         default=True, description="Run the background worker inside the web process (demo)."
     )
     db_pool_size: int = 10
+    # A database outage must answer 503 at once, not hang requests (docs/operations.md).
+    db_connect_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="PostgreSQL: give up opening a connection after this."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="Wait at most this for a free pooled connection (503 busy)."
+    )
+    db_command_timeout_seconds: float | None = Field(
+        default=30.0,
+        description="PostgreSQL: a statement unanswered this long counts as the database "
+        "being unreachable (unset: no limit).",
+    )
+    ready_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="/readyz and /metrics: the database and Redis checks' limit."
+    )
+    ready_worker_max_age_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="/readyz fails when no worker has completed a cycle for this long (0: the "
+        "worker is not checked).",
+    )
+    ready_outbox_max_lag_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="/readyz fails when the oldest due outbox job has waited this long (0: not "
+        "checked).",
+    )
     availability_cache_seconds: float = 0.5
     token_cache_seconds: float = Field(
         default=5.0, description="How long a process trusts a device token it has checked."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,15 +76,45 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 PREPARED_PER_CONNECTION = 1000
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the engine waits before a request is told the database is unavailable:
+    opening a connection, a free pooled connection, and (PostgreSQL) one statement's answer
+    (``None``: no limit, as migrations want)."""
+
+    connect: float = 10.0
+    pool: float = 30.0
+    command: float | None = None
+
+
 def create_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, show_parameters: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    show_parameters: bool = False,
+    timeouts: Timeouts = Timeouts(),  # noqa: B008  (frozen)
 ) -> AsyncEngine:
     """The engine for ``url``. Bound parameters stay out of error messages and tracebacks
-    (they carry phone numbers and names) unless ``show_parameters`` (debugging only)."""
+    (they carry phone numbers and names) unless ``show_parameters`` (debugging only).
+
+    No ping before each checkout (a round trip on the hot path): a connection found dead
+    raises a disconnect error, on which SQLAlchemy throws away every pooled connection opened
+    before it, so the pool holds only new connections once the database is back."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, hide_parameters=not show_parameters)
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=not show_parameters, pool_timeout=timeouts.pool
+        )
         _install_sqlite_hooks(engine)
         return engine
+    connect_args: dict[str, Any] = {
+        # The platform sends a few hundred distinct statements; with the driver's default of
+        # 100 prepared per connection, a busy process would keep preparing them again.
+        "prepared_statement_cache_size": PREPARED_PER_CONNECTION,
+        "timeout": timeouts.connect,
+    }
+    if timeouts.command is not None:
+        connect_args["command_timeout"] = timeouts.command
     return create_async_engine(
         url,
         echo=echo,
@@ -91,9 +122,8 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
-        # The platform sends a few hundred distinct statements; with the driver's default of
-        # 100 prepared per connection, a busy process would keep preparing them again.
-        connect_args={"prepared_statement_cache_size": PREPARED_PER_CONNECTION},
+        pool_timeout=timeouts.pool,
+        connect_args=connect_args,
     )
 
 

@@ -6,8 +6,10 @@ import redis.asyncio
 from redis.exceptions import RedisError
 
 from admit.core.ratelimit import TOKEN_EPSILON, Decision, Limit, RateLimiterUnavailable
+from admit.core.reachability import Reachability
 
 KEY_PREFIX = "admit:rl:"
+RETRY_AFTER_SECONDS = 2  # told to a caller refused because Redis is away
 
 # Time comes from Redis TIME so every app server sees one clock; Redis 7 replicates script effects,
 # so a non-deterministic call is allowed. Numbers are written with %.17g because Lua's default
@@ -41,8 +43,10 @@ return {1, math.floor(tokens), 0}
 class RedisRateLimiter:
     """Token buckets under ``prefix`` in Redis; ``retry_after`` is rounded up to a microsecond.
 
-    Redis failures raise :class:`RateLimiterUnavailable`, leaving fail-open or fail-closed to the
-    caller. The script runs by EVALSHA and is loaded again if Redis answers NOSCRIPT.
+    Redis failures raise :class:`RateLimiterUnavailable` (with a ``retry_after``), leaving
+    fail-open or fail-closed to the caller; ``reachability`` logs once when Redis goes away and
+    once when it is back. The script runs by EVALSHA and is loaded again if Redis answers
+    NOSCRIPT.
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._owns_client = owns_client
         self._take_script = client.register_script(_TAKE_SCRIPT)
+        self.reachability = Reachability("redis")
 
     @classmethod
     def from_url(
@@ -82,7 +87,8 @@ class RedisRateLimiter:
         try:
             reply = await self._take_script(keys=[self._prefix + key], args=args)
         except RedisError as exc:
-            raise RateLimiterUnavailable("rate limiter store unavailable") from exc
+            raise self._unavailable(exc) from exc
+        self.reachability.found()
         allowed, remaining, retry_after_us = (int(value) for value in reply)
         return Decision(
             allowed=allowed == 1, remaining=remaining, retry_after=retry_after_us / 1_000_000
@@ -92,7 +98,24 @@ class RedisRateLimiter:
         try:
             await self._client.delete(self._prefix + key)
         except RedisError as exc:
-            raise RateLimiterUnavailable("rate limiter store unavailable") from exc
+            raise self._unavailable(exc) from exc
+        self.reachability.found()
+
+    async def ping(self) -> bool:
+        """Whether Redis answers (readiness and ``/metrics``)."""
+        try:
+            await self._client.ping()
+        except RedisError as exc:
+            self.reachability.lost(exc)
+            return False
+        self.reachability.found()
+        return True
+
+    def _unavailable(self, exc: RedisError) -> RateLimiterUnavailable:
+        self.reachability.lost(exc)
+        return RateLimiterUnavailable(
+            "rate limiter store unavailable", details={"retry_after": RETRY_AFTER_SECONDS}
+        )
 
     async def aclose(self) -> None:
         """Close the client if this limiter created it; a caller's client stays open."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admit.core.clock import Clock, SystemClock
 from admit.core.config import Settings
 from admit.core.crypto import FieldCrypto, load_crypto
-from admit.core.db import create_engine, read_only
+from admit.core.db import Timeouts, create_engine, read_only
+from admit.core.reachability import Reachability
 from admit.core.short_cache import SALE_CONFIG, TOKENS, ShortCache
 from admit.core.uow import UnitOfWorkFactory
 
@@ -27,6 +29,11 @@ class Runtime:
     crypto: FieldCrypto
     caches: dict[str, Any] = field(default_factory=dict)
     adapters: dict[type[Any], Any] = field(default_factory=dict)
+    database: Reachability = field(default_factory=lambda: Reachability("database"))
+
+    def __post_init__(self) -> None:
+        # A new connection is the sign the database is back (cheap: not on every checkout).
+        event.listen(self.engine.sync_engine, "connect", lambda *_: self.database.found())
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -35,6 +42,11 @@ class Runtime:
             settings.effective_database_url,
             pool_size=settings.db_pool_size,
             show_parameters=settings.sql_log_parameters,
+            timeouts=Timeouts(
+                connect=settings.db_connect_timeout_seconds,
+                pool=settings.db_pool_timeout_seconds,
+                command=settings.db_command_timeout_seconds,
+            ),
         )
         caches: dict[str, Any] = {
             TOKENS: ShortCache[Any, Any](settings.token_cache_seconds),

@@ -14,8 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.core.db import is_transient, out_of_range
 from admit.core.errors import AdmitError
+from admit.core.reachability import DRIVER_ERRORS, database_unreachable
+from admit.http.metrics import DATABASE_UNAVAILABLE_ANSWERS
 
 log = structlog.get_logger(__name__)
+
+# Seconds a client is asked to wait on a 503 that does not say otherwise: service resumes
+# within seconds of the database's return (docs/operations.md).
+RETRY_AFTER_SECONDS = 2
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -37,6 +43,8 @@ def error_response(exc: AdmitError | None) -> JSONResponse:
     retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
     if exc.status in (403, 423, 429) and retry is not None:
         headers["Retry-After"] = str(int(retry))
+    elif exc.status == 503:  # an outside system is unavailable: say when to come back
+        headers["Retry-After"] = str(int(retry if retry is not None else RETRY_AFTER_SECONDS))
     return JSONResponse(
         error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
     )
@@ -57,7 +65,32 @@ def _out_of_range(request: Request) -> JSONResponse:
     )
 
 
+def note_database_lost(request: Request, exc: BaseException) -> None:
+    """Count the refusal and tell the process's database state (one log line per outage)."""
+    DATABASE_UNAVAILABLE_ANSWERS.inc()
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None:
+        runtime.database.lost(exc)
+
+
+def database_unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    """503 at once while the database cannot be reached. An open transaction is gone with its
+    connection; only a commit cut off mid-way has an unknown outcome, which is why writes
+    carry an ``Idempotency-Key``: the client retries with the same key."""
+    note_database_lost(request, exc)
+    return JSONResponse(
+        error_body(
+            "database_unavailable",
+            "the service is briefly unavailable: please try again in a few seconds",
+        ),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        return database_unavailable(request, exc)
     if out_of_range(exc):  # rolled back: nothing was written
         return _out_of_range(request)
     log.exception("unhandled_error", path=request.url.path)
@@ -67,6 +100,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    if database_unreachable(exc):
+        return database_unavailable(request, exc)
     if is_transient(exc):  # rolled back whole: the client retries (with its key)
         log.warning("transient_db_error", path=request.url.path, error=str(exc.orig)[:200])
         return _busy()
@@ -117,6 +152,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(DBAPIError, _database)  # type: ignore[arg-type]
+    # Registered by class so that they are answered here, not by the server's catch-all,
+    # which would log a traceback per request for the whole of an outage.
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _unexpected)
     app.add_exception_handler(PoolTimeout, _no_connection)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, _overflow)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -17,6 +17,7 @@ from admit.accounts import api_clients
 from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import Forbidden, Unauthorized
 from admit.core.ratelimit import Limit, RateLimiter
+from admit.core.reachability import database_unreachable
 from admit.core.runtime import Runtime
 from admit.http.deps import runtime
 from admit.http.throttle import RateLimited
@@ -86,14 +87,23 @@ class AccessLogMiddleware:
         finally:
             client_id = scope.get("state", {}).get("api_client_id")
             if client_id is not None:
-                rt = self.rt_of()
-                async with rt.uow(ANONYMOUS) as uow:
-                    await api_clients.log_call(
-                        uow,
-                        client_id=client_id,
-                        method=scope["method"],
-                        path=scope["path"],
-                        status=status,
-                        latency_ms=int((time.perf_counter() - started) * 1000),
-                        now=rt.clock.now(),
-                    )
+                await self._log_call(scope, client_id, status, started)
+
+    async def _log_call(self, scope: Scope, client_id: int, status: int, started: float) -> None:
+        rt = self.rt_of()
+        try:
+            async with rt.uow(ANONYMOUS) as uow:
+                await api_clients.log_call(
+                    uow,
+                    client_id=client_id,
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    latency_ms=int((time.perf_counter() - started) * 1000),
+                    now=rt.clock.now(),
+                )
+        except Exception as exc:
+            # The answer has gone out; losing its log row must not turn into a traceback.
+            if not database_unreachable(exc):
+                raise
+            rt.database.lost(exc)

@@ -21,13 +21,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.core.db import is_transient, out_of_range
 from admit.core.errors import AdmitError, Unauthorized
+from admit.core.reachability import DRIVER_ERRORS, database_unreachable
+from admit.http.errors import RETRY_AFTER_SECONDS, note_database_lost
 from admit.web.messages import error_text
 from admit.web.rendering import render, templates
 
 log = structlog.get_logger(__name__)
 
 # Paths that answer JSON (or belong to other apps) whatever goes wrong.
-NON_PAGE_PREFIXES = ("/api/", "/_sim", "/static/", "/healthz", "/metrics", "/docs", "/openapi")
+NON_PAGE_PREFIXES = (
+    "/api/",
+    "/_sim",
+    "/static/",
+    "/healthz",
+    "/livez",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/openapi",
+)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
@@ -75,6 +87,10 @@ def _login_redirect(request: Request) -> RedirectResponse:
 
 async def page_for_exception(request: Request, exc: Exception) -> Response:
     """The page for anything a page route raised."""
+    if database_unreachable(exc):
+        note_database_lost(request, exc)
+        wait = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return await error_page(request, "database_unavailable", 503, headers=wait)
     if out_of_range(exc):
         log.warning("page_value_out_of_range", path=request.url.path)
         return await error_page(request, "invalid_input", 400)
@@ -135,9 +151,10 @@ def install_page_errors(app: FastAPI) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         if is_page_path(request.url.path):
-            log.exception("unhandled_page_error", path=request.url.path, exc_info=exc)
-            return await error_page(request, "internal_error", 500)
+            return await page_for_exception(request, exc)
         return await _answer(json_unexpected(request, exc))
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+    for driver_error in DRIVER_ERRORS:  # a database outage on a page: a page too
+        app.add_exception_handler(driver_error, unexpected)

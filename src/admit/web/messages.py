@@ -82,6 +82,11 @@ ERROR_PAGES: dict[str, ErrorText] = {
         "Something is not right", "We could not understand that request. Please check it."
     ),
     "busy": ErrorText("Very busy", "Many people are buying right now. Please try again."),
+    "database_unavailable": ErrorText(
+        "Back in a moment",
+        "We cannot reach our records right now. Nothing was changed; please try again in a "
+        "few seconds.",
+    ),
     "rate_limited": ErrorText(
         "Too many tries", "Too many requests came from here. Please wait a minute and try again."
     ),
