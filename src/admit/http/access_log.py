@@ -15,6 +15,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from admit.http.route_templates import UNMATCHED, RouteTemplates
+
 REQUEST_ID_HEADER = b"x-request-id"
 SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 # A path segment that looks like a token or a key (long, url-safe, with a digit): a client may
@@ -32,23 +34,11 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def route_of(scope: Scope) -> str:
-    """The template of the route that answered, prefixes included
-    (``/api/v1/sessions/{session_id}``); when no route matched, the raw path with any
-    token-like segment masked.
-
-    The matched route knows its template only below the prefixes of the routers and mounts
-    it was included under, so the prefix is what the path has before the route's own part."""
-    path = str(scope["path"])
-    template = getattr(scope.get("route"), "path_format", None)
-    if not isinstance(template, str):
-        return OPAQUE_SEGMENT.sub("***", path)
-    filled = template
-    for name, value in (scope.get("path_params") or {}).items():
-        filled = filled.replace(f"{{{name}}}", str(value))
-    if not path.endswith(filled):
-        return template
-    return path[: len(path) - len(filled)] + template
+def route_of(scope: Scope, root_path: str, templates: RouteTemplates) -> str:
+    """The template of the route that answered; when no route matched, the raw path with
+    any token-like segment masked."""
+    route = templates.of(scope, root_path)
+    return OPAQUE_SEGMENT.sub("***", str(scope["path"])) if route == UNMATCHED else route
 
 
 class RequestLogMiddleware:
@@ -56,12 +46,14 @@ class RequestLogMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._routes = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = request_id_of(scope)
+        root_path = str(scope.get("root_path", ""))
         started = time.perf_counter()
         status = 500  # what the client gets when the application raises before answering
 
@@ -83,7 +75,7 @@ class RequestLogMiddleware:
             log.info(
                 "request",
                 method=scope["method"],
-                route=route_of(scope),
+                route=route_of(scope, root_path, self._routes),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
