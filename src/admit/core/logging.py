@@ -28,6 +28,7 @@ QUIETED_LOGGERS = ("alembic", "aiosqlite", "asyncpg", "sqlalchemy.engine", "http
 # belongs to the partners slice's settings, and a future adapter's secret is covered too).
 SECRET_VARIABLE = re.compile(r"SECRET|PASSWORD|TOKEN|_KEYS?(_|$)")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+LOGGED_MARK = "_admit_logged"
 
 
 def masked_url(url: str) -> str:
@@ -86,6 +87,19 @@ def secret_values(settings: Settings | None, environ: Mapping[str, str]) -> list
     return sorted({v.strip() for v in found if v.strip()})
 
 
+def mark_logged(exc: BaseException) -> None:
+    """Say that ``exc`` has been logged with its traceback (by the error handler, which knows
+    the request): the server's own "Exception in ASGI application" record of it is dropped."""
+    setattr(exc, LOGGED_MARK, True)
+
+
+def not_logged_before(record: logging.LogRecord) -> bool:
+    """The handler's filter: False for a record of an exception already logged (one traceback
+    per error, not two)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not getattr(exc, LOGGED_MARK, False)
+
+
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stdout`` is at the time (a test's capture, a redirection)."""
 
@@ -129,6 +143,7 @@ def _install(level_name: str, as_json: bool, secrets: list[str]) -> None:
     )
     handler = _StdoutHandler()
     handler.set_name("admit")
+    handler.addFilter(not_logged_before)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

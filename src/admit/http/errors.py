@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.core.db import is_transient, out_of_range
 from admit.core.errors import AdmitError
+from admit.core.logging import mark_logged
 from admit.core.reachability import DRIVER_ERRORS, database_unreachable
 from admit.http.metrics import DATABASE_UNAVAILABLE_ANSWERS
 
@@ -89,6 +90,9 @@ def database_unavailable(request: Request, exc: BaseException) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette raises the error again after this answer so that the server can log it: it is
+    # logged here (with the request's id) or deliberately not at all, never a second time.
+    mark_logged(exc)
     if database_unreachable(exc):
         return database_unavailable(request, exc)
     if out_of_range(exc):  # rolled back: nothing was written

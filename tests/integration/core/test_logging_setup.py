@@ -167,3 +167,42 @@ def test_a_failing_command_is_logged_without_locals(
     assert record["exception"].endswith("RuntimeError: cannot go on with ***")
     for secret in (BANK_SECRET, LOCAL_VALUE):
         assert secret not in captured.out + captured.err
+
+
+def test_an_unhandled_error_is_one_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error handler logs the traceback with the request's id; Starlette then raises the
+    error again for the server, whose own "Exception in ASGI application" record is dropped."""
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+
+    from admit.http.errors import install_error_handlers
+
+    configure_logging(_settings(tmp_path))
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        _fail("x")
+
+    async def serve_and_call() -> int:
+        config = uvicorn.Config(app, port=0, log_config=None, lifespan="off")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient() as http:
+            status = (await http.get(f"http://127.0.0.1:{port}/boom")).status_code
+        server.should_exit = True
+        await task
+        return status
+
+    assert asyncio.run(serve_and_call()) == 500
+    out = capsys.readouterr().out
+    assert out.count("Traceback (most recent call last)") == 1, out
+    assert "unhandled_error" in out
+    assert BANK_SECRET not in out
