@@ -15,6 +15,7 @@ import structlog
 
 from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM
+from admit.core.reachability import database_unreachable
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 
@@ -102,8 +103,12 @@ class Worker:
         while not self.stop.is_set():
             try:
                 ran = await self.run_once()
+                self.rt.database.found()
             except Exception as exc:
-                log.error("worker_cycle_failed", error=repr(exc))
+                if database_unreachable(exc):  # one line when it goes, one when it is back
+                    self.rt.database.lost(exc)
+                else:
+                    log.error("worker_cycle_failed", error=repr(exc))
                 ran = 0
             if ran == 0:
                 with contextlib.suppress(TimeoutError):

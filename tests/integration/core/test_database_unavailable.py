@@ -168,3 +168,22 @@ async def test_service_resumes_when_postgresql_is_back(tmp_path: Path, outage: s
 
 async def _stop(pg: PgCluster, outage: str) -> None:
     await asyncio.to_thread(pg.stop if outage == "stop" else pg.kill)
+
+
+async def test_the_worker_logs_an_outage_once(tmp_path: Path) -> None:
+    """A worker polling an unreachable database says so once, not once per cycle."""
+    from admit.core.worker import Worker
+
+    rt = _runtime(tmp_path, f"postgresql+asyncpg://admit@127.0.0.1:{_closed_port()}/admit")
+    rt.settings.worker_poll_seconds = 0.01
+    worker = Worker(rt)
+    with structlog.testing.capture_logs() as logs:
+        running = asyncio.create_task(worker.run_forever())
+        await asyncio.sleep(0.5)
+        worker.request_stop()
+        await running
+    await rt.close()
+    events = [entry["event"] for entry in logs]
+    assert events.count("database_unavailable") == 1, events
+    assert "worker_cycle_failed" not in events
+    assert rt.database.refused > 1  # several cycles did fail
