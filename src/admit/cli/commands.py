@@ -33,7 +33,7 @@ from admit.core.gc_tuning import tune_for_serving
 from admit.core.logging import configure_logging, masked_url
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
-from admit.migrations import upgrade
+from admit.migrations import schema_behind, upgrade
 
 app = typer.Typer(help="Admit: ticketing platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
@@ -81,6 +81,16 @@ def _migrate(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with console.status("Migrating the database…"):
         upgrade(settings.effective_database_url)
+
+
+def _require_current_schema(settings: Settings) -> None:
+    """Outside the demo a process checks the schema instead of migrating (``admit migrate``
+    runs once per release, under its lock): exit 2 in one line when it is not at the head."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    behind = schema_behind(settings.effective_database_url)
+    if behind:
+        console.print(f"[red]Refusing to start[/red]: {behind}", soft_wrap=True)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -333,12 +343,12 @@ def serve(
         int, typer.Option(min=1, max=64, help="Server processes sharing the port.")
     ] = 1,
 ) -> None:
-    """Serve the web application and API (migrate first). In production (see
-    docs/operations.md) refuses to start with default secrets, unset keys or in-process
-    simulators."""
+    """Serve the web application and API (run `admit migrate` first: refuses a schema that is
+    not current). In production (see docs/operations.md) refuses to start with default
+    secrets, unset keys or in-process simulators."""
     settings = _settings()
     _refuse_insecure(settings)
-    _migrate(settings)
+    _require_current_schema(settings)
     _serve(settings, host, port, workers)
 
 
@@ -363,7 +373,8 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the background worker (outbox jobs) until interrupted."""
+    """Run the background worker (outbox jobs) until interrupted (run `admit migrate`
+    first: refuses a schema that is not current)."""
 
     async def work(rt: Runtime) -> None:
         from admit.app import create_app
@@ -376,5 +387,5 @@ def worker() -> None:
 
     settings = _settings()
     _refuse_insecure(settings)
-    _migrate(settings)
+    _require_current_schema(settings)
     _run(work, settings)
