@@ -30,6 +30,7 @@ from admit.core.config import Settings, load_settings
 from admit.core.crypto import ENCRYPTED_COLUMNS
 from admit.core.errors import AdmitError
 from admit.core.gc_tuning import tune_for_serving
+from admit.core.key_guard import key_problem, refuse_lost_keys
 from admit.core.logging import configure_logging, masked_url
 from admit.core.runtime import Runtime
 from admit.core.worker import run_forever
@@ -62,7 +63,9 @@ def _settings() -> Settings:
 
 def _run(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
     async def main() -> T:
-        rt = Runtime.from_settings(settings or _settings())
+        chosen = settings or _settings()
+        await refuse_lost_keys(chosen)  # before the runtime, which would make missing keys
+        rt = Runtime.from_settings(chosen)
         try:
             return await work(rt)
         finally:
@@ -71,7 +74,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = No
     try:
         return asyncio.run(main())
     except AdmitError as exc:
-        console.print(f"[red]{exc.code}[/red]: {exc.message}")
+        console.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
         if exc.details:
             console.print(exc.details)
         raise typer.Exit(2) from exc
@@ -85,11 +88,16 @@ def _migrate(settings: Settings) -> None:
 
 def _require_current_schema(settings: Settings) -> None:
     """Outside the demo a process checks the schema instead of migrating (``admit migrate``
-    runs once per release, under its lock): exit 2 in one line when it is not at the head."""
+    runs once per release, under its lock), and that its keys read the database's personal
+    data: exit 2 in one line when either is wrong."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     behind = schema_behind(settings.effective_database_url)
     if behind:
         console.print(f"[red]Refusing to start[/red]: {behind}", soft_wrap=True)
+        raise typer.Exit(2)
+    lost = asyncio.run(key_problem(settings))
+    if lost:
+        console.print(f"[red]Refusing to start[/red]: {lost}", soft_wrap=True)
         raise typer.Exit(2)
 
 

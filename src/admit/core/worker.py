@@ -9,7 +9,7 @@ from datetime import datetime
 
 import structlog
 
-from admit.core import audit, outbox
+from admit.core import audit, outbox, platform_mode
 from admit.core.audit_context import SYSTEM
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
@@ -32,6 +32,23 @@ def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
     return register
 
 
+Reconciler = Callable[[Runtime], Awaitable[None]]
+RECONCILERS: list[Reconciler] = []
+
+
+def while_reconciling(fn: Reconciler) -> Reconciler:
+    """Register what a worker cycle runs instead of jobs and sweepers while the platform is in
+    reconciling mode (``admit.core.platform_mode``): queued jobs — confirmations among them —
+    wait until the payments since the restored backup are settled."""
+    RECONCILERS.append(fn)
+    return fn
+
+
+async def _reconciling(rt: Runtime) -> bool:
+    async with rt.uow(SYSTEM, readonly=True) as uow:
+        return await platform_mode.reconciling(uow) is not None
+
+
 @sweeper("audit.chain")
 async def _chain_audit(uow: UnitOfWork, now: datetime) -> int:
     return await audit.chain_pending(uow)
@@ -46,7 +63,12 @@ async def sweep(rt: Runtime) -> dict[str, int]:
 
 
 async def run_once(rt: Runtime, *, limit: int = 50) -> int:
-    """Run the sweepers, then lease and run the due jobs; returns how many jobs ran."""
+    """Run the sweepers, then lease and run the due jobs; returns how many jobs ran. While
+    the platform is reconciling, only the reconciliation runs."""
+    if await _reconciling(rt):
+        for reconcile in RECONCILERS:
+            await reconcile(rt)
+        return 0
     await sweep(rt)
     async with rt.uow(SYSTEM) as uow:
         ids = await outbox.claim_due(uow, now=rt.clock.now(), limit=limit)
