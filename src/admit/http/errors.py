@@ -35,7 +35,7 @@ def error_response(exc: AdmitError | None) -> JSONResponse:
         exc = AdmitError("the request could not be completed")
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
-    if exc.status in (403, 423, 429) and retry is not None:
+    if exc.status in (403, 423, 429, 503) and retry is not None:
         headers["Retry-After"] = str(int(retry))
     return JSONResponse(
         error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
