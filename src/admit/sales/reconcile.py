@@ -8,8 +8,9 @@ gateways three ways, each idempotent:
 2. every order still waiting for payment is asked about the payment numbers after the ones
    the database knows (``{order}P{n}``: a payment opened after the backup);
 3. the daily statements from the backup's day to today are read (a payment whose order the
-   database never saw is only there). A day whose statement is not ready yet — today, until
-   the day ends — is read again by a job (``sales.reconcile_statement``) once it is.
+   database never saw is only there). A day whose statement is not ready yet, and today in
+   any case (a payer may still pay a trade opened before the restore), is read again by a
+   job (``sales.reconcile_statement``) once the day has ended.
 
 A captured payment of a known order goes the ordinary settlement path (``capture``: paid with
 its tickets and confirmation when its hold still holds, honoured again when its seats are still
