@@ -4,6 +4,7 @@ and the client's address is the socket's peer unless ``ADMIT_TRUSTED_PROXIES`` s
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ def _serving(url: str, data_dir: Path, *argv: str, **extra: str) -> Iterator[Ser
     env = {
         **KEYS,
         "PATH": "/usr/bin:/bin",
+        # The code under test (a worktree's src first), as the harness's processes get it.
+        **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
         "ADMIT_DATABASE_URL": url,
         "ADMIT_DATA_DIR": str(data_dir),
         "ADMIT_RUN_WORKER_IN_PROCESS": "false",
