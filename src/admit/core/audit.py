@@ -227,3 +227,15 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
             return ChainReport(count, e.seq, "the row's content does not match its hash")
         prev, expected_seq = e.hash, e.seq + 1
     return ChainReport(count, None, None)
+
+
+async def latest(session: AsyncSession) -> tuple[int, str]:
+    """The chain's newest sequence number and hash (0 and the genesis hash when empty): what
+    to keep outside the database at backup time (``admit audit head``), since the chain alone
+    cannot show that its newest rows were deleted."""
+    last = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)

@@ -80,9 +80,18 @@ def _read_or_create(path: Path, make: bytes) -> bytes:
     return make
 
 
+def missing_key_files(field_keys: str | None, lookup_key: str | None, key_dir: Path) -> list[str]:
+    """The key files :func:`load_crypto` would have to create (the keys not set in settings and
+    not kept under ``key_dir``)."""
+    wanted = (("field.key", field_keys), ("lookup.key", lookup_key))
+    return [name for name, setting in wanted if not setting and not (key_dir / name).exists()]
+
+
 def load_crypto(field_keys: str | None, lookup_key: str | None, key_dir: Path) -> FieldCrypto:
     """Keys from settings (comma-separated Fernet keys, newest first); without them, keys kept
-    in ``key_dir`` (made on first use) so the demo needs no configuration."""
+    in ``key_dir`` (made on first use) so the demo needs no configuration. Entrypoints call
+    ``admit.core.key_guard.refuse_lost_keys`` first: a key is made only while the database
+    holds nothing encrypted, never in place of a lost one."""
     keys = (
         tuple(k.strip().encode() for k in field_keys.split(",") if k.strip())
         if field_keys

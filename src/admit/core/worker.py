@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from admit.core import audit, outbox
+from admit.core import audit, outbox, platform_mode
 from admit.core.audit_context import SYSTEM
 from admit.core.reachability import database_unreachable
 from admit.core.runtime import Runtime
@@ -38,14 +38,36 @@ def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
     return register
 
 
+# Sweepers that run even while the platform is reconciling: the worker's heartbeat keeps the
+# servers ready (pages, and 503 ``reconciling`` for sales, rather than out of rotation).
+KEPT_WHILE_RECONCILING = frozenset({"worker.heartbeat"})
+Reconciler = Callable[[Runtime], Awaitable[None]]
+RECONCILERS: list[Reconciler] = []
+
+
+def while_reconciling(fn: Reconciler) -> Reconciler:
+    """Register what a worker cycle runs instead of jobs and sweepers while the platform is in
+    reconciling mode (``admit.core.platform_mode``): queued jobs — confirmations among them —
+    wait until the payments since the restored backup are settled."""
+    RECONCILERS.append(fn)
+    return fn
+
+
+async def _reconciling(rt: Runtime) -> bool:
+    async with rt.uow(SYSTEM, readonly=True) as uow:
+        return await platform_mode.reconciling(uow) is not None
+
+
 @sweeper("audit.chain")
 async def _chain_audit(uow: UnitOfWork, now: datetime) -> int:
     return await audit.chain_pending(uow)
 
 
-async def sweep(rt: Runtime) -> dict[str, int]:
+async def sweep(rt: Runtime, *, only: frozenset[str] | None = None) -> dict[str, int]:
     done = {}
     for name, fn in SWEEPERS.items():
+        if only is not None and name not in only:
+            continue
         async with rt.uow(SYSTEM) as uow:
             done[name] = await fn(uow, rt.clock.now())
     return done
@@ -74,6 +96,11 @@ class Worker:
     async def run_once(self, *, limit: int = BATCH) -> int:
         """Run the sweepers, then lease and run the due jobs; returns how many jobs ran."""
         if self.stop.is_set():
+            return 0
+        if await _reconciling(self.rt):  # only the reconciliation (and the heartbeat) runs
+            await sweep(self.rt, only=KEPT_WHILE_RECONCILING)
+            for reconcile in RECONCILERS:
+                await reconcile(self.rt)
             return 0
         await sweep(self.rt)
         if self.stop.is_set():

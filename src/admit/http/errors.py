@@ -42,7 +42,7 @@ def error_response(exc: AdmitError | None) -> JSONResponse:
         exc = AdmitError("the request could not be completed")
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
-    if exc.status in (403, 423, 429) and retry is not None:
+    if exc.status in (403, 423, 429, 503) and retry is not None:
         headers["Retry-After"] = str(int(retry))
     elif exc.status == 503:  # an outside system is unavailable: say when to come back
         headers["Retry-After"] = str(int(retry if retry is not None else RETRY_AFTER_SECONDS))

@@ -6,12 +6,16 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from admit.core.db import create_engine
 from admit.tables import metadata
 
 config = context.config
+# pg_advisory_lock key held by the migrating connection: one migration at a time.
+MIGRATION_LOCK_KEY = 0x0AD1_3160
 
 
 def _run(connection: Connection) -> None:
@@ -31,10 +35,26 @@ async def _online() -> None:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
+            await _lock(connection)
             await connection.run_sync(_run)
             await connection.commit()
+            await _unlock(connection)
     finally:  # a failed migration closes its connections too
         await engine.dispose()
+
+
+async def _lock(connection: AsyncConnection) -> None:
+    """On PostgreSQL, wait for the session-level migration lock (committed at once, so the
+    migration's own transaction starts after it and sees what an earlier one committed)."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        await connection.commit()
+
+
+async def _unlock(connection: AsyncConnection) -> None:
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        await connection.commit()
 
 
 def _run_online() -> None:

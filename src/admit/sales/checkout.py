@@ -17,6 +17,7 @@ from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM, Actor
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Conflict, InvalidInput
+from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.payments.directory import Gateways
@@ -81,7 +82,9 @@ class PaymentView:
 async def open_payment(
     uow: UnitOfWork, *, order_number: str, buyer: str, method: str, now: datetime, **extra: Any
 ) -> Payment:
-    """The order's open payment by this method, or a new one for its total."""
+    """The order's open payment by this method, or a new one for its total (none while a
+    restore is being reconciled: ``Reconciling``, 503)."""
+    await refuse_while_reconciling(uow)
     order = await get_order(uow, number=order_number, buyer=buyer)
     if order.status != "pending_payment":
         raise NotPayable(f"the order is {order.status}")

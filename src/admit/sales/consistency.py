@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from admit.core.outbox import OutboxJob
+from admit.core.platform_mode import reconciling
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
 from admit.inventory.models import SessionGA, SessionGASlice, SessionSeat
@@ -41,6 +42,12 @@ PARTNER_ORDER = {"confirming": "confirm_pending", "confirmed": "paid", "refused"
 
 async def problems(uow: UnitOfWork) -> list[str]:
     found: list[str] = []
+    if (mode := await reconciling(uow)) is not None:
+        backup = mode.backup_at.isoformat() if mode.backup_at else "unknown"
+        found.append(
+            f"reconciling since {mode.since.isoformat()}: payments made since the backup of "
+            f"{backup} are not reconciled with the bank yet (`admit reconcile`)"
+        )
     found += await _seats(uow)
     found += await _counters(uow)
     found += await _orders(uow)

@@ -15,6 +15,7 @@ from admit.accounts.eligibility import Holder, RealNameRequired, verified_holder
 from admit.catalog.models import Price
 from admit.core import audit
 from admit.core.errors import Conflict, InvalidInput, NotFound
+from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.uow import UnitOfWork
 from admit.inventory.claims import ga_areas, seats_of_hold
 from admit.sales.holds import give_back
@@ -83,7 +84,9 @@ async def place_order(
     """Turn the buyer's live hold into an order. The lines must name exactly what the hold has
     (each seat once, as many places per area as held). A repeated ``idempotency_key`` returns
     the same order. Raises ``HoldExpired`` (409), ``Conflict`` (the hold already has an
-    order), ``InvalidInput`` (lines that do not match, unknown ticket types), ``NotFound``."""
+    order), ``InvalidInput`` (lines that do not match, unknown ticket types), ``NotFound``;
+    ``Reconciling`` (503) while a restore is being reconciled."""
+    await refuse_while_reconciling(uow)
     if (existing := await _existing(uow, buyer, idempotency_key)) is not None:
         return existing
     hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())

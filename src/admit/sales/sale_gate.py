@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.short_cache import SALE_CONFIG, ShortCache, cache_of
 from admit.core.uow import UnitOfWork
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
@@ -101,7 +102,9 @@ async def check_on_sale(
     uow: UnitOfWork, *, session_id: int, channel: str, outlet_code: str | None, now: datetime
 ) -> OpenWindow:
     """The channel and outlet are switched on and the session's window for the channel is
-    open now. Raises ``ChannelClosed`` or ``NotOnSale`` (409)."""
+    open now. Raises ``ChannelClosed`` or ``NotOnSale`` (409), or ``Reconciling`` (503) while
+    payments since a restored backup are being reconciled: every hold passes here."""
+    await refuse_while_reconciling(uow)
     config = await sale_config(uow, session_id, channel)
     if not config.channel_enabled:
         raise ChannelClosed(f"the {channel} channel is switched off")

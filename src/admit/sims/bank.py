@@ -100,6 +100,7 @@ class Control(BaseModel):
     timeout_next_refunds: Annotated[int, Field(ge=0)] | None = None
     extra_statement_lines: list[ExtraLine] | None = None
     outage: bool | None = None
+    intraday_statements: bool | None = None
 
 
 def create_bank_app(config: BankSimConfig, clock: Clock | None = None) -> FastAPI:

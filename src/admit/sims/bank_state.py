@@ -79,6 +79,9 @@ class Faults:
     timeout_next_refunds: int = 0
     extra_statement_lines: list[Line] = field(default_factory=list)
     outage: bool = False
+    # Serve the current day's statement so far (as some gateways do) instead of refusing it
+    # until the day has ended: lets a test reconcile today's payments without waiting.
+    intraday_statements: bool = False
 
 
 @dataclass
@@ -293,7 +296,7 @@ class BankState:
         that day has ended by the simulator clock."""
         start = datetime.combine(day, time(), UTC)
         end = start + timedelta(days=1)
-        if self.clock.now() < end:
+        if self.clock.now() < end and not self.faults.intraday_statements:
             raise SimRefusal(409, "statement_not_ready", f"the statement of {day} is not ready")
         lines = [line for line in self.faults.extra_statement_lines if start <= line.at < end]
         lines = [line for line in lines if line.merchant_id in (None, merchant_id)]

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from admit.app import from_environment
 from admit.cli import app as cli_app
-from admit.cli import commands, main
+from admit.cli import commands, main, serving
 from admit.core.config import Settings
 from admit.core.logging import configure_logging
 
@@ -107,8 +107,8 @@ def test_uvicorn_keeps_to_our_logging(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(uvicorn, "run", lambda *_, **kw: calls.append(kw))
     # gc_gen0_threshold=0: serving would otherwise retune this process's collector.
     settings = Settings(data_dir=tmp_path, run_worker_in_process=False, gc_gen0_threshold=0)
-    commands._serve(settings, None, 1, workers=1)
-    commands._serve(settings, None, 1, workers=2)
+    serving._serve(settings, None, 1, workers=1)
+    serving._serve(settings, None, 1, workers=2)
     assert [(c["log_config"], c["access_log"]) for c in calls] == [(None, False)] * 2
 
 
