@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from admit.app import from_environment
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
-from admit.cli import app, commands
+from admit.cli import app, commands, serving
 from admit.core.audit_context import SYSTEM
 from admit.core.config import Settings, load_settings
 from admit.core.crypto import FieldCrypto, UndecryptableValue
@@ -299,7 +299,7 @@ def test_each_server_process_refuses_too(
 @pytest.mark.usefixtures("seeded_env")
 def test_demo_says_it_is_a_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[Settings] = []
-    monkeypatch.setattr(commands, "_serve", lambda settings, *_: served.append(settings))
+    monkeypatch.setattr(serving, "_serve", lambda settings, *_: served.append(settings))
     code, out = _invoke("demo", "--port", "1")
     assert code == 0, out
     assert "This is a demo" in " ".join(out.split())
