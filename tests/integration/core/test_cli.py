@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from admit.app import from_environment
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
-from admit.cli import app, commands, serving
+from admit.cli import app, serving
 from admit.core.audit_context import SYSTEM
 from admit.core.config import Settings, load_settings
 from admit.core.crypto import FieldCrypto, UndecryptableValue
