@@ -22,6 +22,17 @@ class Model(BaseModel):
 
 
 class LineIn(Model):
+    """A seat, or a place in a general-admission area: exactly one of ``seat`` and ``area``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["seat"], "properties": {"seat": {"type": "string"}}},
+                {"required": ["area"], "properties": {"area": {"type": "string"}}},
+            ]
+        },
+    )
     ticket_type: Annotated[str, Field(min_length=1, max_length=40)] = "adult"
     seat: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     area: Annotated[str, Field(min_length=1, max_length=20)] | None = None
