@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from admit.accounts import api_clients, customers, identities, review
 from admit.accounts.customer_phones import phone_of
-from admit.accounts.documents import mask_phone
+from admit.accounts.documents import DocumentType, mask_phone
 from admit.accounts.models import ApiClient, Customer
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.core import audit
@@ -77,7 +77,7 @@ class HolderRow(Model):
     identity_id: int
     is_self: bool
     name: str
-    doc_type: str
+    doc_type: DocumentType
     number: str
     status: str
 
@@ -185,7 +185,7 @@ async def unlock_customer(customer_id: int, uow: Operator, now: Now) -> None:
 
 class IdentityRow(Model):
     id: int
-    doc_type: str
+    doc_type: DocumentType
     number: str
     name: str
     nationality: str

@@ -79,7 +79,7 @@ class HolderOut(Model):
     identity_id: int
     is_self: bool
     name: str
-    doc_type: str
+    doc_type: DocumentType
     number: str
     status: str
     method: str

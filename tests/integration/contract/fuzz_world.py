@@ -21,13 +21,15 @@ from admit.accounts.api_clients import SCOPES
 from admit.accounts.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
 from tests.conftest import T0, TEST_ACTOR
-from tests.integration.accounts.people_factories import PASSWORD, make_api_client
+from tests.integration.accounts.people_factories import make_api_client
 from tests.integration.accounts.scoped_world import OUTLET, two_sides
 from tests.integration.sales.sale_factories import customers_with_ids
 
 IDENTITIES = ("admin", "customer", "scoped_clerk", "gate_device", "partner")
 Headers = dict[str, str]
 _serial = itertools.count(1)
+# Strong under any policy a case may set (up to 128 characters of all four classes).
+PASSWORD = "Aq7!Zx3$Wm5%Kp2&" * 8
 
 
 @dataclass
