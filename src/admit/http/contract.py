@@ -166,7 +166,11 @@ def _bound_integers(operation: dict[str, Any]) -> None:
 def _document(route: Any, method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status in sorted(_statuses(route, method, operation)):
-        responses[str(status)] = _error_response(status)
+        documented = _error_response(status)
+        # A route's own answer in another media type (a gateway's plain-text ``fail``) stays.
+        own = responses.get(str(status), {}).get("content", {})
+        documented["content"] |= {m: c for m, c in own.items() if m != "application/json"}
+        responses[str(status)] = documented
     operation["responses"] = dict(sorted(responses.items()))
     if not _schemes(route):
         operation["security"] = []

@@ -38,7 +38,7 @@ class Identity:
     make: Callable[[], Awaitable[Headers]]
     headers: Headers
     probe: str  # a GET the credential answers 200 on while it is alive
-    world: dict[str, int]  # ids of the world's resources, by path parameter name
+    world: dict[str, object]  # the world's resources, by path parameter name
 
     async def renewed_if_dead(self, http: httpx.AsyncClient) -> None:
         """A case may have disabled the fuzzing account after all (an id it guessed): carry
@@ -102,4 +102,6 @@ async def identity(name: str, runtime: Runtime, admin: httpx.AsyncClient) -> Ide
         "gate_device": "/api/v1/gate/device",
         "partner": "/api/v1/partner/sessions",
     }[name]
-    return Identity(name=name, make=make, headers=await make(), probe=probe, world=mine)
+    return Identity(
+        name=name, make=make, headers=await make(), probe=probe, world={**mine, "method": "bank"}
+    )

@@ -52,10 +52,10 @@ BASE = "http://admit.test"
 
 
 # Generation does not depend on the identity or the database: each worker generates once.
-_GENERATED: dict[tuple[str, tuple[tuple[str, int], ...]], list[Any]] = {}
+_GENERATED: dict[tuple[str, tuple[tuple[str, object], ...]], list[Any]] = {}
 
 
-def _cases(operation: Any, world: dict[str, int]) -> list[Any]:
+def _cases(operation: Any, world: dict[str, object]) -> list[Any]:
     """Cases with generated parameters, and as many again with the path's ids naming the
     world's resources (where the path has any), so that answers other than 404 are checked."""
     names = {p.name for p in operation.path_parameters}
