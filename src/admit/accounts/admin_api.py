@@ -13,6 +13,7 @@ from sqlalchemy import select
 from admit.accounts import api_clients, customers, identities, review
 from admit.accounts.customer_phones import phone_of
 from admit.accounts.documents import DocumentType, mask_phone
+from admit.accounts.identity_models import IdentityMethod, IdentityStatus
 from admit.accounts.models import ApiClient, Customer
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.core import audit
@@ -79,7 +80,7 @@ class HolderRow(Model):
     name: str
     doc_type: DocumentType
     number: str
-    status: str
+    status: IdentityStatus
 
 
 class CustomerRow(Model):
@@ -189,8 +190,8 @@ class IdentityRow(Model):
     number: str
     name: str
     nationality: str
-    status: str
-    method: str
+    status: IdentityStatus
+    method: IdentityMethod
     reason: str | None
     created_at: datetime
 
