@@ -45,7 +45,7 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 class ErrorDetail(BaseModel):
     code: str = Field(description="a stable snake_case code, e.g. `not_found`")
     message: str = Field(description="for people: may change between versions")
-    details: Any = Field(default=None, description="machine-readable details, by code")
+    details: Any = Field(description="machine-readable details, by code (null when none)")
 
 
 class ErrorBody(BaseModel):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
-from admit.http.contract import SCHEMES
+from admit.http.contract import SCHEMES, ErrorBody
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 ERROR = {"$ref": "#/components/schemas/ErrorBody"}
@@ -72,3 +73,17 @@ def test_files_are_documented_in_their_media_type(app: FastAPI) -> None:
     }
     for path, kind in media.items():
         assert list(paths[path]["get"]["responses"]["200"]["content"]) == [kind], path
+
+
+async def test_the_served_refusal_is_the_documented_error_body(app: FastAPI) -> None:
+    """The document's ``ErrorBody`` is what a refusal carries, 422 included."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://admit.test") as http:
+        shape = await http.post("/api/v1/auth/staff/login", json={"username": 1})
+        missing = await http.get("/api/v1/sessions/12345")
+    assert shape.status_code == 422
+    assert ErrorBody.model_validate(shape.json()).error.code == "invalid_request"
+    assert missing.status_code == 404
+    assert set(missing.json()["error"]) == {"code", "message", "details"}
+    required = app.openapi()["components"]["schemas"]["ErrorDetail"]["required"]
+    assert set(required) == {"code", "message", "details"}
