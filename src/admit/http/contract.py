@@ -69,7 +69,7 @@ _CODES: dict[int, tuple[str, str]] = {
         "conflict, already_exists, and codes of the domain",
     ),
     422: ("The request does not have the expected shape.", "invalid_request"),
-    423: ("The account is locked for a while after failed sign-ins.", "locked"),
+    423: ("The account is locked for a while after failed sign-ins.", "account_locked"),
     429: (
         "Too many requests: retry after `Retry-After` seconds.",
         "rate_limited, too_many_attempts",
