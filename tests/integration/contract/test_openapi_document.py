@@ -87,3 +87,12 @@ async def test_the_served_refusal_is_the_documented_error_body(app: FastAPI) -> 
     assert set(missing.json()["error"]) == {"code", "message", "details"}
     required = app.openapi()["components"]["schemas"]["ErrorDetail"]["required"]
     assert set(required) == {"code", "message", "details"}
+
+
+def test_alternatives_and_closed_sets_are_in_the_schema(app: FastAPI) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+    assert [set(b["required"]) for b in schemas["LineIn"]["oneOf"]] == [{"seat"}, {"area"}]
+    scopes = schemas["ApiClientIn"]["properties"]["scopes"]["items"]["enum"]
+    assert set(scopes) == {"catalog.read", "availability.read", "orders.write", "orders.read"}
+    for model, field in (("OrderOut", "status"), ("HoldOut", "status"), ("GateOut", "kind")):
+        assert schemas[model]["properties"][field]["enum"], (model, field)
