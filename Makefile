@@ -33,6 +33,11 @@ test: $(STAMP) ## Run the whole test suite (SQLite and PostgreSQL, e2e, browser)
 test-fast: $(STAMP) ## The edit-test loop: unit tests and SQLite integration tests, in parallel
 	HYPOTHESIS_PROFILE=dev $(PARALLEL) tests/unit tests/integration -k "not postgresql" $(ARGS)
 
+FUZZ_EXAMPLES ?= 100
+
+fuzz: $(STAMP) ## Schemathesis over the whole OpenAPI document, deeper (FUZZ_EXAMPLES per operation)
+	ADMIT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PARALLEL) tests/integration/contract/test_openapi_fuzz.py $(ARGS)
+
 check: $(STAMP) ## Lint, type-check, import boundaries, migrations in sync
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -54,4 +59,4 @@ bench: $(STAMP) ## Run the benchmarks and print their table (options: BENCH_* or
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test test-fast check format bench clean
+.PHONY: help install demo test test-fast fuzz check format bench clean

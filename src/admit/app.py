@@ -29,6 +29,7 @@ from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
 from admit.http.access_log import RequestLogMiddleware
 from admit.http.audit_api import router as audit_router
+from admit.http.contract import contract, operation_id
 from admit.http.errors import install_error_handlers
 from admit.http.int_bounds import bounded_integers
 from admit.http.metrics import MetricsMiddleware
@@ -100,7 +101,9 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         version=__version__,
         summary="Ticketing: catalogue, seat maps, sale and admission.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
+    contract(app)
     app.state.runtime = runtime
     wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)

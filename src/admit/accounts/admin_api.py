@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from admit.accounts import api_clients, customers, identities, review
 from admit.accounts.customer_phones import phone_of
-from admit.accounts.documents import mask_phone
+from admit.accounts.documents import DocumentType, mask_phone
+from admit.accounts.identity_models import IdentityMethod, IdentityStatus
 from admit.accounts.models import ApiClient, Customer
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.core import audit
@@ -33,6 +34,7 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
+from admit.http.media import CsvResponse
 
 
 async def _customer_outlet(uow: UnitOfWork, value: str) -> list[Place]:
@@ -76,9 +78,9 @@ class HolderRow(Model):
     identity_id: int
     is_self: bool
     name: str
-    doc_type: str
+    doc_type: DocumentType
     number: str
-    status: str
+    status: IdentityStatus
 
 
 class CustomerRow(Model):
@@ -184,12 +186,12 @@ async def unlock_customer(customer_id: int, uow: Operator, now: Now) -> None:
 
 class IdentityRow(Model):
     id: int
-    doc_type: str
+    doc_type: DocumentType
     number: str
     name: str
     nationality: str
-    status: str
-    method: str
+    status: IdentityStatus
+    method: IdentityMethod
     reason: str | None
     created_at: datetime
 
@@ -230,7 +232,7 @@ async def decide(identity_id: int, body: DecisionIn, uow: Reviewer, now: Now) ->
     )
 
 
-@router.get("/identities/export")
+@router.get("/identities/export", response_class=CsvResponse)
 async def export_pending(uow: Exporter, rt: RuntimeDep, now: Now) -> Response:
     """Pending offline documents, unmasked, as CSV for the offline check (audited)."""
     text = await review.export_pending(uow, rt.crypto, now=now)
@@ -255,15 +257,20 @@ async def identity_stats(uow: Reviewer) -> dict[str, int]:
     return await identities.status_counts(uow)
 
 
+# The schema names the closed set; an unknown scope is still refused by the service (400, with
+# the known ones in ``details``).
+Scope = Annotated[str, Field(json_schema_extra={"enum": list(api_clients.SCOPES)})]
+
+
 class ApiClientIn(Model):
     name: Annotated[str, Field(min_length=2, max_length=120)]
-    scopes: list[str] = Field(min_length=1, max_length=10)
+    scopes: list[Scope] = Field(min_length=1, max_length=10)
     rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     burst: int = Field(default=60, ge=1, le=100_000)
 
 
 class ApiClientPatch(Model):
-    scopes: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    scopes: list[Scope] | None = Field(default=None, min_length=1, max_length=10)
     rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     burst: int | None = Field(default=None, ge=1, le=100_000)
     active: bool | None = None
@@ -273,7 +280,7 @@ class ApiClientOut(Model):
     id: int
     name: str
     key_id: str
-    scopes: list[str]
+    scopes: list[Scope]
     rate_per_minute: int
     burst: int
     active: bool

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from admit.accounts import customers
 from admit.accounts.customer_schemas import DocumentBody, Model
-from admit.accounts.identity_models import CustomerHolder
+from admit.accounts.identity_models import CustomerHolder, IdentityStatus
 from admit.accounts.models import Customer
 from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.accounts.verification import file_and_verify
@@ -95,7 +95,7 @@ class CounterCustomerOut(Model):
 
 class CounterIdentityOut(Model):
     identity_id: int
-    status: str
+    status: IdentityStatus
 
 
 def _outlet(who: Principal, asked: str | None) -> str | None:

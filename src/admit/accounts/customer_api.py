@@ -28,6 +28,7 @@ from admit.accounts.verification import file_and_verify
 from admit.core.audit_context import Actor
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
+from admit.http.contract import SIGN_IN
 from admit.http.deps import (
     ClientIP,
     CustomerId,
@@ -48,7 +49,7 @@ def _token_or_refusal(attempt: Attempt) -> CustomerTokenOut | JSONResponse:
     return CustomerTokenOut(token=attempt.token.token, expires_at=attempt.token.expires_at)
 
 
-@router.post("/auth/codes", status_code=202)
+@router.post("/auth/codes", status_code=202, responses=SIGN_IN)
 async def request_code(
     body: CodeRequestIn,
     uow: PublicUoW,
@@ -67,7 +68,7 @@ async def request_code(
     return {"status": "sent"}
 
 
-@router.post("/auth/register", status_code=201, response_model=CustomerTokenOut)
+@router.post("/auth/register", status_code=201, response_model=CustomerTokenOut, responses=SIGN_IN)
 async def register(
     body: RegisterIn,
     uow: PublicUoW,
@@ -97,7 +98,7 @@ async def register(
     return _token_or_refusal(attempt)
 
 
-@router.post("/auth/login", response_model=CustomerTokenOut)
+@router.post("/auth/login", response_model=CustomerTokenOut, responses=SIGN_IN)
 async def log_in(
     body: PasswordLoginIn, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> CustomerTokenOut | JSONResponse:
@@ -110,7 +111,7 @@ async def log_in(
     return _token_or_refusal(attempt)
 
 
-@router.post("/auth/login/code", response_model=CustomerTokenOut)
+@router.post("/auth/login/code", response_model=CustomerTokenOut, responses=SIGN_IN)
 async def log_in_code(
     body: CodeLoginIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> CustomerTokenOut | JSONResponse:
@@ -122,7 +123,7 @@ async def log_in_code(
     return _token_or_refusal(attempt)
 
 
-@router.post("/auth/password/reset", status_code=204, response_model=None)
+@router.post("/auth/password/reset", status_code=204, response_model=None, responses=SIGN_IN)
 async def reset_password(
     body: PasswordResetIn, uow: PublicUoW, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> JSONResponse | None:

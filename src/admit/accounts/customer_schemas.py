@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
+from admit.accounts.identity_models import IdentityMethod, IdentityStatus
 from admit.accounts.person_names import check_person_name
 
 Login = Annotated[str, Field(min_length=3, max_length=254, description="mobile or email")]
@@ -79,10 +80,10 @@ class HolderOut(Model):
     identity_id: int
     is_self: bool
     name: str
-    doc_type: str
+    doc_type: DocumentType
     number: str
-    status: str
-    method: str
+    status: IdentityStatus
+    method: IdentityMethod
     reason: str | None
 
 

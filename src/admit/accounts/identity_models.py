@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
+
+# The closed sets the API answers with (enums in the OpenAPI document).
+IdentityStatus = Literal["pending", "verified", "rejected"]
+IdentityMethod = Literal["online", "offline"]
 
 MISMATCH_OUTCOME = "inconsistent"  # the verifier's answer for a real number under a wrong name
 

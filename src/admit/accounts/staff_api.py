@@ -33,6 +33,7 @@ from admit.accounts.staff_hierarchy import check_may_grant
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
+from admit.http.contract import SIGN_IN
 from admit.http.deps import (
     ClientIP,
     Now,
@@ -54,7 +55,9 @@ PolicyReader = Annotated[UnitOfWork, staff_reader(Permission.SECURITY_POLICY)]
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
-@router.post("/auth/staff/login", response_model=TokenOut)
+@router.post(
+    "/auth/staff/login", response_model=TokenOut, operation_id="staff_log_in", responses=SIGN_IN
+)
 async def log_in(
     body: StaffLoginIn, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> TokenOut | JSONResponse:
@@ -73,7 +76,7 @@ async def log_in(
     return TokenOut(token=attempt.token.token, expires_at=attempt.token.expires_at)
 
 
-@router.post("/auth/staff/password", status_code=204, response_model=None)
+@router.post("/auth/staff/password", status_code=204, response_model=None, responses=SIGN_IN)
 async def change_password(
     body: PasswordChangeIn, rt: RuntimeDep, ip: ClientIP, now: Now
 ) -> JSONResponse | None:
@@ -86,7 +89,7 @@ async def change_password(
     return None if refusal is None else error_response(refusal)
 
 
-@router.post("/auth/staff/logout", status_code=204)
+@router.post("/auth/staff/logout", status_code=204, operation_id="staff_log_out")
 async def log_out(request: Request, who: PrincipalDep, uow: PublicUoW, now: Now) -> None:
     """Sign out: this bearer token stops working at once."""
     _, token = get_authorization_scheme_param(request.headers.get("authorization"))
@@ -194,7 +197,9 @@ async def unlock(staff_id: int, uow: Operator, who: PrincipalDep, now: Now) -> N
     await staff.set_locked(uow, actor=who, staff_id=staff_id, locked=False, now=now)
 
 
-@router.post("/admin/staff/{staff_id}/reset-password", status_code=202)
+@router.post(
+    "/admin/staff/{staff_id}/reset-password", status_code=202, operation_id="staff_reset_password"
+)
 async def reset_password(
     staff_id: int, uow: Operator, who: PrincipalDep, rt: RuntimeDep, now: Now
 ) -> dict[str, str]:
@@ -215,7 +220,7 @@ async def reset_password(
     return {"status": "sent by SMS"}
 
 
-@router.get("/admin/security-policy")
+@router.get("/admin/security-policy", operation_id="get_password_policy")
 async def get_policy(uow: PolicyReader) -> PolicyOut:
     return PolicyOut.model_validate(asdict(await security.get_policy(uow)))
 

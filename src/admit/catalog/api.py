@@ -44,6 +44,7 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
+from admit.http.media import file_content
 
 admin_router = APIRouter(prefix="/admin", tags=["admin: catalogue"])
 
@@ -143,7 +144,7 @@ async def create_venue(body: VenueIn, uow: Writer, now: Now) -> VenueOut:
     return VenueOut.model_validate(venue)
 
 
-@admin_router.get("/venues")
+@admin_router.get("/venues", operation_id="admin_list_venues")
 async def list_venues(uow: VenueReader, who: PrincipalDep) -> list[VenueOut]:
     mine = reach(who, Permission.CATALOG_READ, ScopeKind.VENUE)
     return [
@@ -191,7 +192,9 @@ async def get_seatmap(seat_map_id: int, uow: SeatMapReader) -> SeatMapOut:
     return SeatMapOut.model_validate(seat_map)
 
 
-@admin_router.get("/seatmaps/{seat_map_id}/export")
+@admin_router.get(
+    "/seatmaps/{seat_map_id}/export", responses=file_content("application/json", "text/csv")
+)
 async def export_seatmap(
     seat_map_id: int,
     uow: SeatMapReader,

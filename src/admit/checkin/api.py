@@ -42,6 +42,7 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
+from admit.http.media import NdjsonResponse
 
 router = APIRouter()
 admin = APIRouter(prefix="/admin", tags=["gate administration"])
@@ -214,7 +215,7 @@ async def ticket_scans(session_id: int, code: str, uow: SessionValidator) -> dic
     return await scans.ticket_history(uow, session_id=session_id, code=code)
 
 
-@admin.get("/sessions/{session_id}/scans.jsonl", response_class=Response)
+@admin.get("/sessions/{session_id}/scans.jsonl", response_class=NdjsonResponse)
 async def export_scans(session_id: int, uow: SessionManagerReader) -> Response:
     """Every scan of the session as a file of JSON lines."""
     lines = await scan_files.export_lines(uow, session_id=session_id)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
+from fastapi.security import APIKeyHeader
 
 from admit.checkin import devices, manifests, scans
 from admit.checkin.errors import DeviceRefused
@@ -18,11 +19,17 @@ from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, RuntimeDep
 
 router = APIRouter(prefix="/gate", tags=["gate devices"])
+_device_key = APIKeyHeader(
+    name="X-Device-Key",
+    auto_error=False,
+    scheme_name="GateDeviceKey",
+    description="A gate device's credential: `<key_id>.<secret>`",
+)
 
 
 async def _device_uow(
     rt: RuntimeDep,
-    x_device_key: Annotated[str | None, Header(description="<key_id>.<secret>")] = None,
+    x_device_key: Annotated[str | None, Depends(_device_key)],
 ) -> AsyncIterator[tuple[UnitOfWork, Device]]:
     if not x_device_key:
         raise DeviceRefused("an X-Device-Key header is required")

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+GateKind = Literal["entrance", "section", "lane"]
+DeviceType = Literal["handheld", "turnstile", "kiosk"]
+
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 Label = Annotated[str, Field(min_length=1, max_length=20)]
 
@@ -18,7 +21,7 @@ class Model(BaseModel):
 class GateIn(Model):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    kind: Literal["entrance", "section", "lane"] = "entrance"
+    kind: GateKind = "entrance"
     parent: Code | None = None
 
 
@@ -32,14 +35,14 @@ class GateOut(Model):
     venue_id: int
     code: str
     name: str
-    kind: str
+    kind: GateKind
     parent_id: int | None
     active: bool
 
 
 class DeviceIn(Model):
     number: Annotated[str, Field(min_length=1, max_length=40)]
-    device_type: Literal["handheld", "turnstile", "kiosk"]
+    device_type: DeviceType
     venue_id: int
     description: Annotated[str, Field(max_length=200)] = ""
     ip: Annotated[str, Field(max_length=45)] | None = None
@@ -62,7 +65,7 @@ class DevicePatch(Model):
 class DeviceOut(Model):
     id: int
     number: str
-    device_type: str
+    device_type: DeviceType
     description: str
     ip: str | None
     port: int | None
@@ -138,7 +141,7 @@ class DeviceSessionOut(Model):
 
 class DeviceMeOut(Model):
     number: str
-    device_type: str
+    device_type: DeviceType
     venue_id: int
     gate: str | None
     sessions: list[DeviceSessionOut]

@@ -13,6 +13,7 @@ from admit.accounts.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.finance import bills, cash, ledger
 from admit.http.deps import by_path, staff_reader
+from admit.http.media import CsvResponse
 
 router = APIRouter(prefix="/admin/finance", tags=["admin: finance"])
 # An organiser's bill is theirs; the ledger as a whole is the platform's.
@@ -58,7 +59,7 @@ class BalancesOut(Model):
     )
 
 
-@router.get("/bills/{organiser_id}/{day}.csv", response_class=Response)
+@router.get("/bills/{organiser_id}/{day}.csv", response_class=CsvResponse)
 async def daily_bill_csv(organiser_id: int, day: date, uow: BillReader) -> Response:
     """The same bill as CSV (declared first: ``{day}`` alone would also match it)."""
     bill = await bills.daily_bill(uow, organiser_id=organiser_id, day=day)

@@ -41,7 +41,11 @@ from admit.core.errors import Forbidden, NotFound, Unauthorized
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 
-_bearer = HTTPBearer(auto_error=False, description="Staff bearer token")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="StaffBearer",
+    description="A staff member's token (sign in at /auth/staff/login)",
+)
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` in its thread pool, a hand-off
@@ -235,7 +239,11 @@ def reach(who: Principal, permission: Permission, scope: ScopeKind) -> frozenset
     return who.reach(permission, scope)
 
 
-_customer_bearer = HTTPBearer(auto_error=False, description="Customer bearer token")
+_customer_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="CustomerBearer",
+    description="A customer's token (sign in at /auth/login)",
+)
 
 
 async def customer_id(

@@ -23,7 +23,12 @@ from admit.http.deps import runtime
 from admit.http.throttle import RateLimited
 
 PARTNER_PREFIX = "/api/v1/partner/"
-_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="<key_id>.<secret>")
+_api_key = APIKeyHeader(
+    name="X-Api-Key",
+    auto_error=False,
+    scheme_name="PartnerKey",
+    description="A partner's API key: `<key_id>.<secret>`",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from admit.inventory.schemas import SessionSummary
 router = APIRouter(prefix="/partner", tags=["partner API"])
 
 
-@router.get("/sessions")
+@router.get("/sessions", operation_id="partner_search")
 async def search(
     _: Annotated[Partner, partner("catalog.read")],
     uow: PublicReader,
@@ -27,7 +27,7 @@ async def search(
     return await public_api.find_summaries(uow, rt, f, now)
 
 
-@router.get("/sessions/{session_id}/availability")
+@router.get("/sessions/{session_id}/availability", operation_id="partner_availability")
 async def availability(
     _: Annotated[Partner, partner("availability.read")],
     session_id: int,

@@ -25,6 +25,7 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
+from admit.http.media import CsvResponse
 from admit.inventory.availability import load_availability
 from admit.partners import bills, reconciliation
 from admit.partners.models import PartnerCinema, PartnerLock
@@ -229,7 +230,7 @@ async def resolve_exception(
 @router.get(
     "/admin/partners/cinemas/{cinema_id}/bills/{day}.csv",
     tags=["admin: partners"],
-    response_class=Response,
+    response_class=CsvResponse,
 )
 async def bill_csv(cinema_id: int, day: date, uow: Finance) -> Response:
     """The same bill as CSV (declared first: ``{day}`` alone would also match it)."""

@@ -49,10 +49,14 @@ class HoldIn(Model):
     channel: Literal["web", "mobile"] = "web"
 
 
+# Every state a hold takes (``sales.holds``, ``settlement``, ``partner_jobs``).
+HoldStatus = Literal["active", "confirming", "sold", "released", "expired"]
+
+
 class HoldOut(Model):
     id: int
     session_id: int
-    status: str
+    status: HoldStatus
     quantity: int
     expires_at: datetime
     seats: list[str]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +22,17 @@ class Model(BaseModel):
 
 
 class LineIn(Model):
+    """A seat, or a place in a general-admission area: exactly one of ``seat`` and ``area``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["seat"], "properties": {"seat": {"type": "string"}}},
+                {"required": ["area"], "properties": {"area": {"type": "string"}}},
+            ]
+        },
+    )
     ticket_type: Annotated[str, Field(min_length=1, max_length=40)] = "adult"
     seat: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     area: Annotated[str, Field(min_length=1, max_length=20)] | None = None
@@ -48,10 +59,17 @@ class LineOut(Model):
     holder: str | None = Field(description="the holder's masked name on real-name tickets")
 
 
+# Every state an order takes (``orders``, ``holds``, ``settlement``, the partner jobs); refunds
+# are the refunds' own (``sales.refunds``), not an order's state.
+OrderStatus = Literal[
+    "pending_payment", "confirm_pending", "confirm_failed", "paid", "cancelled", "expired"
+]
+
+
 class OrderOut(Model):
     number: str
     session_id: int
-    status: str
+    status: OrderStatus
     total: int
     currency: str
     pay_by: datetime

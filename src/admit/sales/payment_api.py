@@ -86,7 +86,11 @@ async def order_payments(number: str, uow: CustomerReader, cid: CustomerId) -> l
     return [_out(checkout.PaymentView.of(p)) for p in rows]
 
 
-@router.post("/payments/notify/{method}", response_class=PlainTextResponse)
+@router.post(
+    "/payments/notify/{method}",
+    response_class=PlainTextResponse,
+    responses={400: {"content": {"text/plain": {"schema": {"type": "string", "enum": ["fail"]}}}}},
+)
 async def notify(method: str, request: Request, rt: RuntimeDep, ip: ClientIP) -> PlainTextResponse:
     """The gateway's server-to-server notification. Answered with the gateway's exact
     acknowledgement once applied (or already applied); ``fail`` when it does not verify."""

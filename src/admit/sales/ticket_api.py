@@ -15,6 +15,7 @@ from admit.core.errors import NotFound
 from admit.core.money import Money
 from admit.core.uow import UnitOfWork
 from admit.http.deps import CustomerId, CustomerReader, PublicReader
+from admit.http.media import PdfResponse, PngResponse, SvgResponse
 from admit.sales.models import Order
 from admit.sales.orders import get_order
 from admit.ticketing import issue, render
@@ -88,19 +89,19 @@ async def order_tickets(number: str, uow: CustomerReader, cid: CustomerId) -> li
     ]
 
 
-@router.get("/tickets/{code}/qr.svg", response_class=Response)
+@router.get("/tickets/{code}/qr.svg", response_class=SvgResponse)
 async def ticket_qr_svg(code: str, uow: CustomerReader, cid: CustomerId) -> Response:
     ticket = await _own_ticket(uow, code, cid)
     return Response(render.qr_svg(ticket.qr), media_type="image/svg+xml")
 
 
-@router.get("/tickets/{code}/qr.png", response_class=Response)
+@router.get("/tickets/{code}/qr.png", response_class=PngResponse)
 async def ticket_qr_png(code: str, uow: CustomerReader, cid: CustomerId) -> Response:
     ticket = await _own_ticket(uow, code, cid)
     return Response(render.qr_png(ticket.qr), media_type="image/png")
 
 
-@router.get("/orders/{number}/tickets.pdf", response_class=Response)
+@router.get("/orders/{number}/tickets.pdf", response_class=PdfResponse)
 async def order_pdf(number: str, uow: CustomerReader, cid: CustomerId) -> Response:
     """The order's e-tickets, one page each: event, session, venue, seat, holder, QR."""
     order, tickets = await _tickets(uow, number, cid)

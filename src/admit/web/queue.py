@@ -29,7 +29,7 @@ from admit.web.errors import PageRoute
 from admit.web.params import PageId
 from admit.web.rendering import render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)  # pages, not the API
 REFRESH_SECONDS = 5
 
 
