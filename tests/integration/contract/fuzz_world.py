@@ -19,6 +19,8 @@ import httpx
 from admit.accounts import staff
 from admit.accounts.api_clients import SCOPES
 from admit.accounts.permissions import Grant, Role, ScopeKind
+from admit.core import heartbeat
+from admit.core.audit_context import SYSTEM
 from admit.core.runtime import Runtime
 from tests.conftest import T0, TEST_ACTOR
 from tests.integration.accounts.people_factories import make_api_client
@@ -62,8 +64,11 @@ async def _staff(runtime: Runtime, grants: list[Grant]) -> Headers:
 
 
 async def identity(name: str, runtime: Runtime, admin: httpx.AsyncClient) -> Identity:
-    """Build the world, then the identity ``name`` in it."""
+    """Build the world, then the identity ``name`` in it. A worker has beaten, as on a
+    running platform, so readiness answers 200 (its 503 is for a platform without one)."""
     mine, _ = await two_sides(admin, runtime)
+    async with runtime.uow(SYSTEM) as uow:
+        await heartbeat.beat(uow, runtime.clock.now())
 
     async def make() -> Headers:
         if name == "admin":
