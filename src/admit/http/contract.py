@@ -75,8 +75,9 @@ _CODES: dict[int, tuple[str, str]] = {
         "rate_limited, too_many_attempts",
     ),
     503: (
-        "Busy for a moment (or a provider is down): retry after `Retry-After` seconds.",
-        "busy, and unavailable providers",
+        "Busy for a moment, the database unreachable, sales paused while payments are "
+        "reconciled after a restore, or a provider down: retry after `Retry-After` seconds.",
+        "busy, database_unavailable, reconciling, not_ready (readiness), and unavailable providers",
     ),
 }
 _RETRY_AFTER = {
