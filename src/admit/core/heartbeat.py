@@ -34,15 +34,19 @@ def worker_name() -> str:
 
 @sweeper("worker.heartbeat")
 async def beat(uow: UnitOfWork, now: datetime) -> int:
-    """Record this worker's beat; forget workers silent for a day."""
-    row = await uow.session.get(WorkerHeartbeat, worker_name())
+    """Record this worker's beat; forget other workers silent for a day. (The others first:
+    this process's own row, however old, is updated, never deleted under the update.)"""
+    me = worker_name()
+    await uow.session.execute(
+        delete(WorkerHeartbeat).where(
+            WorkerHeartbeat.beat_at < now - FORGET_AFTER, WorkerHeartbeat.name != me
+        )
+    )
+    row = await uow.session.get(WorkerHeartbeat, me)
     if row is None:
-        uow.session.add(WorkerHeartbeat(name=worker_name(), started_at=now, beat_at=now))
+        uow.session.add(WorkerHeartbeat(name=me, started_at=now, beat_at=now))
     else:
         row.beat_at = now
-    await uow.session.execute(
-        delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - FORGET_AFTER)
-    )
     return 1
 
 

@@ -59,7 +59,9 @@ class RecordingEmail:
 
     sent: list[tuple[str, str, str]] = field(default_factory=list)
 
-    async def send(self, *, to: str, subject: str, body: str) -> str:
+    async def send(
+        self, *, to: str, subject: str, body: str, message_key: str | None = None
+    ) -> str:
         self.sent.append((to, subject, body))
         return f"<mail-{len(self.sent)}@admit.test>"
 

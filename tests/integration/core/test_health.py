@@ -115,6 +115,21 @@ async def test_the_heartbeat_names_the_process_and_keeps_its_start(runtime: Runt
     ]
 
 
+async def test_a_process_silent_for_days_beats_again_and_others_are_forgotten(
+    runtime: Runtime,
+) -> None:
+    """Silent workers are forgotten after a day; this process's own old row is updated (it was
+    deleted under the update: a StaleDataError every cycle after a long pause)."""
+    async with runtime.uow(SYSTEM) as uow:
+        gone = T0 - timedelta(days=2)
+        uow.session.add(WorkerHeartbeat(name="gone:1", started_at=gone, beat_at=gone))
+    await _beat_at(runtime, 3 * 86400)  # this process, three days ago
+    await _beat_at(runtime, 0)
+    async with runtime.uow(SYSTEM, readonly=True) as uow:
+        rows = (await uow.session.scalars(select(WorkerHeartbeat))).all()
+    assert [(r.name, r.beat_at) for r in rows] == [(worker_name(), T0)]
+
+
 async def test_openapi_document_lists_the_api(client: httpx.AsyncClient) -> None:
     doc = (await client.get("/openapi.json")).json()
     assert doc["info"]["title"] == "Admit"
