@@ -12,7 +12,8 @@ from admit.accounts.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, staff_reader, staff_writer
 from admit.messaging import dispatch
-from admit.messaging.models import MessageChannel, MessageStatus, OutboundMessage
+from admit.messaging.dispatch import MessageChannel, MessageStatus
+from admit.messaging.models import OutboundMessage
 
 router = APIRouter(prefix="/admin/messages", tags=["admin: messages"])
 Reader = Annotated[UnitOfWork, staff_reader(Permission.MESSAGES)]

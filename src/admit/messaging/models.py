@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.crypto import encrypted_columns
 from admit.core.db import Base, BigIntKey, UTCDateTime
-
-# What a message is (``messaging.dispatch`` writes them) and the channels it goes by.
-MessageStatus = Literal["queued", "sent", "failed", "throttled"]
-MessageChannel = Literal["sms", "email"]
 
 
 @encrypted_columns("to_enc", "params_enc")
