@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from admit.accounts import api_clients, customers, identities, review
 from admit.accounts.customer_phones import phone_of
+from admit.accounts.customers import SourceChannel
 from admit.accounts.documents import DocumentType, mask_phone
 from admit.accounts.identity_models import IdentityMethod, IdentityStatus
 from admit.accounts.models import ApiClient, Customer
@@ -87,7 +88,7 @@ class CustomerRow(Model):
     id: int
     phone: str | None
     email: str | None
-    source_channel: str
+    source_channel: SourceChannel
     locked: bool
     created_at: datetime
     holders: list[HolderRow] = Field(default_factory=list)

@@ -21,7 +21,7 @@ from admit.accounts.security import TooManyAttempts
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.messaging.dispatch import queue_message
+from admit.messaging.dispatch import MessageChannel, queue_message
 
 CODE_TTL = timedelta(minutes=10)
 CODE_INTERVAL = timedelta(seconds=60)
@@ -38,7 +38,7 @@ class WrongCode(AdmitError):
     status = 400
 
 
-def normalise_login(login: str) -> tuple[str, str]:
+def normalise_login(login: str) -> tuple[MessageChannel, str]:
     """``("sms", "13812345678")`` or ``("email", "ana@example.com")``; raises ``InvalidInput``."""
     login = login.strip()
     phone = PHONE.match(login.replace(" ", "").replace("-", ""))

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from admit.accounts.customers import SourceChannel
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
 from admit.accounts.identity_models import IdentityMethod, IdentityStatus
@@ -91,6 +92,6 @@ class MeOut(Model):
     id: int
     phone: str | None
     email: str | None
-    source_channel: str
+    source_channel: SourceChannel
     verified: bool
     holders: list[HolderOut]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, get_args
 
 from sqlalchemy import func, select, update
 
@@ -27,7 +28,9 @@ from admit.core.short_cache import TOKENS, forget_on_commit
 from admit.core.uow import UnitOfWork
 
 TOKEN_LIFETIME = timedelta(days=30)
-CHANNELS = ("web", "mobile", "kiosk", "agent")
+# Where a customer registered.
+SourceChannel = Literal["web", "mobile", "kiosk", "agent"]
+CHANNELS: tuple[SourceChannel, ...] = get_args(SourceChannel)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -26,11 +27,15 @@ USERNAME = re.compile(r"^[a-z0-9_.-]{3,80}$")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
+# What became of one row of a staff import.
+ImportStatus = Literal["ok", "error", "created"]
+
+
 @dataclass
 class RowReport:
     line: int
     username: str
-    status: str = "ok"  # ok | error | created
+    status: ImportStatus = "ok"
     problems: list[str] = field(default_factory=list)
 
 

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 
@@ -21,7 +21,8 @@ from admit.core.errors import AlreadyExists, InvalidInput
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
 
-DEVICE_TYPES = ("handheld", "turnstile", "kiosk")
+DeviceType = Literal["handheld", "turnstile", "kiosk"]
+DEVICE_TYPES: tuple[DeviceType, ...] = get_args(DeviceType)
 
 
 @dataclass(frozen=True, slots=True)

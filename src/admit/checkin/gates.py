@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 
@@ -18,7 +18,8 @@ from admit.core.errors import AlreadyExists, InvalidInput
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
 
-GATE_KINDS = ("entrance", "section", "lane")
+GateKind = Literal["entrance", "section", "lane"]
+GATE_KINDS: tuple[GateKind, ...] = get_args(GateKind)
 OPENS_BEFORE = timedelta(hours=3)  # doors open well before kick-off at a stadium
 CLOSES_AFTER = timedelta(hours=1)
 

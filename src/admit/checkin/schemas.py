@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-GateKind = Literal["entrance", "section", "lane"]
-DeviceType = Literal["handheld", "turnstile", "kiosk"]
+from admit.checkin.devices import DeviceType
+from admit.checkin.gates import GateKind
 
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 Label = Annotated[str, Field(min_length=1, max_length=20)]

@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.accounts.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.finance import bills, cash, ledger
+from admit.finance.bills import BillLineKind
 from admit.http.deps import by_path, staff_reader
 from admit.http.media import CsvResponse
+from admit.payments.gateway import PaymentMethod
 
 router = APIRouter(prefix="/admin/finance", tags=["admin: finance"])
 # An organiser's bill is theirs; the ledger as a whole is the platform's.
@@ -30,10 +32,10 @@ class Model(BaseModel):
 
 class BillLineOut(Model):
     at: datetime
-    type: str
+    type: BillLineKind
     reference: str
     order_number: str
-    method: str
+    method: PaymentMethod
     amount: int
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -15,11 +16,14 @@ from admit.core.uow import UnitOfWork
 from admit.finance import ledger
 from admit.payments.models import Payment, Refund
 
+# A line of a daily bill is money in (a payment) or out (a refund).
+BillLineKind = Literal["pay", "refund"]
+
 
 @dataclass(frozen=True, slots=True)
 class BillLine:
     at: datetime
-    kind: str  # "pay" or "refund"
+    kind: BillLineKind
     reference: str  # payment or refund number
     order_number: str
     method: str

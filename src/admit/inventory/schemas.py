@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admit.catalog.schemas import EventOut, PriceLevelOut, SessionIn, SessionOut, VenueOut
 from admit.core.timestamps import UTCTimestamp
-from admit.inventory.rules import Category
+from admit.inventory.rules import Category, SeatStatus
 from admit.inventory.selection import NumberRange, RowRef, SeatSelector
 
 Label = Annotated[str, Field(min_length=1, max_length=60)]
@@ -127,7 +127,7 @@ class SeatChangesIn(Model):
 class ConflictOut(Model):
     session_id: int
     seat_key: str
-    status: str
+    status: SeatStatus
 
 
 class VenueChangeOut(Model):

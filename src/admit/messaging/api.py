@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from admit.accounts.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, staff_reader, staff_writer
 from admit.messaging import dispatch
+from admit.messaging.dispatch import MessageChannel, MessageStatus
 from admit.messaging.models import OutboundMessage
 
 router = APIRouter(prefix="/admin/messages", tags=["admin: messages"])
@@ -21,10 +22,10 @@ Writer = Annotated[UnitOfWork, staff_writer(Permission.MESSAGES)]
 
 class MessageOut(BaseModel):
     id: int
-    channel: str
+    channel: MessageChannel
     to: str
     template: str
-    status: str
+    status: MessageStatus
     error: str | None
     attempts: int
     created_at: datetime
@@ -48,7 +49,7 @@ def _out(m: OutboundMessage) -> MessageOut:
 @router.get("")
 async def list_messages(
     uow: Reader,
-    status: Literal["queued", "sent", "failed", "throttled"] | None = None,
+    status: MessageStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MessageOut]:
     """Newest first; addresses masked, parameters (codes, passwords) never shown."""

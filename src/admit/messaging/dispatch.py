@@ -5,7 +5,7 @@ be sent again by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select
@@ -20,6 +20,9 @@ from admit.messaging.models import OutboundMessage
 from admit.messaging.sms import SmsGateway, SmsRejected, SmsThrottled
 
 JOB = "messaging.send"
+# What a message is (this module writes it) and the channels it goes by.
+MessageStatus = Literal["queued", "sent", "failed", "throttled"]
+MessageChannel = Literal["sms", "email"]
 
 
 def _mask(channel: str, to: str) -> str:
@@ -33,7 +36,7 @@ async def queue_message(
     uow: UnitOfWork,
     crypto: FieldCrypto,
     *,
-    channel: str,
+    channel: MessageChannel,
     to: str,
     template: str,
     params: dict[str, str],

@@ -6,7 +6,7 @@ bills. Calls to a cinema happen with no unit of work open."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
@@ -28,7 +28,14 @@ from admit.http.deps import (
 from admit.http.media import CsvResponse
 from admit.inventory.availability import load_availability
 from admit.partners import bills, reconciliation
-from admit.partners.models import PartnerCinema, PartnerLock
+from admit.partners.models import (
+    ExceptionStatus,
+    LockStatus,
+    PartnerCinema,
+    PartnerLock,
+    RunStatus,
+)
+from admit.partners.recon_rules import DifferenceKind
 from admit.partners.seat_plans import refresh_plan
 
 router = APIRouter()
@@ -69,7 +76,7 @@ class LockOut(Model):
     hold_id: int
     session_id: int
     cinema_id: int
-    status: str
+    status: LockStatus
     seats: list[str]
     expires_at: datetime
     order_number: str | None
@@ -88,10 +95,10 @@ class ExceptionOut(Model):
     cinema_id: int
     day: date
     order_no: str
-    kind: str
+    kind: DifferenceKind
     platform_amount: int | None
     partner_amount: int | None
-    status: str
+    status: ExceptionStatus
     note: str | None
     resolved_by: str | None
     resolved_at: datetime | None
@@ -100,7 +107,7 @@ class ExceptionOut(Model):
 class RunOut(Model):
     cinema_id: int
     day: date
-    status: str
+    status: RunStatus
     ran_at: datetime
     matched: int
     platform_total: int
@@ -173,8 +180,7 @@ async def cinemas(uow: Watcher) -> list[CinemaOut]:
 async def partner_orders(
     uow: Watcher,
     now: Now,
-    status: Literal["locked", "confirming", "confirmed", "refused", "releasing", "released"]
-    | None = None,
+    status: LockStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[LockOut]:
     """The platform's locks and orders at partner cinemas, newest first; a confirmation past
@@ -209,7 +215,7 @@ async def get_reconciliation(cinema_id: int, day: date, uow: Finance) -> RunOut:
 @router.get("/admin/partners/exceptions", tags=["admin: partners"])
 async def exceptions(
     uow: Finance,
-    status: Literal["open", "resolved", "cleared"] | None = None,
+    status: ExceptionStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[ExceptionOut]:
     rows = await reconciliation.list_exceptions(uow, status=status, limit=limit)

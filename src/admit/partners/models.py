@@ -5,11 +5,18 @@ and the daily reconciliation with its exceptions."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
+
+# The states of a lock at a cinema (``partners.locks``, the partner jobs), of a reconciliation
+# run and of an exception it found (``partners.reconciliation``).
+LockStatus = Literal["locked", "confirming", "confirmed", "refused", "releasing", "released"]
+RunStatus = Literal["queued", "done"]
+ExceptionStatus = Literal["open", "resolved", "cleared"]
 
 
 class PartnerCinema(Base):

@@ -10,7 +10,7 @@ from admit.payments.gateway import PaymentGateway
 
 class Gateways:
     def __init__(self, *gateways: PaymentGateway) -> None:
-        self._by_name = {g.name: g for g in gateways}
+        self._by_name: dict[str, PaymentGateway] = {g.name: g for g in gateways}
 
     def get(self, name: str) -> PaymentGateway:
         try:

@@ -72,6 +72,10 @@ class CreatedTrade:
 
 
 TradeStatus = Literal["unpaid", "paid", "declined", "closed"]
+# The gateways the platform has an adapter for (a new adapter adds its name here), and the
+# methods a payment is made by: through one of them, or in cash at a counter.
+GatewayName = Literal["bank"]
+PaymentMethod = GatewayName | Literal["cash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +131,7 @@ class PaymentGateway(ABC):
     """One payment gateway (a bank, a wallet). ``ack`` is the exact body the platform answers a
     verified notification with; anything else makes the gateway send it again."""
 
-    name: str
+    name: GatewayName
     ack: str
 
     @abstractmethod

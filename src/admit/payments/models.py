@@ -4,11 +4,17 @@ counter), the notifications gateways sent (verified or not), and refunds."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
+
+# The states of a payment (see ``Payment``) and of a refund (see ``Refund``): the one list the
+# code writes and the API documents.
+PaymentStatus = Literal["created", "pending", "captured", "declined", "closed"]
+RefundStatus = Literal["requested", "done"]
 
 
 class Payment(Base):

@@ -21,7 +21,7 @@ from admit.http.deps import Now, Place, PublicReader, by_path, path_int, staff_r
 from admit.http.int_bounds import DB_INT_MAX
 from admit.sales import windows
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
-from admit.sales.rules import sale_state
+from admit.sales.rules import ChannelCode, SaleState, sale_state
 
 router = APIRouter(tags=["admin: sales"])
 
@@ -75,7 +75,7 @@ class OutletIn(Model):
 
 class OutletOut(Model):
     id: int
-    channel: str
+    channel: ChannelCode
     code: str
     name: str
     venue_id: int | None
@@ -125,14 +125,14 @@ class QuotaOut(Model):
 class WindowOut(Model):
     id: int
     session_id: int
-    channel: str
+    channel: ChannelCode
     starts_at: datetime
     ends_at: datetime
     per_person_limit: int
     payment_minutes: int
     real_name_required: bool
     enabled: bool
-    state: str
+    state: SaleState
     quotas: list[QuotaOut]
 
 
@@ -235,8 +235,8 @@ async def list_windows(session_id: int, uow: SessionReader, now: Now) -> list[Wi
 
 
 class SaleStatusOut(Model):
-    channel: str
-    state: str
+    channel: ChannelCode
+    state: SaleState
     starts_at: datetime
     ends_at: datetime
     per_person_limit: int

@@ -26,6 +26,7 @@ from admit.http.deps import (
     require_any_scope,
     staff_writer,
 )
+from admit.payments.models import RefundStatus
 from admit.sales import checkout, holds, orders, refunds
 from admit.sales.hold_api import HoldOut, Model, PlacesIn
 from admit.sales.hold_api import _out as hold_out
@@ -184,7 +185,7 @@ class HandedOverOut(Model):
     order_number: str
     outlet: str
     amount: int
-    status: str
+    status: RefundStatus
     done_at: datetime
 
 

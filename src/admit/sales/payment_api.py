@@ -4,7 +4,7 @@ notifies the platform server to server; the payer's return only triggers a query
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -14,9 +14,11 @@ from sqlalchemy import select
 from admit.core.audit_context import ANONYMOUS, Actor
 from admit.core.errors import NotFound
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, RuntimeDep
-from admit.payments.models import Payment
+from admit.payments.gateway import GatewayName, PaymentMethod
+from admit.payments.models import Payment, PaymentStatus
 from admit.sales import checkout
 from admit.sales.models import Order
+from admit.sales.order_api import OrderStatus
 from admit.sales.orders import get_order
 
 router = APIRouter(tags=["payments"])
@@ -27,14 +29,14 @@ class Model(BaseModel):
 
 
 class PaymentIn(Model):
-    method: Annotated[str, Field(min_length=1, max_length=20)] = "bank"
+    method: GatewayName = "bank"
 
 
 class PaymentOut(Model):
     number: str
     order_number: str
-    method: str
-    status: str
+    method: PaymentMethod
+    status: PaymentStatus
     amount: int
     currency: str
     pay_url: str | None = Field(description="where the payer approves the payment")
@@ -43,9 +45,9 @@ class PaymentOut(Model):
 
 class ReturnOut(Model):
     payment: str
-    status: str
+    status: PaymentStatus
     order_number: str
-    order_status: str
+    order_status: OrderStatus | Literal["unknown"]
 
 
 def _out(view: checkout.PaymentView) -> PaymentOut:

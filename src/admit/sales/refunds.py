@@ -18,7 +18,7 @@ from admit.core.errors import Conflict, NotFound
 from admit.core.money import Money
 from admit.core.uow import UnitOfWork
 from admit.finance import ledger
-from admit.messaging.dispatch import queue_message
+from admit.messaging.dispatch import MessageChannel, queue_message
 from admit.payments.directory import Gateways
 from admit.payments.models import Payment, Refund
 from admit.sales.models import Order
@@ -108,10 +108,11 @@ async def complete_refund(
         "amount": Money(refund.amount, payment.currency).format(),
         "reason": REASONS.get(refund.reason, refund.reason)[:35],
     }
-    for channel, to, template in (
+    sends: tuple[tuple[MessageChannel, str | None, str], ...] = (
         ("sms", phone, "SMS_PAYMENT_REFUNDED"),
         ("email", email, "EMAIL_PAYMENT_REFUNDED"),
-    ):
+    )
+    for channel, to, template in sends:
         if to:
             await queue_message(
                 uow,

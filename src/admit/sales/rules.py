@@ -5,8 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from fractions import Fraction
+from typing import Literal, get_args
 
-CHANNELS = {
+# The channels a platform sells through (the ``channel`` table holds one row of each).
+ChannelCode = Literal["web", "mobile", "box_office", "agent", "client_rep", "partner"]
+CHANNELS: dict[ChannelCode, str] = {
     "web": "Website",
     "mobile": "Mobile app",
     "box_office": "Box office (kiosk)",
@@ -14,6 +17,7 @@ CHANNELS = {
     "client_rep": "Client representative",
     "partner": "Partner API",
 }
+assert tuple(CHANNELS) == get_args(ChannelCode), "a channel without a name, or a name without one"
 
 
 class SaleState(enum.StrEnum):

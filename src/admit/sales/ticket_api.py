@@ -19,7 +19,7 @@ from admit.http.media import PdfResponse, PngResponse, SvgResponse
 from admit.sales.models import Order
 from admit.sales.orders import get_order
 from admit.ticketing import issue, render
-from admit.ticketing.models import Ticket
+from admit.ticketing.models import Ticket, TicketStatus
 
 router = APIRouter(tags=["tickets"])
 ADMISSION_NOTES = (
@@ -40,7 +40,7 @@ class TicketOut(Model):
     ticket_type: str
     amount: int
     holder: str | None
-    status: str
+    status: TicketStatus
     qr: str
     issued_at: datetime
 

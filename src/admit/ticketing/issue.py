@@ -18,7 +18,7 @@ from admit.core.errors import NotFound
 from admit.core.short_cache import ShortCache, cache_of, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.ticketing import qr_payload
-from admit.ticketing.models import OrganiserKey, Ticket
+from admit.ticketing.models import OrganiserKey, Ticket, TicketStatus
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 SIGNING_KEYS = "signing_keys"  # organiser → (kid, private key), per process
@@ -183,7 +183,7 @@ async def tickets_of(uow: UnitOfWork, order_number: str) -> list[Ticket]:
     return list(rows.all())
 
 
-async def set_status(uow: UnitOfWork, order_number: str, status: str) -> None:
+async def set_status(uow: UnitOfWork, order_number: str, status: TicketStatus) -> None:
     """Void or refund an order's tickets (a gate refuses them after its next manifest)."""
     await uow.session.execute(
         update(Ticket).where(Ticket.order_number == order_number).values(status=status),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
+
+# A ticket is valid until its order is voided or refunded (``ticketing.issue.set_status``).
+TicketStatus = Literal["valid", "void", "refunded"]
 
 
 class OrganiserKey(Base):

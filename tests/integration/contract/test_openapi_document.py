@@ -96,3 +96,66 @@ def test_alternatives_and_closed_sets_are_in_the_schema(app: FastAPI) -> None:
     assert set(scopes) == {"catalog.read", "availability.read", "orders.write", "orders.read"}
     for model, field in (("OrderOut", "status"), ("HoldOut", "status"), ("GateOut", "kind")):
         assert schemas[model]["properties"][field]["enum"], (model, field)
+
+
+# The properties that name a state or a kind of something. Each is a closed set, so it carries
+# an enum (drawn from the domain's one definition) — unless exempted here, with the reason.
+_CLOSED_NAMES = {"status", "state", "kind", "channel", "method", "type"}
+_CLOSED_SUFFIXES = ("_status", "_state", "_kind", "_channel", "_method", "_type")
+_TICKET_TYPE = "a ticket type is a name the organiser gives a price (adult, student…)"
+_CHANNEL_IN = "an unknown channel is refused 404 not_found against the channel table"
+_OPEN: dict[tuple[str, str], str] = {
+    ("AuditOut", "entity_type"): "each slice names the entities it audits; new ones come",
+    ("LineIn", "ticket_type"): _TICKET_TYPE,
+    ("LineOut", "ticket_type"): _TICKET_TYPE,
+    ("TicketOut", "ticket_type"): _TICKET_TYPE,
+    ("OutletIn", "channel"): _CHANNEL_IN,
+    ("WindowIn", "channel"): _CHANNEL_IN,
+    ("AccessRow", "method"): "the HTTP method of a request as the access log received it",
+}
+
+
+def _has_enum(schema: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    if "$ref" in schema:
+        return _has_enum(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas)
+    if "enum" in schema or "const" in schema:
+        return True
+    if "items" in schema:
+        return _has_enum(schema["items"], schemas)
+    for key in ("anyOf", "oneOf", "allOf"):
+        branches = [b for b in schema.get(key, []) if b.get("type") != "null"]
+        if branches:
+            return all(_has_enum(b, schemas) for b in branches)
+    return False
+
+
+def _is_string(schema: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether the property is (or may be) a string: an HTTP status code is not a name."""
+    if "$ref" in schema:
+        return _is_string(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas)
+    branches = schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", [])
+    if "items" in schema:
+        branches = [*branches, schema["items"]]
+    return schema.get("type") == "string" or any(_is_string(b, schemas) for b in branches)
+
+
+def _closed_name(name: str) -> bool:
+    return name in _CLOSED_NAMES or name.endswith(_CLOSED_SUFFIXES)
+
+
+def test_every_state_and_kind_is_an_enum(app: FastAPI) -> None:
+    """A status, state, kind, channel, method or type in any schema (answers and requests) is
+    an enum: a new open string fails here until it is one (or exempted with its reason)."""
+    schemas = app.openapi()["components"]["schemas"]
+    named = {
+        (model, name): prop
+        for model, schema in schemas.items()
+        for name, prop in schema.get("properties", {}).items()
+        if _closed_name(name) and _is_string(prop, schemas)
+    }
+    open_strings = sorted(
+        k for k, p in named.items() if k not in _OPEN and not _has_enum(p, schemas)
+    )
+    assert not open_strings, "\n".join(map(str, open_strings))
+    assert not set(_OPEN) - set(named), "an exemption for a property that is gone"
+    assert {("OrderOut", "status"), ("HoldOut", "status"), ("GateOut", "kind")} <= set(named)
