@@ -29,7 +29,10 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="PostgreSQL: give up opening a connection after this."
     )
     db_pool_timeout_seconds: float = Field(
-        default=3.0, gt=0, description="Wait at most this for a free pooled connection (503 busy)."
+        default=10.0,
+        gt=0,
+        description="Wait at most this for a free pooled connection (then 503 busy). An outage "
+        "does not wait on it (connections fail at once); a sale's peak queues here.",
     )
     db_command_timeout_seconds: float | None = Field(
         default=30.0,

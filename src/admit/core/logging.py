@@ -23,6 +23,9 @@ from admit.core.log_redaction import MASK, SECRET_QUERY_KEYS, Redactor
 
 # Loggers kept at WARNING or above whatever the level: alembic's chatter, and the drivers, which
 # log statements with their parameters at DEBUG (those may carry personal data).
+# The server's loggers: uvicorn's default configuration gives them handlers of their own and
+# stops them propagating; ours sends them through the one pipeline.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 QUIETED_LOGGERS = ("alembic", "aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore")
 # ``ADMIT_*`` variables whose values are secrets whatever reads them (``ADMIT_CINEMA_SECRET``
 # belongs to the partners slice's settings, and a future adapter's secret is covered too).
@@ -155,6 +158,10 @@ def _install(level_name: str, as_json: bool, secrets: list[str]) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in SERVER_LOGGERS:  # taken over even if uvicorn's own config was applied before
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
     for name in QUIETED_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     structlog.configure(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ def test_uvicorn_keeps_to_our_logging(tmp_path: Path, monkeypatch: pytest.Monkey
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *_, **kw: calls.append(kw))
+    for name in ("ADMIT_HOST", "ADMIT_PORT"):  # ``--workers`` hands them to its processes
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        monkeypatch.delenv(name)
     # gc_gen0_threshold=0: serving would otherwise retune this process's collector.
     settings = Settings(data_dir=tmp_path, run_worker_in_process=False, gc_gen0_threshold=0)
     serving._serve(settings, None, 1, workers=1)

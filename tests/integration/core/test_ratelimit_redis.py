@@ -16,8 +16,9 @@ from admit.core.ratelimit import Decision, Limit, RateLimiterUnavailable
 from admit.core.ratelimit_redis import KEY_PREFIX, RedisRateLimiter
 
 REDIS_URL = os.environ.get("ADMIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-# Real time passes between calls; this bounds how far the refill may have moved meanwhile.
-TOLERANCE = 0.05
+# Real time passes between calls (Redis keeps the clock); this bounds how far the refill may
+# have moved meanwhile on a machine running the whole suite (0.2 s was seen at load 9).
+TOLERANCE = 0.5
 
 
 @pytest.fixture
