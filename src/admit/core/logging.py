@@ -162,6 +162,7 @@ def _install(level_name: str, as_json: bool, secrets: list[str]) -> None:
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
+        server_logger.setLevel(logging.NOTSET)
     for name in QUIETED_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     structlog.configure(
