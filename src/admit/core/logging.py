@@ -24,8 +24,10 @@ from admit.core.log_redaction import MASK, SECRET_QUERY_KEYS, Redactor
 # Loggers kept at WARNING or above whatever the level: alembic's chatter, and the drivers, which
 # log statements with their parameters at DEBUG (those may carry personal data).
 # The server's loggers: uvicorn's default configuration gives them handlers of their own and
-# stops them propagating; ours sends them through the one pipeline.
-SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# stops them propagating; ours sends them through the one pipeline. Its access log stays off:
+# it writes the raw path and query (ids, tokens); ``http/access_log.py`` replaces it.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
+SERVER_ACCESS_LOGGER = "uvicorn.access"
 QUIETED_LOGGERS = ("alembic", "aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore")
 # ``ADMIT_*`` variables whose values are secrets whatever reads them (``ADMIT_CINEMA_SECRET``
 # belongs to the partners slice's settings, and a future adapter's secret is covered too).
@@ -163,6 +165,9 @@ def _install(level_name: str, as_json: bool, secrets: list[str]) -> None:
         server_logger.handlers.clear()
         server_logger.propagate = True
         server_logger.setLevel(logging.NOTSET)
+    server_access = logging.getLogger(SERVER_ACCESS_LOGGER)
+    server_access.handlers.clear()
+    server_access.propagate = False
     for name in QUIETED_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     structlog.configure(

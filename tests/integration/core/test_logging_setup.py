@@ -210,3 +210,18 @@ def test_an_unhandled_error_is_one_traceback(
     assert out.count("Traceback (most recent call last)") == 1, out
     assert "unhandled_error" in out
     assert BANK_SECRET not in out
+
+
+def test_the_servers_raw_access_log_stays_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """uvicorn's access log writes the raw path and query (ids, tokens): ours replaces it, even
+    in a process where something configured uvicorn's loggers to propagate first."""
+    access = logging.getLogger("uvicorn.access")
+    access.propagate = True
+    configure_logging(_settings(tmp_path))
+    access.info('127.0.0.1:1 - "GET /api/v1/tickets/%s HTTP/1.1" 200', "tok3n-in-the-path")
+    logging.getLogger("uvicorn.error").info("Started server process")
+    out = capsys.readouterr().out
+    assert "tok3n-in-the-path" not in out
+    assert "Started server process" in out
