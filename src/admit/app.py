@@ -32,7 +32,6 @@ from admit.http.audit_api import router as audit_router
 from admit.http.contract import contract, operation_id
 from admit.http.errors import install_error_handlers
 from admit.http.int_bounds import bounded_integers
-from admit.http.metrics import MetricsMiddleware
 from admit.http.partner import AccessLogMiddleware
 from admit.http.security_headers import SecurityHeadersMiddleware
 from admit.http.system_api import router as system_router
@@ -108,9 +107,9 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(AccessLogMiddleware, rt_of=lambda: runtime)
-    app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)
-    app.add_middleware(RequestLogMiddleware)  # outermost: times and logs the whole request
+    # Outermost: times, logs and counts the whole request (the access log and the metrics).
+    app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
     app.include_router(system_router)
     for router in (

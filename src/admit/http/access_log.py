@@ -15,6 +15,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from admit.http.metrics import RequestMetrics
 from admit.http.route_templates import UNMATCHED, RouteTemplates
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -34,19 +35,21 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def route_of(scope: Scope, root_path: str, templates: RouteTemplates) -> str:
-    """The template of the route that answered; when no route matched, the raw path with
-    any token-like segment masked."""
-    route = templates.of(scope, root_path)
+def shown_route(route: str, scope: Scope) -> str:
+    """The route for the log: its template; when no route matched, the raw path with any
+    token-like segment masked."""
     return OPAQUE_SEGMENT.sub("***", str(scope["path"])) if route == UNMATCHED else route
 
 
 class RequestLogMiddleware:
-    """Pure ASGI (nothing read or buffered): logs each HTTP request once it is done."""
+    """Pure ASGI (nothing read or buffered), outermost: logs each HTTP request once it is
+    done and counts it in the request metrics (``http/metrics.py``) — one timing and one route
+    lookup for both."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._routes = RouteTemplates()
+        self._metrics = RequestMetrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,12 +74,19 @@ class RequestLogMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            self._metrics.unhandled(self._routes.of(scope, root_path))
+            status = 500
+            raise
         finally:
+            seconds = time.perf_counter() - started
+            route = self._routes.of(scope, root_path)
+            self._metrics.observe(route, scope["method"], status, seconds)
             log.info(
                 "request",
                 method=scope["method"],
-                route=route_of(scope, root_path, self._routes),
+                route=shown_route(route, scope),
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                duration_ms=round(seconds * 1000, 1),
             )
         structlog.contextvars.unbind_contextvars("request_id")

@@ -6,12 +6,7 @@ path a client sent; a path no route matched is ``unmatched``."""
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from admit.http.route_templates import RouteTemplates
 
 REQUESTS = Counter(
     "admit_http_requests_total", "HTTP requests answered", ["route", "method", "status"]
@@ -35,41 +30,23 @@ DATABASE_UNAVAILABLE_ANSWERS = Counter(
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-class MetricsMiddleware:
-    """Counts and times every HTTP request. The per-label children are kept, so a request
-    costs two dictionary lookups beyond Prometheus's own increments."""
+class RequestMetrics:
+    """Counts and times answered requests (the access log's middleware reports each one, so
+    a request is timed and its route looked up once). The per-label children are kept, so a
+    request costs two dictionary lookups beyond Prometheus's own increments."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
-        self._routes = RouteTemplates()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        root_path = str(scope.get("root_path", ""))
-        status = 500
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method if method in METHODS else "other", str(status))
+        children = self._children.get(key)
+        if children is None:
+            children = (REQUESTS.labels(*key), LATENCY.labels(*key))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        except Exception:
-            UNHANDLED.labels(self._routes.of(scope, root_path)).inc()
-            status = 500
-            raise
-        finally:
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            key = (self._routes.of(scope, root_path), method, str(status))
-            children = self._children.get(key)
-            if children is None:
-                children = (REQUESTS.labels(*key), LATENCY.labels(*key))
-                self._children[key] = children
-            children[0].inc()
-            children[1].observe(time.perf_counter() - started)
+    @staticmethod
+    def unhandled(route: str) -> None:
+        UNHANDLED.labels(route).inc()
