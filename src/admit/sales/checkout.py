@@ -96,8 +96,22 @@ async def open_payment(
     for p in payments:
         if p.method == method and p.status in OPEN:
             return p
+    payment = await add_payment(
+        uow, order, number=f"{order.number}P{len(payments) + 1}", method=method, now=now, **extra
+    )
+    await uow.session.flush()
+    if method != "cash":  # cash is captured on the spot; a gateway's trade may go unanswered
+        await _queue_query(uow, payment.number, step=0, now=now)
+    return payment
+
+
+async def add_payment(
+    uow: UnitOfWork, order: Order, *, number: str, method: str, now: datetime, **extra: Any
+) -> Payment:
+    """A payment of the order's total, payable until the order's time runs out (added to the
+    unit of work): what ``open_payment`` opens and a reconciliation gives back."""
     payment = Payment(
-        number=f"{order.number}P{len(payments) + 1}",
+        number=number,
         order_number=order.number,
         organiser_id=await organiser_of(uow, order.session_id),
         method=method,
@@ -108,9 +122,6 @@ async def open_payment(
         **extra,
     )
     uow.session.add(payment)
-    await uow.session.flush()
-    if method != "cash":  # cash is captured on the spot; a gateway's trade may go unanswered
-        await _queue_query(uow, payment.number, step=0, now=now)
     return payment
 
 

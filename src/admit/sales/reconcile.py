@@ -43,9 +43,9 @@ from admit.core.worker import while_reconciling
 from admit.payments.directory import Gateways
 from admit.payments.gateway import GatewayRefused, PaymentGateway, TradeNotFound, TradeState
 from admit.payments.models import Payment
-from admit.sales.checkout import OPEN, apply_state
+from admit.sales.checkout import OPEN, add_payment, apply_state
 from admit.sales.models import Order
-from admit.sales.settlement import LATE_JOB, organiser_of
+from admit.sales.settlement import LATE_JOB
 
 log = structlog.get_logger(__name__)
 STATEMENT_JOB = "sales.reconcile_statement"
@@ -182,19 +182,14 @@ async def _adopt(rt: Runtime, method: str, order_number: str, state: TradeState)
         order = await uow.session.scalar(select(Order).where(Order.number == order_number))
         if order is None:
             return False
-        uow.session.add(
-            Payment(
-                number=state.out_trade_no,
-                order_number=order.number,
-                organiser_id=await organiser_of(uow, order.session_id),
-                method=method,
-                amount=order.total,
-                currency=order.currency,
-                status="pending",
-                trade_no=state.trade_no,
-                created_at=now,
-                expires_at=order.pay_by,
-            )
+        await add_payment(
+            uow,
+            order,
+            number=state.out_trade_no,
+            method=method,
+            now=now,
+            status="pending",
+            trade_no=state.trade_no,
         )
         await audit.record(
             uow,
