@@ -34,13 +34,13 @@ from hypothesis import settings as hypothesis_settings
 
 from admit.accounts import staff
 from admit.accounts.documents import cn_id_check_char
-from admit.accounts.permissions import Grant, Role
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
 from admit.app import create_app
 from admit.core.audit_context import Actor
 from admit.core.clock import FixedClock
 from admit.core.config import Settings
 from admit.core.logging import QUIETED_LOGGERS
+from admit.core.permissions import Grant, Role
 from admit.core.ratelimit import MemoryRateLimiter, RateLimiter
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admit.accounts import customers, staff
 from admit.accounts.customer_phones import phone_columns
 from admit.accounts.models import Customer
-from admit.accounts.permissions import Grant, Role
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
 from admit.catalog.seatmap_spec import GAAreaSpec
+from admit.core.permissions import Grant, Role
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.sales import consistency

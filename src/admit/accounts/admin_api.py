@@ -16,11 +16,11 @@ from admit.accounts.customers import SourceChannel
 from admit.accounts.documents import DocumentType, mask_phone
 from admit.accounts.identity_models import IdentityMethod, IdentityStatus
 from admit.accounts.models import ApiClient, Customer
-from admit.accounts.permissions import Permission, ScopeKind
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Forbidden, InvalidInput, NotFound
 from admit.core.lookups import get_or_404
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     CONCEALED,

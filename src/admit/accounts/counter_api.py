@@ -22,9 +22,9 @@ from admit.accounts import customers
 from admit.accounts.customer_schemas import DocumentBody, Model
 from admit.accounts.identity_models import CustomerHolder, IdentityStatus
 from admit.accounts.models import Customer
-from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.accounts.verification import file_and_verify
 from admit.core.errors import InvalidInput, NotFound
+from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     CONCEALED,

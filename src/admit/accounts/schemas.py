@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.accounts.permissions import Grant, Role, ScopeKind
 from admit.accounts.staff_import import ImportStatus
+from admit.core.permissions import Grant, Role, ScopeKind
 
 Username = Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z0-9_.-]+$")]
 Phone = Annotated[str, Field(pattern=r"^1[3-9]\d{9}$", description="mainland mobile number")]

@@ -13,7 +13,6 @@ from sqlalchemy import delete, or_, select, update
 
 from admit.accounts.models import StaffGrant, StaffToken, StaffUser
 from admit.accounts.passwords import hash_password_off_loop
-from admit.accounts.permissions import Grant, Principal, Role, ScopeKind
 from admit.accounts.security import check_strength, get_policy
 from admit.accounts.staff_hierarchy import Operation, Target, check_operation
 from admit.accounts.tokens import IssuedToken, digest, new_token
@@ -21,6 +20,7 @@ from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput, NotFound, Unauthorized
 from admit.core.lookups import ensure_unique
+from admit.core.permissions import Grant, Principal, Role, ScopeKind
 from admit.core.uow import UnitOfWork
 
 

@@ -15,7 +15,6 @@ from admit.accounts import security, staff, staff_import, staff_signin
 from admit.accounts.documents import mask_phone
 from admit.accounts.models import StaffUser
 from admit.accounts.password_rules import is_locked
-from admit.accounts.permissions import Permission
 from admit.accounts.schemas import (
     GrantIn,
     GrantsIn,
@@ -32,6 +31,7 @@ from admit.accounts.schemas import (
 from admit.accounts.staff_hierarchy import check_may_grant
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput
+from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.contract import SIGN_IN
 from admit.http.deps import (

@@ -13,7 +13,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from admit.accounts.permissions import (
+from admit.core.errors import Conflict, Forbidden
+from admit.core.permissions import (
     ROLE_PERMISSIONS,
     Grant,
     Permission,
@@ -21,7 +22,6 @@ from admit.accounts.permissions import (
     Role,
     ScopeKind,
 )
-from admit.core.errors import Conflict, Forbidden
 
 Reach = tuple[Permission, ScopeKind, str | None]
 

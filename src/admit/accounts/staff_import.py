@@ -15,11 +15,11 @@ from typing import Literal
 from sqlalchemy import select
 
 from admit.accounts.models import StaffUser
-from admit.accounts.permissions import Grant, Principal, Role, ScopeKind
 from admit.accounts.staff import NewStaff, create_staff
 from admit.accounts.staff_hierarchy import missing
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import InvalidInput
+from admit.core.permissions import Grant, Principal, Role, ScopeKind
 from admit.core.uow import UnitOfWork
 
 HEADER = ["username", "display_name", "phone", "roles"]

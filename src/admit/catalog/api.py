@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog import events, ownership, passes, pricing, seatmaps, venues
 from admit.catalog.models import SeatMap
 from admit.catalog.schemas import (
@@ -31,6 +30,7 @@ from admit.catalog.schemas import (
 )
 from admit.catalog.seatmap_format import auto_detect, to_csv, to_json
 from admit.core.errors import InvalidInput
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     Now,

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog.api import SESSION_VENUE
 from admit.catalog.models import Session
 from admit.checkin import attendance, devices, gates, scan_files, scans
@@ -29,6 +28,7 @@ from admit.checkin.schemas import (
     UploadOut,
 )
 from admit.core.lookups import get_or_404
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     Now,

@@ -17,7 +17,6 @@ from rich.text import Text
 
 from admit import tables  # noqa: F401  (registers every table's encrypted columns)
 from admit.accounts import staff
-from admit.accounts.permissions import Grant, Role
 from admit.catalog import seatmaps, venues
 from admit.catalog.seatmap_format import auto_detect
 from admit.cli.demo_data import seed_demo
@@ -32,6 +31,7 @@ from admit.core.crypto import ENCRYPTED_COLUMNS
 from admit.core.errors import AdmitError
 from admit.core.key_guard import refuse_lost_keys
 from admit.core.logging import configure_logging, masked_url
+from admit.core.permissions import Grant, Role
 from admit.core.runtime import Runtime
 from admit.core.startup_errors import exit_on_startup_error
 from admit.migrations import upgrade

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.accounts.permissions import Permission
 from admit.content import announcements, recommendations
 from admit.content.models import Announcement
 from admit.content.rules import MAX_RECOMMENDATIONS
+from admit.core.permissions import Permission
 from admit.core.timestamps import UTCTimestamp
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PublicReader, staff_reader, staff_writer

@@ -55,7 +55,7 @@ TABLE_READS: dict[str, set[str]] = {
 # A slice's HTTP modules (api.py, *_api.py, web.py) may also use the HTTP plumbing
 # and the permission names.
 ENTRYPOINT_SUFFIXES = ("api.py", "web.py")
-ENTRYPOINT_IMPORTS = ("admit.http", "admit.accounts.permissions")
+ENTRYPOINT_IMPORTS = ("admit.http", "admit.core.permissions")
 
 PURE_MODULES = {
     "core/money.py",
@@ -66,7 +66,7 @@ PURE_MODULES = {
     "accounts/password_rules.py",
     "accounts/person_names.py",
     "accounts/staff_hierarchy.py",
-    "accounts/permissions.py",
+    "core/permissions.py",
     "messaging/sms_rules.py",
     "catalog/rules.py",
     "catalog/search.py",

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.accounts.permissions import Permission, ScopeKind
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.finance import bills, cash, ledger
 from admit.finance.bills import BillLineKind

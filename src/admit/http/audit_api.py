@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from admit.accounts.permissions import Permission
 from admit.core.audit import AuditEntry, chain_all, verify_chain
+from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import RuntimeDep, staff_reader
 

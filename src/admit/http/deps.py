@@ -34,10 +34,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from admit.accounts import staff
-from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.accounts.token_cache import signed_in_customer
 from admit.core.audit_context import ANONYMOUS, Actor
 from admit.core.errors import Forbidden, NotFound, Unauthorized
+from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog import ownership
 from admit.catalog.api import SEATMAP_VENUE, SESSION_EITHER, SESSION_ORGANISER
 from admit.catalog.schemas import SessionOut
 from admit.catalog.seatmaps import SeatChange
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PrincipalDep, narrowed, require_scope, staff_reader, staff_writer
 from admit.inventory import plans, reservations, venue_changes

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from admit.accounts.permissions import Permission
+from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, staff_reader, staff_writer
 from admit.messaging import dispatch

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from admit.accounts.permissions import Permission, Principal
 from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import Forbidden
+from admit.core.permissions import Permission, Principal
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     Now,

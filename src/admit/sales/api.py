@@ -10,11 +10,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import select
 
-from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog import ownership
 from admit.catalog.api import SESSION_ORGANISER
 from admit.catalog.models import PriceLevel
 from admit.core.errors import NotFound
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.timestamps import UTCTimestamp
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, Place, PublicReader, by_path, path_int, staff_reader, staff_writer

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Header
 from pydantic import Field
 from sqlalchemy import select
 
-from admit.accounts.permissions import Permission, Principal, ScopeKind
 from admit.core.errors import NotFound
+from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     Now,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from admit.accounts.permissions import Permission
+from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, RuntimeDep, staff_writer
 from admit.sales.partner_sync import queue_sync

@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.accounts.permissions import Permission
 from admit.catalog.api import SESSION_ORGANISER
 from admit.core.audit_context import Actor
+from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     ClientIP,

@@ -14,7 +14,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from admit.accounts import staff
-from admit.accounts.permissions import (
+from admit.app import create_app
+from admit.core.permissions import (
     ROLE_PERMISSIONS,
     Grant,
     Permission,
@@ -22,7 +23,6 @@ from admit.accounts.permissions import (
     ScopeKind,
     permission_table,
 )
-from admit.app import create_app
 from admit.core.runtime import Runtime
 from admit.http.deps import CONCEALED, Scoping
 from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR

@@ -10,8 +10,8 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 
-from admit.accounts.permissions import Permission, ScopeKind
 from admit.catalog.models import Organiser, Product
+from admit.core.permissions import Permission, ScopeKind
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import narrowed, staff_writer

@@ -15,14 +15,6 @@ from sqlalchemy import select
 
 from admit.accounts import staff, staff_import
 from admit.accounts.models import StaffGrant, StaffToken, StaffUser
-from admit.accounts.permissions import (
-    ROLE_PERMISSIONS,
-    Grant,
-    Permission,
-    Principal,
-    Role,
-    ScopeKind,
-)
 from admit.accounts.staff_hierarchy import (
     BeyondYourGrants,
     LastAdministrator,
@@ -32,6 +24,14 @@ from admit.accounts.staff_hierarchy import (
     Target,
     check_may_grant,
     check_operation,
+)
+from admit.core.permissions import (
+    ROLE_PERMISSIONS,
+    Grant,
+    Permission,
+    Principal,
+    Role,
+    ScopeKind,
 )
 from admit.core.runtime import Runtime
 from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR

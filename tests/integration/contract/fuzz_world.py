@@ -18,9 +18,9 @@ import httpx
 
 from admit.accounts import staff
 from admit.accounts.api_clients import SCOPES
-from admit.accounts.permissions import Grant, Role, ScopeKind
 from admit.core import heartbeat
 from admit.core.audit_context import SYSTEM
+from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
 from tests.conftest import T0, TEST_ACTOR
 from tests.integration.accounts.people_factories import make_api_client

@@ -17,9 +17,9 @@ from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_
 
 from admit.accounts import staff
 from admit.accounts.models import Customer, StaffUser
-from admit.accounts.permissions import Grant, Role, ScopeKind
 from admit.core.audit import AuditEntry
 from admit.core.clock import FixedClock
+from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.finance.models import LedgerEntry
