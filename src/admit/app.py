@@ -48,7 +48,7 @@ from admit.sales.order_api import router as order_router
 from admit.sales.partner_api import router as partner_sync_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
-from admit.sales.waiting_api import router as waiting_router
+from admit.waiting.api import router as waiting_router
 from admit.web import mount_pages
 from admit.wiring import mount_simulators, production_refusals, wire_adapters
 

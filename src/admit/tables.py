@@ -13,8 +13,8 @@ from admit.messaging import models as messaging_models
 from admit.partners import models as partners_models
 from admit.payments import models as payments_models
 from admit.sales import models as sales_models
-from admit.sales import queue_models
 from admit.ticketing import models as ticketing_models
+from admit.waiting import models as waiting_models
 
 metadata = Base.metadata
 
@@ -32,7 +32,7 @@ __all__ = [
     "partners_models",
     "payments_models",
     "sales_models",
-    "queue_models",
+    "waiting_models",
     "ticketing_models",
     "metadata",
     "outbox",

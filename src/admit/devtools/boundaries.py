@@ -88,7 +88,7 @@ PURE_MODULES = {
     "web/sale_status.py",
     "web/categories.py",
     "content/rules.py",
-    "sales/queue_rules.py",
+    "waiting/rules.py",
 }
 IMPURE_IMPORTS = (
     "sqlalchemy",

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from admit.accounts.models import Customer
 from admit.core.errors import Forbidden
 from admit.core.uow import UnitOfWork
-from admit.sales import waiting_room
-from admit.sales.queue_rules import Signer
+from admit.sales.sale_gate import sale_config
+from admit.waiting import room as waiting_room
+from admit.waiting.rules import Signer
 
 
 class AccountTooNew(Forbidden):
@@ -54,12 +55,11 @@ async def check_buyer(
     """Both checks, account age first. Raises ``AccountTooNew``,
     ``waiting_room.AdmissionRequired`` or ``waiting_room.AdmissionNotYours``."""
     await check_account_age(uow, customer_id=buyer.customer_id, delay=delay, now=now)
-    await waiting_room.check_admission(
-        uow,
-        sign,
-        session_id=buyer.session_id,
-        channel=buyer.channel,
-        customer_id=buyer.customer_id,
-        token=buyer.admission,
-        now=now,
-    )
+    if (await sale_config(uow, buyer.session_id, buyer.channel)).waiting_room:
+        waiting_room.check_admission(
+            sign,
+            session_id=buyer.session_id,
+            customer_id=buyer.customer_id,
+            token=buyer.admission,
+            now=now,
+        )

@@ -17,9 +17,10 @@ from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, N
 from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
 from admit.partners.seat_plans import known_partner_session, remember_partner_session
-from admit.sales import buyer_checks, holds, partner_hold, waiting_room
+from admit.sales import buyer_checks, holds, partner_hold
 from admit.sales.models import Hold
 from admit.sales.on_sale_limits_api import limit_holds
+from admit.waiting import room as waiting_room
 
 router = APIRouter(tags=["holds"])
 

@@ -1,7 +1,8 @@
 """The on-sale's abuse limits at the HTTP edge (S5, SEC1), in one place for the API and the
-pages: seat holds per address and per device, waiting-room joins per address. Token buckets in
-the runtime's ``RateLimiter`` (shared through Redis when ``ADMIT_REDIS_URL`` is set); a refusal
-is ``429 rate_limited`` with ``Retry-After``. Limits are the ``ADMIT_LIMIT_*`` settings.
+pages: seat holds per address and per device (waiting-room joins: ``waiting.join_limits_api``).
+Token buckets in the runtime's ``RateLimiter`` (shared through Redis when ``ADMIT_REDIS_URL``
+is set); a refusal is ``429 rate_limited`` with ``Retry-After``. Limits are the
+``ADMIT_LIMIT_*`` settings.
 
 A device is what the caller names: the ``X-Device-Id`` header (the apps), the website's device
 cookie (``admit.web``). Naming none spares no limit: the address's buckets apply to every
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from admit.core.ratelimit import Limit
 from admit.core.runtime import Runtime
-from admit.http.throttle import throttle, throttle_caller
+from admit.http.throttle import throttle_caller
 
 
 async def limit_holds(rt: Runtime, *, address: str, device: str | None) -> None:
@@ -25,15 +26,4 @@ async def limit_holds(rt: Runtime, *, address: str, device: str | None) -> None:
         per_address=Limit.per_minute(settings.limit_holds_per_address_minute),
         per_device=Limit.per_minute(settings.limit_holds_per_device_minute),
         message="too many holds from {source}: wait a moment and try again",
-    )
-
-
-async def limit_joins(rt: Runtime, *, address: str) -> None:
-    """Spend one waiting-room join from the address's bucket. Raises ``RateLimited``."""
-    await throttle(
-        rt,
-        rule="queue_joins:address",
-        key=address,
-        limit=Limit.per_minute(rt.settings.limit_waiting_joins_per_address_minute),
-        message="too many waiting-room joins from this address: wait a moment and try again",
     )

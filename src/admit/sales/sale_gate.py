@@ -18,9 +18,9 @@ from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.short_cache import SALE_CONFIG, ShortCache, cache_of
 from admit.core.uow import UnitOfWork
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
-from admit.sales.queue_models import WaitingRoom
 from admit.sales.rules import SaleState, sale_state
 from admit.sales.windows import ChannelClosed, NotOnSale, get_channel
+from admit.waiting.models import WaitingRoom
 
 
 @dataclass(frozen=True, slots=True)

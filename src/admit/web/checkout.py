@@ -18,8 +18,9 @@ from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
 from admit.http.deps import address_of, runtime
 from admit.payments.gateway import GatewayError
-from admit.sales import buyer_checks, checkout, holds, orders, waiting_room
+from admit.sales import buyer_checks, checkout, holds, orders
 from admit.sales.on_sale_limits_api import limit_holds
+from admit.waiting import room as waiting_room
 from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in, web_device
 from admit.web.errors import PageRoute
 from admit.web.purchase_views import HoldView, hold_view, holder_choices, order_detail

@@ -16,8 +16,8 @@ from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import NotFound
 from admit.core.runtime import Runtime
 from admit.http.deps import Now, PublicUoW, RuntimeDep, address_of
-from admit.sales import waiting_room
-from admit.sales.on_sale_limits_api import limit_joins
+from admit.waiting import room as waiting_room
+from admit.waiting.join_limits_api import limit_joins
 from admit.web.auth import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_SECONDS,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from admit.core.runtime import Runtime
 from admit.sales.models import Outlet
-from admit.sales.queue_models import WaitingRoom
+from admit.waiting.models import WaitingRoom
 from tests.conftest import TEST_ACTOR
 
 pytestmark = pytest.mark.backends

@@ -30,7 +30,7 @@ from admit.core.clock import FixedClock
 from admit.core.ratelimit import MemoryRateLimiter, RateLimiter
 from admit.core.ratelimit_redis import KEY_PREFIX, RedisRateLimiter
 from admit.core.runtime import Runtime
-from admit.sales.queue_models import QueueEntry
+from admit.waiting.models import QueueEntry
 
 pytestmark = pytest.mark.backends
 BOT = "203.0.113.66"

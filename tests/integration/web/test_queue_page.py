@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
-from admit.sales.queue_models import QueueEntry
+from admit.waiting.models import QueueEntry
 from admit.web.auth import DEVICE_COOKIE
 from admit.web.queue import needs_queue, pass_cookie, queue_cookie
 from tests.conftest import TEST_ACTOR

@@ -1,4 +1,6 @@
-"""Tables of the waiting room: one room per session that has one, and its queue entries."""
+"""Tables of the waiting room: one room per session that has one, and its queue entries. The
+tables keep the `sales_` names they were created with (the room was part of `sales` until
+it became a slice of its own; a rename would be a migration for nothing)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The waiting room of an on-sale: join the queue, the opening draw, where a buyer stands, and
-the admission every public hold of the session must show (see ``queue_rules``).
+the admission every public hold of the session must show (see ``waiting.rules``).
 
 Only a signed-in customer joins, once per room and once per device: joining again answers the
 same entry, so many joins are no more chances in the draw than one. The queue token and the
@@ -22,10 +22,9 @@ from admit.core.crypto import FieldCrypto
 from admit.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from admit.core.short_cache import SALE_CONFIG, ShortCache, cache_of, forget_on_commit
 from admit.core.uow import UnitOfWork
-from admit.sales import queue_rules
-from admit.sales.queue_models import QueueEntry, WaitingRoom
-from admit.sales.queue_rules import Admission, QueueTicket, Room, Signer, Standing
-from admit.sales.sale_gate import sale_config
+from admit.waiting import rules as queue_rules
+from admit.waiting.models import QueueEntry, WaitingRoom
+from admit.waiting.rules import Admission, QueueTicket, Room, Signer, Standing
 
 SIGNATURE_CHARS = 32
 
@@ -299,21 +298,12 @@ async def _placed(
     return _view(room, ticket, sign, now)
 
 
-async def check_admission(
-    uow: UnitOfWork,
-    sign: Signer,
-    *,
-    session_id: int,
-    channel: str,
-    customer_id: int,
-    token: str | None,
-    now: datetime,
+def check_admission(
+    sign: Signer, *, session_id: int, customer_id: int, token: str | None, now: datetime
 ) -> None:
-    """For a session with a live waiting room, the buyer must show a valid admission issued
-    to them. Raises ``AdmissionRequired`` or ``AdmissionNotYours``; without a room, does
-    nothing (known from the cached sale config). Sends no statement of its own."""
-    if not (await sale_config(uow, session_id, channel)).waiting_room:
-        return
+    """For a session with a live waiting room (the caller knows it from the sale's cached
+    configuration), the buyer must show a valid admission issued to them. Raises
+    ``AdmissionRequired`` or ``AdmissionNotYours``. Sends no statement."""
     admission = read_admission(token, sign, now)
     if admission is None or admission.session_id != session_id:
         raise AdmissionRequired(

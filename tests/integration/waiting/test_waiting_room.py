@@ -10,12 +10,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.integration.sales.addresses import from_address
-from tests.integration.sales.sale_factories import ADMIN, ROW_A, customers_with_ids, on_sale
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
-from admit.sales import queue_rules, waiting_room
+from admit.waiting import room as waiting_room
+from admit.waiting import rules as queue_rules
+from tests.integration.sales.addresses import from_address
+from tests.integration.sales.sale_factories import ADMIN, ROW_A, customers_with_ids, on_sale
 
 pytestmark = pytest.mark.backends
 

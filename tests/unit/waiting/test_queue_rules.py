@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from admit.sales import queue_rules as q
+from admit.waiting import rules as q
 
 OPENS = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ROOM = q.Room(session_id=7, opens_at=OPENS, rate_per_minute=60, admission_minutes=20)

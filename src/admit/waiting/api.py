@@ -24,9 +24,9 @@ from admit.http.deps import (
     staff_writer,
 )
 from admit.http.throttle import DeviceHeader
-from admit.sales import waiting_room
-from admit.sales.on_sale_limits_api import limit_joins
-from admit.sales.queue_models import WaitingRoom
+from admit.waiting import room as waiting_room
+from admit.waiting.join_limits_api import limit_joins
+from admit.waiting.models import WaitingRoom
 
 router = APIRouter(tags=["waiting room"])
 Writer = Annotated[UnitOfWork, staff_writer(Permission.SALES_CONFIGURE, scope=SESSION_ORGANISER)]
