@@ -29,7 +29,7 @@ from admit.core.runtime import Runtime
 from admit.migrations import upgrade
 from admit.partners.box_office import BoxOffices
 from admit.partners.cinema_client import HttpBoxOffice
-from admit.sales.partner_sync import sync_partners
+from admit.partners.sync_jobs import sync_partners
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
 
 

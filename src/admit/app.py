@@ -40,12 +40,12 @@ from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
 from admit.messaging.api import router as messaging_router
 from admit.partners.api import router as partners_router
+from admit.partners.sync_api import router as partner_sync_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
 from admit.sales.api import router as sales_router
 from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.order_api import router as order_router
-from admit.sales.partner_api import router as partner_sync_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router

@@ -19,9 +19,11 @@ from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
 from admit.messaging.sms import HttpSmsGateway, SmsGateway
 from admit.partners.box_office import BoxOffices
 from admit.partners.cinema_client import HttpBoxOffice
+from admit.partners.sale_hooks import PartnerCinemas
 from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
+from admit.sales import outside_inventory
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
@@ -44,6 +46,8 @@ def production_refusals(settings: Settings) -> list[str]:
 
 def wire_adapters(rt: Runtime) -> None:
     s = rt.settings
+    # A partner cinema's showtimes are sold from its box office's inventory (C2).
+    outside_inventory.install(PartnerCinemas())
     if SmsGateway not in rt.adapters:
         url = s.sms_url or f"{s.base_url}{SIM_SMS}"
         rt.register(SmsGateway, HttpSmsGateway(url, s.sms_access_key, s.sms_secret))  # type: ignore[type-abstract]

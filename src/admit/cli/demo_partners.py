@@ -16,7 +16,7 @@ from admit.core.runtime import Runtime
 from admit.partners.box_office import BoxOfficeError, BoxOffices
 from admit.partners.cinema_client import HttpBoxOffice
 from admit.partners.settings import CinemaSettings
-from admit.sales.partner_sync import sync_partners
+from admit.partners.sync_jobs import sync_partners
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
 
 DEMO_DAYS = 2

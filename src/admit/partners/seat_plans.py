@@ -82,23 +82,19 @@ async def is_partner(uow: UnitOfWork, session_id: int) -> bool:
     return found is not None
 
 
-def known_partner_session(rt: Runtime, session_id: int) -> bool | None:
-    """Whether the session's inventory is a cinema's, if this process has seen it (None
-    otherwise). A session is a partner session from its creation or never, so the answer is
-    kept for good, at no database cost on the hot path."""
-    return known_partner(rt.caches, session_id)
-
-
 def known_partner(caches: dict[str, Any], session_id: int) -> bool | None:
-    """``known_partner_session`` from the process's caches (what a unit of work carries)."""
+    """Whether the session's inventory is a cinema's, if this process has seen it (None
+    otherwise), from the process's caches (a runtime's, or what a unit of work carries). A
+    session is a partner session from its creation or never, so the answer is kept for good,
+    at no database cost on the hot path."""
     known: dict[int, bool] = caches.setdefault(PARTNER_SESSIONS, {})
     return known.get(session_id)
 
 
-async def remember_partner_session(rt: Runtime, uow: UnitOfWork, session_id: int) -> bool:
+async def remember_partner(caches: dict[str, Any], uow: UnitOfWork, session_id: int) -> bool:
     """Look it up in the caller's transaction (one primary-key read) and keep the answer
     for sessions that exist."""
-    known: dict[int, bool] = rt.caches.setdefault(PARTNER_SESSIONS, {})
+    known: dict[int, bool] = caches.setdefault(PARTNER_SESSIONS, {})
     found = await uow.session.scalar(
         select(PartnerSession.session_id).where(PartnerSession.session_id == session_id)
     )

@@ -17,7 +17,6 @@ from admit.core.platform_mode import reconciling
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
 from admit.inventory.models import SessionGA, SessionGASlice, SessionSeat
-from admit.partners.models import PartnerLock
 from admit.payments.models import Payment, Refund
 from admit.sales.models import (
     BuyerUsage,
@@ -29,15 +28,14 @@ from admit.sales.models import (
     WindowQuota,
     WindowQuotaSlice,
 )
-from admit.sales.partner_jobs import confirming_payments
+from admit.sales.outside_inventory import outside
 from admit.sales.settlement import LATE_JOB
 from admit.ticketing.models import Ticket
 
 LIVE_ORDER = ("pending_payment", "confirm_pending", "paid")
-# A partner hold whose payment was captured keeps its seats while the cinema confirms.
+# A hold whose payment was captured keeps its seats while an outside system (a cinema)
+# confirms.
 HOLDING = ("active", "confirming")
-# What a partner order must be, by its lock at the cinema.
-PARTNER_ORDER = {"confirming": "confirm_pending", "confirmed": "paid", "refused": "confirm_failed"}
 
 
 async def problems(uow: UnitOfWork) -> list[str]:
@@ -52,7 +50,7 @@ async def problems(uow: UnitOfWork) -> list[str]:
     found += await _counters(uow)
     found += await _orders(uow)
     found += await _payments(uow)
-    found += await _partner_orders(uow)
+    found += await outside().problems(uow)  # e.g. orders against a cinema's locks
     return found
 
 
@@ -226,7 +224,7 @@ async def _payments(uow: UnitOfWork) -> list[str]:
             await uow.session.scalars(select(LedgerEntry.ref).where(LedgerEntry.kind == "capture"))
         ).all()
     )
-    settling = await _being_settled(uow) | await confirming_payments(uow)
+    settling = await _being_settled(uow) | await outside().settling_payments(uow)
     for p in (await uow.session.scalars(select(Payment).where(Payment.status == "captured"))).all():
         if p.number not in paid_by and refunds[p.id] != p.amount and p.number not in settling:
             out.append(f"payment {p.number} was captured but paid no order and was not refunded")
@@ -251,33 +249,3 @@ async def _being_settled(uow: UnitOfWork) -> set[str]:
         )
     )
     return {str(payload.get("payment")) for payload in payloads}
-
-
-async def _partner_orders(uow: UnitOfWork) -> list[str]:
-    """A partner order follows its lock at the cinema: confirmed ones are paid, refused ones
-    were refunded in full, pending ones wait; a lock released or locked has no paid order."""
-    out = []
-    refunded: Counter[str] = Counter()
-    for number, amount in (
-        await uow.session.execute(
-            select(Payment.number, Refund.amount).join(Payment, Payment.id == Refund.payment_id)
-        )
-    ).all():
-        refunded[number] += amount
-    rows = (
-        await uow.session.execute(
-            select(PartnerLock.ref, PartnerLock.status, PartnerLock.payment_number, Order).join(
-                Order, Order.hold_id == PartnerLock.hold_id, isouter=True
-            )
-        )
-    ).all()
-    for ref, status, payment, order in rows:
-        wanted = PARTNER_ORDER.get(status)
-        have = order.status if order is not None else None
-        if wanted is not None and have != wanted:
-            out.append(f"partner lock {ref} is {status} but its order is {have}")
-        if wanted is None and have in ("paid", "confirm_pending"):
-            out.append(f"partner lock {ref} is {status} but its order is {have}")
-        if status == "refused" and order is not None and refunded[payment or ""] != order.total:
-            out.append(f"partner order {order.number} was refused but not refunded in full")
-    return out

@@ -16,10 +16,10 @@ from admit.core.uow import UnitOfWork
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
 from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
-from admit.partners.seat_plans import known_partner_session, remember_partner_session
-from admit.sales import buyer_checks, holds, partner_hold
+from admit.sales import buyer_checks, holds
 from admit.sales.models import Hold
 from admit.sales.on_sale_limits_api import limit_holds
+from admit.sales.outside_inventory import outside
 from admit.waiting import room as waiting_room
 
 router = APIRouter(tags=["holds"])
@@ -50,7 +50,7 @@ class HoldIn(Model):
     channel: Literal["web", "mobile"] = "web"
 
 
-# Every state a hold takes (``sales.holds``, ``settlement``, ``partner_jobs``).
+# Every state a hold takes (``sales.holds``, ``settlement``, ``partners.handover``).
 HoldStatus = Literal["active", "confirming", "sold", "released", "expired"]
 
 
@@ -108,11 +108,12 @@ async def place_hold(
         best=(body.best.level, body.best.quantity) if body.best else None,
     )
     actor = Actor(kind="customer", id=str(cid))
-    partner = known_partner_session(rt, session_id)
+    inventory = outside()
+    partner = inventory.known(rt.caches, session_id)
     if not partner:
         async with rt.uow(actor) as uow:
             if partner is None:  # first sight in this process: one primary-key read
-                partner = await remember_partner_session(rt, uow, session_id)
+                partner = await inventory.remember(rt.caches, uow, session_id)
             if not partner:
                 await _check_buyer(uow, rt, req, cid, x_admission_token, now)
                 placed = await holds.hold_seats(uow, req, now=now)
@@ -125,7 +126,7 @@ async def place_hold(
     # The cinema's seats: its lock is taken with no transaction open (C2).
     async with rt.uow(actor) as uow:
         await _check_buyer(uow, rt, req, cid, x_admission_token, now)
-    hold_id = await partner_hold.place_partner_hold(rt, actor, req)
+    hold_id = await inventory.place_hold(rt, actor, req)
     async with rt.uow(actor, readonly=True) as uow:
         return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -28,6 +28,7 @@ from admit.inventory.claims import (
 )
 from admit.inventory.models import SessionGASlice
 from admit.payments.models import Payment
+from admit.sales.hold_requests import HoldRequest as HoldRequest  # callers say holds.HoldRequest
 from admit.sales.limits import (
     LimitExceeded,
     give_back_buyer_usage,
@@ -35,24 +36,12 @@ from admit.sales.limits import (
     take_buyer_usage,
 )
 from admit.sales.models import Hold, HoldCount, Order, WindowQuotaSlice
-from admit.sales.partner_jobs import on_hold_ended
+from admit.sales.outside_inventory import outside
 from admit.sales.sale_gate import OpenWindow, check_on_sale
 from admit.sales.windows import ChannelClosed, NotOnSale
 
 CLOSE_PAYMENTS_JOB = "sales.close_payments"  # handled in admit.sales.checkout
 OPEN_PAYMENTS = ("created", "pending")
-
-
-@dataclass(frozen=True, slots=True)
-class HoldRequest:
-    session_id: int
-    buyer: str
-    channel: str
-    seat_keys: Sequence[str] = ()
-    places: Sequence[tuple[str, int]] = field(default=())  # (GA area code, quantity)
-    outlet: str | None = None
-    idempotency_key: str | None = None
-    best: tuple[str, int] | None = None  # (price level code, quantity): we choose the seats
 
 
 async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
@@ -315,7 +304,7 @@ async def _end(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
         execution_options={"synchronize_session": False},
     )
     hold.status, hold.ended_at = status, now
-    await on_hold_ended(uow, hold, now)  # a cinema's lock behind the hold is released
+    await outside().hold_ended(uow, hold, now)  # e.g. a cinema's lock behind the hold is released
     await uow.session.flush()
 
 

@@ -41,7 +41,7 @@ from admit.sales.models import (
     OrderLine,
     SalesWindow,
 )
-from admit.sales.partner_jobs import hand_to_partner, refuse_late
+from admit.sales.outside_inventory import outside
 from admit.sales.pickup_codes import unused_code
 from admit.sales.refunds import request_refund
 from admit.ticketing.issue import LineToIssue, issue_tickets
@@ -133,8 +133,10 @@ async def _settle(
         # A holder's limit counted others' paid tickets only: if some were paid since, the
         # payment goes the late way (taken again within the limit, or refunded).
         if hold.expires_at > now and await holders_fit(uow, order, hold.window_id):
-            if await hand_to_partner(uow, order=order, hold=hold, payment=payment.number, now=now):
-                return "confirming"  # the cinema confirms first (sales.partner_confirm)
+            if await outside().hand_over(
+                uow, order=order, hold=hold, payment=payment.number, now=now
+            ):
+                return "confirming"  # e.g. the cinema confirms first (partners.confirm)
             await sell(uow, crypto, order, hold, payment.number, now)
             return "paid"
         ended = "expired" if hold.expires_at <= now else "released"
@@ -300,7 +302,7 @@ async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: da
     if order.status == "paid":
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
-    await refuse_late(uow, hold.id)  # a cinema's lapsed lock is not taken again here
+    await outside().refuse_late(uow, hold.id)  # a cinema's lapsed lock is not taken again
     await _take_again(uow, order, hold, now)
     await sell(uow, crypto, order, hold, payment.number, now)
     return "paid"

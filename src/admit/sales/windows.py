@@ -20,8 +20,8 @@ from admit.core.short_cache import SALE_CONFIG, forget_on_commit
 from admit.core.sliced_counters import slices_for
 from admit.core.uow import UnitOfWork
 from admit.inventory.models import SessionSeat
-from admit.partners.seat_plans import ONLINE_CHANNELS, is_partner
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota, WindowQuotaSlice
+from admit.sales.outside_inventory import outside
 from admit.sales.rules import CHANNELS, quota_from_ratio
 
 
@@ -169,9 +169,7 @@ async def open_window(
     ``AlreadyExists``."""
     await get_session(uow, session_id)
     await get_channel(uow, cmd.channel)
-    if cmd.channel not in ONLINE_CHANNELS and await is_partner(uow, session_id):
-        # Only the online hold path takes the cinema's lock before selling its seats.
-        raise InvalidInput("a partner cinema's showtimes are sold on the website and app only")
+    await outside().check_channel(uow, session_id, cmd.channel)  # e.g. a cinema's: online only
     if cmd.ends_at <= cmd.starts_at:
         raise InvalidInput("a sales window must end after it starts")
     if await uow.session.scalar(

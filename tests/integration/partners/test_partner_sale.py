@@ -14,10 +14,10 @@ from sqlalchemy import select
 from admit.core import outbox
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
+from admit.partners.handover import CONFIRM_JOB
 from admit.partners.models import PartnerLock
 from admit.payments.models import Payment, Refund
 from admit.sales.models import Hold, Order
-from admit.sales.partner_jobs import CONFIRM_JOB
 from admit.ticketing.models import Ticket
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway

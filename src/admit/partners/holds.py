@@ -20,7 +20,10 @@ from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.inventory.best_claims import best_seats
 from admit.inventory.models import SessionSeat
-from admit.partners import locks
+from admit.partners import (
+    confirm,  # noqa: F401  (registers the confirm job)
+    locks,
+)
 from admit.partners.box_office import (
     BoxOfficeError,
     BoxOfficeRefused,
@@ -28,11 +31,10 @@ from admit.partners.box_office import (
     BoxOfficeUnavailable,
     SeatLock,
 )
+from admit.partners.handover import enqueue_unlock
 from admit.partners.seat_plans import PartnerRef, partner_ref, refresh_plan
-from admit.sales import partner_confirm  # noqa: F401  (registers the confirm job)
 from admit.sales.holds import HoldRequest, place_hold
 from admit.sales.models import Hold
-from admit.sales.partner_jobs import enqueue_unlock
 from admit.sales.sale_gate import check_on_sale
 
 log = structlog.get_logger(__name__)

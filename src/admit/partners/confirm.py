@@ -29,11 +29,11 @@ from admit.partners.box_office import (
     ExternalBoxOffice,
     PartnerOrderNotFound,
 )
+from admit.partners.handover import CONFIRM_JOB, enqueue_unlock
 from admit.partners.models import PartnerCinema, PartnerLock
 from admit.sales.holds import give_back
 from admit.sales.limits import give_back_holder_usage
 from admit.sales.models import Hold, Order
-from admit.sales.partner_jobs import CONFIRM_JOB, enqueue_unlock
 from admit.sales.refunds import request_refund
 from admit.sales.settlement import Notice, lock_payment, order_and_hold, sell
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, RuntimeDep, staff_writer
-from admit.sales.partner_sync import queue_sync
+from admit.partners.sync_jobs import queue_sync
 
 router = APIRouter(prefix="/admin/partners", tags=["admin: partners"])
 Writer = Annotated[UnitOfWork, staff_writer(Permission.PARTNERS)]

@@ -1,9 +1,10 @@
-"""Where a partner hold leaves the native sale (C2): the hooks the hold, settlement and
-consistency code call, and the unlock job. A hold on a partner session has a lock at the
-cinema (``partners.locks``); when the hold ends unpaid the lock is released by a job that is
-retried until the cinema acknowledges; when its payment is captured the order waits in
-``confirm_pending`` (its hold ``confirming``) while a job asks the cinema to confirm
-(``sales.partner_confirm``). No import of holds or settlement here, so both can call in."""
+"""Where a partner hold leaves the native sale (C2): what the hold, settlement and
+consistency code ask through ``partners.sale_hooks``, and the unlock job. A hold on a partner
+session has a lock at the cinema (``partners.locks``); when the hold ends unpaid the lock is
+released by a job that is retried until the cinema acknowledges; when its payment is
+captured the order waits in ``confirm_pending`` (its hold ``confirming``) while a job asks the
+cinema to confirm (``partners.confirm``). The job kinds keep the names they were queued under
+when this flow lived in ``sales``: jobs already in the outbox still find their handler."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from admit.sales.models import Hold, Order
 
 log = structlog.get_logger(__name__)
 
-CONFIRM_JOB = "sales.partner_confirm"  # handled in admit.sales.partner_confirm
+CONFIRM_JOB = "sales.partner_confirm"  # handled in admit.partners.confirm
 UNLOCK_JOB = "sales.partner_unlock"
 CONFIRM_WINDOW = timedelta(hours=1)  # agent platforms re-query about an hour, then staff
 SEATS_KEPT = timedelta(days=30)  # a confirming hold's seats are claimable by nobody
