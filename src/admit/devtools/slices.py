@@ -1,0 +1,275 @@
+"""The package's shape as data: every top-level module of ``admit`` (a slice, a layer or one
+file), what it holds, which others it may import and whose tables it may read, and which
+modules are pure. ``admit.devtools.boundaries`` checks the code against this table and
+renders the "Slices and layers" part of ``docs/architecture.md`` from it, so the rules and
+their description cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One top-level module of the package: a directory (``sales``) or a file (``app.py``).
+
+    ``imports`` are the entries it may import; ``reads`` those whose tables (``models``,
+    ``*_models``) it may import, for joins in reads and ``INSERT … SELECT`` from upstream
+    data — a slice in ``reads`` but not in ``imports`` lends its tables and nothing else.
+    ``anything``: a composition layer that may import every entry and every table."""
+
+    name: str
+    holds: str
+    imports: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    anything: bool = False
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """The table the checker holds the code to (tests hand it a small one of their own)."""
+
+    slices: tuple[Slice, ...]
+    # Modules (paths under the package) that do no I/O: they may import, however indirectly,
+    # none of ``impure_imports``.
+    pure: tuple[str, ...]
+    impure_imports: tuple[str, ...]
+    # A slice's HTTP modules may also use the HTTP plumbing and the permission names.
+    entrypoint_suffixes: tuple[str, ...] = ("api.py", "web.py")
+    entrypoint_imports: tuple[str, ...] = ("admit.http", "admit.core.permissions")
+    # The product ships no test doubles or test machinery: they live under tests/.
+    test_only_imports: tuple[str, ...] = ("tests", "pytest", "hypothesis", "_pytest")
+
+    def entry(self, name: str) -> Slice | None:
+        return next((s for s in self.slices if s.name == name), None)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.slices)
+
+
+_TABLE_OWNERS = (
+    "accounts",
+    "messaging",
+    "catalog",
+    "inventory",
+    "payments",
+    "ticketing",
+    "finance",
+    "waiting",
+    "sales",
+    "partners",
+    "checkin",
+    "content",
+)
+
+SLICES = (
+    Slice(
+        "core",
+        "settings, engine and column types, unit of work, errors, money, clock, permission "
+        "names, audit log with hash chain, outbox and worker, runtime, structured logging",
+    ),
+    Slice(
+        "messaging",
+        "the message queue (SMS, email) with status and re-send; the SMS carrier adapter and "
+        "its pure rules; SMTP and file mail senders",
+        imports=("core",),
+    ),
+    Slice(
+        "accounts",
+        "staff and their grants, customers and their device tokens, one-time codes, the "
+        "security policy and login guard, real-name identities, partner API keys",
+        imports=("core", "messaging"),
+    ),
+    Slice(
+        "catalog",
+        "organisers, venues, seat maps (format, validation, generators, layout), events, "
+        "sessions, price levels, passes, search",
+        imports=("core",),
+    ),
+    Slice(
+        "inventory",
+        "session seat plans (one row per session and seat), categories, client "
+        "reservations, venue changes reaching sessions, availability",
+        imports=("core", "catalog"),
+        reads=("catalog",),
+    ),
+    Slice(
+        "payments",
+        "the gateway interface (pure), the bank gateway's HTTP client, the gateway directory, "
+        "payments, notifications and refunds",
+        imports=("core",),
+    ),
+    Slice(
+        "ticketing",
+        "signed QR payloads (Ed25519, Base45, pure), QR/PDF rendering, organisers' signing "
+        "keys and issued tickets",
+        imports=("core", "catalog"),
+        reads=("catalog",),
+    ),
+    Slice(
+        "finance",
+        "the append-only double-entry ledger and the daily bills read from payments",
+        imports=("core", "payments"),
+        reads=("payments",),
+    ),
+    Slice(
+        "waiting",
+        "the waiting room in front of a session's sale: the queue, its draw and admissions, "
+        "their pure rules and routes",
+        imports=("core", "catalog"),
+    ),
+    Slice(
+        "sales",
+        "channels and outlets, sales windows and quotas, holds, orders, checkout, "
+        "settlement, refunds, the consistency checker: it orchestrates the purchase",
+        imports=(
+            "core",
+            "catalog",
+            "inventory",
+            "accounts",
+            "messaging",
+            "payments",
+            "ticketing",
+            "finance",
+            "waiting",
+        ),
+        reads=("catalog", "inventory", "accounts", "payments", "ticketing", "finance", "waiting"),
+    ),
+    Slice(
+        "partners",
+        "cinemas' own box offices: the adapter, sync, the partner sale flow "
+        "(lock, confirm, unlock) and reconciliation",
+        imports=("core", "catalog", "inventory", "payments", "messaging", "accounts", "sales"),
+        reads=("catalog", "inventory", "sales", "payments"),
+    ),
+    Slice(
+        "checkin",
+        "gates, devices and their credentials, validation policies, manifests, offline "
+        "validation (pure, shared with devices), scan uploads, attendance",
+        imports=("core", "catalog", "ticketing", "accounts"),
+        reads=("catalog", "ticketing", "accounts"),
+    ),
+    Slice(
+        "content",
+        "what the storefront shows besides the catalogue: announcements, recommendations",
+        imports=("core", "catalog"),
+        reads=("catalog",),
+    ),
+    Slice(
+        "http",
+        "HTTP plumbing below the slices: dependencies (unit of work per request, staff "
+        "auth), the one error→JSON mapping, health, metrics, audit endpoints",
+        imports=("core",),
+    ),
+    Slice(
+        "web",
+        "server-rendered pages (storefront, gate scanner) with their static files: an entry "
+        "layer, like a slice's API modules",
+        imports=(
+            "core",
+            "http",
+            "accounts",
+            "catalog",
+            "content",
+            "inventory",
+            "payments",
+            "sales",
+            "ticketing",
+            "waiting",
+        ),
+        reads=("catalog", "inventory", "payments", "sales", "ticketing"),
+    ),
+    Slice(
+        "sims",
+        "simulators of outside systems over HTTP: SMS carrier, public-security service, "
+        "bank payment gateway, cinema box office",
+        imports=("core", "messaging", "accounts", "payments", "partners"),
+    ),
+    Slice(
+        "cli",
+        "the `admit` command (Typer): demo, serve, worker, migrate, seed, import, backup, "
+        "restore, simulators; the demo catalogue",
+        anything=True,
+    ),
+    Slice(
+        "migrations",
+        "Alembic, run programmatically on SQLite and PostgreSQL",
+        imports=("core", "tables.py"),
+    ),
+    Slice(
+        "devtools",
+        "`make check` helpers: import boundaries (and this table), alembic check",
+        imports=("core", "migrations", "tables.py"),
+    ),
+    Slice(
+        "app.py",
+        "assembles the FastAPI application from the slices' routers",
+        anything=True,
+    ),
+    Slice(
+        "wiring.py",
+        "the composition root's adapters: real services by settings, or the simulators",
+        imports=("core", "accounts", "messaging", "sims", "payments", "partners", "sales", "http"),
+    ),
+    Slice(
+        "tables.py",
+        "every slice's tables on one metadata (for Alembic)",
+        imports=("core",),
+        reads=_TABLE_OWNERS,
+    ),
+    Slice("__init__.py", "the package's version"),
+    Slice("__main__.py", "`python -m admit`: the command line", imports=("cli",)),
+)
+
+PURE_MODULES = (
+    "core/money.py",
+    "core/clock.py",
+    "core/errors.py",
+    "core/audit_context.py",
+    "core/permissions.py",
+    "accounts/documents.py",
+    "accounts/password_rules.py",
+    "accounts/person_names.py",
+    "accounts/staff_hierarchy.py",
+    "messaging/sms_rules.py",
+    "catalog/rules.py",
+    "catalog/search.py",
+    "catalog/seatmap_spec.py",
+    "catalog/seatmap_format.py",
+    "catalog/seatmap_validate.py",
+    "catalog/seatmap_generators.py",
+    "inventory/rules.py",
+    "inventory/best_available.py",
+    "ticketing/qr_payload.py",
+    "checkin/validation.py",
+    "checkin/replay.py",
+    "payments/gateway.py",
+    "payments/bank_notice.py",
+    "partners/box_office.py",
+    "partners/recon_rules.py",
+    "waiting/rules.py",
+    "content/rules.py",
+    "web/refusals.py",
+    "web/messages.py",
+    "web/sale_status.py",
+    "web/categories.py",
+)
+
+IMPURE_IMPORTS = (
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "asyncpg",
+    "aiosqlite",
+    "redis",
+    "socket",
+    "requests",
+    "admit.core.config",
+    "admit.core.db",
+    "admit.core.uow",
+    "admit.http",
+)
+
+BOUNDARIES = Boundaries(slices=SLICES, pure=PURE_MODULES, impure_imports=IMPURE_IMPORTS)
