@@ -49,7 +49,7 @@ from admit.sales.order_api import router as order_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router
-from admit.web import mount_pages
+from admit.web.pages import mount_pages
 from admit.wiring import mount_simulators, production_refusals, wire_adapters
 
 API_PREFIX = "/api/v1"

@@ -1,28 +1,3 @@
-"""Server-rendered pages by audience (storefront, gate scanner), with their static files."""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
-
-from admit.web.account import router as account_pages
-from admit.web.browse import router as browse_pages
-from admit.web.checkout import router as checkout_pages
-from admit.web.errors import install_page_errors
-from admit.web.gate import router as gate_pages
-from admit.web.queue import router as queue_pages
-
-HERE = Path(__file__).parent
-
-
-def mount_pages(app: FastAPI) -> None:
-    """Add the pages' routers and ``/static``."""
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    install_page_errors(app)
-    app.include_router(gate_pages)
-    app.include_router(browse_pages)
-    app.include_router(account_pages)
-    app.include_router(checkout_pages)
-    app.include_router(queue_pages)
+"""Server-rendered pages by audience (storefront, gate scanner), with their static files;
+``pages.mount_pages`` adds them to the application. Nothing is imported here, so the pure page
+rules (``refusals``, ``messages``…) stay importable without FastAPI."""
