@@ -249,6 +249,7 @@ PURE_MODULES = (
     "partners/box_office.py",
     "partners/recon_rules.py",
     "waiting/rules.py",
+    "sales/rules.py",
     "content/rules.py",
     "web/refusals.py",
     "web/messages.py",
