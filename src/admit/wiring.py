@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
 from admit.core.config import Settings
 from admit.core.production_check import is_production, problems, shared_secrets
-from admit.core.ratelimit import RateLimiter, rate_limiter_from_settings
+from admit.core.ratelimit import RateLimiter
+from admit.core.ratelimit_redis import rate_limiter_from_settings
 from admit.core.runtime import Runtime
 from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
 from admit.messaging.sms import HttpSmsGateway, SmsGateway
