@@ -1,4 +1,5 @@
-"""The composition root's adapters: which outside system each interface talks to.
+"""The composition root's adapters: which outside system each interface talks to, and which
+slice answers the HTTP plumbing's questions (who is calling: the accounts' authenticator).
 
 Production points them at real services through settings; the demo (and development) serves
 the carrier and identity simulators under ``/_sim`` in the same process and talks to them over
@@ -10,10 +11,13 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
+from admit.accounts.authenticator import AccountsAuthenticator
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
+from admit.core.authentication import Authenticator
 from admit.core.config import Settings
 from admit.core.production_check import is_production, problems, shared_secrets
-from admit.core.ratelimit import RateLimiter, rate_limiter_from_settings
+from admit.core.ratelimit import RateLimiter
+from admit.core.ratelimit_redis import rate_limiter_from_settings
 from admit.core.runtime import Runtime
 from admit.messaging.email import EmailSender, FileEmailSender, SmtpEmailSender
 from admit.messaging.sms import HttpSmsGateway, SmsGateway
@@ -79,6 +83,8 @@ def wire_adapters(rt: Runtime) -> None:
         rt.register(BoxOffices, BoxOffices(office))
     if RateLimiter not in rt.adapters:
         rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
+    if Authenticator not in rt.adapters:
+        rt.register(Authenticator, AccountsAuthenticator(rt))  # type: ignore[type-abstract]
 
 
 def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[None]:

@@ -1,5 +1,7 @@
 """Token-bucket rate limiting (API2, API6, FE2): the interface and the in-process implementation.
-The Redis implementation shared by several app servers is in :mod:`admit.core.ratelimit_redis`."""
+The Redis implementation shared by several app servers, and the choice between the two by
+settings, are in :mod:`admit.core.ratelimit_redis`, which builds on this module (never the
+other way round)."""
 
 from __future__ import annotations
 
@@ -139,13 +141,3 @@ class MemoryRateLimiter:
     def _evict(self) -> None:
         while len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
-
-
-def rate_limiter_from_settings(redis_url: str | None) -> RateLimiter:
-    """Redis when a URL is configured (servers share buckets), process memory otherwise."""
-    if not redis_url:
-        return MemoryRateLimiter()
-    # Imported here because ratelimit_redis imports this module's types.
-    from admit.core.ratelimit_redis import RedisRateLimiter
-
-    return RedisRateLimiter.from_url(redis_url)

@@ -1,11 +1,20 @@
-"""Token buckets in Redis, updated atomically by one Lua script, shared by all app servers."""
+"""Token buckets in Redis, updated atomically by one Lua script, shared by all app servers; and
+the choice of limiter by settings (here because this module sits above
+:mod:`admit.core.ratelimit`, which knows nothing of Redis)."""
 
 from __future__ import annotations
 
 import redis.asyncio
 from redis.exceptions import RedisError
 
-from admit.core.ratelimit import TOKEN_EPSILON, Decision, Limit, RateLimiterUnavailable
+from admit.core.ratelimit import (
+    TOKEN_EPSILON,
+    Decision,
+    Limit,
+    MemoryRateLimiter,
+    RateLimiter,
+    RateLimiterUnavailable,
+)
 from admit.core.reachability import Reachability
 
 KEY_PREFIX = "admit:rl:"
@@ -121,3 +130,10 @@ class RedisRateLimiter:
         """Close the client if this limiter created it; a caller's client stays open."""
         if self._owns_client:
             await self._client.aclose()
+
+
+def rate_limiter_from_settings(redis_url: str | None) -> RateLimiter:
+    """Redis when a URL is configured (servers share buckets), process memory otherwise."""
+    if not redis_url:
+        return MemoryRateLimiter()
+    return RedisRateLimiter.from_url(redis_url)

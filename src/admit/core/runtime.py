@@ -71,7 +71,10 @@ class Runtime:
         try:
             return cast(T, self.adapters[kind])
         except KeyError:
-            raise RuntimeError(f"no adapter registered for {kind.__name__}") from None
+            raise RuntimeError(
+                f"no adapter registered for {kind.__name__}: the composition root registers "
+                "every adapter (admit.wiring.wire_adapters), a test registers its own"
+            ) from None
 
     async def close(self) -> None:
         for adapter in self.adapters.values():

@@ -158,8 +158,9 @@ SLICES = (
     ),
     Slice(
         "http",
-        "HTTP plumbing below the slices: dependencies (unit of work per request, staff "
-        "auth), the one error→JSON mapping, health, metrics, audit endpoints",
+        "HTTP plumbing below the slices: dependencies (unit of work per request, "
+        "authentication through the runtime's authenticator), the one error→JSON mapping, "
+        "health, metrics, audit endpoints",
         imports=("core",),
     ),
     Slice(

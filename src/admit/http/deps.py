@@ -1,6 +1,10 @@
 """FastAPI dependencies: the request's unit of work, the clock, the authenticated staff member
 and the permission each admin endpoint requires, within the grant's scope.
 
+Who a token belongs to is the runtime's ``Authenticator`` to say (``admit.core.authentication``,
+registered by the composition root): this plumbing sits below the accounts and imports none
+of them. A runtime without one fails the request (500) rather than letting anyone in.
+
 The unit of work is a ``scope="function"`` dependency: it commits after the route returns and
 *before* the response is sent, so a client never sees success for a rolled-back change.
 
@@ -33,9 +37,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from admit.accounts import staff
-from admit.accounts.token_cache import signed_in_customer
 from admit.core.audit_context import ANONYMOUS, Actor
+from admit.core.authentication import Authenticator
 from admit.core.errors import Forbidden, NotFound, Unauthorized
 from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.runtime import Runtime
@@ -63,6 +66,11 @@ async def client_ip(request: Request, rt: Annotated[Runtime, Depends(runtime)]) 
     return address_of(request, rt)
 
 
+def authenticator(rt: Runtime) -> Authenticator:
+    """The registered authenticator; raises ``RuntimeError`` naming it when there is none."""
+    return rt.adapter(Authenticator)  # type: ignore[type-abstract]
+
+
 def address_of(request: Request, rt: Runtime) -> str:
     """The caller's address; X-Forwarded-For counts only behind configured trusted proxies."""
     hops = rt.settings.trusted_proxies
@@ -79,10 +87,7 @@ async def principal(
     """The staff member behind the bearer token (once per request). Raises ``Unauthorized``."""
     if credentials is None:
         raise Unauthorized("a staff bearer token is required")
-    async with rt.uow(ANONYMOUS, readonly=True) as uow:
-        return await staff.principal_for_token(
-            uow, token=credentials.credentials, now=rt.clock.now()
-        )
+    return await authenticator(rt).staff(credentials.credentials)
 
 
 def staff_actor(who: Principal) -> Actor:
@@ -253,7 +258,7 @@ async def customer_id(
     """The signed-in customer (C7: visitors may browse; buying needs an account)."""
     if credentials is None:
         raise Unauthorized("sign in first")
-    return (await signed_in_customer(rt, credentials.credentials)).customer_id
+    return await authenticator(rt).customer(credentials.credentials)
 
 
 async def customer_uow(

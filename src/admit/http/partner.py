@@ -1,5 +1,6 @@
 """Partner API plumbing (API2, API6): key authentication, scopes, a rate limit per key (429 with
-``Retry-After``), and an access-log row for every call."""
+``Retry-After``), and an access-log row for every call. Keys and the log are the accounts'; this
+plumbing reaches them through the runtime's ``Authenticator`` (``admit.core.authentication``)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admit.accounts import api_clients
-from admit.core.audit_context import ANONYMOUS
 from admit.core.errors import Forbidden, Unauthorized
 from admit.core.ratelimit import Limit, RateLimiter
 from admit.core.reachability import database_unreachable
 from admit.core.runtime import Runtime
-from admit.http.deps import runtime
+from admit.http.deps import authenticator, runtime
 from admit.http.throttle import RateLimited
 
 PARTNER_PREFIX = "/api/v1/partner/"
@@ -48,8 +47,7 @@ def partner(scope: str) -> Any:
     ) -> Partner:
         if not key:
             raise Unauthorized("an X-Api-Key header is required")
-        async with rt.uow(ANONYMOUS, readonly=True) as uow:
-            client = await api_clients.authenticate(uow, api_key=key)
+        client = await authenticator(rt).api_client(key)
         request.state.api_client_id = client.id
         if scope not in client.scopes:
             raise Forbidden(f"this key lacks the {scope} scope")
@@ -62,7 +60,7 @@ def partner(scope: str) -> Any:
                 "rate limit exceeded for this key",
                 details={"retry_after": max(1, math.ceil(decision.retry_after))},
             )
-        return Partner(client.id, client.name, tuple(client.scopes))
+        return Partner(client.id, client.name, client.scopes)
 
     return Depends(dependency)
 
@@ -96,17 +94,16 @@ class AccessLogMiddleware:
 
     async def _log_call(self, scope: Scope, client_id: int, status: int, started: float) -> None:
         rt = self.rt_of()
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        auth = authenticator(rt)
         try:
-            async with rt.uow(ANONYMOUS) as uow:
-                await api_clients.log_call(
-                    uow,
-                    client_id=client_id,
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    latency_ms=int((time.perf_counter() - started) * 1000),
-                    now=rt.clock.now(),
-                )
+            await auth.log_api_call(
+                client_id=client_id,
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                latency_ms=latency_ms,
+            )
         except Exception as exc:
             # The answer has gone out; losing its log row must not turn into a traceback.
             if not database_unreachable(exc):

@@ -12,9 +12,8 @@ from admit.core.ratelimit import (
     Limit,
     MemoryRateLimiter,
     RateLimiterUnavailable,
-    rate_limiter_from_settings,
 )
-from admit.core.ratelimit_redis import RedisRateLimiter
+from admit.core.ratelimit_redis import RedisRateLimiter, rate_limiter_from_settings
 
 TWO_PER_SECOND = Limit(rate=2.0, burst=3)
 
