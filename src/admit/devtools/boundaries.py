@@ -1,7 +1,8 @@
 """Import boundaries: every top-level module of the package has an entry in the table
 (``admit.devtools.slices``), each imports only what its entry allows, pure modules reach no
-I/O however indirectly, no import is relative, and the product imports no test code (test
-doubles live under ``tests/``).
+I/O however indirectly, no import is relative, no import cycle runs between modules or
+between the table's entries, and the product imports no test code (test doubles live under
+``tests/``).
 
 Every import form counts: ``import admit.x.y``, ``from admit.x import y`` (``y`` a module:
 ``from admit.sales import models`` is ``admit.sales.models``), ``from admit import sales``,
@@ -17,6 +18,7 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from admit.devtools.architecture_doc import DOC, rewrite
@@ -202,6 +204,28 @@ def _purity_breaches(rel: str, tree: Tree, table: Boundaries) -> Iterator[str]:
             yield f"{rel}:{imp.line}: pure module imports {_described(chain)}"
 
 
+def _first_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        return list(reversed(exc.args[1]))  # in import order: a imports b imports … a
+    return None
+
+
+def _cycle_breaches(tree: Tree, table: Boundaries) -> Iterator[str]:
+    """The first cycle between modules (every import counts, a function's too: each is an
+    arrow one way), and between the table's entries. One at a time: break it, run again."""
+    modules = {
+        rel: {f for i in tree.imports(rel) if (f := tree.file_of(i.module)) and f != rel}
+        for rel in tree.files
+    }
+    if cycle := _first_cycle(modules):
+        yield f"{cycle[0]}: import cycle: {' -> '.join(cycle)}"
+    entries = {e.name: set(e.imports) | set(e.reads) for e in table.slices if not e.anything}
+    if cycle := _first_cycle(entries):
+        yield f"slices.py: the table allows a cycle: {' -> '.join(cycle)}"
+
+
 def breaches(root: Path = PACKAGE, table: Boundaries = BOUNDARIES) -> list[str]:
     """Every breach of ``table`` in the package at ``root``, one line each."""
     tree = Tree(root)
@@ -212,6 +236,7 @@ def breaches(root: Path = PACKAGE, table: Boundaries = BOUNDARIES) -> list[str]:
         found.extend(_test_only_breaches(rel, tree, table))
     for rel in table.pure:
         found.extend(_purity_breaches(rel, tree, table))
+    found.extend(_cycle_breaches(tree, table))
     return found
 
 

@@ -144,6 +144,11 @@ BREACHES = {
         ["tables.py:1: 'tables.py' may not import admit.catalog.rules "
          "('catalog' is not among its dependencies)"],
     ),
+    "modules import each other": (
+        {"sales/holds.py": "from admit.sales import orders\n",
+         "sales/orders.py": "def place():\n    from admit.sales.holds import hold\n"},
+        ["sales/holds.py: import cycle: sales/holds.py -> sales/orders.py -> sales/holds.py"],
+    ),
     "the product imports test code": (
         {"sales/fakes.py": "from tests.fakes.sms import Recorder\nimport pytest\n"},
         ["sales/fakes.py:1: the product imports test code (tests.fakes.sms)",
@@ -170,6 +175,17 @@ def test_the_table_names_only_its_own_entries() -> None:
     for entry in BOUNDARIES.slices:
         assert set(entry.imports) | set(entry.reads) <= BOUNDARIES.names - {entry.name}
     assert len(BOUNDARIES.names) == len(BOUNDARIES.slices)
+
+
+def test_a_table_that_allows_a_cycle_is_refused(tmp_path: Path) -> None:
+    slices = tuple(
+        Slice("core", "the kernel", imports=("sales",)) if s.name == "core" else s
+        for s in TABLE.slices
+    )
+    found = breaches(_package(tmp_path, {}), Boundaries(slices, TABLE.pure, TABLE.impure_imports))
+    assert len(found) == 1
+    assert found[0].startswith("slices.py: the table allows a cycle: ")
+    assert {"core", "sales"} <= set(found[0].split(": ")[-1].split(" -> "))
 
 
 def test_the_architecture_doc_shows_the_enforced_table() -> None:
