@@ -6,14 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from catalog_factories import (
-    ADMIN,
-    audit_log,
-    error,
-    make_organiser,
-    make_venue,
-    ok,
-)
+from catalog_factories import ADMIN, audit_log, error, make_organiser, make_venue, ok
 
 # -- organisers ------------------------------------------------------------------------------
 

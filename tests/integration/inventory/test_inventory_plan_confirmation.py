@@ -18,6 +18,7 @@ from inventory_factories import (
     snapshot,
 )
 
+
 async def _confirm(admin: httpx.AsyncClient, session_id: int) -> httpx.Response:
     return await admin.post(f"{ADMIN}/sessions/{session_id}/plan/confirm")
 

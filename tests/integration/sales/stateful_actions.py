@@ -12,12 +12,7 @@ from hypothesis import strategies as st
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.stateful_checks import CheckedMachine
 from tests.integration.sales.stateful_model import HoldM, OrderM, PaymentM, check_outcome
-from tests.integration.sales.stateful_world import (
-    GA,
-    OPEN_PAYMENT,
-    PAY_MINUTES,
-    PRICES,
-)
+from tests.integration.sales.stateful_world import GA, OPEN_PAYMENT, PAY_MINUTES, PRICES
 
 from admit.core.clock import as_utc
 from admit.core.errors import AdmitError, Conflict, InvalidInput

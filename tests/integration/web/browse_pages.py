@@ -12,10 +12,7 @@ from datetime import timedelta
 import httpx
 
 from tests.conftest import T0
-from tests.integration.catalog.catalog_factories import (
-    ok,
-    schedule_session,
-)
+from tests.integration.catalog.catalog_factories import ok, schedule_session
 
 ADMIN = "/api/v1/admin"
 HTML = "text/html; charset=utf-8"

@@ -13,10 +13,7 @@ from admit.inventory.claims import SoldOut
 from admit.sales.orders import HoldExpired
 from admit.sales.windows import NotOnSale
 from admit.web.errors import PageRoute
-from tests.integration.web.browse_pages import (
-    HTML,
-    text_of,
-)
+from tests.integration.web.browse_pages import HTML, text_of
 
 
 async def test_missing_and_malformed_pages_are_friendly_4xx_pages(

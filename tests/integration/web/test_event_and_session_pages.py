@@ -12,15 +12,9 @@ import pytest
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
-from tests.integration.catalog.catalog_factories import (
-    ok,
-)
+from tests.integration.catalog.catalog_factories import ok
 from tests.integration.sales.sale_factories import customers_with_tokens, on_sale
-from tests.integration.web.browse_pages import (
-    map_config,
-    second_session,
-    text_of,
-)
+from tests.integration.web.browse_pages import map_config, second_session, text_of
 
 
 async def test_event_page_lists_its_sessions_to_come(

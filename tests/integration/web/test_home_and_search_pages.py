@@ -9,10 +9,7 @@ import pytest
 
 from admit.core.clock import FixedClock
 from tests.conftest import T0
-from tests.integration.catalog.catalog_factories import (
-    make_venue,
-    ok,
-)
+from tests.integration.catalog.catalog_factories import make_venue, ok
 from tests.integration.sales.sale_factories import on_sale
 from tests.integration.web.browse_pages import (
     ADMIN,
