@@ -26,6 +26,8 @@ API = "/api/v1"
 ADMIN = f"{API}/admin"
 PASSWORD = "Blue-sky-2026"
 OTHER_ADDRESS = "10.9.9.9"
+PHONE = "13812345678"
+OTHER_PHONE = "13912345679"
 EMAIL_CODE = re.compile(r"^Your code is (\d{6})\.")
 
 
@@ -45,6 +47,11 @@ def error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def other_code(code: str) -> str:
+    """A well-formed code that is not ``code``."""
+    return f"{(int(code) + 1) % 10**6:06d}"
 
 
 @asynccontextmanager

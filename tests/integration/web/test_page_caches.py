@@ -24,14 +24,14 @@ from admit.web.auth import SESSION_COOKIE
 from tests.conftest import T0
 from tests.integration.catalog.catalog_factories import ok
 from tests.integration.sales.sale_factories import on_sale
-from tests.integration.web.checkout_flows import signed_in_buyer
-from tests.integration.web.test_pages import (
+from tests.integration.web.browse_pages import (
     ADMIN,
     second_session,
     session_links,
     session_links_in_results,
     text_of,
 )
+from tests.integration.web.checkout_flows import signed_in_buyer
 
 SECONDS = 30.0
 
