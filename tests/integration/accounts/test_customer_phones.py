@@ -5,7 +5,6 @@ sign-in and staff search; the migration converts existing rows and can be undone
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -17,35 +16,18 @@ from admit.accounts.customer_phones import phone_lookup
 from admit.core.crypto import FieldCrypto
 from admit.core.runtime import Runtime
 from admit.migrations import alembic_config, upgrade
-from admit.tables import metadata
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import (
     ADMIN,
     log_in,
     me,
     ok,
-    open_client,
     register_phone,
 )
 from tests.integration.accounts.migration_fixtures import run_sql
+from tests.integration.accounts.stored_text import every_stored_text
 
 PHONE = "13812345678"
-
-
-@pytest.fixture
-async def web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_client(runtime) as c:
-        yield c
-
-
-async def every_stored_text(runtime: Runtime) -> str:
-    """Every row of every table, as text."""
-    parts = []
-    async with runtime.engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            rows = (await conn.execute(table.select())).all()
-            parts.extend(repr(tuple(row)) for row in rows)
-    return "\n".join(parts)
 
 
 async def test_a_registered_phone_is_stored_encrypted_and_still_signs_in_and_is_found(

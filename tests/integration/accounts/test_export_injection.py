@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -22,17 +21,10 @@ from tests.integration.accounts.customer_flows import (
     count,
     error,
     ok,
-    open_client,
     register_phone,
 )
 
 HOSTILE = ("=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@A1", "\t=1+1", "\r=1+1")
-
-
-@pytest.fixture
-async def web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_client(runtime) as c:
-        yield c
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ or work that tell which accounts exist."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -41,12 +41,6 @@ PHONE = "13812345678"
 STRANGER = "13912345679"  # no account
 WRONG_PASSWORD = "Not-the-one-99"
 USED_UP = "the code has expired or was used up: ask for a new one"
-
-
-@pytest.fixture
-async def web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_client(runtime) as c:
-        yield c
 
 
 def other_than(code: str, n: int) -> str:

@@ -39,12 +39,6 @@ REDIS_URL = os.environ.get("ADMIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ELSEWHERE = "10.8.8.8"
 
 
-@pytest.fixture
-async def web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_client(runtime) as c:
-        yield c
-
-
 def phone(n: int) -> str:
     return f"1370000{n:04d}"
 

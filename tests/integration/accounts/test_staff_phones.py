@@ -6,7 +6,6 @@ re-encrypts them; migration 0017 converts existing rows and can be undone."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -23,12 +22,12 @@ from admit.core.crypto import ENCRYPTED_COLUMNS, FieldCrypto, UndecryptableValue
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.migrations import alembic_config, upgrade
-from admit.tables import metadata
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
-from tests.integration.accounts.customer_flows import ADMIN, ok, open_client, register_phone
+from tests.integration.accounts.customer_flows import ADMIN, ok, register_phone
 from tests.integration.accounts.migration_fixtures import run_sql
 from tests.integration.accounts.people_factories import file_document
+from tests.integration.accounts.stored_text import every_stored_text
 
 STAFF_PHONE, CONTACT_PHONE, CUSTOMER_PHONE = "13911112222", "13733334444", "13855556666"
 IMPORTED = ("13622223333", "13544445555")
@@ -38,22 +37,6 @@ CSV = (
     f"ops.wang,Wang,{IMPORTED[1]},ticket_ops\n"
 )
 PASSWORD = "Str0ng pass word!"
-
-
-@pytest.fixture
-async def web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_client(runtime) as c:
-        yield c
-
-
-async def every_stored_text(runtime: Runtime) -> str:
-    """Every row of every table, as text."""
-    parts = []
-    async with runtime.engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            rows = (await conn.execute(table.select())).all()
-            parts.extend(repr(tuple(row)) for row in rows)
-    return "\n".join(parts)
 
 
 async def create_staff(admin: httpx.AsyncClient, username: str, phone: str) -> int:
