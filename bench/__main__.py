@@ -1,9 +1,9 @@
 """``python -m bench`` (``make bench``): for each backend, a fresh migrated database with the
 demo catalogue, the benchmark's buyers and a festival field; then for each number of server
 processes, the platform started with the bank simulator and driven over loopback — browse,
-login, on-sale, GA rush — and, once, profiled with py-spy. The gate's and the storefront's
-benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist. Prints the
-table; saves JSON and Markdown under ``bench/results/``."""
+login, on-sale, GA rush, the hold-only rush — and, once, profiled with py-spy. The gate's and
+the storefront's benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist.
+Prints the table; saves JSON and Markdown under ``bench/results/``."""
 
 from __future__ import annotations
 
@@ -48,12 +48,13 @@ from bench.harness import (
     new_keys,
     start_cluster,
 )
+from bench.holds import HoldsResult, run_hold_rush
 from bench.onsale import run_onsale
 from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
 
 console = Console(width=None if Console().is_terminal else 200)
-SCENARIOS = ("browse", "login", "onsale", "ga", "gate", "pages", "cost")
+SCENARIOS = ("browse", "login", "onsale", "ga", "holds", "gate", "pages", "cost")
 LOGIN_PEOPLE = 500
 Say = Callable[[str], None]
 
@@ -73,6 +74,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--buyers", type=int, default=int(_env("BUYERS", "5000")))
     p.add_argument("--ga-buyers", type=int, default=int(_env("GA_BUYERS", "5000")))
     p.add_argument("--ga-quota", type=int, default=int(_env("GA_QUOTA", "10000")))
+    p.add_argument("--hold-buyers", type=int, default=int(_env("HOLD_BUYERS", "5000")))
     p.add_argument("--in-flight", type=int, default=int(_env("IN_FLIGHT", "200")))
     p.add_argument(
         "--sale-seconds",
@@ -111,7 +113,7 @@ class Seeds:
 async def _seed(cluster: Cluster, opts: argparse.Namespace) -> Seeds:
     async with cluster.runtime() as rt:
         await seed_demo_catalogue(rt)
-        buyers = await create_buyers(rt, max(opts.buyers, opts.ga_buyers))
+        buyers = await create_buyers(rt, max(opts.buyers, opts.ga_buyers, opts.hold_buyers))
         people = await create_buyers(rt, LOGIN_PEOPLE)
         place = await stadium(rt)
         tiers = await sections_by_level(rt, place)
@@ -148,6 +150,30 @@ def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:
     ]
     for name, op in result.ops.items():
         rows.append(Row.of(label, scenario, f"· {name}", op))
+    return rows
+
+
+def _hold_rows(label: str, result: HoldsResult) -> list[Row]:
+    hold = result.ops.get("hold", {})
+    errors = sum(int(op["errors"]) for op in result.ops.values())
+    rows = [
+        Row(
+            label,
+            "hold rush",
+            "successful holds",
+            result.holds,
+            result.holds_per_s,
+            hold.get("p50_ms"),
+            hold.get("p95_ms"),
+            hold.get("p99_ms"),
+            errors=errors,
+            check="ok" if result.ok else "FAILED",
+            cpu=result.cpu,
+            extra={"released": result.released, "ends": result.ends, "buyers": result.buyers},
+        )
+    ]
+    for name, op in result.ops.items():
+        rows.append(Row.of(label, "hold rush", f"· {name}", op))
     return rows
 
 
@@ -209,6 +235,22 @@ def _sales(
             )
         out[f"GA rush {cluster.label}"] = {**result.summary(), "pg_waits": waits.summary()}
         rows += _sale_rows(cluster.label, "GA rush", result)
+    if "holds" in opts.scenarios:
+        say(f"{cluster.label}: hold-only rush, {opts.hold_buyers} buyers")
+        setup = tiers_sale(f"HO{tag}", seeds.tiers, Fraction(1))  # every seat on sale
+        sid = asyncio.run(_session(cluster, seeds.stadium, setup))
+        with _waits(cluster) as waits:
+            held = asyncio.run(
+                run_hold_rush(
+                    cluster,
+                    sid,
+                    seeds.buyers[: opts.hold_buyers],
+                    in_flight=opts.in_flight,
+                    time_limit=opts.sale_seconds,
+                )
+            )
+        out[f"hold rush {cluster.label}"] = {**held.summary(), "pg_waits": waits.summary()}
+        rows += _hold_rows(cluster.label, held)
     return rows
 
 
