@@ -29,6 +29,7 @@ class HoldSummary:
 
     id: int
     session_id: int
+    buyer: str
     status: str
     quantity: int
     expires_at: datetime

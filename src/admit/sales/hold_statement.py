@@ -82,8 +82,8 @@ def answer(row: Any, req: HoldRequest, window: OpenWindow) -> Placed | None:
     """The function's row as the hold placed, or the refusal it names, raised."""
     status, hold_id, session_id, hold_status, quantity, expires_at, seats, detail = row
     if status in ("held", "replayed"):
-        hold = HoldSummary(hold_id, session_id, hold_status, quantity, expires_at)
-        return Placed(hold, tuple(seats), status == "replayed")
+        hold = HoldSummary(hold_id, session_id, req.buyer, hold_status, quantity, expires_at)
+        return Placed(hold, tuple(sorted(seats)), status == "replayed")
     if status == "quota_short":
         return None
     raise _refusal(status, list(detail or ()), req, window)

@@ -54,7 +54,9 @@ async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
 
 
 def summary(hold: Hold) -> HoldSummary:
-    return HoldSummary(hold.id, hold.session_id, hold.status, hold.quantity, hold.expires_at)
+    return HoldSummary(
+        hold.id, hold.session_id, hold.buyer, hold.status, hold.quantity, hold.expires_at
+    )
 
 
 async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> HoldSummary:

@@ -91,7 +91,10 @@ DECLARE
     v_hold bigint;
     v_usage bigint;
     v_map bigint;
-    v_known text[];
+    v_key text;
+    v_seat bigint;
+    v_ids bigint[] := '{}';
+    v_keys text[] := '{}';
     v_seat_levels bigint[] := '{}';
     v_ga bigint;
     v_level bigint;
@@ -137,35 +140,45 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'AH001';
         END IF;
 
-        -- The seats: available, or held by a hold whose time has passed, at a level on sale.
+        -- The seats: each key resolved on the map's unique (map, key) index; then each seat,
+        -- in seat id order (one lock order for every hold), claimed when available, or held
+        -- by a hold whose time has passed, at a level on sale. One row at a time, by unique
+        -- keys: a plan cached for the function cannot then scan a session's seats.
         IF cardinality(p_seats) > 0 THEN
             SELECT seat_map_id INTO v_map FROM session_plan WHERE session_id = p_session;
-            WITH claimed AS (
+            o_detail := '{}';
+            FOREACH v_key IN ARRAY p_seats LOOP
+                SELECT k.id INTO v_seat FROM seat k WHERE k.seat_map_id = v_map AND k.key = v_key;
+                IF FOUND THEN
+                    v_ids := v_ids || v_seat;
+                    v_keys := v_keys || v_key;
+                ELSE
+                    o_detail := o_detail || v_key;
+                END IF;
+            END LOOP;
+            IF cardinality(o_detail) > 0 THEN
+                o_status := 'unknown_seats';
+                RAISE EXCEPTION USING ERRCODE = 'AH001';
+            END IF;
+            FOR i IN SELECT u.n FROM unnest(v_ids) WITH ORDINALITY AS u(id, n) ORDER BY u.id LOOP
                 UPDATE session_seat s
                    SET status = 'held', hold_id = v_hold, hold_expires_at = p_expires
-                  FROM seat k
-                 WHERE k.seat_map_id = v_map AND k.key = ANY (p_seats)
-                   AND s.session_id = p_session AND s.seat_id = k.id
+                 WHERE s.session_id = p_session AND s.seat_id = v_ids[i]
                    AND s.price_level_id = ANY (p_levels)
                    AND (s.status = 'available'
                         OR (s.status = 'held' AND s.hold_expires_at <= p_now))
-                RETURNING k.key, s.price_level_id
-            )
-            SELECT coalesce(array_agg(c.key ORDER BY c.key), '{}'),
-                   coalesce(array_agg(c.price_level_id), '{}')
-              INTO o_seats, v_seat_levels FROM claimed c;
-            IF cardinality(o_seats) <> cardinality(p_seats) THEN
-                SELECT coalesce(array_agg(k.key), '{}') INTO v_known
-                  FROM seat k WHERE k.seat_map_id = v_map AND k.key = ANY (p_seats);
-                o_detail := ARRAY(SELECT w FROM unnest(p_seats) WITH ORDINALITY AS u(w, n)
-                                   WHERE NOT w = ANY (v_known) ORDER BY n);
-                IF cardinality(o_detail) > 0 THEN
-                    o_status := 'unknown_seats';
+                RETURNING s.price_level_id INTO v_level;
+                IF FOUND THEN
+                    o_seats := o_seats || v_keys[i];
+                    v_seat_levels := v_seat_levels || v_level;
                 ELSE
-                    o_detail := ARRAY(SELECT w FROM unnest(p_seats) WITH ORDINALITY AS u(w, n)
-                                       WHERE NOT w = ANY (o_seats) ORDER BY n);
-                    o_status := 'seats_taken';
+                    o_detail := o_detail || v_keys[i];
                 END IF;
+            END LOOP;
+            IF cardinality(o_detail) > 0 THEN  -- the taken seats, in the order asked
+                o_detail := ARRAY(SELECT w FROM unnest(p_seats) WITH ORDINALITY AS u(w, n)
+                                   WHERE w = ANY (o_detail) ORDER BY n);
+                o_status := 'seats_taken';
                 RAISE EXCEPTION USING ERRCODE = 'AH001';
             END IF;
         END IF;
