@@ -93,6 +93,8 @@ DECLARE
     v_map bigint;
     v_key text;
     v_seat bigint;
+    v_ordinal integer;
+    v_ordinals integer[] := '{}';
     v_ids bigint[] := '{}';
     v_keys text[] := '{}';
     v_seat_levels bigint[] := '{}';
@@ -141,16 +143,18 @@ BEGIN
         END IF;
 
         -- The seats: each key resolved on the map's unique (map, key) index; then each seat,
-        -- in seat id order (one lock order for every hold), claimed when available, or held
-        -- by a hold whose time has passed, at a level on sale. One row at a time, by unique
+        -- in plan order (the lock order of every claim, best_claims' too), claimed when
+        -- available, or held by a hold whose time has passed, at a level on sale. One row at a time, by unique
         -- keys: a plan cached for the function cannot then scan a session's seats.
         IF cardinality(p_seats) > 0 THEN
             SELECT seat_map_id INTO v_map FROM session_plan WHERE session_id = p_session;
             o_detail := '{}';
             FOREACH v_key IN ARRAY p_seats LOOP
-                SELECT k.id INTO v_seat FROM seat k WHERE k.seat_map_id = v_map AND k.key = v_key;
+                SELECT k.id, k.ordinal INTO v_seat, v_ordinal
+                  FROM seat k WHERE k.seat_map_id = v_map AND k.key = v_key;
                 IF FOUND THEN
                     v_ids := v_ids || v_seat;
+                    v_ordinals := v_ordinals || v_ordinal;
                     v_keys := v_keys || v_key;
                 ELSE
                     o_detail := o_detail || v_key;
@@ -160,7 +164,8 @@ BEGIN
                 o_status := 'unknown_seats';
                 RAISE EXCEPTION USING ERRCODE = 'AH001';
             END IF;
-            FOR i IN SELECT u.n FROM unnest(v_ids) WITH ORDINALITY AS u(id, n) ORDER BY u.id LOOP
+            FOR i IN SELECT u.n FROM unnest(v_ordinals) WITH ORDINALITY AS u(o, n) ORDER BY u.o
+            LOOP
                 UPDATE session_seat s
                    SET status = 'held', hold_id = v_hold, hold_expires_at = p_expires
                  WHERE s.session_id = p_session AND s.seat_id = v_ids[i]
