@@ -48,7 +48,7 @@ from bench.harness import (
     new_keys,
     start_cluster,
 )
-from bench.holds import HoldsResult, run_hold_rush
+from bench.holds import hold_rows, run_hold_rush
 from bench.onsale import run_onsale
 from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
@@ -131,6 +131,11 @@ def _stadium_sale(seeds: Seeds, tag: str) -> SaleSetup:
     return tiers_sale(tag, seeds.tiers, Fraction(1, 2))
 
 
+def _all_seats(seeds: Seeds, tag: str) -> SaleSetup:
+    """Both tiers on sale in full (the hold-only rush: quotas never refuse)."""
+    return tiers_sale(tag, seeds.tiers, Fraction(1))
+
+
 def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:
     check = "ok" if result.check.ok else "FAILED"
     errors = sum(int(op["errors"]) for op in result.ops.values())
@@ -150,30 +155,6 @@ def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:
     ]
     for name, op in result.ops.items():
         rows.append(Row.of(label, scenario, f"· {name}", op))
-    return rows
-
-
-def _hold_rows(label: str, result: HoldsResult) -> list[Row]:
-    hold = result.ops.get("hold", {})
-    errors = sum(int(op["errors"]) for op in result.ops.values())
-    rows = [
-        Row(
-            label,
-            "hold rush",
-            "successful holds",
-            result.holds,
-            result.holds_per_s,
-            hold.get("p50_ms"),
-            hold.get("p95_ms"),
-            hold.get("p99_ms"),
-            errors=errors,
-            check="ok" if result.ok else "FAILED",
-            cpu=result.cpu,
-            extra={"released": result.released, "ends": result.ends, "buyers": result.buyers},
-        )
-    ]
-    for name, op in result.ops.items():
-        rows.append(Row.of(label, "hold rush", f"· {name}", op))
     return rows
 
 
@@ -237,8 +218,7 @@ def _sales(
         rows += _sale_rows(cluster.label, "GA rush", result)
     if "holds" in opts.scenarios:
         say(f"{cluster.label}: hold-only rush, {opts.hold_buyers} buyers")
-        setup = tiers_sale(f"HO{tag}", seeds.tiers, Fraction(1))  # every seat on sale
-        sid = asyncio.run(_session(cluster, seeds.stadium, setup))
+        sid = asyncio.run(_session(cluster, seeds.stadium, _all_seats(seeds, f"HO{tag}")))
         with _waits(cluster) as waits:
             held = asyncio.run(
                 run_hold_rush(
@@ -250,7 +230,7 @@ def _sales(
                 )
             )
         out[f"hold rush {cluster.label}"] = {**held.summary(), "pg_waits": waits.summary()}
-        rows += _hold_rows(cluster.label, held)
+        rows += hold_rows(cluster.label, held)
     return rows
 
 
@@ -265,24 +245,36 @@ def _waits(cluster: Cluster) -> Iterator[profiling.Waits]:
 
 
 def _profile(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say) -> dict[str, Any]:
-    """py-spy on the server while browse pages and then a smaller on-sale run; figures of
-    these runs are not reported (the sampler takes CPU)."""
+    """py-spy on the server while browse pages, then a smaller on-sale run, then a smaller
+    hold-only rush (those of the scenarios chosen); figures of these runs are not reported
+    (the sampler takes CPU)."""
     RESULTS.mkdir(exist_ok=True)
     pids = [s.pid for s in cluster.servers]
     found: dict[str, Any] = {}
     pages = [p for p in browse.pages(cluster.urls[0], seeds.demo_sid) if "304" not in p.name]
-    with profiling.sampling(pids, RESULTS / "profile-browse") as files:
-        for page in pages:
-            say(f"profiling: browse {page.name}")
-            browse.measure(cluster, page, opts.seconds, opts.connections)
-    found["browse"] = _write_profile(files, "browse", "browse: " + ", ".join(p.name for p in pages))
-    buyers = seeds.buyers[: min(opts.buyers, 2000)]
-    sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, "PROFILE")))
-    with profiling.sampling(pids, RESULTS / "profile-onsale") as files, _waits(cluster) as waits:
-        say(f"profiling: on-sale, {len(buyers)} buyers")
-        asyncio.run(run_onsale(cluster, sid, buyers, in_flight=opts.in_flight, time_limit=60))
-    found["on-sale"] = _write_profile(files, "onsale", f"on-sale: {len(buyers)} buyers")
-    found["on-sale"]["pg_waits"] = waits.summary()
+    if "browse" in opts.scenarios:
+        with profiling.sampling(pids, RESULTS / "profile-browse") as files:
+            for page in pages:
+                say(f"profiling: browse {page.name}")
+                browse.measure(cluster, page, opts.seconds, opts.connections)
+        title = "browse: " + ", ".join(p.name for p in pages)
+        found["browse"] = _write_profile(files, "browse", title)
+    runs = {"onsale": ("on-sale", opts.buyers), "holds": ("hold rush", opts.hold_buyers)}
+    for scenario, (name, wanted) in runs.items():
+        if scenario not in opts.scenarios:
+            continue
+        buyers = seeds.buyers[: min(wanted, 2000)]
+        setup = (_stadium_sale if scenario == "onsale" else _all_seats)(seeds, "PR" + scenario)
+        sid = asyncio.run(_session(cluster, seeds.stadium, setup))
+        run = run_onsale if scenario == "onsale" else run_hold_rush
+        with (
+            profiling.sampling(pids, RESULTS / f"profile-{scenario}") as files,
+            _waits(cluster) as waits,
+        ):
+            say(f"profiling: {name}, {len(buyers)} buyers")
+            asyncio.run(run(cluster, sid, buyers, in_flight=opts.in_flight, time_limit=60))
+        found[name] = _write_profile(files, scenario, f"{name}: {len(buyers)} buyers")
+        found[name]["pg_waits"] = waits.summary()
     return found
 
 

@@ -24,6 +24,7 @@ from bench.harness import BENCH_ACTOR, Cluster
 from bench.loadgen import CpuMeter, Http, Recorder, Reply
 from bench.onsale import SeatPlan, View, seat_plan
 from bench.purchase import auth, connections_per_server, retrying
+from bench.report import Row
 
 WANTS = (1, 2, 2, 2, 3, 4, 4)  # seats a buyer wants, drawn uniformly
 SIDE_BY_SIDE = 0.7  # the others take scattered free seats
@@ -289,3 +290,29 @@ async def run_hold_rush(
         failures=failures,
         ends=dict(sorted(ledger.ends.items())),
     )
+
+
+def hold_rows(label: str, result: HoldsResult) -> list[Row]:
+    """The rush as rows of the benchmark table: successful holds per second with the hold's
+    latency, then each kind of request."""
+    hold = result.ops.get("hold", {})
+    errors = sum(int(op["errors"]) for op in result.ops.values())
+    rows = [
+        Row(
+            label,
+            "hold rush",
+            "successful holds",
+            result.holds,
+            result.holds_per_s,
+            hold.get("p50_ms"),
+            hold.get("p95_ms"),
+            hold.get("p99_ms"),
+            errors=errors,
+            check="ok" if result.ok else "FAILED",
+            cpu=result.cpu,
+            extra={"released": result.released, "ends": result.ends, "buyers": result.buyers},
+        )
+    ]
+    for name, op in result.ops.items():
+        rows.append(Row.of(label, "hold rush", f"· {name}", op))
+    return rows
