@@ -211,7 +211,9 @@ class AfterTheHold(Exception):
 
 async def test_a_transaction_rolled_back_after_the_hold_keeps_nothing(sale: Sale) -> None:
     """The hold's statement runs inside the unit of work's transaction (the lazy-BEGIN trap:
-    sent before the transaction had begun, it would commit on its own)."""
+    sent before the transaction had begun, it would commit on its own). The sale's
+    configuration is cached first, so that the hold's statement is its transaction's first."""
+    await sale.hold("customer:9", [ROW_A[5]])
     before = await sale.snapshot()
 
     async def fail_after_the_hold() -> None:
