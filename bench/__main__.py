@@ -1,9 +1,9 @@
 """``python -m bench`` (``make bench``): for each backend, a fresh migrated database with the
 demo catalogue, the benchmark's buyers and a festival field; then for each number of server
 processes, the platform started with the bank simulator and driven over loopback — browse,
-login, on-sale, GA rush — and, once, profiled with py-spy. The gate's and the storefront's
-benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist. Prints the
-table; saves JSON and Markdown under ``bench/results/``."""
+login, on-sale, GA rush, the hold-only rush — and, once, profiled with py-spy. The gate's and
+the storefront's benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist.
+Prints the table; saves JSON and Markdown under ``bench/results/``."""
 
 from __future__ import annotations
 
@@ -48,12 +48,13 @@ from bench.harness import (
     new_keys,
     start_cluster,
 )
+from bench.holds import hold_rows, run_hold_rush
 from bench.onsale import run_onsale
 from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
 
 console = Console(width=None if Console().is_terminal else 200)
-SCENARIOS = ("browse", "login", "onsale", "ga", "gate", "pages", "cost")
+SCENARIOS = ("browse", "login", "onsale", "ga", "holds", "gate", "pages", "cost")
 LOGIN_PEOPLE = 500
 Say = Callable[[str], None]
 
@@ -73,6 +74,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--buyers", type=int, default=int(_env("BUYERS", "5000")))
     p.add_argument("--ga-buyers", type=int, default=int(_env("GA_BUYERS", "5000")))
     p.add_argument("--ga-quota", type=int, default=int(_env("GA_QUOTA", "10000")))
+    p.add_argument("--hold-buyers", type=int, default=int(_env("HOLD_BUYERS", "5000")))
     p.add_argument("--in-flight", type=int, default=int(_env("IN_FLIGHT", "200")))
     p.add_argument(
         "--sale-seconds",
@@ -111,7 +113,7 @@ class Seeds:
 async def _seed(cluster: Cluster, opts: argparse.Namespace) -> Seeds:
     async with cluster.runtime() as rt:
         await seed_demo_catalogue(rt)
-        buyers = await create_buyers(rt, max(opts.buyers, opts.ga_buyers))
+        buyers = await create_buyers(rt, max(opts.buyers, opts.ga_buyers, opts.hold_buyers))
         people = await create_buyers(rt, LOGIN_PEOPLE)
         place = await stadium(rt)
         tiers = await sections_by_level(rt, place)
@@ -127,6 +129,11 @@ async def _session(cluster: Cluster, place: Place, setup: SaleSetup) -> int:
 def _stadium_sale(seeds: Seeds, tag: str) -> SaleSetup:
     """Both tiers on sale with the web window's quota at half of each (the demo's split)."""
     return tiers_sale(tag, seeds.tiers, Fraction(1, 2))
+
+
+def _all_seats(seeds: Seeds, tag: str) -> SaleSetup:
+    """Both tiers on sale in full (the hold-only rush: quotas never refuse)."""
+    return tiers_sale(tag, seeds.tiers, Fraction(1))
 
 
 def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:
@@ -209,6 +216,21 @@ def _sales(
             )
         out[f"GA rush {cluster.label}"] = {**result.summary(), "pg_waits": waits.summary()}
         rows += _sale_rows(cluster.label, "GA rush", result)
+    if "holds" in opts.scenarios:
+        say(f"{cluster.label}: hold-only rush, {opts.hold_buyers} buyers")
+        sid = asyncio.run(_session(cluster, seeds.stadium, _all_seats(seeds, f"HO{tag}")))
+        with _waits(cluster) as waits:
+            held = asyncio.run(
+                run_hold_rush(
+                    cluster,
+                    sid,
+                    seeds.buyers[: opts.hold_buyers],
+                    in_flight=opts.in_flight,
+                    time_limit=opts.sale_seconds,
+                )
+            )
+        out[f"hold rush {cluster.label}"] = {**held.summary(), "pg_waits": waits.summary()}
+        rows += hold_rows(cluster.label, held)
     return rows
 
 
@@ -223,24 +245,36 @@ def _waits(cluster: Cluster) -> Iterator[profiling.Waits]:
 
 
 def _profile(cluster: Cluster, seeds: Seeds, opts: argparse.Namespace, say: Say) -> dict[str, Any]:
-    """py-spy on the server while browse pages and then a smaller on-sale run; figures of
-    these runs are not reported (the sampler takes CPU)."""
+    """py-spy on the server while browse pages, then a smaller on-sale run, then a smaller
+    hold-only rush (those of the scenarios chosen); figures of these runs are not reported
+    (the sampler takes CPU)."""
     RESULTS.mkdir(exist_ok=True)
     pids = [s.pid for s in cluster.servers]
     found: dict[str, Any] = {}
     pages = [p for p in browse.pages(cluster.urls[0], seeds.demo_sid) if "304" not in p.name]
-    with profiling.sampling(pids, RESULTS / "profile-browse") as files:
-        for page in pages:
-            say(f"profiling: browse {page.name}")
-            browse.measure(cluster, page, opts.seconds, opts.connections)
-    found["browse"] = _write_profile(files, "browse", "browse: " + ", ".join(p.name for p in pages))
-    buyers = seeds.buyers[: min(opts.buyers, 2000)]
-    sid = asyncio.run(_session(cluster, seeds.stadium, _stadium_sale(seeds, "PROFILE")))
-    with profiling.sampling(pids, RESULTS / "profile-onsale") as files, _waits(cluster) as waits:
-        say(f"profiling: on-sale, {len(buyers)} buyers")
-        asyncio.run(run_onsale(cluster, sid, buyers, in_flight=opts.in_flight, time_limit=60))
-    found["on-sale"] = _write_profile(files, "onsale", f"on-sale: {len(buyers)} buyers")
-    found["on-sale"]["pg_waits"] = waits.summary()
+    if "browse" in opts.scenarios:
+        with profiling.sampling(pids, RESULTS / "profile-browse") as files:
+            for page in pages:
+                say(f"profiling: browse {page.name}")
+                browse.measure(cluster, page, opts.seconds, opts.connections)
+        title = "browse: " + ", ".join(p.name for p in pages)
+        found["browse"] = _write_profile(files, "browse", title)
+    runs = {"onsale": ("on-sale", opts.buyers), "holds": ("hold rush", opts.hold_buyers)}
+    for scenario, (name, wanted) in runs.items():
+        if scenario not in opts.scenarios:
+            continue
+        buyers = seeds.buyers[: min(wanted, 2000)]
+        setup = (_stadium_sale if scenario == "onsale" else _all_seats)(seeds, "PR" + scenario)
+        sid = asyncio.run(_session(cluster, seeds.stadium, setup))
+        run = run_onsale if scenario == "onsale" else run_hold_rush
+        with (
+            profiling.sampling(pids, RESULTS / f"profile-{scenario}") as files,
+            _waits(cluster) as waits,
+        ):
+            say(f"profiling: {name}, {len(buyers)} buyers")
+            asyncio.run(run(cluster, sid, buyers, in_flight=opts.in_flight, time_limit=60))
+        found[name] = _write_profile(files, scenario, f"{name}: {len(buyers)} buyers")
+        found[name]["pg_waits"] = waits.summary()
     return found
 
 

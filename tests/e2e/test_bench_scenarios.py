@@ -1,14 +1,16 @@
-"""The benchmark's on-sale and GA-rush scenarios (``bench.onsale``, ``bench.ga_rush``) with
-small numbers, on PostgreSQL with two ``admit serve`` processes and the bank simulator: 300
-buyers each race for quotas of 100 seats per level on a 320-seat bowl and for a 100-place
-standing quota. The bench's correctness check must find exactly the quotas sold, once each,
-with their tickets; and the same check must fail on a database corrupted on purpose (a seat
-sold twice, a seat marked sold with no ticket, a quota passed, a paid order without its
-tickets) — a checker that cannot fail proves nothing."""
+"""The benchmark's on-sale, GA-rush and hold-only scenarios (``bench.onsale``,
+``bench.ga_rush``, ``bench.holds``) with small numbers, on PostgreSQL with two ``admit serve``
+processes and the bank simulator: 300 buyers each race for quotas of 100 seats per level on a
+320-seat bowl, for a 100-place standing quota, and only to hold another bowl's seats. The
+bench's correctness check must find exactly the quotas sold, once each, with their tickets;
+and the same check must fail on a database corrupted on purpose (a seat sold twice, a seat
+marked sold with no ticket, a quota passed, a paid order without its tickets) — a checker
+that cannot fail proves nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from bench.catalogue import (
 from bench.checks import SaleCheck, check_in, check_sale
 from bench.ga_rush import run_ga_rush
 from bench.harness import POSTGRESQL, Cluster, new_keys, start_cluster
+from bench.holds import HoldsResult, run_hold_rush
 from bench.onsale import run_onsale
 from bench.purchase import SaleResult
 from sqlalchemy import text
@@ -99,7 +102,29 @@ def ga_rush(cluster: Cluster, buyers: list[Buyer]) -> tuple[int, SaleResult]:
     return run_async(work)
 
 
-def _errors(result: SaleResult) -> dict[str, int]:
+@pytest.fixture(scope="module")
+def hold_rush(cluster: Cluster, buyers: list[Buyer]) -> HoldsResult:
+    async def work() -> HoldsResult:
+        spec = stadium_bowl("Hold bowl", sections_per_level=4, rows_per_level=(4, 4))
+        async with cluster.runtime() as rt:
+            place = await create_place(rt, "HOLDS", spec)
+            tiers = await sections_by_level(rt, place)
+            sid = await open_sale(
+                rt,
+                place,
+                SaleSetup(
+                    tag="T3",
+                    seat_levels={"A": tiers["L1"], "B": tiers["L2"]},
+                    ga_levels={},
+                    quotas={"A": Fraction(1), "B": Fraction(1)},
+                ),
+            )
+        return await run_hold_rush(cluster, sid, buyers, in_flight=100)
+
+    return run_async(work)
+
+
+def _errors(result: SaleResult | HoldsResult) -> dict[str, int]:
     return {name: op["errors"] for name, op in result.ops.items() if op["errors"]}
 
 
@@ -139,6 +164,17 @@ def test_ga_rush_sells_the_quota_exactly(ga_rush: tuple[int, SaleResult]) -> Non
     assert sum(result.ends.values()) == BUYERS
     assert set(result.ends) == {"bought", "sold out"}, result.ends
     assert _errors(result) == {}
+
+
+def test_the_hold_rush_gives_no_seat_to_two_holds(hold_rush: HoldsResult) -> None:
+    """More seats wanted than the bowl has: buyers collide, some release and hold again, and
+    at the end every held seat is one live hold's, as the buyers were told."""
+    assert hold_rush.failures == []
+    assert _errors(hold_rush) == {}
+    assert hold_rush.released > 0
+    assert hold_rush.ops["hold"]["outcomes"]["201"] == hold_rush.holds
+    assert hold_rush.ops["hold"]["outcomes"]["409 seats_taken"] > 0
+    assert sum(hold_rush.ends.values()) == BUYERS + hold_rush.released
 
 
 async def _corrupted(cluster: Cluster, sid: int, *statements: str) -> SaleCheck:

@@ -33,6 +33,7 @@ from admit.partners.box_office import (
 )
 from admit.partners.handover import enqueue_unlock
 from admit.partners.seat_plans import PartnerRef, partner_ref, refresh_plan
+from admit.sales.hold_requests import HoldSummary
 from admit.sales.holds import HoldRequest, place_hold
 from admit.sales.models import Hold
 from admit.sales.sale_gate import check_on_sale
@@ -132,18 +133,17 @@ async def _lock(rt: Runtime, ref: PartnerRef, codes: list[str], reference: str) 
         raise
 
 
-async def _within_lock(uow: UnitOfWork, hold: Hold, lock: SeatLock) -> None:
+async def _within_lock(uow: UnitOfWork, hold: HoldSummary, lock: SeatLock) -> None:
     """The hold (and so the order's time to pay) ends a margin before the cinema's lock."""
     latest = lock.expires_at - LOCK_MARGIN
     if hold.expires_at > latest:
-        hold.expires_at = latest
+        await uow.session.execute(update(Hold).where(Hold.id == hold.id).values(expires_at=latest))
         await uow.session.execute(
             update(SessionSeat)
             .where(SessionSeat.hold_id == hold.id)
             .values(hold_expires_at=latest),
             execution_options={"synchronize_session": False},
         )
-        await uow.session.flush()
 
 
 async def _release_now(rt: Runtime, ref: PartnerRef, reference: str) -> None:

@@ -17,6 +17,7 @@ from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, N
 from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
 from admit.sales import buyer_checks, holds
+from admit.sales.hold_requests import HoldSummary
 from admit.sales.models import Hold
 from admit.sales.on_sale_limits_api import limit_holds
 from admit.sales.outside_inventory import outside
@@ -63,7 +64,7 @@ class HoldOut(Model):
     seats: list[str]
 
 
-def _hold_out(hold: Hold, seats: Iterable[str]) -> HoldOut:
+def _hold_out(hold: Hold | HoldSummary, seats: Iterable[str]) -> HoldOut:
     return HoldOut(
         id=hold.id,
         session_id=hold.session_id,
@@ -74,7 +75,7 @@ def _hold_out(hold: Hold, seats: Iterable[str]) -> HoldOut:
     )
 
 
-async def _out(uow: UnitOfWork, hold: Hold) -> HoldOut:
+async def _out(uow: UnitOfWork, hold: Hold | HoldSummary) -> HoldOut:
     return _hold_out(hold, await seats_of_hold(uow, hold.id))
 
 

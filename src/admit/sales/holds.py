@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -28,7 +27,9 @@ from admit.inventory.claims import (
 )
 from admit.inventory.models import SessionGASlice
 from admit.payments.models import Payment
+from admit.sales import hold_statement
 from admit.sales.hold_requests import HoldRequest as HoldRequest  # callers say holds.HoldRequest
+from admit.sales.hold_requests import HoldSummary, Placed
 from admit.sales.limits import (
     LimitExceeded,
     give_back_buyer_usage,
@@ -52,14 +53,13 @@ async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
-    hold: Hold
-    seats: tuple[str, ...]  # the seats' keys
-    replayed: bool  # an earlier hold returned for a repeated ``idempotency_key``: read its seats
+def summary(hold: Hold) -> HoldSummary:
+    return HoldSummary(
+        hold.id, hold.session_id, hold.buyer, hold.status, hold.quantity, hold.expires_at
+    )
 
 
-async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hold:
+async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> HoldSummary:
     """Claim everything requested or nothing. Raises ``NotOnSale``/``ChannelClosed``,
     ``SeatsTaken`` (the seats already gone), ``SoldOut`` (a level quota or GA area),
     ``LimitExceeded`` (per-person limit) — all 409 — or ``InvalidInput``. A repeated
@@ -69,30 +69,49 @@ async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Hol
 
 async def hold_seats(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Placed:
     """``place_hold``, also saying which seats were claimed. The hot path of an on-sale: the
-    gate reads cached configuration, and the hold is five statements — the hold row, the
-    buyer's counter, the seats, the hold's counts, the quota counters (last, so their rows
-    stay locked only until the commit right after). The best available seats are chosen
+    gate reads cached configuration, and on PostgreSQL the hold is one statement
+    (``hold_statement``); elsewhere, and for the best available seats, five — the hold row,
+    the buyer's counter, the seats, the quota counters (last, so their rows stay locked only
+    until the commit right after), the hold's counts. The best available seats are chosen
     and claimed in the seats' place (``best_claims``): such a hold fails only when the
     level has fewer free seats than asked (``SoldOut``)."""
     if req.best is not None and req.seat_keys:
         raise InvalidInput("ask for named seats or for the best available, not both")
     window = await _gate(uow, req, now)
     if isinstance(window, Hold):  # a retry after the sale closed: the first hold stands
-        return Placed(window, (), True)
+        return Placed(summary(window), (), True)
     best = req.best[1] if req.best is not None else 0
     quantity = len(req.seat_keys) + sum(q for _, q in req.places) + best
     if quantity < 1:
         raise InvalidInput("hold at least one seat or place")
     if quantity > window.per_person_limit:
         raise LimitExceeded(f"at most {window.per_person_limit} tickets per person")
+    if hold_statement.fits(uow, req):
+        return await _hold_in_one(uow, req, window, quantity, now)
     hold = await _insert_hold(uow, req, window, quantity, now)
     if hold is None:  # the same key again: the first hold stands
         existing = await _existing(uow, req)
         assert existing is not None
-        return Placed(existing, (), True)
+        return Placed(summary(existing), (), True)
     await take_buyer_usage(uow, req.session_id, req.buyer, quantity, window.per_person_limit)
     seats = await _claim(uow, req, hold, window, now)
-    return Placed(hold, tuple(sorted(seats)), False)
+    return Placed(summary(hold), tuple(sorted(seats)), False)
+
+
+async def _hold_in_one(
+    uow: UnitOfWork, req: HoldRequest, window: OpenWindow, quantity: int, now: datetime
+) -> Placed:
+    """The one statement; when a quota looks used up it has written nothing, and holds of the
+    session that have lapsed are expired (holding no row of this hold) before one more try."""
+    places = _per_area(req.places)
+    placed = await hold_statement.hold_once(uow, req, window, places, quantity=quantity, now=now)
+    if placed is None and await expire_due(uow, now=now, session_id=req.session_id):
+        placed = await hold_statement.hold_once(
+            uow, req, window, places, quantity=quantity, now=now
+        )
+    if placed is None:
+        raise SoldOut("not enough tickets left at this price level for this channel")
+    return placed
 
 
 async def _claim(
