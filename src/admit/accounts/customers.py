@@ -4,6 +4,7 @@ device tokens with a per-account device limit, operators' locks and statistics. 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
@@ -209,11 +210,16 @@ async def contact_of(
     uow: UnitOfWork, crypto: FieldCrypto, customer_id: int
 ) -> tuple[str | None, str | None]:
     """Where a customer's confirmations go: (phone, email), either may be missing."""
-    row = (
-        await uow.session.execute(
-            select(Customer.phone_enc, Customer.email).where(Customer.id == customer_id)
+    return (await contacts_of(uow, crypto, [customer_id])).get(customer_id, (None, None))
+
+
+async def contacts_of(
+    uow: UnitOfWork, crypto: FieldCrypto, customer_ids: Sequence[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """``contact_of`` for several customers in one statement (those that exist)."""
+    rows = await uow.session.execute(
+        select(Customer.id, Customer.phone_enc, Customer.email).where(
+            Customer.id.in_(list(customer_ids))
         )
-    ).first()
-    if row is None:
-        return None, None
-    return (crypto.decrypt(row[0]) if row[0] else None), row[1]
+    )
+    return {cid: ((crypto.decrypt(phone) if phone else None), email) for cid, phone, email in rows}

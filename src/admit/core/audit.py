@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Index, String, Text, delete, select, text
+from sqlalchemy import BigInteger, Index, String, Text, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.audit_context import SYSTEM
-from admit.core.db import Base, BigIntKey, UTCDateTime
+from admit.core.db import Base, BigIntKey, UTCDateTime, table
 from admit.core.uow import UnitOfWork, UnitOfWorkFactory
 
 GENESIS = "0" * 64
@@ -103,6 +103,37 @@ async def record(
             entity_id=str(entity_id),
             data=canonical_json(data),
         )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry to record with :func:`record_many`."""
+
+    action: str
+    entity_type: str
+    entity_id: object
+    data: dict[str, Any]
+
+
+async def record_many(uow: UnitOfWork, events: list[Event], *, now: datetime) -> None:
+    """Record several entries in one statement of the caller's transaction (a batch of
+    settlements)."""
+    if not events:
+        return
+    await uow.session.execute(
+        insert(table(PendingAudit)),
+        [
+            {
+                "at": now,
+                "actor": uow.actor.label,
+                "action": e.action,
+                "entity_type": e.entity_type,
+                "entity_id": str(e.entity_id),
+                "data": canonical_json(e.data),
+            }
+            for e in events
+        ],
     )
 
 

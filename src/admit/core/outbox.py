@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, CursorResult, Index, String, Text, select, update
+from sqlalchemy import JSON, CursorResult, Index, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.audit_context import SYSTEM
-from admit.core.db import Base, BigIntKey, UTCDateTime
+from admit.core.db import Base, BigIntKey, UTCDateTime, table
 from admit.core.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -94,6 +94,19 @@ async def enqueue(
     uow.session.add(job)
     await uow.session.flush()
     return job
+
+
+async def enqueue_many(
+    uow: UnitOfWork, kind: str, payloads: Sequence[dict[str, Any]], *, now: datetime
+) -> None:
+    """Jobs of one kind, due now, in one statement (a batch's messages)."""
+    if kind not in _HANDLERS:
+        raise RuntimeError(f"no handler registered for job kind {kind!r}")
+    if payloads:
+        await uow.session.execute(
+            insert(table(OutboxJob)),
+            [{"kind": kind, "payload": p, "created_at": now, "run_after": now} for p in payloads],
+        )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -8,12 +8,14 @@ in a counter's drawer), ``organiser:<id>:payable`` (what the platform owes an or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from admit.core.db import table
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
 
@@ -39,6 +41,35 @@ def payable_account(organiser_id: int) -> str:
     return f"organiser:{organiser_id}:payable"
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One balanced entry to post: ``lines`` are (account, amount), debits positive."""
+
+    kind: str
+    ref: str
+    organiser_id: int
+    currency: str
+    lines: Sequence[tuple[str, int]]
+    at: datetime
+    memo: str = ""
+
+
+def moved(
+    *,
+    kind: str,
+    ref: str,
+    organiser_id: int,
+    currency: str,
+    debit: str,
+    credit: str,
+    amount: int,
+    at: datetime,
+    memo: str = "",
+) -> Entry:
+    """The common two-line entry: ``amount`` from ``credit`` to ``debit``."""
+    return Entry(kind, ref, organiser_id, currency, [(debit, amount), (credit, -amount)], at, memo)
+
+
 async def post(
     uow: UnitOfWork,
     *,
@@ -52,24 +83,50 @@ async def post(
 ) -> bool:
     """Post one balanced entry; False (and nothing written) when ``(kind, ref)`` was posted
     before — a repeated notification or a retried job moves the money once."""
-    if sum(amount for _, amount in lines) != 0 or len(lines) < 2:
-        raise Unbalanced(f"{kind} {ref}: lines {list(lines)} do not balance")
+    entry = Entry(kind, ref, organiser_id, currency, lines, at, memo)
+    return bool(await post_many(uow, [entry]))
+
+
+async def post_many(uow: UnitOfWork, entries: Sequence[Entry]) -> set[tuple[str, str]]:
+    """Post balanced entries in two statements (the entries, then all their lines); returns
+    the ``(kind, ref)`` of those posted now — one posted before is left as it was."""
+    for e in entries:
+        if sum(amount for _, amount in e.lines) != 0 or len(e.lines) < 2:
+            raise Unbalanced(f"{e.kind} {e.ref}: lines {list(e.lines)} do not balance")
+    if not entries:
+        return set()
     upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    entry_id = await uow.session.scalar(
-        upsert(LedgerEntry)
-        .values(
-            at=at, kind=kind, ref=ref, organiser_id=organiser_id, currency=currency, memo=memo[:200]
+    entries_table = table(LedgerEntry)
+    rows = (
+        await uow.session.execute(
+            upsert(entries_table)
+            .values(
+                [
+                    {
+                        "at": e.at,
+                        "kind": e.kind,
+                        "ref": e.ref,
+                        "organiser_id": e.organiser_id,
+                        "currency": e.currency,
+                        "memo": e.memo[:200],
+                    }
+                    for e in entries
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "ref"])
+            .returning(entries_table.c.id, entries_table.c.kind, entries_table.c.ref)
         )
-        .on_conflict_do_nothing(index_elements=[LedgerEntry.kind, LedgerEntry.ref])
-        .returning(LedgerEntry.id)
-    )
-    if entry_id is None:
-        return False
-    await uow.session.execute(
-        insert(LedgerLine),
-        [{"entry_id": entry_id, "account": account, "amount": amount} for account, amount in lines],
-    )
-    return True
+    ).all()
+    posted = {(kind, ref): entry_id for entry_id, kind, ref in rows}
+    lines = [
+        {"entry_id": posted[e.kind, e.ref], "account": account, "amount": amount}
+        for e in entries
+        if (e.kind, e.ref) in posted
+        for account, amount in e.lines
+    ]
+    if lines:
+        await uow.session.execute(insert(table(LedgerLine)), lines)
+    return set(posted)
 
 
 async def move(
@@ -85,17 +142,19 @@ async def move(
     at: datetime,
     memo: str = "",
 ) -> bool:
-    """The common two-line entry: ``amount`` from ``credit`` to ``debit``."""
-    return await post(
-        uow,
+    """Post the common two-line entry (``moved``); False when it was posted before."""
+    entry = moved(
         kind=kind,
         ref=ref,
         organiser_id=organiser_id,
         currency=currency,
-        lines=[(debit, amount), (credit, -amount)],
+        debit=debit,
+        credit=credit,
+        amount=amount,
         at=at,
         memo=memo,
     )
+    return bool(await post_many(uow, [entry]))
 
 
 async def balances(uow: UnitOfWork, *, organiser_id: int | None = None) -> dict[str, int]:

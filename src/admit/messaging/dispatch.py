@@ -4,14 +4,16 @@ be sent again by hand."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from admit.core import outbox
 from admit.core.crypto import FieldCrypto
+from admit.core.db import table
 from admit.core.errors import InvalidInput
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
@@ -32,6 +34,27 @@ def _mask(channel: str, to: str) -> str:
     return f"{to[:3]}****{to[-4:]}" if len(to) >= 7 else "****"
 
 
+@dataclass(frozen=True, slots=True)
+class ToSend:
+    """One message to queue with :func:`queue_messages`."""
+
+    channel: MessageChannel
+    to: str
+    template: str
+    params: dict[str, str]
+
+
+def _row(crypto: FieldCrypto, m: ToSend, now: datetime) -> dict[str, Any]:
+    return {
+        "channel": m.channel,
+        "to_enc": crypto.encrypt(m.to),
+        "to_masked": _mask(m.channel, m.to),
+        "template": m.template,
+        "params_enc": crypto.encrypt(orjson.dumps(m.params).decode()),
+        "created_at": now,
+    }
+
+
 async def queue_message(
     uow: UnitOfWork,
     crypto: FieldCrypto,
@@ -43,18 +66,28 @@ async def queue_message(
     now: datetime,
 ) -> OutboundMessage:
     """Record the message and its send job in the caller's transaction (a rollback drops both)."""
-    message = OutboundMessage(
-        channel=channel,
-        to_enc=crypto.encrypt(to),
-        to_masked=_mask(channel, to),
-        template=template,
-        params_enc=crypto.encrypt(orjson.dumps(params).decode()),
-        created_at=now,
-    )
+    message = OutboundMessage(**_row(crypto, ToSend(channel, to, template, params), now))
     uow.session.add(message)
     await uow.session.flush()
     await outbox.enqueue(uow, kind=JOB, payload={"message_id": message.id}, now=now)
     return message
+
+
+async def queue_messages(
+    uow: UnitOfWork, crypto: FieldCrypto, messages: list[ToSend], *, now: datetime
+) -> None:
+    """Several messages and their send jobs in two statements of the caller's transaction."""
+    if not messages:
+        return
+    messages_table = table(OutboundMessage)
+    ids = (
+        await uow.session.scalars(
+            insert(messages_table)
+            .values([_row(crypto, m, now) for m in messages])
+            .returning(messages_table.c.id)
+        )
+    ).all()
+    await outbox.enqueue_many(uow, JOB, [{"message_id": i} for i in ids], now=now)
 
 
 @outbox.handler(JOB)

@@ -35,7 +35,8 @@ from admit.sales.holds import give_back
 from admit.sales.limits import give_back_holder_usage
 from admit.sales.models import Hold, Order
 from admit.sales.refunds import request_refund
-from admit.sales.settlement import Notice, lock_payment, order_and_hold, sell
+from admit.sales.selling import Notice, sell
+from admit.sales.settlement import lock_payment, order_and_hold
 
 log = structlog.get_logger(__name__)
 POLL_DELAYS = (2, 5, 15, 30, 60, 120)

@@ -30,7 +30,8 @@ from admit.payments.models import Payment, PaymentNotice
 from admit.sales.holds import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
 from admit.sales.models import Hold, Order
 from admit.sales.orders import HoldExpired, get_order
-from admit.sales.settlement import capture, lock_payment, organiser_of
+from admit.sales.selling import organiser_of
+from admit.sales.settlement import capture, lock_payment
 
 log = structlog.get_logger(__name__)
 OPEN = OPEN_PAYMENTS

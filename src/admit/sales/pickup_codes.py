@@ -25,13 +25,27 @@ def new_code() -> str:
 
 
 async def unused_code(uow: UnitOfWork) -> str:
-    """A fresh code no order carries yet: one indexed look-up, again on the (astronomically
-    rare) collision, so the settling transaction never fails on the unique constraint for
-    it. Pending changes of the session are not flushed by the look-up."""
+    """A fresh code no order carries yet (``unused_codes``)."""
+    (code,) = await unused_codes(uow, 1)
+    return code
+
+
+async def unused_codes(uow: UnitOfWork, n: int) -> list[str]:
+    """``n`` distinct fresh codes no order carries yet: one indexed look-up for them all, again
+    for any that collide (astronomically rare), so the settling transaction never fails on
+    the unique constraint for them. Pending changes of the session are not flushed."""
+    codes: set[str] = set()
     for _ in range(ATTEMPTS):
-        code = new_code()
+        fresh = {new_code() for _ in range(n - len(codes))} - codes
         with uow.session.no_autoflush:
-            taken = await uow.session.scalar(select(Order.id).where(Order.pickup_code == code))
-        if taken is None:
-            return code
+            taken = set(
+                (
+                    await uow.session.scalars(
+                        select(Order.pickup_code).where(Order.pickup_code.in_(fresh))
+                    )
+                ).all()
+            )
+        codes |= fresh - taken
+        if len(codes) == n:
+            return sorted(codes)
     raise RuntimeError(f"no unused pickup code in {ATTEMPTS} tries: is the generator random?")

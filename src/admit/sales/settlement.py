@@ -9,15 +9,12 @@ GA areas → quotas → holder documents."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from admit.accounts.customers import contact_of
-from admit.catalog.models import Event, Session
-from admit.core import audit, outbox, sliced_counters
+from admit.core import audit, outbox
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Conflict
 from admit.core.uow import UnitOfWork
@@ -25,16 +22,12 @@ from admit.finance import ledger
 from admit.inventory.claims import (
     claim_seats,
     ga_areas,
-    sell_seats,
     take_places,
 )
-from admit.inventory.labels import place_labels
-from admit.messaging.dispatch import queue_message
 from admit.payments.models import Payment, Refund
-from admit.sales.holds import give_back, take_quota_counter, taken_slices
+from admit.sales.holds import give_back, take_quota_counter
 from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
 from admit.sales.models import (
-    BuyerUsage,
     Hold,
     HoldCount,
     Order,
@@ -42,39 +35,10 @@ from admit.sales.models import (
     SalesWindow,
 )
 from admit.sales.outside_inventory import outside
-from admit.sales.pickup_codes import unused_code
 from admit.sales.refunds import request_refund
-from admit.ticketing.issue import LineToIssue, issue_tickets
+from admit.sales.selling import sell
 
 LATE_JOB = "sales.settle_late"
-SMS_SEATS_MAX = 35  # carriers cap a template variable's length
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """The confirmation's templates and extra parameters when they are not the platform's
-    own (a partner cinema's order carries the cinema's pickup codes)."""
-
-    sms_template: str = "SMS_ORDER_CONFIRMED"
-    email_template: str = "EMAIL_ORDER_CONFIRMED"
-    params: dict[str, str] = field(default_factory=dict)
-
-
-async def organiser_of(uow: UnitOfWork, session_id: int) -> int:
-    """Who sells the session (kept per process: a session's event, and an event's organiser,
-    never change)."""
-    known: dict[int, int] = uow.caches.setdefault("session_organisers", {})
-    if (found := known.get(session_id)) is not None:
-        return found
-    organiser = await uow.session.scalar(
-        select(Event.organiser_id)
-        .join(Session, Session.event_id == Event.id)
-        .where(Session.id == session_id)
-    )
-    if organiser is None:
-        raise LookupError(f"session {session_id} has no event")
-    known[session_id] = int(organiser)
-    return int(organiser)
 
 
 async def lock_payment(uow: UnitOfWork, number: str) -> Payment | None:
@@ -157,138 +121,6 @@ async def order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
     assert hold is not None
     assert order is not None
     return order, hold
-
-
-async def sell(
-    uow: UnitOfWork,
-    crypto: FieldCrypto,
-    order: Order,
-    hold: Hold,
-    payment: str,
-    now: datetime,
-    *,
-    notice: Notice | None = None,
-) -> None:
-    """The hold's seats and places become sold to the order, which turns paid with its
-    tickets issued and its confirmation queued — all in the caller's transaction."""
-    await uow.session.execute(
-        update(BuyerUsage)
-        .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
-        .values(held=BuyerUsage.held - hold.quantity, bought=BuyerUsage.bought + hold.quantity),
-        execution_options={"synchronize_session": False},
-    )
-    await sell_seats(uow, hold_id=hold.id, order_id=order.id)
-    hold.status, hold.ended_at = "sold", now
-    order.status, order.paid_at, order.ended_at, order.paid_by = "paid", now, None, payment
-    order.pickup_code = await unused_code(uow)
-    await uow.session.flush()
-    tickets = await _issue(uow, crypto, order, now)
-    await audit.record(
-        uow,
-        action="order.paid",
-        entity_type="order",
-        entity_id=order.id,
-        data={"number": order.number, "payment": payment, "tickets": len(tickets)},
-        now=now,
-    )
-    await _confirm(uow, crypto, order, [label for label, _ in tickets], now, notice or Notice())
-    await _sell_counters(uow, hold.id)
-
-
-async def _sell_counters(uow: UnitOfWork, hold_id: int) -> None:
-    """The session's shared counters go last, just before the commit: on each, the slice the
-    hold took from (``sliced_counters``)."""
-    for model, counter_id, slice_, n in await taken_slices(uow, [hold_id]):
-        await sliced_counters.sell(uow, model, counter_id, slice_, n)
-
-
-async def _issue(
-    uow: UnitOfWork, crypto: FieldCrypto, order: Order, now: datetime
-) -> list[tuple[str, str]]:
-    lines = (
-        await uow.session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
-        )
-    ).all()
-    labels = await place_labels(
-        uow,
-        session_id=order.session_id,
-        seat_keys=[ln.seat_key for ln in lines if ln.seat_key],
-        area_codes=sorted({ln.area_code for ln in lines if ln.area_code}),
-    )
-    issued = await issue_tickets(
-        uow,
-        crypto,
-        order_number=order.number,
-        organiser_id=await organiser_of(uow, order.session_id),
-        session_id=order.session_id,
-        lines=[
-            LineToIssue(
-                line_id=ln.id,
-                seat_key=ln.seat_key,
-                area_code=ln.area_code,
-                label=labels.get(ln.seat_key or ln.area_code or "", ln.seat_key or "?"),
-                ticket_type=ln.ticket_type,
-                amount=ln.amount,
-                holder_name=ln.holder_name,
-                holder_key=ln.holder_key,
-            )
-            for ln in lines
-        ],
-        now=now,
-        just_paid=True,  # ``sell`` turned it paid in this transaction
-    )
-    return [(t.label, t.code) for t in issued]
-
-
-def seats_text(labels: list[str], limit: int = SMS_SEATS_MAX) -> str:
-    """Seat labels for a short message: as many as fit, then "+N more"."""
-    shown: list[str] = []
-    for i, label in enumerate(labels):
-        rest = len(labels) - i - 1
-        candidate = ", ".join([*shown, label]) + (f" +{rest} more" if rest else "")
-        if len(candidate) > limit and shown:
-            return ", ".join(shown) + f" +{len(labels) - len(shown)} more"
-        shown.append(label)
-    text = ", ".join(shown)
-    return text if len(text) <= limit else f"{len(labels)} tickets"
-
-
-async def _confirm(
-    uow: UnitOfWork,
-    crypto: FieldCrypto,
-    order: Order,
-    labels: list[str],
-    now: datetime,
-    notice: Notice,
-) -> None:
-    """The confirmation with the pickup code and the seats, sent after commit (C2, G9)."""
-    kind, _, ident = order.buyer.partition(":")
-    if kind != "customer":
-        return  # a counter sale is handed over on the spot
-    phone, email = await contact_of(uow, crypto, int(ident))
-    short = [label.replace(" · ", " ").replace("Row ", "").replace("Seat ", "") for label in labels]
-    params = {"order": order.number, "pickup": order.pickup_code or "", **notice.params}
-    if phone:
-        await queue_message(
-            uow,
-            crypto,
-            channel="sms",
-            to=phone,
-            template=notice.sms_template,
-            params={**params, "seats": seats_text(short)},
-            now=now,
-        )
-    if email:
-        await queue_message(
-            uow,
-            crypto,
-            channel="email",
-            to=email,
-            template=notice.email_template,
-            params={**params, "seats": "; ".join(labels)},
-            now=now,
-        )
 
 
 async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: datetime) -> str:

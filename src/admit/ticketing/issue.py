@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
+from admit.core.db import table
 from admit.core.errors import NotFound
 from admit.core.short_cache import ShortCache, cache_of, forget_on_commit
 from admit.core.uow import UnitOfWork
@@ -118,61 +119,60 @@ async def public_keys(uow: UnitOfWork, *, organiser_id: int | None = None) -> li
     return list((await uow.session.scalars(query)).all())
 
 
+@dataclass(frozen=True, slots=True)
+class OrderToIssue:
+    order_number: str
+    organiser_id: int
+    session_id: int
+    lines: Sequence[LineToIssue]
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    order_number: str
+    label: str
+    code: str
+
+
 async def issue_tickets(
-    uow: UnitOfWork,
-    crypto: FieldCrypto,
-    *,
-    order_number: str,
-    organiser_id: int,
-    session_id: int,
-    lines: Sequence[LineToIssue],
-    now: datetime,
-    just_paid: bool = False,
-) -> list[Ticket]:
-    """One signed ticket per line; a line that has a ticket already keeps it (idempotent).
-    ``just_paid``: the order turned paid in the caller's transaction, so none of its lines
-    can have a ticket yet and they are not looked up."""
-    done: set[int] = set()
-    if not just_paid:
-        done.update(
-            (
-                await uow.session.scalars(
-                    select(Ticket.line_id).where(Ticket.line_id.in_([ln.line_id for ln in lines]))
-                )
-            ).all()
-        )
-    kid, private = await signing_key(uow, crypto, organiser_id=organiser_id, now=now)
-    issued = []
-    for line in lines:
-        if line.line_id in done:
-            continue
-        code = new_code()
-        claims = qr_payload.TicketClaims(
-            code=code,
-            session_id=session_id,
-            seat=line.seat_key or line.area_code or "",
-            issued_at=int(now.timestamp()),
-        )
-        ticket = Ticket(
-            code=code,
-            order_number=order_number,
-            line_id=line.line_id,
-            session_id=session_id,
-            organiser_id=organiser_id,
-            seat_key=line.seat_key,
-            area_code=line.area_code,
-            label=line.label,
-            ticket_type=line.ticket_type,
-            amount=line.amount,
-            holder_name=line.holder_name,
-            holder_key=line.holder_key,
-            kid=kid,
-            qr=qr_payload.sign(claims, kid=kid, private_key=private),
-            issued_at=now,
-        )
-        uow.session.add(ticket)
-        issued.append(ticket)
-    await uow.session.flush()
+    uow: UnitOfWork, crypto: FieldCrypto, orders: Sequence[OrderToIssue], *, now: datetime
+) -> list[Issued]:
+    """One signed ticket per line of orders that turned paid in the caller's transaction (so
+    none of their lines has a ticket yet: a line's ticket is unique), in one statement."""
+    rows: list[dict[str, object]] = []
+    issued: list[Issued] = []
+    for order in orders:
+        kid, private = await signing_key(uow, crypto, organiser_id=order.organiser_id, now=now)
+        for line in order.lines:
+            code = new_code()
+            claims = qr_payload.TicketClaims(
+                code=code,
+                session_id=order.session_id,
+                seat=line.seat_key or line.area_code or "",
+                issued_at=int(now.timestamp()),
+            )
+            rows.append(
+                {
+                    "code": code,
+                    "order_number": order.order_number,
+                    "line_id": line.line_id,
+                    "session_id": order.session_id,
+                    "organiser_id": order.organiser_id,
+                    "seat_key": line.seat_key,
+                    "area_code": line.area_code,
+                    "label": line.label,
+                    "ticket_type": line.ticket_type,
+                    "amount": line.amount,
+                    "holder_name": line.holder_name,
+                    "holder_key": line.holder_key,
+                    "kid": kid,
+                    "qr": qr_payload.sign(claims, kid=kid, private_key=private),
+                    "issued_at": now,
+                }
+            )
+            issued.append(Issued(order.order_number, line.label, code))
+    if rows:
+        await uow.session.execute(insert(table(Ticket)), rows)
     return issued
 
 
