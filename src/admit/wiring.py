@@ -28,6 +28,7 @@ from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
 from admit.sales import outside_inventory
+from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
@@ -68,6 +69,8 @@ def wire_adapters(rt: Runtime) -> None:
             else FileEmailSender(s.data_dir / "mail")
         )
         rt.register(EmailSender, sender)  # type: ignore[type-abstract]
+    if NoticeSettler not in rt.adapters:
+        rt.register(NoticeSettler, NoticeSettler(rt))
     if Gateways not in rt.adapters:
         url = s.bank_url or f"{s.base_url}{SIM_BANK}"
         rt.register(Gateways, Gateways(HttpBankGateway(url, s.bank_merchant_id, s.bank_secret)))

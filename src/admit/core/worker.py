@@ -38,6 +38,22 @@ def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
     return register
 
 
+Chore = Callable[[Runtime], Awaitable[int]]
+CHORES: dict[str, Chore] = {}
+
+
+def chore(name: str) -> Callable[[Chore], Chore]:
+    """Register work that every worker cycle runs after the sweepers, with the process's
+    runtime (it opens its own units of work: the settlement of the payment inbox, in
+    batches); it must be safe to run in several workers at once."""
+
+    def register(fn: Chore) -> Chore:
+        CHORES[name] = fn
+        return fn
+
+    return register
+
+
 # Sweepers that run even while the platform is reconciling: the worker's heartbeat keeps the
 # servers ready (pages, and 503 ``reconciling`` for sales, rather than out of rotation).
 KEPT_WHILE_RECONCILING = frozenset({"worker.heartbeat"})
@@ -70,6 +86,9 @@ async def sweep(rt: Runtime, *, only: frozenset[str] | None = None) -> dict[str,
             continue
         async with rt.uow(SYSTEM) as uow:
             done[name] = await fn(uow, rt.clock.now())
+    for name, work in CHORES.items():
+        if only is None or name in only:
+            done[name] = await work(rt)
     return done
 
 

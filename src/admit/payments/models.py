@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -45,8 +45,8 @@ class Payment(Base):
 
 
 class PaymentNotice(Base):
-    """Every notification a gateway sent, kept whether it verified or not (forgeries are
-    rejected and logged here)."""
+    """Notifications that did not verify (forgeries, refused and logged here). Until the
+    inbox (``PaymentInbox``), verified ones were logged here too."""
 
     __tablename__ = "payment_notice"
 
@@ -60,6 +60,38 @@ class PaymentNotice(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
     body: Mapped[str] = mapped_column(Text)
+
+
+class PaymentInbox(Base):
+    """A verified notification, recorded when it arrives and settled later in a batch
+    (``admit.sales.notice_settler``): the inbox is the queue, so a crash between the two loses
+    nothing. One row per trade and status — ``(method, trade_no, status)`` is unique, and the
+    same notification delivered again only counts a delivery. Pending while ``settled_at`` is
+    empty; ``retry_after`` puts one off after a failure."""
+
+    __tablename__ = "payment_inbox"
+    __table_args__ = (
+        UniqueConstraint("method", "trade_no", "status"),
+        Index("ix_payment_inbox_pending", "settled_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    method: Mapped[str] = mapped_column(String(20))
+    payment_number: Mapped[str] = mapped_column(String(32), index=True)
+    trade_no: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # paid | declined
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    notify_id: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deliveries: Mapped[int] = mapped_column(default=1)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    body: Mapped[str] = mapped_column(Text)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(400), default=None)
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Refund(Base):

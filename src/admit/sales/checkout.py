@@ -21,12 +21,8 @@ from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.payments.directory import Gateways
-from admit.payments.gateway import (
-    ForgedNotification,
-    GatewayRefused,
-    TradeNotFound,
-)
-from admit.payments.models import Payment, PaymentNotice
+from admit.payments.gateway import GatewayRefused, TradeNotFound
+from admit.payments.models import Payment
 from admit.sales.holds import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
 from admit.sales.models import Hold, Order
 from admit.sales.orders import HoldExpired, get_order
@@ -215,55 +211,6 @@ async def _release_order(uow: UnitOfWork, order_number: str, now: datetime) -> N
     hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
     if hold is not None and hold.status == "active":
         await give_back(uow, hold, "released", now)
-
-
-async def receive_notice(
-    rt: Runtime, *, method: str, body: bytes, content_type: str, remote: str | None
-) -> tuple[int, str]:
-    """A gateway's notification: verified, applied idempotently, and logged either way.
-    Returns the HTTP status and the exact body the gateway expects."""
-    gateway = rt.adapter(Gateways).get(method)
-    now = rt.clock.now()
-    text = body[:4000].decode("utf-8", "replace")
-    try:
-        notice = gateway.parse_notification(body, content_type)
-    except ForgedNotification as exc:
-        log.warning("payment_notice_forged", method=method, remote=remote, why=exc.message)
-        async with rt.uow(SYSTEM) as uow:
-            uow.session.add(
-                PaymentNotice(
-                    method=method,
-                    received_at=now,
-                    verified=False,
-                    outcome="forged",
-                    remote_addr=remote,
-                    body=text,
-                )
-            )
-        return 400, "fail"
-    async with rt.uow(SYSTEM) as uow:
-        outcome = await apply_state(
-            uow,
-            rt.crypto,
-            number=notice.out_trade_no,
-            status=notice.status,
-            amount=notice.amount,
-            now=now,
-        )
-        uow.session.add(
-            PaymentNotice(
-                method=method,
-                received_at=now,
-                verified=True,
-                payment_number=notice.out_trade_no,
-                notify_id=notice.notify_id,
-                status=notice.status,
-                outcome=outcome,
-                remote_addr=remote,
-                body=text,
-            )
-        )
-    return 200, gateway.ack
 
 
 async def refresh_payment(rt: Runtime, *, number: str) -> str:

@@ -17,6 +17,7 @@ from admit.core.platform_mode import reconciling
 from admit.core.uow import UnitOfWork
 from admit.finance.models import LedgerEntry, LedgerLine
 from admit.inventory.models import SessionGA, SessionGASlice, SessionSeat
+from admit.payments import inbox
 from admit.payments.models import Payment, Refund
 from admit.sales.models import (
     BuyerUsage,
@@ -50,6 +51,10 @@ async def problems(uow: UnitOfWork) -> list[str]:
     found += await _counters(uow)
     found += await _orders(uow)
     found += await _payments(uow)
+    found += [
+        f"the notification of payment {number} failed every attempt to settle it"
+        for number in await inbox.stuck(uow)
+    ]
     found += await outside().problems(uow)  # e.g. orders against a cinema's locks
     return found
 

@@ -16,7 +16,7 @@ from admit.core.errors import NotFound
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, RuntimeDep
 from admit.payments.gateway import GatewayName, PaymentMethod
 from admit.payments.models import Payment, PaymentStatus
-from admit.sales import checkout
+from admit.sales import checkout, notice_settler
 from admit.sales.models import Order
 from admit.sales.order_api import OrderStatus
 from admit.sales.orders import get_order
@@ -95,8 +95,9 @@ async def order_payments(number: str, uow: CustomerReader, cid: CustomerId) -> l
 )
 async def notify(method: str, request: Request, rt: RuntimeDep, ip: ClientIP) -> PlainTextResponse:
     """The gateway's server-to-server notification. Answered with the gateway's exact
-    acknowledgement once applied (or already applied); ``fail`` when it does not verify."""
-    status, text = await checkout.receive_notice(
+    acknowledgement once recorded (or recorded before): it is settled right after, in a
+    batch with others; ``fail`` when it does not verify."""
+    status, text = await notice_settler.receive_notice(
         rt,
         method=method,
         body=await request.body(),

@@ -19,6 +19,7 @@ from admit.core.runtime import Runtime
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
 from admit.sales import consistency
+from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
 
@@ -32,6 +33,7 @@ class Bank:
     app: FastAPI
     payer: httpx.AsyncClient
     gateway: HttpBankGateway
+    runtime: Runtime
 
     async def decide(self, pay_url: str, decision: str = "approve") -> httpx.Response:
         """The payer presses Approve or Decline on the bank's page."""
@@ -46,10 +48,12 @@ class Bank:
         return list((await self.payer.get("/_trades")).json())
 
     async def settled(self, timeout: float = 5.0) -> None:
-        """Wait until every notification the bank owes has been delivered or given up."""
+        """Wait until every notification the bank owes has been delivered or given up, and
+        the platform has settled what it recorded."""
         for _ in range(int(timeout / 0.02)):
             trades = await self.trades()
             if all(n["done"] for t in trades for n in t["notifications"]):
+                await self.runtime.adapter(NoticeSettler).drain()
                 return
             await asyncio.sleep(0.02)
         raise AssertionError(f"notifications still pending: {trades}")
@@ -71,7 +75,7 @@ async def bank(runtime: Runtime, app: FastAPI, clock: FixedClock) -> AsyncIterat
         )
         runtime.register(Gateways, Gateways(gateway))
         async with httpx.AsyncClient(transport=transport, base_url="http://bank.test") as payer:
-            yield Bank(bank_app, payer, gateway)
+            yield Bank(bank_app, payer, gateway, runtime)
 
 
 @pytest.fixture(autouse=True)
