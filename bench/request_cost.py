@@ -167,29 +167,46 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
             ("payment (creates the bank trade)", payment),
         ]:
             results.append(await _measure(name, n, step, pids))
-        # The approval is the bank's; the server's work is the notification and settlement.
-        s0, pg0 = _cpu(pids)
-        for i in range(n):
-            await approve(i)
-        async with cluster.runtime() as rt:
-            await wait_paid(rt, sid, n)
-        await asyncio.sleep(0.5)
-        s1, pg1 = _cpu(pids)
-        results.append(
-            {
-                "what": "bank notification → settlement (tickets, ledger, messages)",
-                "requests": n,
-                "server_ms": round((s1 - s0) / TICKS * 1000 / n, 2),
-                # PostgreSQL backends that ended meanwhile take their CPU with them
-                "postgres_ms": max(round((pg1 - pg0) / TICKS * 1000 / n, 2), 0.0),
-                "wall_ms": None,
-            }
-        )
+        # The approval is the bank's; the server's work is the notification and settlement:
+        # first one at a time (each settled alone), then the rest all at once (settled in
+        # the batches the inbox gathers meanwhile).
+        half = n // 2
+        for what, who, together in [
+            ("bank notification → settlement, one at a time", range(half), 1),
+            ("bank notifications, 32 at a time → settled in batches", range(half, n), 32),
+        ]:
+            s0, pg0 = _cpu(pids)
+            await _each(approve, who, together)
+            async with cluster.runtime() as rt:
+                await wait_paid(rt, sid, who.stop)
+            await asyncio.sleep(0.5)
+            s1, pg1 = _cpu(pids)
+            results.append(
+                {
+                    "what": what,
+                    "requests": len(who),
+                    "server_ms": round((s1 - s0) / TICKS * 1000 / len(who), 2),
+                    # PostgreSQL backends that ended meanwhile take their CPU with them
+                    "postgres_ms": max(round((pg1 - pg0) / TICKS * 1000 / len(who), 2), 0.0),
+                    "wall_ms": None,
+                }
+            )
     results += await _scans_row(cluster, scans_before, n)
     bad = {k: v.outcomes for k, v in rec.ops.items() if v.errors}
     if bad:
         raise RuntimeError(f"unexpected answers: {bad}")
     return results
+
+
+async def _each(step: Callable[[int], Awaitable[None]], buyers: range, together: int) -> None:
+    """``step`` for every buyer, ``together`` at a time."""
+    gate = asyncio.Semaphore(together)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await step(i)
+
+    await asyncio.gather(*(one(i) for i in buyers))
 
 
 async def _pages(

@@ -47,6 +47,7 @@ from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.order_api import router as order_router
 from admit.sales.payment_api import router as payment_router
+from admit.sales.purchase_api import router as purchase_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router
 from admit.web.pages import mount_pages
@@ -128,6 +129,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         hold_router,
         order_router,
         payment_router,
+        purchase_router,
         ticket_router,
         counter_sale_router,
         finance_router,

@@ -8,10 +8,11 @@ other server with the same idempotency keys, as a client does. Some buyers give 
 took their seat: a late payment, refunded by the worker.
 
 Right after each kill, the database read in one snapshot is consistent (every transaction is
-atomic, whatever was in flight). Once the bank has re-sent the notifications the dead servers
-missed and the jobs have run — including those the killed worker had leased — every payment
-the bank took is a paid order or a refund, nothing is left held, and the checker finds
-nothing."""
+atomic, whatever was in flight). A killed server may have recorded notifications in the
+payment inbox and not settled them: the other server's settler or the worker settles them.
+Once the bank has re-sent the notifications the dead servers missed and the jobs have run —
+including those the killed worker had leased — every payment the bank took is a paid order
+or a refund, nothing is left held or unsettled, and the checker finds nothing."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from admit.core.outbox import OutboxJob
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.inventory.models import SessionGA, SessionSeat
-from admit.payments.models import Payment, Refund
+from admit.payments.models import Payment, PaymentInbox, Refund
 from admit.sales.models import Hold, Order
 from admit.ticketing.models import Ticket
 from tests.conftest import TEST_ACTOR
@@ -291,6 +292,13 @@ async def test_killed_processes_leave_nothing_half_done(cluster: Cluster) -> Non
         await _settled(cluster, rt, must_be_paid)
         await _run_jobs(cluster)
         assert await problems(rt) == []
+        async with rt.uow(TEST_ACTOR, readonly=True) as uow:
+            pending = await uow.session.scalar(
+                select(func.count())
+                .select_from(PaymentInbox)
+                .where(PaymentInbox.settled_at.is_(None))
+            )
+        assert pending == 0  # every recorded notification settled
         await _check_money(rt, await _bank_trades(cluster), must_be_paid, abandoned)
         await _check_stock(rt, sid, must_be_paid)
 

@@ -97,7 +97,7 @@ SLICES = (
     Slice(
         "payments",
         "the gateway interface (pure), the bank gateway's HTTP client, the gateway directory, "
-        "payments, notifications and refunds",
+        "payments, the inbox of verified notifications, forged notifications and refunds",
         imports=("core",),
     ),
     Slice(
@@ -121,8 +121,9 @@ SLICES = (
     ),
     Slice(
         "sales",
-        "channels and outlets, sales windows and quotas, holds, orders, checkout, "
-        "settlement, refunds, the consistency checker: it orchestrates the purchase",
+        "channels and outlets, sales windows and quotas, holds, orders, checkout, selling, "
+        "settlement of the payment inbox in batches, refunds, the consistency checker: it "
+        "orchestrates the purchase",
         imports=(
             "core",
             "catalog",

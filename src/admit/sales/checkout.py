@@ -145,23 +145,37 @@ async def start_payment(
     times out leaves the payment ``created``: calling again asks the gateway again with the
     same merchant number, which cannot make a second trade. ``return_url`` is where the
     payer's browser comes back to (the website's own page; the API's return by default)."""
-    gateway = rt.adapter(Gateways).get(method)
+    rt.adapter(Gateways).get(method)  # an unknown method is refused before anything is written
     async with rt.uow(actor) as uow:
         payment = await open_payment(
             uow, order_number=order_number, buyer=buyer, method=method, now=rt.clock.now()
         )
         view = PaymentView.of(payment)
+    return await create_trade(rt, actor, view, return_url=return_url)
+
+
+async def create_trade(
+    rt: Runtime, actor: Actor, view: PaymentView, *, return_url: str | None = None
+) -> PaymentView:
+    """The gateway's trade for a payment opened (and committed) before, created with no
+    transaction open; the payment turns ``pending`` with its pay URL. A payment that has its
+    trade already is returned as it is."""
     if view.pay_url:
         return view
+    method = view.method
     base = rt.settings.base_url
-    created = await gateway.create(
-        out_trade_no=view.number,
-        amount=view.amount,
-        currency=view.currency,
-        subject=f"Admit order {view.order_number}",
-        notify_url=base + NOTIFY_PATH.format(method=method),
-        return_url=return_url or base + RETURN_PATH.format(method=method),
-        expires_at=view.expires_at,
+    created = (
+        await rt.adapter(Gateways)
+        .get(method)
+        .create(
+            out_trade_no=view.number,
+            amount=view.amount,
+            currency=view.currency,
+            subject=f"Admit order {view.order_number}",
+            notify_url=base + NOTIFY_PATH.format(method=method),
+            return_url=return_url or base + RETURN_PATH.format(method=method),
+            expires_at=view.expires_at,
+        )
     )
     async with rt.uow(actor) as uow:
         locked = await lock_payment(uow, view.number)

@@ -28,11 +28,9 @@ from admit.http.deps import (
 )
 from admit.payments.models import RefundStatus
 from admit.sales import checkout, holds, orders, refunds
-from admit.sales.hold_api import HoldOut, Model, PlacesIn
-from admit.sales.hold_api import _out as hold_out
+from admit.sales.hold_api import HoldOut, Model, PlacesIn, read_hold_out
 from admit.sales.models import Hold, Order
-from admit.sales.order_api import LineIn, OrderIn, OrderOut
-from admit.sales.order_api import _out as order_out
+from admit.sales.order_api import LineIn, OrderIn, OrderOut, order_out
 
 router = APIRouter(prefix="/counter", tags=["counter sales"])
 
@@ -126,7 +124,7 @@ async def counter_hold(
         ),
         now=now,
     )
-    return await hold_out(uow, hold)
+    return await read_hold_out(uow, hold)
 
 
 @router.post("/holds/{hold_id}/order", status_code=201)

@@ -64,7 +64,7 @@ class HoldOut(Model):
     seats: list[str]
 
 
-def _hold_out(hold: Hold | HoldSummary, seats: Iterable[str]) -> HoldOut:
+def hold_out(hold: Hold | HoldSummary, seats: Iterable[str]) -> HoldOut:
     return HoldOut(
         id=hold.id,
         session_id=hold.session_id,
@@ -75,8 +75,8 @@ def _hold_out(hold: Hold | HoldSummary, seats: Iterable[str]) -> HoldOut:
     )
 
 
-async def _out(uow: UnitOfWork, hold: Hold | HoldSummary) -> HoldOut:
-    return _hold_out(hold, await seats_of_hold(uow, hold.id))
+async def read_hold_out(uow: UnitOfWork, hold: Hold | HoldSummary) -> HoldOut:
+    return hold_out(hold, await seats_of_hold(uow, hold.id))
 
 
 @router.post("/sessions/{session_id}/holds", status_code=201)
@@ -116,23 +116,23 @@ async def place_hold(
             if partner is None:  # first sight in this process: one primary-key read
                 partner = await inventory.remember(rt.caches, uow, session_id)
             if not partner:
-                await _check_buyer(uow, rt, req, cid, x_admission_token, now)
+                await check_buyer(uow, rt, req, cid, x_admission_token, now)
                 placed = await holds.hold_seats(uow, req, now=now)
         if not partner and not placed.replayed:
-            return _hold_out(placed.hold, placed.seats)
+            return hold_out(placed.hold, placed.seats)
         if not partner:
             # Read after the commit: the hold's counter rows are not kept locked for it.
             async with rt.uow(actor, readonly=True) as uow:
-                return await _out(uow, placed.hold)
+                return await read_hold_out(uow, placed.hold)
     # The cinema's seats: its lock is taken with no transaction open (C2).
     async with rt.uow(actor) as uow:
-        await _check_buyer(uow, rt, req, cid, x_admission_token, now)
+        await check_buyer(uow, rt, req, cid, x_admission_token, now)
     hold_id = await inventory.place_hold(rt, actor, req)
     async with rt.uow(actor, readonly=True) as uow:
-        return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
+        return await read_hold_out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=req.buyer))
 
 
-async def _check_buyer(
+async def check_buyer(
     uow: UnitOfWork,
     rt: Runtime,
     req: holds.HoldRequest,
@@ -151,10 +151,12 @@ async def _check_buyer(
 
 @router.get("/holds/{hold_id}")
 async def get_hold(hold_id: int, uow: CustomerReader, cid: CustomerId) -> HoldOut:
-    return await _out(uow, await holds.get_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}"))
+    return await read_hold_out(
+        uow, await holds.get_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}")
+    )
 
 
 @router.delete("/holds/{hold_id}")
 async def release_hold(hold_id: int, uow: CustomerUoW, cid: CustomerId, now: Now) -> HoldOut:
     hold = await holds.release_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}", now=now)
-    return await _out(uow, hold)
+    return await read_hold_out(uow, hold)

@@ -78,7 +78,7 @@ class OrderOut(Model):
     lines: list[LineOut]
 
 
-async def _out(uow: UnitOfWork, order: Order) -> OrderOut:
+async def order_out(uow: UnitOfWork, order: Order) -> OrderOut:
     return OrderOut(
         number=order.number,
         session_id=order.session_id,
@@ -125,20 +125,20 @@ async def place_order(
             for ln in body.lines
         ],
     )
-    return await _out(uow, order)
+    return await order_out(uow, order)
 
 
 @router.get("/orders")
 async def my_orders(uow: CustomerReader, cid: CustomerId) -> list[OrderOut]:
-    return [await _out(uow, o) for o in await orders.orders_of(uow, buyer=f"customer:{cid}")]
+    return [await order_out(uow, o) for o in await orders.orders_of(uow, buyer=f"customer:{cid}")]
 
 
 @router.get("/orders/{number}")
 async def get_order(number: str, uow: CustomerReader, cid: CustomerId) -> OrderOut:
-    return await _out(uow, await orders.get_order(uow, number=number, buyer=f"customer:{cid}"))
+    return await order_out(uow, await orders.get_order(uow, number=number, buyer=f"customer:{cid}"))
 
 
 @router.post("/orders/{number}/cancel")
 async def cancel_order(number: str, uow: CustomerUoW, cid: CustomerId, now: Now) -> OrderOut:
     order = await orders.cancel_order(uow, number=number, buyer=f"customer:{cid}", now=now)
-    return await _out(uow, order)
+    return await order_out(uow, order)

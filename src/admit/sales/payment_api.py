@@ -50,7 +50,7 @@ class ReturnOut(Model):
     order_status: OrderStatus | Literal["unknown"]
 
 
-def _out(view: checkout.PaymentView) -> PaymentOut:
+def payment_out(view: checkout.PaymentView) -> PaymentOut:
     return PaymentOut(
         number=view.number,
         order_number=view.order_number,
@@ -76,7 +76,7 @@ async def start_payment(
         buyer=f"customer:{cid}",
         method=body.method,
     )
-    return _out(view)
+    return payment_out(view)
 
 
 @router.get("/orders/{number}/payments")
@@ -85,7 +85,7 @@ async def order_payments(number: str, uow: CustomerReader, cid: CustomerId) -> l
     rows = await uow.session.scalars(
         select(Payment).where(Payment.order_number == order.number).order_by(Payment.id)
     )
-    return [_out(checkout.PaymentView.of(p)) for p in rows]
+    return [payment_out(checkout.PaymentView.of(p)) for p in rows]
 
 
 @router.post(

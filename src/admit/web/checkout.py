@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -200,39 +201,65 @@ def _lines(view: HoldView, types: list[str], holders: list[str]) -> list[orders.
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Ordered:
+    number: str
+    session_id: int
+    payment: checkout.PaymentView | None  # None: the order cannot be paid (paid already)
+
+
 async def _order_hold(
     rt: Runtime, visitor: Visitor, hold_id: int, types: list[str], holders: list[str], key: str
-) -> tuple[str, int]:
-    """(order number, session id): the hold's order, placed now unless it has one already (a
-    second press of "Pay" continues with the first order)."""
+) -> _Ordered:
+    """The hold's order, placed now unless it has one already (a second press of "Pay"
+    continues with the first order), and its bank payment opened — one transaction; the
+    bank's trade is created after it."""
     async with rt.uow(visitor.actor) as uow:
         view = await hold_view(uow, hold_id=hold_id, buyer=visitor.buyer)
         if view.order is not None:
-            return view.order.number, view.session.id
-        order = await orders.place_order(
-            uow,
-            hold_id=hold_id,
-            buyer=visitor.buyer,
-            lines=_lines(view, types, holders),
-            idempotency_key=f"web:{key}",
-            now=rt.clock.now(),
-        )
-        return order.number, view.session.id
+            number = view.order.number
+        else:
+            order = await orders.place_order(
+                uow,
+                hold_id=hold_id,
+                buyer=visitor.buyer,
+                lines=_lines(view, types, holders),
+                idempotency_key=f"web:{key}",
+                now=rt.clock.now(),
+            )
+            number = order.number
+        try:
+            payment = await checkout.open_payment(
+                uow, order_number=number, buyer=visitor.buyer, method=PAY_METHOD, now=rt.clock.now()
+            )
+        except checkout.NotPayable:  # refused before writing anything
+            return _Ordered(number, view.session.id, None)
+        return _Ordered(number, view.session.id, checkout.PaymentView.of(payment))
 
 
 async def _to_the_bank(
-    request: Request, rt: Runtime, visitor: Visitor, number: str, session_id: int
+    request: Request,
+    rt: Runtime,
+    visitor: Visitor,
+    number: str,
+    session_id: int,
+    opened: checkout.PaymentView | None = None,
 ) -> Response:
-    """Open the bank payment and send the payer to the bank's page."""
+    """Open the bank payment (unless ``opened`` already) and send the payer to the bank's
+    page."""
+    return_url = f"{rt.settings.base_url}/checkout/orders/{number}/return"
     try:
-        payment = await checkout.start_payment(
-            rt,
-            visitor.actor,
-            order_number=number,
-            buyer=visitor.buyer,
-            method=PAY_METHOD,
-            return_url=f"{rt.settings.base_url}/checkout/orders/{number}/return",
-        )
+        if opened is not None:
+            payment = await checkout.create_trade(rt, visitor.actor, opened, return_url=return_url)
+        else:
+            payment = await checkout.start_payment(
+                rt,
+                visitor.actor,
+                order_number=number,
+                buyer=visitor.buyer,
+                method=PAY_METHOD,
+                return_url=return_url,
+            )
     except orders.HoldExpired:
         return _see(_session_page(session_id, msg="hold_expired"))
     except checkout.NotPayable:
@@ -260,9 +287,10 @@ async def pay(
     ticket_type: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006
     holder: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006
 ) -> Response:
-    """Order the hold (the form's key makes a double submit one order) and go to the bank."""
+    """Order the hold and open its payment (the form's key makes a double submit one order)
+    and go to the bank."""
     try:
-        number, session_id = await _order_hold(rt, visitor, hold_id, ticket_type, holder, key)
+        ordered = await _order_hold(rt, visitor, hold_id, ticket_type, holder, key)
     except orders.HoldExpired:
         async with rt.uow(visitor.actor, readonly=True) as uow:
             hold = await holds.get_hold(uow, hold_id=hold_id, buyer=visitor.buyer)
@@ -273,7 +301,11 @@ async def pay(
         return await _checkout_page(
             request, rt, visitor, hold_id, problem=refusal_text(refused), status=refused.status
         )
-    return await _to_the_bank(request, rt, visitor, number, session_id)
+    if ordered.payment is None:
+        return _see(f"/account/orders/{ordered.number}")
+    return await _to_the_bank(
+        request, rt, visitor, ordered.number, ordered.session_id, ordered.payment
+    )
 
 
 @router.post("/checkout/{hold_id}/release", response_model=None)
