@@ -113,9 +113,18 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
     app.include_router(system_router)
+    # A request is matched against the routers in this order, each router passed costing
+    # its routes' patterns (~1.5 µs a route): the buyer's hot path — hold, purchase, order,
+    # payment and its notification, availability — comes first (the hold route was
+    # seventeenth, ~0.3 ms of matching). No route shadows another in any order
+    # (tests/integration/core/test_route_order.py).
     for router in (
-        catalog_public,
+        hold_router,
+        purchase_router,
+        order_router,
+        payment_router,
         inventory_public,
+        catalog_public,
         catalog_admin,
         inventory_admin,
         audit_router,
@@ -126,10 +135,6 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         partner_router,
         messaging_router,
         sales_router,
-        hold_router,
-        order_router,
-        payment_router,
-        purchase_router,
         ticket_router,
         counter_sale_router,
         finance_router,
