@@ -96,11 +96,12 @@ async def _refuse(uow: UnitOfWork, session_id: int, keys: list[str], got: set[in
     raise SeatsTaken("some seats are no longer available", details={"seats": taken})
 
 
-async def release_seats(uow: UnitOfWork, *, hold_id: int) -> int:
-    """Give back the seats this hold still has (a seat another hold took after expiry stays)."""
+async def release_seats(uow: UnitOfWork, hold_ids: Sequence[int]) -> int:
+    """Give back the seats these holds still have, in one statement (a seat another hold
+    took after expiry stays)."""
     result = await uow.session.execute(
         update(SessionSeat)
-        .where(SessionSeat.hold_id == hold_id, SessionSeat.status == SeatStatus.HELD)
+        .where(SessionSeat.hold_id.in_(list(hold_ids)), SessionSeat.status == SeatStatus.HELD)
         .values(status=SeatStatus.AVAILABLE, hold_id=None, hold_expires_at=None),
         execution_options={"synchronize_session": False},
     )

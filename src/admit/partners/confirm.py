@@ -31,7 +31,7 @@ from admit.partners.box_office import (
 )
 from admit.partners.handover import CONFIRM_JOB, enqueue_unlock
 from admit.partners.models import PartnerCinema, PartnerLock
-from admit.sales.holds import give_back
+from admit.sales.hold_endings import give_back
 from admit.sales.limits import give_back_holder_usage
 from admit.sales.models import Hold, Order
 from admit.sales.refunds import request_refund
@@ -154,7 +154,7 @@ async def _refused(rt: Runtime, hold_id: int, reason: str) -> None:
         await locks.mark_refused(uow, lock, reason, now)
         await request_refund(uow, payment, amount=payment.amount, reason="partner_refused", now=now)
         await give_back(uow, hold, "released", now)
-        await give_back_holder_usage(uow, order.id, order.session_id)
+        await give_back_holder_usage(uow, [(order.id, order.session_id)])
         order.status, order.ended_at = "confirm_failed", now
         await enqueue_unlock(uow, cinema_id=lock.cinema_id, ref=lock.ref, now=now)
         await uow.session.flush()

@@ -37,10 +37,10 @@ class PartnerLockLapsed(Conflict):
     code = "partner_lock_lapsed"
 
 
-async def on_hold_ended(uow: UnitOfWork, hold: Hold, now: datetime) -> None:
+async def on_hold_ended(uow: UnitOfWork, hold_id: int, now: datetime) -> None:
     """A hold gave its seats back (released, expired, payment declined, order cancelled):
     its lock at the cinema, if any, is released by a job."""
-    lock = await locks.lock_of_hold(uow, hold.id, for_update=True)
+    lock = await locks.lock_of_hold(uow, hold_id, for_update=True)
     if lock is not None and await locks.begin_release(uow, lock, now):
         await enqueue_unlock(uow, cinema_id=lock.cinema_id, ref=lock.ref, now=now)
 

@@ -47,8 +47,8 @@ class PartnerCinemas:
             # Only the online hold path takes the cinema's lock before selling its seats.
             raise InvalidInput("a partner cinema's showtimes are sold on the website and app only")
 
-    async def hold_ended(self, uow: UnitOfWork, hold: Hold, now: datetime) -> None:
-        await handover.on_hold_ended(uow, hold, now)
+    async def hold_ended(self, uow: UnitOfWork, hold_id: int, now: datetime) -> None:
+        await handover.on_hold_ended(uow, hold_id, now)
 
     async def hand_over(
         self, uow: UnitOfWork, *, order: Order, hold: Hold, payment: str, now: datetime

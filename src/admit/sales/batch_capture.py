@@ -25,7 +25,7 @@ from admit.core.uow import UnitOfWork
 from admit.finance import ledger
 from admit.payments.inbox import Pending
 from admit.payments.models import Payment
-from admit.sales.holds import OPEN_PAYMENTS
+from admit.sales.hold_endings import OPEN_PAYMENTS
 from admit.sales.models import Hold, Order, OrderLine
 from admit.sales.outside_inventory import outside
 from admit.sales.selling import Sale, sell_many

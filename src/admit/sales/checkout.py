@@ -23,7 +23,7 @@ from admit.core.uow import UnitOfWork
 from admit.payments.directory import Gateways
 from admit.payments.gateway import GatewayRefused, TradeNotFound
 from admit.payments.models import Payment
-from admit.sales.holds import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
+from admit.sales.hold_endings import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
 from admit.sales.models import Hold, Order
 from admit.sales.orders import HoldExpired, get_order
 from admit.sales.selling import organiser_of

@@ -16,7 +16,7 @@ from admit.core.uow import UnitOfWork
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
 from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
-from admit.sales import buyer_checks, holds
+from admit.sales import buyer_checks, hold_endings, holds
 from admit.sales.hold_requests import HoldSummary
 from admit.sales.models import Hold
 from admit.sales.on_sale_limits_api import limit_holds
@@ -158,5 +158,5 @@ async def get_hold(hold_id: int, uow: CustomerReader, cid: CustomerId) -> HoldOu
 
 @router.delete("/holds/{hold_id}")
 async def release_hold(hold_id: int, uow: CustomerUoW, cid: CustomerId, now: Now) -> HoldOut:
-    hold = await holds.release_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}", now=now)
+    hold = await hold_endings.release_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}", now=now)
     return await read_hold_out(uow, hold)

@@ -8,41 +8,29 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from admit.core import outbox, sliced_counters
+from admit.core import sliced_counters
 from admit.core.errors import InvalidInput, NotFound
-from admit.core.sliced_counters import CounterSlice, home_slice
+from admit.core.sliced_counters import home_slice
 from admit.core.uow import UnitOfWork
-from admit.core.worker import sweeper
 from admit.inventory.best_claims import BestClaim, claim_best_seats, level_id
 from admit.inventory.claims import (
     SoldOut,
     claim_seats,
     find_area,
-    release_seats,
     take_places,
 )
-from admit.inventory.models import SessionGASlice
-from admit.payments.models import Payment
 from admit.sales import hold_statement
+from admit.sales.hold_endings import expire_due
 from admit.sales.hold_requests import HoldRequest as HoldRequest  # callers say holds.HoldRequest
 from admit.sales.hold_requests import HoldSummary, Placed
-from admit.sales.limits import (
-    LimitExceeded,
-    give_back_buyer_usage,
-    give_back_holder_usage,
-    take_buyer_usage,
-)
-from admit.sales.models import Hold, HoldCount, Order, WindowQuotaSlice
-from admit.sales.outside_inventory import outside
+from admit.sales.limits import LimitExceeded, take_buyer_usage
+from admit.sales.models import Hold, HoldCount, WindowQuotaSlice
 from admit.sales.sale_gate import OpenWindow, check_on_sale
 from admit.sales.windows import ChannelClosed, NotOnSale
-
-CLOSE_PAYMENTS_JOB = "sales.close_payments"  # handled in admit.sales.checkout
-OPEN_PAYMENTS = ("created", "pending")
 
 
 async def _existing(uow: UnitOfWork, req: HoldRequest) -> Hold | None:
@@ -261,112 +249,8 @@ async def _take_quota(
     raise SoldOut("not enough tickets left at this price level for this channel")
 
 
-async def give_back(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
-    """The hold ends (``released`` or ``expired``): everything it took comes back."""
-    await _end(uow, hold, status, now)
-    await _return_counts(uow, [hold.id])
-
-
-async def _return_counts(uow: UnitOfWork, hold_ids: Sequence[int]) -> None:
-    """What the holds took from the shared counters comes back, last."""
-    for model, counter_id, slice_, n in await taken_slices(uow, hold_ids):
-        await sliced_counters.give_back(uow, model, counter_id, slice_, n)
-
-
-async def taken_slices(
-    uow: UnitOfWork, hold_ids: Sequence[int]
-) -> list[tuple[type[CounterSlice], int, int, int]]:
-    """What the holds' counts took, per counter slice — (slice table, counter, slice, n) — in
-    lock order: GA areas, then quotas, each by id and slice, the order a rebalance locks in,
-    so that releasing or selling several holds together cannot deadlock with it."""
-    counts = (
-        await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id.in_(hold_ids)))
-    ).all()
-    ga: Counter[tuple[int, int]] = Counter()
-    quota: Counter[tuple[int, int]] = Counter()
-    for c in counts:
-        if c.session_ga_id is not None:
-            ga[c.session_ga_id, c.slice] += c.quantity
-        elif c.quota_id is not None:
-            quota[c.quota_id, c.slice] += c.quantity
-    return [(SessionGASlice, cid, sl, n) for (cid, sl), n in sorted(ga.items())] + [
-        (WindowQuotaSlice, cid, sl, n) for (cid, sl), n in sorted(quota.items())
-    ]
-
-
-async def _end(uow: UnitOfWork, hold: Hold, status: str, now: datetime) -> None:
-    await give_back_buyer_usage(uow, hold)
-    await release_seats(uow, hold_id=hold.id)
-    # An unpaid order of the hold ends with it, and its holders' tickets stop counting.
-    pending = (
-        await uow.session.execute(
-            select(Order.id, Order.number).where(
-                Order.hold_id == hold.id, Order.status == "pending_payment"
-            )
-        )
-    ).first()
-    if pending is not None:
-        await give_back_holder_usage(uow, pending.id, hold.session_id)
-        open_trades = await uow.session.scalar(
-            select(Payment.id)
-            .where(Payment.order_number == pending.number, Payment.status.in_(OPEN_PAYMENTS))
-            .limit(1)
-        )
-        if open_trades is not None:  # close them, so they can no longer be paid
-            await outbox.enqueue(
-                uow, kind=CLOSE_PAYMENTS_JOB, payload={"order": pending.number}, now=now
-            )
-    await uow.session.execute(
-        update(Order)
-        .where(Order.hold_id == hold.id, Order.status == "pending_payment")
-        .values(status="expired" if status == "expired" else "cancelled", ended_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    hold.status, hold.ended_at = status, now
-    await outside().hold_ended(uow, hold, now)  # e.g. a cinema's lock behind the hold is released
-    await uow.session.flush()
-
-
-async def release_hold(uow: UnitOfWork, *, hold_id: int, buyer: str, now: datetime) -> Hold:
-    """The buyer gives the hold up: seats, places, quota and limit come back at once."""
-    hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
-    if hold is None or hold.buyer != buyer:
-        raise NotFound(f"hold {hold_id} does not exist")
-    if hold.status == "active":
-        await give_back(uow, hold, "released", now)
-    return hold
-
-
-async def expire_due(
-    uow: UnitOfWork, *, now: datetime, session_id: int | None = None, limit: int = 200
-) -> int:
-    """Expire active holds past their time (the sweeper; also called when a quota looks used
-    up); returns how many. Holds another worker is expiring are skipped."""
-    query = (
-        select(Hold)
-        .where(Hold.status == "active", Hold.expires_at <= now)
-        .order_by(Hold.expires_at)
-        .limit(limit)
-    )
-    if session_id is not None:
-        query = query.where(Hold.session_id == session_id)
-    if uow.dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    due = (await uow.session.scalars(query)).all()
-    for hold in due:
-        await _end(uow, hold, "expired", now)
-    if due:
-        await _return_counts(uow, [hold.id for hold in due])
-    return len(due)
-
-
 async def get_hold(uow: UnitOfWork, *, hold_id: int, buyer: str) -> Hold:
     hold = await uow.session.get(Hold, hold_id)
     if hold is None or hold.buyer != buyer:
         raise NotFound(f"hold {hold_id} does not exist")
     return hold
-
-
-@sweeper("sales.expire_holds")
-async def _sweep_expired(uow: UnitOfWork, now: datetime) -> int:
-    return await expire_due(uow, now=now)

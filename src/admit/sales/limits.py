@@ -9,14 +9,16 @@ still fit is asked again when such an order is paid (``holders_fit``)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from admit.core.db import table
 from admit.core.errors import Conflict
 from admit.core.uow import UnitOfWork
-from admit.sales.models import BuyerUsage, Hold, HolderUsage, Order, OrderLine, SalesWindow
+from admit.sales.models import BuyerUsage, HolderUsage, Order, OrderLine, SalesWindow
 
 PAID = ("paid", "confirm_pending")  # a partner's order is paid while the cinema confirms
 
@@ -40,15 +42,6 @@ async def take_buyer_usage(
         raise LimitExceeded(
             f"at most {limit} tickets per person for this session", details={"limit": limit}
         )
-
-
-async def give_back_buyer_usage(uow: UnitOfWork, hold: Hold) -> None:
-    await uow.session.execute(
-        update(BuyerUsage)
-        .where(BuyerUsage.session_id == hold.session_id, BuyerUsage.buyer == hold.buyer)
-        .values(held=BuyerUsage.held - hold.quantity),
-        execution_options={"synchronize_session": False},
-    )
 
 
 async def take_holder_usage(
@@ -121,21 +114,31 @@ async def _tickets(uow: UnitOfWork, session_id: int, key: str, counted: ColumnEl
     return int(found or 0)
 
 
-async def give_back_holder_usage(uow: UnitOfWork, order_id: int, session_id: int) -> None:
-    """The order's tickets no longer count against their holders' documents."""
-    per_key = Counter(
-        (
-            await uow.session.scalars(
-                select(OrderLine.holder_key).where(
-                    OrderLine.order_id == order_id, OrderLine.holder_key.is_not(None)
-                )
+async def give_back_holder_usage(uow: UnitOfWork, orders: Sequence[tuple[int, int]]) -> None:
+    """The orders' tickets — ``orders`` is (order id, session id) — no longer count against
+    their holders' documents: one read of their named lines, one update per document, in
+    key order."""
+    session_of = dict(orders)
+    lines = table(OrderLine)
+    per_key: Counter[tuple[int, str]] = Counter(
+        (session_of[order_id], key)
+        for order_id, key in await uow.session.execute(
+            select(lines.c.order_id, lines.c.holder_key).where(
+                lines.c.order_id.in_(list(session_of)), lines.c.holder_key.is_not(None)
             )
-        ).all()
-    )
-    for key in sorted(k for k in per_key if k):
-        await uow.session.execute(
-            update(HolderUsage)
-            .where(HolderUsage.session_id == session_id, HolderUsage.holder_key == key)
-            .values(tickets=HolderUsage.tickets - per_key[key]),
-            execution_options={"synchronize_session": False},
         )
+    )
+    if not per_key:
+        return
+    usage = table(HolderUsage)
+    await uow.session.execute(
+        update(usage)
+        .where(
+            usage.c.session_id == bindparam("u_session"), usage.c.holder_key == bindparam("u_key")
+        )
+        .values(tickets=usage.c.tickets - bindparam("u_n")),
+        [
+            {"u_session": session_id, "u_key": key, "u_n": n}
+            for (session_id, key), n in sorted(per_key.items())
+        ],
+    )

@@ -18,7 +18,7 @@ from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.uow import UnitOfWork
 from admit.inventory.claims import ga_areas, seats_of_hold
-from admit.sales.holds import give_back
+from admit.sales.hold_endings import give_back
 from admit.sales.limits import take_holder_usage
 from admit.sales.models import Hold, HoldCount, Order, OrderLine, SalesWindow
 from admit.sales.sale_gate import WindowTerms, sale_config

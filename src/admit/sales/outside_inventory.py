@@ -38,7 +38,7 @@ class OutsideInventory(Protocol):
         """Raise ``InvalidInput`` when the session may not be sold through ``channel``."""
         ...
 
-    async def hold_ended(self, uow: UnitOfWork, hold: Hold, now: datetime) -> None:
+    async def hold_ended(self, uow: UnitOfWork, hold_id: int, now: datetime) -> None:
         """A hold gave its seats back: what the outside system holds for it is let go."""
         ...
 
@@ -77,7 +77,7 @@ class OwnInventory:
     async def check_channel(self, uow: UnitOfWork, session_id: int, channel: str) -> None:
         return None
 
-    async def hold_ended(self, uow: UnitOfWork, hold: Hold, now: datetime) -> None:
+    async def hold_ended(self, uow: UnitOfWork, hold_id: int, now: datetime) -> None:
         return None
 
     async def hand_over(

@@ -27,7 +27,7 @@ from admit.core.uow import UnitOfWork
 from admit.inventory.claims import sell_seats
 from admit.inventory.labels import place_labels
 from admit.messaging.dispatch import ToSend, queue_messages
-from admit.sales.holds import taken_slices
+from admit.sales.hold_endings import taken_slices
 from admit.sales.models import BuyerUsage, Hold, Order, OrderLine
 from admit.sales.pickup_codes import unused_codes
 from admit.ticketing.issue import Issued, LineToIssue, OrderToIssue, issue_tickets

@@ -25,7 +25,8 @@ from admit.inventory.claims import (
     take_places,
 )
 from admit.payments.models import Payment, Refund
-from admit.sales.holds import give_back, take_quota_counter
+from admit.sales.hold_endings import give_back
+from admit.sales.holds import take_quota_counter
 from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
 from admit.sales.models import (
     Hold,

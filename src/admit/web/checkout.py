@@ -19,7 +19,7 @@ from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
 from admit.http.deps import address_of, runtime
 from admit.payments.gateway import GatewayError
-from admit.sales import buyer_checks, checkout, holds, orders
+from admit.sales import buyer_checks, checkout, hold_endings, holds, orders
 from admit.sales.on_sale_limits_api import limit_holds
 from admit.waiting import room as waiting_room
 from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in, web_device
@@ -314,7 +314,7 @@ async def release(
 ) -> Response:
     """The buyer changes their mind: the seats go back at once (an unpaid order ends too)."""
     async with rt.uow(visitor.actor) as uow:
-        hold = await holds.release_hold(
+        hold = await hold_endings.release_hold(
             uow, hold_id=hold_id, buyer=visitor.buyer, now=rt.clock.now()
         )
         session_id = hold.session_id
@@ -344,7 +344,7 @@ async def bank_return(number: OrderNumber, request: Request, rt: Rt, visitor: Si
     async with rt.uow(visitor.actor, readonly=True) as uow:
         detail = await order_detail(uow, number=number, buyer=visitor.buyer)
     for p in detail.payments:
-        if p.status in holds.OPEN_PAYMENTS and p.method != "cash":
+        if p.status in hold_endings.OPEN_PAYMENTS and p.method != "cash":
             # Not known yet (the bank does not answer): the waiting page asks again.
             with contextlib.suppress(GatewayError):
                 await checkout.refresh_payment(rt, number=p.number)
@@ -357,7 +357,7 @@ async def bank_return(number: OrderNumber, request: Request, rt: Rt, visitor: Si
         return _see(_session_page(detail.session.id, msg="payment_declined"))
     if status != "pending_payment":
         return _see(_session_page(detail.session.id, msg="hold_expired"))
-    if any(p.status in holds.OPEN_PAYMENTS for p in detail.payments):
+    if any(p.status in hold_endings.OPEN_PAYMENTS for p in detail.payments):
         return await render(
             request,
             "checkout/waiting.html",

@@ -22,7 +22,7 @@ from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.inventory.claims import SoldOut
 from admit.inventory.models import SessionGA, SessionGASlice
-from admit.sales import consistency, holds
+from admit.sales import consistency, hold_endings, holds
 from admit.sales.models import HoldCount, WindowQuota, WindowQuotaSlice
 
 ADMIN = "/api/v1/admin"
@@ -119,7 +119,7 @@ async def test_the_window_quota_caps_places_below_capacity(
         refused = False
     assert refused
     async with runtime.uow(TEST_ACTOR) as uow:
-        await holds.release_hold(uow, hold_id=hold.id, buyer="customer:1", now=clock.now())
+        await hold_endings.release_hold(uow, hold_id=hold.id, buyer="customer:1", now=clock.now())
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         ga = (await uow.session.scalars(select(SessionGA))).one()
         quota = (await uow.session.scalars(select(WindowQuota))).one()
@@ -185,7 +185,7 @@ async def test_holds_of_mixed_sizes_fill_split_counters_exactly(
         ).all()
     assert count.slice == first.id % 6
     async with runtime.uow(TEST_ACTOR) as uow:
-        await holds.release_hold(uow, hold_id=first.id, buyer=first.buyer, now=clock.now())
+        await hold_endings.release_hold(uow, hold_id=first.id, buyer=first.buyer, now=clock.now())
     released = await _slices(runtime)
     assert released["ga"][count.slice][1] == after["ga"][count.slice][1] - count.quantity
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:

@@ -72,7 +72,7 @@ from admit.core.clock import FixedClock
 from admit.core.errors import AdmitError, Conflict
 from admit.core.runtime import Runtime
 from admit.sales.checkout import refresh_payment
-from admit.sales.holds import release_hold
+from admit.sales.hold_endings import release_hold
 from admit.sales.orders import cancel_order
 
 pytestmark = pytest.mark.long  # 40 examples of 40 steps on each backend
