@@ -155,6 +155,8 @@ def _sale_rows(label: str, scenario: str, result: SaleResult) -> list[Row]:
     ]
     for name, op in result.ops.items():
         rows.append(Row.of(label, scenario, f"· {name}", op))
+    if result.settled.get("requests"):
+        rows.append(Row.of(label, scenario, "· notification → settled (inbox)", result.settled))
     return rows
 
 

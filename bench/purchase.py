@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from admit.core.runtime import Runtime
+from admit.payments.models import Payment, PaymentInbox
 from admit.sales.models import Order
 from bench.catalogue import Buyer
 from bench.checks import SaleCheck, check_sale
 from bench.harness import BENCH_ACTOR, Cluster
-from bench.loadgen import CpuMeter, Http, Recorder, Reply
+from bench.loadgen import CpuMeter, Http, Recorder, Reply, percentiles
 
 BUSY_RETRIES = 20
 GATEWAY_RETRIES = 5
@@ -156,6 +157,7 @@ class SaleResult:
     cpu: dict[str, float]
     check: SaleCheck
     reconnects: int = 0
+    settled: dict[str, Any] = field(default_factory=dict)  # notification → settled, per payment
 
     @property
     def holds_per_s(self) -> float:
@@ -180,6 +182,7 @@ class SaleResult:
             "cpu": self.cpu,
             "ops": self.ops,
             "check": self.check.as_json(),
+            "settled": self.settled,
         }
 
 
@@ -218,6 +221,7 @@ async def crowd(
     async with cluster.runtime() as rt:
         t_paid = await wait_paid(rt, session_id, len(tally.bought))
         check = await check_sale(rt, session_id)
+        settled = await settlement_lag(rt, session_id)
     return SaleResult(
         buyers=len(buyers),
         in_flight=in_flight,
@@ -231,4 +235,23 @@ async def crowd(
         cpu=cpu,
         check=check,
         reconnects=http.reconnects,
+        settled=settled,
     )
+
+
+async def settlement_lag(rt: Runtime, session_id: int) -> dict[str, Any]:
+    """How long each paid notification of the session waited in the payment inbox, from its
+    arrival until its settlement committed (the servers' clocks): p50, p95, p99."""
+    async with rt.uow(BENCH_ACTOR, readonly=True) as uow:
+        rows = (
+            await uow.session.execute(
+                select(PaymentInbox.received_at, PaymentInbox.settled_at)
+                .join(Payment, Payment.number == PaymentInbox.payment_number)
+                .join(Order, Order.number == Payment.order_number)
+                .where(Order.session_id == session_id, PaymentInbox.settled_at.is_not(None))
+            )
+        ).all()
+    p50, p95, p99 = percentiles(
+        [(settled - received).total_seconds() for received, settled in rows if settled]
+    )
+    return {"requests": len(rows), "p50_ms": p50 * 1000, "p95_ms": p95 * 1000, "p99_ms": p99 * 1000}

@@ -77,7 +77,7 @@ async def settle_pending(rt: Runtime, *, limit: int = BATCH) -> int:
             if not entries:
                 return 0
             settled = await capture_batch(uow, rt.crypto, entries, now)
-            await inbox.mark_settled(uow, settled, now=now)
+            await inbox.mark_settled(uow, settled, now=rt.clock.now())  # just before commit
     except Exception as exc:
         if database_unreachable(exc):
             raise
@@ -98,7 +98,7 @@ async def _settle_one(rt: Runtime, entry_id: int) -> None:
             if entry is None:
                 return  # settled meanwhile, or another settler has it
             outcome = await _apply(uow, rt, entry, now)
-            await inbox.mark_settled(uow, {entry.id: outcome}, now=now)
+            await inbox.mark_settled(uow, {entry.id: outcome}, now=rt.clock.now())
     except Exception as exc:
         if database_unreachable(exc):
             raise
