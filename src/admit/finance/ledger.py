@@ -129,34 +129,6 @@ async def post_many(uow: UnitOfWork, entries: Sequence[Entry]) -> set[tuple[str,
     return set(posted)
 
 
-async def move(
-    uow: UnitOfWork,
-    *,
-    kind: str,
-    ref: str,
-    organiser_id: int,
-    currency: str,
-    debit: str,
-    credit: str,
-    amount: int,
-    at: datetime,
-    memo: str = "",
-) -> bool:
-    """Post the common two-line entry (``moved``); False when it was posted before."""
-    entry = moved(
-        kind=kind,
-        ref=ref,
-        organiser_id=organiser_id,
-        currency=currency,
-        debit=debit,
-        credit=credit,
-        amount=amount,
-        at=at,
-        memo=memo,
-    )
-    return bool(await post_many(uow, [entry]))
-
-
 async def balances(uow: UnitOfWork, *, organiser_id: int | None = None) -> dict[str, int]:
     """Each account's balance (debits positive); over all accounts they sum to zero."""
     query = (

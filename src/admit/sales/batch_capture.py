@@ -29,6 +29,7 @@ from admit.sales.hold_endings import OPEN_PAYMENTS
 from admit.sales.models import Hold, Order, OrderLine
 from admit.sales.outside_inventory import outside
 from admit.sales.selling import Sale, sell_many
+from admit.sales.settlement import capture_entry
 
 
 async def capture_batch(
@@ -75,23 +76,7 @@ async def capture_batch(
         .where(pay.c.id.in_([p.id for p in captured]))
         .values(status="captured", captured_at=now, ended_at=now)
     )
-    await ledger.post_many(
-        uow,
-        [
-            ledger.moved(
-                kind="capture",
-                ref=p.number,
-                organiser_id=p.organiser_id,
-                currency=p.currency,
-                debit=ledger.money_account(p.method, p.outlet),
-                credit=ledger.payable_account(p.organiser_id),
-                amount=p.amount,
-                at=now,
-                memo=f"order {p.order_number}",
-            )
-            for p in captured
-        ],
-    )
+    await ledger.post_many(uow, [capture_entry(p, now) for p in captured])
     await sell_many(uow, crypto, sales, now)
     await audit.record_many(
         uow,

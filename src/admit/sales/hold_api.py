@@ -50,6 +50,17 @@ class HoldIn(Model):
     )
     channel: Literal["web", "mobile"] = "web"
 
+    def request(self, session_id: int, buyer: str, key: str | None) -> holds.HoldRequest:
+        return holds.HoldRequest(
+            session_id=session_id,
+            buyer=buyer,
+            channel=self.channel,
+            seat_keys=self.seats,
+            places=[(p.area, p.quantity) for p in self.places],
+            idempotency_key=key,
+            best=(self.best.level, self.best.quantity) if self.best else None,
+        )
+
 
 # Every state a hold takes (``sales.holds``, ``settlement``, ``partners.handover``).
 HoldStatus = Literal["active", "confirming", "sold", "released", "expired"]
@@ -99,15 +110,7 @@ async def place_hold(
     (``X-Device-Id``) answer 429 ``rate_limited``; an account opened moments ago, 403
     ``account_too_new``; both with ``Retry-After``."""
     await limit_holds(rt, address=address, device=device)
-    req = holds.HoldRequest(
-        session_id=session_id,
-        buyer=f"customer:{cid}",
-        channel=body.channel,
-        seat_keys=body.seats,
-        places=[(p.area, p.quantity) for p in body.places],
-        idempotency_key=idempotency_key,
-        best=(body.best.level, body.best.quantity) if body.best else None,
-    )
+    req = body.request(session_id, f"customer:{cid}", idempotency_key)
     actor = Actor(kind="customer", id=str(cid))
     inventory = outside()
     partner = inventory.known(rt.caches, session_id)

@@ -81,15 +81,7 @@ async def purchase(
     if body.pay is not None:
         rt.adapter(Gateways).get(body.pay.method)  # an unknown method: 404 before anything
     buyer = f"customer:{cid}"
-    req = holds.HoldRequest(
-        session_id=session_id,
-        buyer=buyer,
-        channel=body.channel,
-        seat_keys=body.seats,
-        places=[(p.area, p.quantity) for p in body.places],
-        idempotency_key=idempotency_key,
-        best=(body.best.level, body.best.quantity) if body.best else None,
-    )
+    req = body.request(session_id, buyer, idempotency_key)
     actor = Actor(kind="customer", id=str(cid))
     inventory = outside()
     partner = inventory.known(rt.caches, session_id)

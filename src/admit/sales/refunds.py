@@ -83,8 +83,7 @@ async def complete_refund(
     """The money went back: record it, post it, and tell the buyer."""
     refund.status, refund.refund_no, refund.done_at = "done", refund_no, now
     payment.refunded += refund.amount
-    await ledger.move(
-        uow,
+    refunded = ledger.moved(
         kind="refund",
         ref=refund.number,
         organiser_id=payment.organiser_id,
@@ -95,6 +94,7 @@ async def complete_refund(
         at=now,
         memo=f"order {payment.order_number}: {refund.reason}",
     )
+    await ledger.post_many(uow, [refunded])
     await uow.session.flush()
     buyer = await uow.session.scalar(
         select(Order.buyer).where(Order.number == payment.order_number)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -48,6 +48,41 @@ async def lock_payment(uow: UnitOfWork, number: str) -> Payment | None:
     )
 
 
+class Captured(Protocol):
+    """What a capture's ledger entry needs of its payment (a ``Payment`` or a row of it)."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def order_number(self) -> str: ...
+    @property
+    def organiser_id(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def outlet(self) -> str | None: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+def capture_entry(payment: Captured, now: datetime) -> ledger.Entry:
+    """The money a captured payment brought in: from the gateway (or the counter's drawer) to
+    what the platform owes the organiser."""
+    return ledger.moved(
+        kind="capture",
+        ref=payment.number,
+        organiser_id=payment.organiser_id,
+        currency=payment.currency,
+        debit=ledger.money_account(payment.method, payment.outlet),
+        credit=ledger.payable_account(payment.organiser_id),
+        amount=payment.amount,
+        at=now,
+        memo=f"order {payment.order_number}",
+    )
+
+
 async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: datetime) -> str:
     """Record that ``payment`` (locked by the caller) was paid, post it to the ledger and
     settle its order. Returns what happened: ``duplicate`` (already captured), ``paid``,
@@ -59,18 +94,7 @@ async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: d
     # cannot deadlock.
     order, hold = await order_and_hold(uow, payment.order_number)
     payment.status, payment.captured_at, payment.ended_at = "captured", now, now
-    await ledger.move(
-        uow,
-        kind="capture",
-        ref=payment.number,
-        organiser_id=payment.organiser_id,
-        currency=payment.currency,
-        debit=ledger.money_account(payment.method, payment.outlet),
-        credit=ledger.payable_account(payment.organiser_id),
-        amount=payment.amount,
-        at=now,
-        memo=f"order {payment.order_number}",
-    )
+    await ledger.post_many(uow, [capture_entry(payment, now)])
     outcome = await _settle(uow, crypto, payment, order, hold, now)
     await audit.record(
         uow,

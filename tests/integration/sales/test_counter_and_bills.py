@@ -204,8 +204,7 @@ async def test_the_ledger_cannot_be_edited(runtime: Runtime) -> None:
             {"t": T0},
         )
         organiser = int((await uow.session.execute(text("SELECT id FROM organiser"))).scalar_one())
-        await ledger.move(
-            uow,
+        captured = ledger.moved(
             kind="capture",
             ref="P-1",
             organiser_id=organiser,
@@ -215,6 +214,8 @@ async def test_the_ledger_cannot_be_edited(runtime: Runtime) -> None:
             amount=100,
             at=T0,
         )
+        assert await ledger.post_many(uow, [captured]) == {("capture", "P-1")}
+        assert await ledger.post_many(uow, [captured]) == set()  # posted once
         with pytest.raises(ledger.Unbalanced):
             await ledger.post(
                 uow,

@@ -12,10 +12,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.conftest import Bank
+from tests.integration.sales.purchase_steps import count_rows, order_seats, pay_url
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_tokens, on_sale
 
 from admit.app import create_app
@@ -32,32 +33,8 @@ from admit.sales.notice_settler import NoticeSettler, settle_pending
 from admit.ticketing.models import Ticket
 
 
-async def _order(client: httpx.AsyncClient, sid: int, who: dict[str, str], seats: list[str]) -> str:
-    hold = await client.post(f"/api/v1/sessions/{sid}/holds", headers=who, json={"seats": seats})
-    assert hold.status_code == 201, hold.text
-    order = await client.post(
-        f"/api/v1/holds/{hold.json()['id']}/order",
-        json={"lines": [{"seat": s} for s in seats]},
-        headers={**who, "Idempotency-Key": f"inbox-{seats[0]}"},
-    )
-    assert order.status_code == 201, order.text
-    return str(order.json()["number"])
-
-
 async def _pay(client: httpx.AsyncClient, bank: Bank, number: str, who: dict[str, str]) -> None:
-    started = await client.post(
-        f"/api/v1/orders/{number}/payments", headers=who, json={"method": "bank"}
-    )
-    assert started.status_code == 201, started.text
-    await bank.decide(started.json()["pay_url"])
-
-
-async def _count(runtime: Runtime, model: type, *where: object) -> int:
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)  # type: ignore[arg-type]
-        return int(await uow.session.scalar(query) or 0)
+    await bank.decide(await pay_url(client, number, who))
 
 
 async def _statuses(runtime: Runtime, numbers: list[str]) -> list[str]:
@@ -101,7 +78,7 @@ async def test_a_recorded_notification_is_settled_after_a_restart(
 ) -> None:
     sid = await on_sale(admin, clock)
     (ann,) = await customers_with_tokens(runtime, 1)
-    number = await _order(client, sid, ann, ROW_A[:2])
+    number = await order_seats(client, sid, ann, ROW_A[:2], "inbox-one")
     await _pay(client, bank, number, ann)
     await _all_delivered(bank)
     # Answered and recorded, not settled: the order waits, the inbox holds it.
@@ -112,8 +89,8 @@ async def test_a_recorded_notification_is_settled_after_a_restart(
     # The restarted process's worker cycle settles it.
     await run_once(restarted)
     assert await _statuses(runtime, [number]) == ["paid"]
-    assert await _count(runtime, Ticket, Ticket.order_number == number) == 2
-    assert await _count(runtime, PaymentInbox, PaymentInbox.settled_at.is_(None)) == 0
+    assert await count_rows(runtime, Ticket, Ticket.order_number == number) == 2
+    assert await count_rows(runtime, PaymentInbox, PaymentInbox.settled_at.is_(None)) == 0
 
 
 async def test_a_notification_delivered_five_times_settles_once(
@@ -127,7 +104,7 @@ async def test_a_notification_delivered_five_times_settles_once(
     sid = await on_sale(admin, clock)
     (ann,) = await customers_with_tokens(runtime, 1)
     await bank.control(notify_repeats=4)
-    number = await _order(client, sid, ann, ROW_A[:2])
+    number = await order_seats(client, sid, ann, ROW_A[:2], "inbox-one")
     await _pay(client, bank, number, ann)
     await bank.settled()
     (trade,) = await bank.trades()
@@ -135,10 +112,10 @@ async def test_a_notification_delivered_five_times_settles_once(
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         (entry,) = (await uow.session.scalars(select(PaymentInbox))).all()
     assert (entry.deliveries, entry.outcome) == (5, "paid")
-    assert await _count(runtime, Ticket) == 2
-    assert await _count(runtime, LedgerEntry) == 1
-    assert await _count(runtime, OutboundMessage, OutboundMessage.channel == "sms") == 1
-    assert await _count(runtime, Payment, Payment.status == "captured") == 1
+    assert await count_rows(runtime, Ticket) == 2
+    assert await count_rows(runtime, LedgerEntry) == 1
+    assert await count_rows(runtime, OutboundMessage, OutboundMessage.channel == "sms") == 1
+    assert await count_rows(runtime, Payment, Payment.status == "captured") == 1
 
 
 async def test_a_batch_settles_the_common_cases_together_and_the_rest_by_their_rules(
@@ -152,7 +129,8 @@ async def test_a_batch_settles_the_common_cases_together_and_the_rest_by_their_r
     sid = await on_sale(admin, clock)
     buyers = await customers_with_tokens(runtime, 5)
     numbers = [
-        await _order(client, sid, who, [seat]) for who, seat in zip(buyers, ROW_A, strict=False)
+        await order_seats(client, sid, who, [seat], f"inbox-{seat}")
+        for who, seat in zip(buyers, ROW_A, strict=False)
     ]
     for number, who in zip(numbers[:3], buyers, strict=False):
         await _pay(client, bank, number, who)
@@ -165,7 +143,7 @@ async def test_a_batch_settles_the_common_cases_together_and_the_rest_by_their_r
     await _all_delivered(bank)
     cancelled = await client.post(f"/api/v1/orders/{numbers[4]}/cancel", headers=buyers[4])
     assert cancelled.status_code == 200, cancelled.text
-    assert await _count(runtime, PaymentInbox, PaymentInbox.settled_at.is_(None)) == 5
+    assert await count_rows(runtime, PaymentInbox, PaymentInbox.settled_at.is_(None)) == 5
     assert await settle_pending(runtime) == 5
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         outcomes = dict(
@@ -176,8 +154,8 @@ async def test_a_batch_settles_the_common_cases_together_and_the_rest_by_their_r
     assert [outcomes[f"{n}P1"] for n in numbers] == ["paid", "paid", "paid", "declined", "late"]
     assert (await _statuses(runtime, numbers))[:4] == ["paid", "paid", "paid", "cancelled"]
     for number in numbers[:3]:
-        assert await _count(runtime, Ticket, Ticket.order_number == number) == 1
-    assert await _count(runtime, LedgerEntry) == 4  # three captures and the late one
+        assert await count_rows(runtime, Ticket, Ticket.order_number == number) == 1
+    assert await count_rows(runtime, LedgerEntry) == 4  # three captures and the late one
     # The cancelled order's seat is still free: the late payment's job takes it again.
     await run_once(runtime)
     assert (await _statuses(runtime, numbers))[4] == "paid"
@@ -197,7 +175,8 @@ async def test_a_notification_that_fails_to_settle_waits_alone(
     sid = await on_sale(admin, clock)
     buyers = await customers_with_tokens(runtime, 3)
     numbers = [
-        await _order(client, sid, who, [seat]) for who, seat in zip(buyers, ROW_A, strict=False)
+        await order_seats(client, sid, who, [seat], f"inbox-{seat}")
+        for who, seat in zip(buyers, ROW_A, strict=False)
     ]
     for number, who in zip(numbers, buyers, strict=True):
         await _pay(client, bank, number, who)
@@ -258,7 +237,8 @@ async def test_two_settlers_never_settle_the_same_notification(
     buyers = await customers_with_tokens(runtime, 6)
     seats = [*ROW_A, ROW_B[0]]
     numbers = [
-        await _order(client, sid, who, [seat]) for who, seat in zip(buyers, seats, strict=True)
+        await order_seats(client, sid, who, [seat], f"inbox-{seat}")
+        for who, seat in zip(buyers, seats, strict=True)
     ]
     for number, who in zip(numbers, buyers, strict=True):
         await _pay(client, bank, number, who)
@@ -275,5 +255,5 @@ async def test_two_settlers_never_settle_the_same_notification(
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         outcomes = (await uow.session.scalars(select(PaymentInbox.outcome))).all()
     assert outcomes == ["paid"] * 6  # settled twice, one would say "duplicate"
-    assert await _count(runtime, Ticket) == 6
-    assert await _count(runtime, LedgerEntry) == 6
+    assert await count_rows(runtime, Ticket) == 6
+    assert await count_rows(runtime, LedgerEntry) == 6

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.conftest import SECRET, Bank
+from tests.integration.sales.purchase_steps import order_seats, pay_url
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale
 
 from admit.core.clock import FixedClock
@@ -29,20 +30,8 @@ async def _open_payment(
     client: httpx.AsyncClient, sid: int, who: dict[str, str], key: str, seats: list[str]
 ) -> tuple[str, str]:
     """Hold the seats, order them, open a bank payment: the order's number and the pay page."""
-    hold = await client.post(f"/api/v1/sessions/{sid}/holds", headers=who, json={"seats": seats})
-    assert hold.status_code == 201, hold.text
-    order = await client.post(
-        f"/api/v1/holds/{hold.json()['id']}/order",
-        json={"lines": [{"seat": s} for s in seats]},
-        headers={**who, "Idempotency-Key": key},
-    )
-    assert order.status_code == 201, order.text
-    number = str(order.json()["number"])
-    started = await client.post(
-        f"/api/v1/orders/{number}/payments", headers=who, json={"method": "bank"}
-    )
-    assert started.status_code == 201, started.text
-    return number, str(started.json()["pay_url"])
+    number = await order_seats(client, sid, who, seats, key)
+    return number, await pay_url(client, number, who)
 
 
 async def _counts(runtime: Runtime) -> tuple[int, int, int]:

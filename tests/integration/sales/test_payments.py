@@ -10,10 +10,11 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.conftest import Bank
+from tests.integration.sales.purchase_steps import count_rows, order_seats, pay_url
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale, states
 
 from admit.core.clock import FixedClock
@@ -24,37 +25,6 @@ from admit.payments.models import Payment, PaymentInbox, PaymentNotice, Refund
 from admit.sales import consistency
 from admit.ticketing import qr_payload
 from admit.ticketing.models import Ticket
-
-
-async def _order(
-    client: httpx.AsyncClient, sid: int, who: dict[str, str], seats: list[str], key: str
-) -> str:
-    hold = await client.post(f"/api/v1/sessions/{sid}/holds", headers=who, json={"seats": seats})
-    assert hold.status_code == 201, hold.text
-    order = await client.post(
-        f"/api/v1/holds/{hold.json()['id']}/order",
-        json={"lines": [{"seat": s} for s in seats]},
-        headers={**who, "Idempotency-Key": key},
-    )
-    assert order.status_code == 201, order.text
-    return str(order.json()["number"])
-
-
-async def _pay_url(client: httpx.AsyncClient, number: str, who: dict[str, str]) -> str:
-    started = await client.post(
-        f"/api/v1/orders/{number}/payments", headers=who, json={"method": "bank"}
-    )
-    assert started.status_code == 201, started.text
-    assert started.json()["status"] == "pending"
-    return str(started.json()["pay_url"])
-
-
-async def _count(runtime: Runtime, model: type, *where: object) -> int:
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)  # type: ignore[arg-type]
-        return int(await uow.session.scalar(query) or 0)
 
 
 async def _balances(admin: httpx.AsyncClient) -> dict[str, int]:
@@ -75,11 +45,11 @@ async def test_a_paid_order_has_signed_tickets_and_a_confirmation(
     sid = await on_sale(admin, clock)
     admin_headers = dict(client.headers)
     (ann,) = await customers_with_tokens(runtime, 1)
-    number = await _order(client, sid, ann, ROW_A[:2], "pay-ok-1")
-    pay_url = await _pay_url(client, number, ann)
-    assert await _pay_url(client, number, ann) == pay_url  # the same open payment
+    number = await order_seats(client, sid, ann, ROW_A[:2], "pay-ok-1")
+    url = await pay_url(client, number, ann)
+    assert await pay_url(client, number, ann) == url  # the same open payment
 
-    back = await bank.decide(pay_url)
+    back = await bank.decide(url)
     assert back.status_code == 303
     assert dict(parse_qsl(back.headers["location"].split("?", 1)[1]))["result"] == "paid"
     await bank.settled()
@@ -154,8 +124,8 @@ async def test_a_declined_payment_gives_the_seats_back(
 ) -> None:
     sid = await on_sale(admin, clock)
     (ann,) = await customers_with_tokens(runtime, 1)
-    number = await _order(client, sid, ann, ROW_A[:2], "pay-decline")
-    back = await bank.decide(await _pay_url(client, number, ann), "decline")
+    number = await order_seats(client, sid, ann, ROW_A[:2], "pay-decline")
+    back = await bank.decide(await pay_url(client, number, ann), "decline")
     assert dict(parse_qsl(back.headers["location"].split("?", 1)[1]))["result"] == "declined"
     await bank.settled()
     order = (await client.get(f"/api/v1/orders/{number}", headers=ann)).json()
@@ -163,7 +133,7 @@ async def test_a_declined_payment_gives_the_seats_back(
     assert (await states(client, sid))[:2] == "aa"
     payments = (await client.get(f"/api/v1/orders/{number}/payments", headers=ann)).json()
     assert [p["status"] for p in payments] == ["declined"]
-    assert await _count(runtime, LedgerEntry) == 0
+    assert await count_rows(runtime, LedgerEntry) == 0
 
 
 async def test_repeated_notifications_capture_once(
@@ -176,21 +146,21 @@ async def test_repeated_notifications_capture_once(
     sid = await on_sale(admin, clock)
     (ann,) = await customers_with_tokens(runtime, 1)
     await bank.control(notify_repeats=2)
-    number = await _order(client, sid, ann, ROW_A[:2], "pay-twice")
-    await bank.decide(await _pay_url(client, number, ann))
+    number = await order_seats(client, sid, ann, ROW_A[:2], "pay-twice")
+    await bank.decide(await pay_url(client, number, ann))
     await bank.settled()
     (trade,) = await bank.trades()
     assert sum(len(n["attempts"]) for n in trade["notifications"]) == 3
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         (entry,) = (await uow.session.scalars(select(PaymentInbox))).all()
     assert (entry.deliveries, entry.outcome, entry.status) == (3, "paid", "paid")
-    assert await _count(runtime, Ticket) == 2
-    assert await _count(runtime, LedgerEntry) == 1
+    assert await count_rows(runtime, Ticket) == 2
+    assert await count_rows(runtime, LedgerEntry) == 1
     # A query after the fact (the payer's return) changes nothing either.
     payment = f"{number}P1"
     back = await client.get("/api/v1/payments/return/bank", params={"out_trade_no": payment})
     assert back.json()["order_status"] == "paid"
-    assert await _count(runtime, Ticket) == 2
+    assert await count_rows(runtime, Ticket) == 2
 
 
 async def test_a_forged_notification_is_refused_and_logged(
@@ -203,8 +173,8 @@ async def test_a_forged_notification_is_refused_and_logged(
     sid = await on_sale(admin, clock)
     (ann,) = await customers_with_tokens(runtime, 1)
     await bank.control(lose_notifications=True)
-    number = await _order(client, sid, ann, ROW_A[:1], "pay-forged")
-    await bank.decide(await _pay_url(client, number, ann), "decline")
+    number = await order_seats(client, sid, ann, ROW_A[:1], "pay-forged")
+    await bank.decide(await pay_url(client, number, ann), "decline")
     # A genuine-looking "paid" notification signed with the wrong key, then a tampered one.
     fields = {
         "merchant_id": "admit",
@@ -228,12 +198,12 @@ async def test_a_forged_notification_is_refused_and_logged(
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert (answer.status_code, answer.text) == (400, "fail")
-    assert await _count(runtime, PaymentNotice, PaymentNotice.verified.is_(False)) == 3
+    assert await count_rows(runtime, PaymentNotice, PaymentNotice.verified.is_(False)) == 3
     assert (await client.get(f"/api/v1/orders/{number}", headers=ann)).json()["status"] == (
         "pending_payment"
     )
-    assert await _count(runtime, LedgerEntry) == 0
-    assert await _count(runtime, Ticket) == 0
+    assert await count_rows(runtime, LedgerEntry) == 0
+    assert await count_rows(runtime, Ticket) == 0
 
 
 async def test_a_late_payment_is_honoured_while_the_seats_are_free(
@@ -246,19 +216,19 @@ async def test_a_late_payment_is_honoured_while_the_seats_are_free(
     sid = await on_sale(admin, clock)
     (ann,) = await customers_with_tokens(runtime, 1)
     await bank.control(lose_notifications=True)  # only a query will reveal the payment
-    number = await _order(client, sid, ann, ROW_A[:2], "pay-late-ok")
-    await bank.decide(await _pay_url(client, number, ann))
+    number = await order_seats(client, sid, ann, ROW_A[:2], "pay-late-ok")
+    await bank.decide(await pay_url(client, number, ann))
     clock.advance(timedelta(minutes=16))
     await run_once(runtime)  # the hold expires; closing the trade finds it paid
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:  # settling: not a lost payment
         assert await consistency.problems(uow) == []
-        assert await _count(runtime, Ticket) == 0
+        assert await count_rows(runtime, Ticket) == 0
     await run_once(runtime)  # the late payment takes the same seats again
     order = (await client.get(f"/api/v1/orders/{number}", headers=ann)).json()
     assert order["status"] == "paid"
     assert (await states(client, sid))[:2] == "ss"
-    assert await _count(runtime, Ticket) == 2
-    assert await _count(runtime, Refund) == 0
+    assert await count_rows(runtime, Ticket) == 2
+    assert await count_rows(runtime, Refund) == 0
 
 
 async def test_a_late_payment_whose_seats_are_gone_is_refunded(
@@ -273,11 +243,11 @@ async def test_a_late_payment_whose_seats_are_gone_is_refunded(
     admin_headers = dict(client.headers)
     ann, bob = await customers_with_tokens(runtime, 2)
     await bank.control(lose_notifications=True)
-    number = await _order(client, sid, ann, ROW_A[:2], "pay-late-gone")
-    await bank.decide(await _pay_url(client, number, ann))
+    number = await order_seats(client, sid, ann, ROW_A[:2], "pay-late-gone")
+    await bank.decide(await pay_url(client, number, ann))
     clock.advance(timedelta(minutes=16))
     # Bob takes one of the seats the moment Ann's hold lapses.
-    await _order(client, sid, bob, ROW_A[1:2], "pay-late-bob")
+    await order_seats(client, sid, bob, ROW_A[1:2], "pay-late-bob")
     for _ in range(3):
         await run_once(runtime)  # expire, close → paid, settle late → refund, refund job
     order = (await client.get(f"/api/v1/orders/{number}", headers=ann)).json()
@@ -291,7 +261,7 @@ async def test_a_late_payment_whose_seats_are_gone_is_refunded(
     assert (refund.reason, refund.status) == ("late", "done")
     (trade,) = [t for t in await bank.trades() if t["out_trade_no"] == payment.number]
     assert trade["refunded"] == payment.amount
-    assert await _count(runtime, Ticket) == 0
+    assert await count_rows(runtime, Ticket) == 0
     await run_once(runtime)
     assert [m.params["order"] for m in sms.sent if m.template == "SMS_PAYMENT_REFUNDED"] == [number]
     client.headers.update(admin_headers)

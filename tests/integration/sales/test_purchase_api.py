@@ -4,9 +4,8 @@ same answers as the three steps, all or nothing up to the payment, safe to retry
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import func, select
-from tests.conftest import TEST_ACTOR
 from tests.integration.sales.conftest import Bank
+from tests.integration.sales.purchase_steps import count_rows
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_tokens, on_sale
 
 from admit.core.clock import FixedClock
@@ -17,11 +16,6 @@ from admit.ticketing.models import Ticket
 
 def _key(who: dict[str, str], key: str) -> dict[str, str]:
     return {**who, "Idempotency-Key": key}
-
-
-async def _count(runtime: Runtime, model: type) -> int:
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_one_call_holds_orders_and_opens_the_payment(
@@ -58,7 +52,7 @@ async def test_one_call_holds_orders_and_opens_the_payment(
     await bank.settled()
     paid = (await client.get(f"/api/v1/orders/{order['number']}", headers=ann)).json()
     assert paid["status"] == "paid"
-    assert await _count(runtime, Ticket) == 2
+    assert await count_rows(runtime, Ticket) == 2
 
 
 async def test_a_retry_returns_the_same_purchase(
@@ -83,7 +77,7 @@ async def test_a_retry_returns_the_same_purchase(
     assert two["order"]["number"] == one["order"]["number"]
     assert two["payment"]["number"] == one["payment"]["number"]
     assert len(one["hold"]["seats"]) == 3
-    assert (await _count(runtime, Hold), await _count(runtime, Order)) == (1, 1)
+    assert (await count_rows(runtime, Hold), await count_rows(runtime, Order)) == (1, 1)
 
 
 async def test_a_refused_order_leaves_no_hold(
@@ -108,13 +102,13 @@ async def test_a_refused_order_leaves_no_hold(
         assert answer.json()["error"]["code"] == code
     after = (await client.get(f"/api/v1/sessions/{sid}/availability")).json()["states"]
     assert after == before
-    assert (await _count(runtime, Hold), await _count(runtime, Order)) == (0, 0)
+    assert (await count_rows(runtime, Hold), await count_rows(runtime, Order)) == (0, 0)
     # Without a retry key nothing is tried at all.
     answer = await client.post(
         f"/api/v1/sessions/{sid}/purchases", headers=ann, json={"seats": [ROW_B[0]]}
     )
     assert answer.status_code == 422
-    assert await _count(runtime, Hold) == 0
+    assert await count_rows(runtime, Hold) == 0
 
 
 async def test_without_pay_it_holds_and_orders_only(

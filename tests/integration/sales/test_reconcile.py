@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.conftest import Bank
+from tests.integration.sales.purchase_steps import order_seats, pay_url
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_tokens, on_sale
 
 from admit.core.audit import AuditEntry, chain_all
@@ -27,28 +28,6 @@ from admit.sales.reconcile import reconcile
 from admit.ticketing.models import Ticket
 
 DAY = timedelta(days=1)
-
-
-async def _order(
-    client: httpx.AsyncClient, sid: int, who: dict[str, str], key: str, seats: list[str]
-) -> str:
-    hold = await client.post(f"/api/v1/sessions/{sid}/holds", headers=who, json={"seats": seats})
-    assert hold.status_code == 201, hold.text
-    order = await client.post(
-        f"/api/v1/holds/{hold.json()['id']}/order",
-        json={"lines": [{"seat": s} for s in seats]},
-        headers={**who, "Idempotency-Key": f"order-{key}"},
-    )
-    assert order.status_code == 201, order.text
-    return str(order.json()["number"])
-
-
-async def _pay_url(client: httpx.AsyncClient, number: str, who: dict[str, str]) -> str:
-    started = await client.post(
-        f"/api/v1/orders/{number}/payments", headers=who, json={"method": "bank"}
-    )
-    assert started.status_code == 201, started.text
-    return str(started.json()["pay_url"])
 
 
 async def _trade_at_bank(bank: Bank, out_trade_no: str, amount: int, clock: FixedClock) -> None:
@@ -91,11 +70,11 @@ async def test_a_restore_waits_for_reconciliation_then_every_captured_payment_se
     sid = await on_sale(admin, clock)
     ann, bob, cat, dan = await customers_with_tokens(runtime, 4)
     await bank.control(lose_notifications=True)  # as if paid after the backup was taken
-    paid = await _order(client, sid, ann, "ann", ROW_A[:2])
-    await bank.decide(await _pay_url(client, paid, ann))  # paid: the database never heard
-    unpaid = await _order(client, sid, bob, "bob", ROW_A[2:4])
-    await _pay_url(client, unpaid, bob)  # opened, never paid
-    later = await _order(client, sid, cat, "cat", ROW_B[:2])  # its payment opened later
+    paid = await order_seats(client, sid, ann, ROW_A[:2], "order-ann")
+    await bank.decide(await pay_url(client, paid, ann))  # paid: the database never heard
+    unpaid = await order_seats(client, sid, bob, ROW_A[2:4], "order-bob")
+    await pay_url(client, unpaid, bob)  # opened, never paid
+    later = await order_seats(client, sid, cat, ROW_B[:2], "order-cat")  # its payment opened later
     await _trade_at_bank(bank, f"{later}P1", 16000, clock)
     await _trade_at_bank(bank, "AUNKNOWN0001P1", 8000, clock)  # an order lost with the data
     await bank.settled()
