@@ -69,6 +69,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backends", default=_env("BACKENDS", f"{POSTGRESQL},{SQLITE}"))
     p.add_argument("--servers", default=_env("SERVERS", "1,2"), help="PostgreSQL: processes")
     p.add_argument("--sqlite-servers", default=_env("SQLITE_SERVERS", "1"))
+    p.add_argument(
+        "--settlers",
+        type=int,
+        default=int(_env("SETTLERS", "1")),
+        help="settlement workers (`admit settle`); 0: the servers settle what they record",
+    )
     p.add_argument("--seconds", type=float, default=float(_env("SECONDS", "5")))
     p.add_argument("--connections", type=int, default=int(_env("CONNECTIONS", "32")))
     p.add_argument("--buyers", type=int, default=int(_env("BUYERS", "5000")))
@@ -301,7 +307,7 @@ def _backend(backend: str, opts: argparse.Namespace, say: Say, meta: dict[str, A
                 say(f"{backend}: starting {n} server(s)")
                 logs = RESULTS / "logs" / f"{backend}-{n}"
                 with start_cluster(
-                    backend, url, data_dir, keys, servers=n, log_dir=logs
+                    backend, url, data_dir, keys, servers=n, settlers=opts.settlers, log_dir=logs
                 ) as cluster:
                     if "browse" in opts.scenarios:
                         rows += _browse(cluster, seeds, opts, say)

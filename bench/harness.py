@@ -135,6 +135,7 @@ class Cluster:
     keys: dict[str, str]
     servers: list[Service] = field(default_factory=list)
     bank: Service | None = None
+    settlers: list[Service] = field(default_factory=list)  # ``admit settle`` processes
 
     @property
     def urls(self) -> list[str]:
@@ -142,8 +143,8 @@ class Cluster:
 
     @property
     def label(self) -> str:
-        n = len(self.servers)
-        return f"{self.backend} ×{n}"
+        n, k = len(self.servers), len(self.settlers)
+        return f"{self.backend} ×{n}" + (f" +{k} settler" + "s" * (k > 1) if k else "")
 
     def settings(self) -> Settings:
         return Settings(
@@ -206,12 +207,14 @@ def start_cluster(
     keys: dict[str, str],
     *,
     servers: int = 1,
+    settlers: int = 0,
     pool_size: int = 10,
     log_dir: Path | None = None,
 ) -> Iterator[Cluster]:
-    """Start the bank simulator and ``servers`` server processes, wait until each answers,
-    and stop them all on the way out. Pools are sized to stay under PostgreSQL's 100
-    connections with two servers (a pool may double under load)."""
+    """Start the bank simulator, ``servers`` server processes and ``settlers`` settlement
+    workers (``admit settle``; with any, the servers leave settling to them), wait until
+    each is up, and stop them all on the way out. Pools are sized to stay under
+    PostgreSQL's 100 connections with two servers (a pool may double under load)."""
     cluster = Cluster(backend, database_url, data_dir, keys)
     env = _env(database_url, data_dir, keys)
     logs = log_dir or data_dir
@@ -226,6 +229,16 @@ def start_cluster(
     )
     cluster.bank.url, cluster.bank.health = bank_url, "/_control"
     env["ADMIT_BANK_URL"] = bank_url
+    if settlers:
+        env["ADMIT_SETTLE_IN_SERVER"] = "false"
+    for i in range(settlers):
+        settler = Service(
+            f"settler{i}",
+            ["settle", "--poll", "1"],
+            {**env, "ADMIT_DB_POOL_SIZE": "4"},
+            logs / f"settler{i}.log",
+        )
+        cluster.settlers.append(settler)
     for i in range(servers):
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -237,12 +250,13 @@ def start_cluster(
         )
         server.url, server.health = url, "/livez"  # no worker: readiness would wait for one
         cluster.servers.append(server)
-    every = [cluster.bank, *cluster.servers]
+    every = [cluster.bank, *cluster.servers, *cluster.settlers]
     try:
         for service in every:
             service.start()
         for service in every:
-            service.wait_ready()
+            if service.url:  # a settlement worker serves no HTTP: it is up once started
+                service.wait_ready()
         yield cluster
     finally:
         for service in every:

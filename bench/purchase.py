@@ -214,7 +214,7 @@ async def crowd(
             else:
                 await visit(i, b)
 
-    meter = CpuMeter([s.pid for s in cluster.servers]).start()
+    meter = CpuMeter([s.pid for s in [*cluster.servers, *cluster.settlers]]).start()
     await asyncio.gather(*(arrive(i, b) for i, b in enumerate(buyers)))
     t_end = time.monotonic()
     cpu = meter.stop()

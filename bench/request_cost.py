@@ -157,6 +157,18 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
                 expect=(303,),
             )
 
+        async def purchase(i: int) -> None:
+            await http.call(
+                rec,
+                "purchase",
+                0,
+                "POST",
+                f"/api/v1/sessions/{sid}/purchases",
+                json={"seats": keys[2 * i * 7 + 4 : 2 * i * 7 + 6], "pay": {"method": "bank"}},
+                headers=auth(people[i].token, f"cost-purchase-{i}"),
+                expect=(201,),
+            )
+
         n = len(people)
         for name, step in [
             ("token validation (GET /me)", me),
@@ -165,32 +177,10 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
             ("hold, 2 standing places", ga_hold),
             ("order", order),
             ("payment (creates the bank trade)", payment),
+            ("purchase in one call: hold + order + payment, 2 seats", purchase),
         ]:
             results.append(await _measure(name, n, step, pids))
-        # The approval is the bank's; the server's work is the notification and settlement:
-        # first one at a time (each settled alone), then the rest all at once (settled in
-        # the batches the inbox gathers meanwhile).
-        half = n // 2
-        for what, who, together in [
-            ("bank notification → settlement, one at a time", range(half), 1),
-            ("bank notifications, 32 at a time → settled in batches", range(half, n), 32),
-        ]:
-            s0, pg0 = _cpu(pids)
-            await _each(approve, who, together)
-            async with cluster.runtime() as rt:
-                await wait_paid(rt, sid, who.stop)
-            await asyncio.sleep(0.5)
-            s1, pg1 = _cpu(pids)
-            results.append(
-                {
-                    "what": what,
-                    "requests": len(who),
-                    "server_ms": round((s1 - s0) / TICKS * 1000 / len(who), 2),
-                    # PostgreSQL backends that ended meanwhile take their CPU with them
-                    "postgres_ms": max(round((pg1 - pg0) / TICKS * 1000 / len(who), 2), 0.0),
-                    "wall_ms": None,
-                }
-            )
+        results += await _settlements(cluster, approve, sid, n, pids)
     results += await _scans_row(cluster, scans_before, n)
     bad = {k: v.outcomes for k, v in rec.ops.items() if v.errors}
     if bad:
@@ -198,7 +188,38 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
     return results
 
 
-async def _each(step: Callable[[int], Awaitable[None]], buyers: range, together: int) -> None:
+async def _settlements(
+    cluster: Cluster, approve: Step, sid: int, n: int, pids: list[int]
+) -> list[dict[str, Any]]:
+    """The approval is the bank's; the server's work is the notification and settlement:
+    first one at a time (each settled alone), then the rest all at once (settled in the
+    batches the inbox gathers meanwhile)."""
+    results = []
+    half = n // 2
+    for what, who, together in [
+        ("bank notification → settlement, one at a time", range(half), 1),
+        ("bank notifications, 32 at a time → settled in batches", range(half, n), 32),
+    ]:
+        s0, pg0 = _cpu(pids)
+        await _each(approve, who, together)
+        async with cluster.runtime() as rt:
+            await wait_paid(rt, sid, who.stop)
+        await asyncio.sleep(0.5)
+        s1, pg1 = _cpu(pids)
+        results.append(
+            {
+                "what": what,
+                "requests": len(who),
+                "server_ms": round((s1 - s0) / TICKS * 1000 / len(who), 2),
+                # PostgreSQL backends that ended meanwhile take their CPU with them
+                "postgres_ms": max(round((pg1 - pg0) / TICKS * 1000 / len(who), 2), 0.0),
+                "wall_ms": None,
+            }
+        )
+    return results
+
+
+async def _each(step: Step, buyers: range, together: int) -> None:
     """``step`` for every buyer, ``together`` at a time."""
     gate = asyncio.Semaphore(together)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from typing import Annotated
 
 import typer
@@ -161,6 +162,36 @@ def worker() -> None:
         _announce(rt.settings, "Worker running; Ctrl-C or SIGTERM to stop (twice: without grace).")
         await background.run_forever()
         _announce(rt.settings, "Worker stopped.")
+
+    settings = _settings()
+    _refuse_insecure(settings)
+    _require_current_schema(settings)
+    _run(work, settings)
+
+
+@app.command()
+def settle(
+    poll: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between settlements when nothing wakes it.")
+    ] = 1.0,
+) -> None:
+    """Run a settlement worker until SIGTERM or Ctrl-C: it settles recorded payment
+    notifications in batches as they arrive (woken by PostgreSQL's NOTIFY; on SQLite it
+    polls). Run as many as wanted beside the web processes and `admit worker`; with
+    ADMIT_SETTLE_IN_SERVER=false the web processes leave settling to them."""
+
+    async def work(rt: Runtime) -> None:
+        from admit.app import create_app
+        from admit.sales.inbox_listener import settle_as_recorded
+
+        create_app(rt, run_worker=False)  # the adapters and the handlers settling may queue
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        _announce(rt.settings, "Settlement worker running; Ctrl-C or SIGTERM to stop.")
+        await settle_as_recorded(rt, stop, poll=poll)
+        _announce(rt.settings, "Settlement worker stopped.")
 
     settings = _settings()
     _refuse_insecure(settings)

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     )
     staff_token_hours: int = 12
     worker_poll_seconds: float = 1.0
+    settle_in_server: bool = Field(
+        default=True,
+        description="The web process that records a payment notification settles it right "
+        "after (in a batch with what else is pending). Turn off where `admit settle` "
+        "processes settle them: a loaded web process settles slower than a process of its own.",
+    )
     worker_lease_seconds: float = Field(
         default=30.0,
         ge=1.0,

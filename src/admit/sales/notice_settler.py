@@ -62,7 +62,8 @@ async def receive_notice(
         return 400, "fail"
     async with rt.uow(SYSTEM) as uow:
         await inbox.record(uow, method=method, notice=notice, remote=remote, body=text, now=now)
-    rt.adapter(NoticeSettler).kick()
+    if rt.settings.settle_in_server:
+        rt.adapter(NoticeSettler).kick()
     return 200, gateway.ack
 
 

@@ -47,16 +47,19 @@ class Bank:
     async def trades(self) -> list[dict[str, Any]]:
         return list((await self.payer.get("/_trades")).json())
 
-    async def settled(self, timeout: float = 5.0) -> None:
-        """Wait until every notification the bank owes has been delivered or given up, and
-        the platform has settled what it recorded."""
+    async def delivered(self, timeout: float = 5.0) -> None:
+        """Wait until every notification the bank owes has been delivered or given up."""
         for _ in range(int(timeout / 0.02)):
             trades = await self.trades()
             if all(n["done"] for t in trades for n in t["notifications"]):
-                await self.runtime.adapter(NoticeSettler).drain()
                 return
             await asyncio.sleep(0.02)
         raise AssertionError(f"notifications still pending: {trades}")
+
+    async def settled(self, timeout: float = 5.0) -> None:
+        """Every notification delivered, and what the platform recorded settled."""
+        await self.delivered(timeout)
+        await self.runtime.adapter(NoticeSettler).drain()
 
 
 @pytest.fixture

@@ -43,15 +43,6 @@ async def _statuses(runtime: Runtime, numbers: list[str]) -> list[str]:
     return [found[n] for n in numbers]
 
 
-async def _all_delivered(bank: Bank) -> None:
-    """The bank has delivered every notification (without settling them: no drain)."""
-    for _ in range(250):
-        if all(n["done"] for t in await bank.trades() for n in t["notifications"]):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the bank still owes notifications")
-
-
 @pytest.fixture
 def no_settler(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """The process answers the notification and dies before its settler runs."""
@@ -80,7 +71,7 @@ async def test_a_recorded_notification_is_settled_after_a_restart(
     (ann,) = await customers_with_tokens(runtime, 1)
     number = await order_seats(client, sid, ann, ROW_A[:2], "inbox-one")
     await _pay(client, bank, number, ann)
-    await _all_delivered(bank)
+    await bank.delivered()
     # Answered and recorded, not settled: the order waits, the inbox holds it.
     assert await _statuses(runtime, [number]) == ["pending_payment"]
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
@@ -140,7 +131,7 @@ async def test_a_batch_settles_the_common_cases_together_and_the_rest_by_their_r
     )
     await bank.decide(started.json()["pay_url"], "decline")
     await _pay(client, bank, numbers[4], buyers[4])
-    await _all_delivered(bank)
+    await bank.delivered()
     cancelled = await client.post(f"/api/v1/orders/{numbers[4]}/cancel", headers=buyers[4])
     assert cancelled.status_code == 200, cancelled.text
     assert await count_rows(runtime, PaymentInbox, PaymentInbox.settled_at.is_(None)) == 5
@@ -180,7 +171,7 @@ async def test_a_notification_that_fails_to_settle_waits_alone(
     ]
     for number, who in zip(numbers, buyers, strict=True):
         await _pay(client, bank, number, who)
-    await _all_delivered(bank)
+    await bank.delivered()
     poisoned = f"{numbers[1]}P1"
     real_batch, real_apply = notice_settler.capture_batch, notice_settler.apply_state
 
@@ -242,7 +233,7 @@ async def test_two_settlers_never_settle_the_same_notification(
     ]
     for number, who in zip(numbers, buyers, strict=True):
         await _pay(client, bank, number, who)
-    await _all_delivered(bank)
+    await bank.delivered()
     taken = await asyncio.gather(
         settle_pending(runtime, limit=2),
         settle_pending(restarted, limit=2),
