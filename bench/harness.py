@@ -108,6 +108,15 @@ class Service:
             assert time.monotonic() < deadline, f"{self.name} did not start:\n{self.tail()}"
             time.sleep(0.1)
 
+    def wait_logged(self, text: str, timeout: float = START_TIMEOUT_S) -> None:
+        """Ready when its log says ``text`` (a process that serves no HTTP)."""
+        deadline = time.monotonic() + timeout
+        while text not in (self.log.read_text(errors="replace") if self.log.exists() else ""):
+            assert self.proc is not None, f"{self.name} was not started"
+            assert self.proc.poll() is None, f"{self.name} exited:\n{self.tail()}"
+            assert time.monotonic() < deadline, f"{self.name} did not start:\n{self.tail()}"
+            time.sleep(0.1)
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -255,8 +264,10 @@ def start_cluster(
         for service in every:
             service.start()
         for service in every:
-            if service.url:  # a settlement worker serves no HTTP: it is up once started
+            if service.url:
                 service.wait_ready()
+            else:  # a settlement worker serves no HTTP
+                service.wait_logged("Settlement worker running")
         yield cluster
     finally:
         for service in every:

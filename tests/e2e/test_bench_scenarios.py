@@ -49,7 +49,10 @@ def cluster(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data_dir: Path = tmp_path_factory.mktemp("bench")
     with (
         fresh_database(pg_template, "bench") as url,
-        start_cluster(POSTGRESQL, url, data_dir, new_keys(), servers=SERVERS) as running,
+        # Settled by a settlement worker of its own (``admit settle``, woken by NOTIFY).
+        start_cluster(
+            POSTGRESQL, url, data_dir, new_keys(), servers=SERVERS, settlers=1
+        ) as running,
     ):
         yield running
 
@@ -149,6 +152,8 @@ def test_onsale_sells_each_level_quota_once(onsale: tuple[int, SaleResult]) -> N
     assert result.ops["hold"]["outcomes"]["409 seats_taken"] > 0
     assert result.ops["hold"]["outcomes"]["409 sold_out"] > 0
     assert result.ops["hold"]["outcomes"]["201"] == result.holds
+    # Every paid notification went through the inbox and was settled by the worker.
+    assert result.settled["requests"] == result.purchases
 
 
 def test_ga_rush_sells_the_quota_exactly(ga_rush: tuple[int, SaleResult]) -> None:
