@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from admit.accounts.eligibility import Holder, RealNameRequired, verified_holders
 from admit.catalog.models import Price
@@ -42,17 +42,13 @@ def new_number() -> str:
     return "A" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(11))
 
 
-async def _existing(uow: UnitOfWork, buyer: str, key: str) -> Order | None:
-    return await uow.session.scalar(
-        select(Order).where(Order.buyer == buyer, Order.idempotency_key == key)
-    )
-
-
 async def _what_is_held(
     uow: UnitOfWork, hold: Hold
 ) -> tuple[dict[str, int], Counter[str], dict[str, int]]:
     """(seat key → level, GA places per area, GA area → level) the hold still has."""
     seats = {k: v for k, v in (await seats_of_hold(uow, hold.id)).items() if v is not None}
+    if len(seats) == hold.quantity:  # seats only: no standing places to look up
+        return seats, Counter(), {}
     counts = (
         await uow.session.scalars(
             select(HoldCount).where(
@@ -87,17 +83,27 @@ async def place_order(
     order), ``InvalidInput`` (lines that do not match, unknown ticket types), ``NotFound``;
     ``Reconciling`` (503) while a restore is being reconciled."""
     await refuse_while_reconciling(uow)
-    if (existing := await _existing(uow, buyer, idempotency_key)) is not None:
-        return existing
     hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
     if hold is None or hold.buyer != buyer:
         raise NotFound(f"hold {hold_id} does not exist")
-    # A concurrent retry with the same key may have ordered while we waited for the lock.
-    if (existing := await _existing(uow, buyer, idempotency_key)) is not None:
-        return existing
+    # Read after the lock, so a concurrent retry with the same key that ordered while we
+    # waited is seen: the buyer's order under this key (returned), or the hold's own.
+    placed = (
+        await uow.session.scalars(
+            select(Order).where(
+                or_(
+                    and_(Order.buyer == buyer, Order.idempotency_key == idempotency_key),
+                    Order.hold_id == hold_id,
+                )
+            )
+        )
+    ).all()
+    for existing in placed:
+        if existing.idempotency_key == idempotency_key and existing.buyer == buyer:
+            return existing
     if hold.status != "active" or hold.expires_at <= now:
         raise HoldExpired("the hold has expired or was released: hold the seats again")
-    if await uow.session.scalar(select(Order.id).where(Order.hold_id == hold_id)):
+    if placed:
         raise Conflict("this hold already has an order")
     seats, places, area_levels = await _what_is_held(uow, hold)
     asked_seats = [line.seat for line in lines if line.seat]
