@@ -219,13 +219,15 @@ def start_cluster(
     settlers: int = 0,
     pool_size: int = 10,
     log_dir: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """Start the bank simulator, ``servers`` server processes and ``settlers`` settlement
     workers (``admit settle``; with any, the servers leave settling to them), wait until
     each is up, and stop them all on the way out. Pools are sized to stay under
-    PostgreSQL's 100 connections with two servers (a pool may double under load)."""
+    PostgreSQL's 100 connections with two servers (a pool may double under load).
+    ``settings``: more ``ADMIT_*`` variables for every process."""
     cluster = Cluster(backend, database_url, data_dir, keys)
-    env = _env(database_url, data_dir, keys)
+    env = {**_env(database_url, data_dir, keys), **(settings or {})}
     logs = log_dir or data_dir
     logs.mkdir(parents=True, exist_ok=True)
     bank_port = free_port()
