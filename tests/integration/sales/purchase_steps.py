@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
+from tests.integration.sales.conftest import Bank
 
 from admit.core.runtime import Runtime
 
@@ -33,6 +34,24 @@ async def pay_url(client: httpx.AsyncClient, number: str, who: dict[str, str]) -
     assert started.status_code == 201, started.text
     assert started.json()["status"] == "pending"
     return str(started.json()["pay_url"])
+
+
+async def one_seat_each(
+    client: httpx.AsyncClient, sid: int, buyers: list[dict[str, str]], seats: list[str]
+) -> list[str]:
+    """Buyer ``i`` holds and orders ``seats[i]``: the orders' numbers."""
+    return [
+        await order_seats(client, sid, who, [seat], f"order-{seat}")
+        for who, seat in zip(buyers, seats, strict=False)
+    ]
+
+
+async def pay_each(
+    client: httpx.AsyncClient, bank: Bank, numbers: list[str], buyers: list[dict[str, str]]
+) -> None:
+    """Each order's buyer opens a bank payment and approves it on the bank's page."""
+    for number, who in zip(numbers, buyers, strict=False):
+        await bank.decide(await pay_url(client, number, who))
 
 
 async def count_rows(runtime: Runtime, model: type, *where: object) -> int:

@@ -16,7 +16,13 @@ from sqlalchemy import select, update
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.conftest import Bank
-from tests.integration.sales.purchase_steps import count_rows, order_seats, pay_url
+from tests.integration.sales.purchase_steps import (
+    count_rows,
+    one_seat_each,
+    order_seats,
+    pay_each,
+    pay_url,
+)
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_tokens, on_sale
 
 from admit.app import create_app
@@ -119,12 +125,8 @@ async def test_a_batch_settles_the_common_cases_together_and_the_rest_by_their_r
 ) -> None:
     sid = await on_sale(admin, clock)
     buyers = await customers_with_tokens(runtime, 5)
-    numbers = [
-        await order_seats(client, sid, who, [seat], f"inbox-{seat}")
-        for who, seat in zip(buyers, ROW_A, strict=False)
-    ]
-    for number, who in zip(numbers[:3], buyers, strict=False):
-        await _pay(client, bank, number, who)
+    numbers = await one_seat_each(client, sid, buyers, ROW_A)
+    await pay_each(client, bank, numbers[:3], buyers)
     # The fourth buyer declines; the fifth pays, then cancels before it is settled.
     started = await client.post(
         f"/api/v1/orders/{numbers[3]}/payments", headers=buyers[3], json={"method": "bank"}
@@ -165,12 +167,8 @@ async def test_a_notification_that_fails_to_settle_waits_alone(
 ) -> None:
     sid = await on_sale(admin, clock)
     buyers = await customers_with_tokens(runtime, 3)
-    numbers = [
-        await order_seats(client, sid, who, [seat], f"inbox-{seat}")
-        for who, seat in zip(buyers, ROW_A, strict=False)
-    ]
-    for number, who in zip(numbers, buyers, strict=True):
-        await _pay(client, bank, number, who)
+    numbers = await one_seat_each(client, sid, buyers, ROW_A)
+    await pay_each(client, bank, numbers, buyers)
     await bank.delivered()
     poisoned = f"{numbers[1]}P1"
     real_batch, real_apply = notice_settler.capture_batch, notice_settler.apply_state
@@ -227,12 +225,8 @@ async def test_two_settlers_never_settle_the_same_notification(
     sid = await on_sale(admin, clock)
     buyers = await customers_with_tokens(runtime, 6)
     seats = [*ROW_A, ROW_B[0]]
-    numbers = [
-        await order_seats(client, sid, who, [seat], f"inbox-{seat}")
-        for who, seat in zip(buyers, seats, strict=True)
-    ]
-    for number, who in zip(numbers, buyers, strict=True):
-        await _pay(client, bank, number, who)
+    numbers = await one_seat_each(client, sid, buyers, seats)
+    await pay_each(client, bank, numbers, buyers)
     await bank.delivered()
     taken = await asyncio.gather(
         settle_pending(runtime, limit=2),

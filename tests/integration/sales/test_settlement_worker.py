@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from tests.integration.sales.conftest import Bank
-from tests.integration.sales.purchase_steps import order_seats, pay_url
+from tests.integration.sales.purchase_steps import one_seat_each, pay_each
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale
 
 from admit.core.clock import FixedClock
@@ -48,12 +48,8 @@ async def test_a_recorded_notification_is_settled_at_once_by_the_worker(
 ) -> None:
     sid = await on_sale(admin, clock)
     buyers = await customers_with_tokens(runtime, 3)
-    numbers = [
-        await order_seats(client, sid, who, [seat], f"worker-{seat}")
-        for who, seat in zip(buyers, ROW_A, strict=False)
-    ]
-    for number, who in zip(numbers, buyers, strict=True):
-        await bank.decide(await pay_url(client, number, who))
+    numbers = await one_seat_each(client, sid, buyers, ROW_A)
+    await pay_each(client, bank, numbers, buyers)
     await bank.delivered()
     started = time.monotonic()
     while time.monotonic() - started < 10:
