@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Select, Table, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -66,12 +67,19 @@ async def record(
     )
 
 
+def _pending(inbox: Table) -> Select[Any]:
+    """What a settler reads of a notification (``Pending``'s fields, in order)."""
+    return select(
+        inbox.c.id, inbox.c.method, inbox.c.payment_number, inbox.c.status, inbox.c.amount
+    )
+
+
 async def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[Pending]:
     """Up to ``limit`` pending notifications, oldest first, locked for this transaction:
     another settler skips them (``SKIP LOCKED`` on PostgreSQL; SQLite has one writer)."""
     inbox = table(PaymentInbox)
     due = (
-        select(inbox.c.id, inbox.c.method, inbox.c.payment_number, inbox.c.status, inbox.c.amount)
+        _pending(inbox)
         .where(
             inbox.c.settled_at.is_(None),
             inbox.c.attempts < MAX_ATTEMPTS,
@@ -88,9 +96,7 @@ async def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[Pending]:
 async def claim_one(uow: UnitOfWork, entry_id: int) -> Pending | None:
     """One notification, locked, if it is still pending and nobody else holds it."""
     inbox = table(PaymentInbox)
-    one = select(
-        inbox.c.id, inbox.c.method, inbox.c.payment_number, inbox.c.status, inbox.c.amount
-    ).where(inbox.c.id == entry_id, inbox.c.settled_at.is_(None))
+    one = _pending(inbox).where(inbox.c.id == entry_id, inbox.c.settled_at.is_(None))
     if uow.dialect == "postgresql":
         one = one.with_for_update(skip_locked=True)
     row = (await uow.session.execute(one)).first()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, exists, select, update
 
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
@@ -64,9 +64,9 @@ async def capture_batch(
         if o.order_status == "pending_payment"
         and o.hold_status == "active"
         and o.expires_at > now
+        and not o.named  # orders naming holders go the one-by-one way (limits counted there)
         and not await _outside(uow, o.session_id)
     ]
-    sales = await _without_holders(uow, sales)
     if not sales:
         return {}
     captured = [open_[s.order_number] for s in sales]
@@ -122,8 +122,14 @@ async def _lock_payments(uow: UnitOfWork, numbers: list[str]) -> Sequence[Row[*t
 
 
 async def _lock_orders(uow: UnitOfWork, numbers: list[str]) -> Sequence[Row[*tuple[Any, ...]]]:
-    """The orders and their holds, locked hold by hold (a hold's row, then its order's)."""
-    hold, order = table(Hold), table(Order)
+    """The orders and their holds, locked hold by hold (a hold's row, then its order's), and
+    whether each order names ticket holders."""
+    hold, order, lines = table(Hold), table(Order), table(OrderLine)
+    named = (
+        exists()
+        .where(lines.c.order_id == order.c.id, lines.c.holder_key.is_not(None))
+        .label("named")
+    )
     return (
         await uow.session.execute(
             select(
@@ -136,6 +142,7 @@ async def _lock_orders(uow: UnitOfWork, numbers: list[str]) -> Sequence[Row[*tup
                 hold.c.status.label("hold_status"),
                 hold.c.expires_at,
                 hold.c.quantity,
+                named,
             )
             .join(order, order.c.hold_id == hold.c.id)
             .where(order.c.number.in_(numbers))
@@ -148,23 +155,3 @@ async def _lock_orders(uow: UnitOfWork, numbers: list[str]) -> Sequence[Row[*tup
 async def _outside(uow: UnitOfWork, session_id: int) -> bool:
     known = outside().known(uow.caches, session_id)
     return known if known is not None else await outside().remember(uow.caches, uow, session_id)
-
-
-async def _without_holders(uow: UnitOfWork, sales: list[Sale]) -> list[Sale]:
-    """Orders naming holders go the one-by-one way (their limits are counted there)."""
-    if not sales:
-        return sales
-    lines = table(OrderLine)
-    named = set(
-        (
-            await uow.session.scalars(
-                select(lines.c.order_id)
-                .where(
-                    lines.c.order_id.in_([s.order_id for s in sales]),
-                    lines.c.holder_key.is_not(None),
-                )
-                .distinct()
-            )
-        ).all()
-    )
-    return [s for s in sales if s.order_id not in named]
