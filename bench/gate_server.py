@@ -26,7 +26,7 @@ from admit.core.clock import FixedClock
 from admit.core.config import Settings
 from admit.core.runtime import Runtime
 from admit.migrations import upgrade
-from admit.sales import checkout, holds, orders
+from admit.sales import checkout, holds, order_views, orders
 from admit.ticketing import issue
 from bench.catalogue import SaleSetup, create_place, open_sale
 from bench.harness import BENCH_ACTOR
@@ -54,7 +54,7 @@ async def _sell(rt: Runtime, session_id: int, seat_keys: list[str]) -> list[str]
                 uow,
                 hold_id=hold.id,
                 buyer=buyer,
-                lines=[orders.LineInput(ticket_type="adult", seat=s) for s in part],
+                lines=[order_views.LineInput(ticket_type="adult", seat=s) for s in part],
                 idempotency_key=f"gate-{start}",
                 now=now,
             )

@@ -4,13 +4,18 @@ PostgreSQL's CPU read from ``/proc`` before and after each batch of the same ste
 milliseconds per request are the ceiling of a process's rate (1,000 ÷ ms per request on one
 core), whatever the concurrency.
 
-``python -m bench.request_cost [--buyers 300] [--backend postgresql|sqlite]``; ``make bench``
-runs it as the ``cost`` scenario."""
+``python -m bench.request_cost [--buyers 300] [--backend postgresql|sqlite] [--profile DIR]``;
+``make bench`` runs it as the ``cost`` scenario. ``--profile`` samples the server during each
+buyer step (py-spy; the CPU figures then include its cost) and prints where the step's time
+went."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import re
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -35,22 +40,34 @@ from bench.catalogue import (
 )
 from bench.harness import POSTGRESQL, Cluster, database, new_keys, start_cluster
 from bench.loadgen import TICKS, Http, Recorder, postgres_pids, proc_ticks
+from bench.profiling import flame_svg, read_profile, sampling
 from bench.purchase import auth, wait_paid
 
 Step = Callable[[int], Awaitable[Any]]
+PROFILE_RATE = 1000  # samples a second: a step of 300 requests lasts one or two seconds
 
 
 def _cpu(pids: list[int]) -> tuple[int, int]:
     return sum(proc_ticks(p) for p in pids), sum(proc_ticks(p) for p in postgres_pids())
 
 
-async def _measure(name: str, n: int, step: Step, server_pids: list[int]) -> dict[str, Any]:
-    s0, pg0 = _cpu(server_pids)
-    t0 = time.perf_counter()
-    for i in range(n):
-        await step(i)
-    wall = time.perf_counter() - t0
-    s1, pg1 = _cpu(server_pids)
+async def _measure(
+    name: str, n: int, step: Step, server_pids: list[int], profile: Path | None = None
+) -> dict[str, Any]:
+    """``step`` for ``n`` buyers one at a time; with ``profile``, the servers are sampled
+    meanwhile (py-spy) and the step's top frames printed and written beside its flame graph."""
+    with contextlib.ExitStack() as sampled:
+        if profile is not None:
+            out = profile / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            files = sampled.enter_context(sampling(server_pids, out, rate=PROFILE_RATE))
+        s0, pg0 = _cpu(server_pids)
+        t0 = time.perf_counter()
+        for i in range(n):
+            await step(i)
+        wall = time.perf_counter() - t0
+        s1, pg1 = _cpu(server_pids)
+    if profile is not None:
+        _report_profile(name, out, files)
     return {
         "what": name,
         "requests": n,
@@ -60,7 +77,9 @@ async def _measure(name: str, n: int, step: Step, server_pids: list[int]) -> dic
     }
 
 
-async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
+async def _scenario(
+    cluster: Cluster, buyers: int, profile: Path | None = None
+) -> list[dict[str, Any]]:
     async with cluster.runtime() as rt:
         await seed_demo_catalogue(rt)
         people = await create_buyers(rt, buyers)
@@ -179,7 +198,7 @@ async def _scenario(cluster: Cluster, buyers: int) -> list[dict[str, Any]]:
             ("payment (creates the bank trade)", payment),
             ("purchase in one call: hold + order + payment, 2 seats", purchase),
         ]:
-            results.append(await _measure(name, n, step, pids))
+            results.append(await _measure(name, n, step, pids, profile))
         results += await _settlements(cluster, approve, sid, n, pids)
     results += await _scans_row(cluster, scans_before, n)
     bad = {k: v.outcomes for k, v in rec.ops.items() if v.errors}
@@ -281,13 +300,26 @@ async def _seq_scans(cluster: Cluster) -> dict[str, int]:
         return {str(name): int(n or 0) for name, n in rows}
 
 
-def run(buyers: int = 300, backend: str = POSTGRESQL) -> list[dict[str, Any]]:
+def _report_profile(name: str, out: Path, files: list[Path]) -> None:
+    found = read_profile(files)
+    summary = found.summary(top=25)
+    out.with_suffix(".svg").write_text(flame_svg(found, name))
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    console = Console()
+    console.print(f"[bold]{name}[/]: {found.samples} samples → {out}.svg")
+    for frame, share in summary["admit_with_callees"][:12]:
+        console.print(f"  {share:5.1f} %  {frame}")
+
+
+def run(
+    buyers: int = 300, backend: str = POSTGRESQL, profile: Path | None = None
+) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="admit-cost-") as tmp:
         data_dir = Path(tmp) / "data"
         with database(backend, data_dir, name="admit_cost") as url:
             keys = new_keys()
             with start_cluster(backend, url, data_dir, keys, servers=1) as cluster:
-                rows = asyncio.run(_scenario(cluster, buyers))
+                rows = asyncio.run(_scenario(cluster, buyers, profile))
     return [{**r, "backend": backend} for r in rows]
 
 
@@ -295,8 +327,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--buyers", type=int, default=300)
     parser.add_argument("--backend", default=POSTGRESQL)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the server with py-spy during each buyer step; flame graphs go to DIR",
+    )
     opts = parser.parse_args()
-    rows = run(opts.buyers, opts.backend)
+    if opts.profile is not None:
+        opts.profile.mkdir(parents=True, exist_ok=True)
+    rows = run(opts.buyers, opts.backend, opts.profile)
     table = Table(title=f"CPU per request, one at a time ({opts.backend}, {opts.buyers} each)")
     for col in ("step", "server ms", "PostgreSQL ms", "wall ms"):
         table.add_column(col, justify="left" if col == "step" else "right")

@@ -27,7 +27,7 @@ from admit.http.deps import (
     staff_writer,
 )
 from admit.payments.models import RefundStatus
-from admit.sales import checkout, holds, orders, refunds
+from admit.sales import checkout, holds, order_views, orders, refunds
 from admit.sales.hold_api import HoldOut, Model, PlacesIn, read_hold_out
 from admit.sales.models import Hold, Order
 from admit.sales.order_api import LineIn, OrderIn, OrderOut, order_out
@@ -147,8 +147,8 @@ async def counter_order(
     return await order_out(uow, order)
 
 
-def _line(ln: LineIn) -> orders.LineInput:
-    return orders.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
+def _line(ln: LineIn) -> order_views.LineInput:
+    return order_views.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
 
 
 @router.post("/orders/{number}/cash")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admit.core.uow import UnitOfWork
 from admit.http.deps import CustomerId, CustomerReader, CustomerUoW, Now
-from admit.sales import orders
+from admit.sales import order_views, orders
 from admit.sales.models import Order
 
 router = APIRouter(tags=["orders"])
@@ -78,27 +78,31 @@ class OrderOut(Model):
     lines: list[LineOut]
 
 
-async def order_out(uow: UnitOfWork, order: Order) -> OrderOut:
+def order_view_out(view: order_views.OrderView) -> OrderOut:
     return OrderOut(
-        number=order.number,
-        session_id=order.session_id,
-        status=order.status,
-        total=order.total,
-        currency=order.currency,
-        pay_by=order.pay_by,
-        paid_at=order.paid_at,
-        pickup_code=order.pickup_code,
+        number=view.number,
+        session_id=view.session_id,
+        status=view.status,
+        total=view.total,
+        currency=view.currency,
+        pay_by=view.pay_by,
+        paid_at=view.paid_at,
+        pickup_code=view.pickup_code,
         lines=[
             LineOut(
-                seat=ln.seat_key,
-                area=ln.area_code,
+                seat=ln.seat,
+                area=ln.area,
                 ticket_type=ln.ticket_type,
                 amount=ln.amount,
-                holder=ln.holder_name,
+                holder=ln.holder,
             )
-            for ln in await orders.lines_of(uow, order.id)
+            for ln in view.lines
         ],
     )
+
+
+async def order_out(uow: UnitOfWork, order: Order) -> OrderOut:
+    return order_view_out(await orders.view_of(uow, order))
 
 
 @router.post("/holds/{hold_id}/order", status_code=201)
@@ -112,20 +116,20 @@ async def place_order(
 ) -> OrderOut:
     """Order what the hold has, with a ticket type per line; pay before ``pay_by``. The
     ``Idempotency-Key`` header is required: a retry with the same key returns this order."""
-    order = await orders.place_order(
+    view = await orders.order_hold(
         uow,
         hold_id=hold_id,
         buyer=f"customer:{cid}",
         idempotency_key=idempotency_key,
         now=now,
         lines=[
-            orders.LineInput(
+            order_views.LineInput(
                 ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area, holder=ln.holder
             )
             for ln in body.lines
         ],
     )
-    return await order_out(uow, order)
+    return order_view_out(view)
 
 
 @router.get("/orders")

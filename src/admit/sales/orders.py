@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -21,6 +20,8 @@ from admit.inventory.claims import ga_areas, seats_of_hold
 from admit.sales.hold_endings import give_back
 from admit.sales.limits import take_holder_usage
 from admit.sales.models import Hold, HoldCount, Order, OrderLine, SalesWindow
+from admit.sales.order_statement import fits, order_once
+from admit.sales.order_views import LineInput, LineView, OrderView
 from admit.sales.sale_gate import WindowTerms, sale_config
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -30,12 +31,22 @@ class HoldExpired(Conflict):
     code = "hold_expired"
 
 
-@dataclass(frozen=True, slots=True)
-class LineInput:
-    ticket_type: str
-    seat: str | None = None
-    area: str | None = None
-    holder: int | None = None  # a verified identity linked to the buyer
+async def view_of(uow: UnitOfWork, order: Order) -> OrderView:
+    lines = await lines_of(uow, order.id)
+    return OrderView(
+        order.number,
+        order.session_id,
+        order.status,
+        order.total,
+        order.currency,
+        order.pay_by,
+        order.paid_at,
+        order.pickup_code,
+        tuple(
+            LineView(ln.seat_key, ln.area_code, ln.ticket_type, ln.amount, ln.holder_name)
+            for ln in lines
+        ),
+    )
 
 
 def new_number() -> str:
@@ -164,6 +175,42 @@ async def place_order(
     )
     await uow.session.flush()
     return order
+
+
+async def order_hold(
+    uow: UnitOfWork,
+    *,
+    hold_id: int,
+    buyer: str,
+    lines: Sequence[LineInput],
+    idempotency_key: str,
+    now: datetime,
+) -> OrderView:
+    """``place_order``, answered as the buyer sees the order: on PostgreSQL, for lines that
+    name no holder, in one statement (``sales.order_statement``); whatever that statement
+    refuses, and everything else, by ``place_order``'s statements (which raise its errors)."""
+    if fits(uow, lines):
+        await refuse_while_reconciling(uow)
+        view = await order_once(
+            uow,
+            hold_id=hold_id,
+            buyer=buyer,
+            lines=lines,
+            idempotency_key=idempotency_key,
+            number=new_number(),
+            now=now,
+        )
+        if view is not None:
+            return view
+    order = await place_order(
+        uow,
+        hold_id=hold_id,
+        buyer=buyer,
+        lines=lines,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    return await view_of(uow, order)
 
 
 async def _holders(

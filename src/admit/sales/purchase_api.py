@@ -16,12 +16,12 @@ from admit.http.deps import ClientIP, CustomerId, Now, RuntimeDep
 from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
 from admit.payments.directory import Gateways
-from admit.sales import checkout, holds, orders
+from admit.sales import checkout, holds, order_views, orders
 from admit.sales.hold_api import HoldIn, HoldOut, Model, check_buyer, hold_out
 from admit.sales.hold_requests import HoldSummary, Placed
 from admit.sales.models import Hold
 from admit.sales.on_sale_limits_api import limit_holds
-from admit.sales.order_api import Key, LineIn, OrderOut, order_out
+from admit.sales.order_api import Key, LineIn, OrderOut, order_view_out
 from admit.sales.outside_inventory import outside
 from admit.sales.payment_api import PaymentIn, PaymentOut, payment_out
 
@@ -44,16 +44,16 @@ class PurchaseOut(Model):
     payment: PaymentOut | None
 
 
-def _lines(body: PurchaseIn, seats: list[str]) -> list[orders.LineInput]:
+def _lines(body: PurchaseIn, seats: list[str]) -> list[order_views.LineInput]:
     if body.lines is not None:
         return [
-            orders.LineInput(
+            order_views.LineInput(
                 ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area, holder=ln.holder
             )
             for ln in body.lines
         ]
-    return [orders.LineInput(ticket_type="adult", seat=s) for s in seats] + [
-        orders.LineInput(ticket_type="adult", area=p.area)
+    return [order_views.LineInput(ticket_type="adult", seat=s) for s in seats] + [
+        order_views.LineInput(ticket_type="adult", area=p.area)
         for p in body.places
         for _ in range(p.quantity)
     ]
@@ -105,7 +105,7 @@ async def purchase(
         else:
             hold = await holds.get_hold(uow, hold_id=hold_id, buyer=buyer)
             seats = list(await seats_of_hold(uow, hold_id))
-        order = await orders.place_order(
+        order = await orders.order_hold(
             uow,
             hold_id=hold_id,
             buyer=buyer,
@@ -113,7 +113,7 @@ async def purchase(
             idempotency_key=idempotency_key,
             now=now,
         )
-        held, ordered = hold_out(hold, seats), await order_out(uow, order)
+        held, ordered = hold_out(hold, seats), order_view_out(order)
         view = None
         if body.pay is not None:
             payment = await checkout.open_payment(

@@ -19,7 +19,7 @@ from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
 from admit.http.deps import address_of, runtime
 from admit.payments.gateway import GatewayError
-from admit.sales import buyer_checks, checkout, hold_endings, holds, orders
+from admit.sales import buyer_checks, checkout, hold_endings, holds, order_views, orders
 from admit.sales.on_sale_limits_api import limit_holds
 from admit.waiting import room as waiting_room
 from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in, web_device
@@ -181,7 +181,7 @@ async def checkout_page(hold_id: Id, request: Request, rt: Rt, visitor: SignedIn
     return await _checkout_page(request, rt, visitor, hold_id)
 
 
-def _lines(view: HoldView, types: list[str], holders: list[str]) -> list[orders.LineInput]:
+def _lines(view: HoldView, types: list[str], holders: list[str]) -> list[order_views.LineInput]:
     """One order line per held item, from the form's ticket type and holder per item."""
     if len(types) != len(view.items) or (holders and len(holders) != len(view.items)):
         raise InvalidInput("choose a ticket type (and a holder) for every ticket")
@@ -191,7 +191,7 @@ def _lines(view: HoldView, types: list[str], holders: list[str]) -> list[orders.
         if holder and not (holder.isdigit() and len(holder) < 19):
             raise InvalidInput("choose a holder from the list")
         out.append(
-            orders.LineInput(
+            order_views.LineInput(
                 ticket_type=types[i],
                 seat=item.seat,
                 area=item.area,
