@@ -101,7 +101,8 @@ async def test_lines_are_priced_and_kept_in_the_buyers_order(sale: Sale) -> None
     assert (view.session_id, view.status, view.currency) == (sale.sid, "pending_payment", "CNY")
     assert view.total == 5 * PRICE
     assert view.pay_by == placed.hold.expires_at
-    assert view.paid_at is None and view.pickup_code is None
+    assert view.paid_at is None
+    assert view.pickup_code is None
     assert [(ln.seat, ln.area, ln.ticket_type, ln.amount, ln.holder) for ln in view.lines] == [
         (line.seat, line.area, "adult", PRICE, None) for line in lines
     ]
@@ -170,7 +171,8 @@ async def test_refusals_name_what_is_wrong_and_write_nothing(sale: Sale) -> None
     ):
         wrong = await refused(sale, hold_id, lines, key="k1")
         assert isinstance(wrong, InvalidInput), lines
-        assert wrong.details is not None and "held_seats" in wrong.details
+        assert wrong.details is not None
+        assert "held_seats" in wrong.details
     child = await refused(sale, hold_id, [*full[:3], place(ticket_type="child")], key="k1")
     assert isinstance(child, InvalidInput)
     assert child.message == "no 'child' price for FLOOR"
