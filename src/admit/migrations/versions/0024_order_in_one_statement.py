@@ -104,11 +104,12 @@ BEGIN
                    min(p.currency)
               INTO v_lines, v_priced, v_total, v_currencies, v_currency
               FROM unnest(p_seats, p_areas, p_types) AS l(seat, area, ttype)
-              LEFT JOIN price p
-                ON p.ticket_type = l.ttype
-               AND p.price_level_id = CASE WHEN l.seat IS NOT NULL
-                       THEN v_levels[array_position(v_seats, l.seat)]
-                       ELSE v_area_levels[array_position(v_areas, l.area)] END;
+              LEFT JOIN LATERAL (SELECT * FROM price p
+                   WHERE p.price_level_id = CASE WHEN l.seat IS NOT NULL
+                             THEN v_levels[array_position(v_seats, l.seat)]
+                             ELSE v_area_levels[array_position(v_areas, l.area)] END
+                     AND p.ticket_type = l.ttype
+                   LIMIT 1) p ON true;  -- unique: a look-up per line, never a scan
             IF v_priced < v_lines OR v_currencies <> 1 THEN
                 v_status := 'refused';
             END IF;
@@ -130,11 +131,12 @@ BEGIN
                                      ticket_type, amount)
         SELECT v_order, l.seat, l.area, p.price_level_id, l.ttype, p.amount
           FROM unnest(p_seats, p_areas, p_types) WITH ORDINALITY AS l(seat, area, ttype, n)
-          JOIN price p
-            ON p.ticket_type = l.ttype
-           AND p.price_level_id = CASE WHEN l.seat IS NOT NULL
-                   THEN v_levels[array_position(v_seats, l.seat)]
-                   ELSE v_area_levels[array_position(v_areas, l.area)] END
+          CROSS JOIN LATERAL (SELECT * FROM price p
+                 WHERE p.price_level_id = CASE WHEN l.seat IS NOT NULL
+                           THEN v_levels[array_position(v_seats, l.seat)]
+                           ELSE v_area_levels[array_position(v_areas, l.area)] END
+                   AND p.ticket_type = l.ttype
+                 LIMIT 1) p
          ORDER BY l.n;
     END IF;
     RETURN QUERY
