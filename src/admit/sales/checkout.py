@@ -6,16 +6,17 @@ its time runs out, so a lost notification costs the buyer a minute, not the whol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM, Actor
 from admit.core.crypto import FieldCrypto
+from admit.core.db import table
 from admit.core.errors import Conflict, InvalidInput
 from admit.core.platform_mode import refuse_while_reconciling
 from admit.core.runtime import Runtime
@@ -26,6 +27,8 @@ from admit.payments.models import Payment
 from admit.sales.hold_endings import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
 from admit.sales.models import Hold, Order
 from admit.sales.orders import HoldExpired, get_order
+from admit.sales.payment_statement import fits, open_once
+from admit.sales.payment_views import PaymentView
 from admit.sales.selling import organiser_of
 from admit.sales.settlement import capture, lock_payment
 
@@ -49,31 +52,6 @@ def query_gap(step: int) -> timedelta:
 
 class NotPayable(Conflict):
     code = "not_payable"
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentView:
-    number: str
-    order_number: str
-    method: str
-    status: str
-    amount: int
-    currency: str
-    pay_url: str | None
-    expires_at: datetime
-
-    @classmethod
-    def of(cls, p: Payment) -> PaymentView:
-        return cls(
-            p.number,
-            p.order_number,
-            p.method,
-            p.status,
-            p.amount,
-            p.currency,
-            p.pay_url,
-            p.expires_at,
-        )
 
 
 async def open_payment(
@@ -147,11 +125,35 @@ async def start_payment(
     payer's browser comes back to (the website's own page; the API's return by default)."""
     rt.adapter(Gateways).get(method)  # an unknown method is refused before anything is written
     async with rt.uow(actor) as uow:
-        payment = await open_payment(
+        view = await open_payment_view(
             uow, order_number=order_number, buyer=buyer, method=method, now=rt.clock.now()
         )
-        view = PaymentView.of(payment)
     return await create_trade(rt, actor, view, return_url=return_url)
+
+
+async def open_payment_view(
+    uow: UnitOfWork, *, order_number: str, buyer: str, method: str, now: datetime
+) -> PaymentView:
+    """``open_payment``, answered as the buyer sees the payment: on PostgreSQL, for a
+    gateway's payment, in one statement (``sales.payment_statement``); whatever that statement
+    refuses by ``open_payment``'s statements, which raise its errors."""
+    if fits(uow, method):
+        await refuse_while_reconciling(uow)
+        view = await open_once(
+            uow,
+            order_number=order_number,
+            buyer=buyer,
+            method=method,
+            now=now,
+            query_job=QUERY_JOB,
+            query_after=query_gap(0),
+        )
+        if view is not None:
+            return view
+    payment = await open_payment(
+        uow, order_number=order_number, buyer=buyer, method=method, now=now
+    )
+    return PaymentView.of(payment)
 
 
 async def create_trade(
@@ -177,16 +179,24 @@ async def create_trade(
             expires_at=view.expires_at,
         )
     )
+    payments = table(Payment)
+    shown = [payments.c[f.name] for f in fields(PaymentView)]
     async with rt.uow(actor) as uow:
-        locked = await lock_payment(uow, view.number)
-        assert locked is not None
-        if locked.status == "created":
-            locked.status, locked.trade_no, locked.pay_url = (
-                "pending",
-                created.trade_no,
-                created.pay_url,
+        # One statement, no ORM object: a notification or a retry that got there first
+        # (the payment no longer ``created``) is left as it is, and read.
+        row = (
+            await uow.session.execute(
+                update(payments)
+                .where(payments.c.number == view.number, payments.c.status == "created")
+                .values(status="pending", trade_no=created.trade_no, pay_url=created.pay_url)
+                .returning(*shown)
             )
-        return PaymentView.of(locked)
+        ).one_or_none()
+        if row is None:
+            row = (
+                await uow.session.execute(select(*shown).where(payments.c.number == view.number))
+            ).one()
+        return PaymentView(*row)
 
 
 async def apply_state(

@@ -16,7 +16,7 @@ from admit.core.errors import NotFound
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, RuntimeDep
 from admit.payments.gateway import GatewayName, PaymentMethod
 from admit.payments.models import Payment, PaymentStatus
-from admit.sales import checkout, notice_settler
+from admit.sales import checkout, notice_settler, payment_views
 from admit.sales.models import Order
 from admit.sales.order_api import OrderStatus
 from admit.sales.orders import get_order
@@ -50,7 +50,7 @@ class ReturnOut(Model):
     order_status: OrderStatus | Literal["unknown"]
 
 
-def payment_out(view: checkout.PaymentView) -> PaymentOut:
+def payment_out(view: payment_views.PaymentView) -> PaymentOut:
     return PaymentOut(
         number=view.number,
         order_number=view.order_number,
@@ -85,7 +85,7 @@ async def order_payments(number: str, uow: CustomerReader, cid: CustomerId) -> l
     rows = await uow.session.scalars(
         select(Payment).where(Payment.order_number == order.number).order_by(Payment.id)
     )
-    return [payment_out(checkout.PaymentView.of(p)) for p in rows]
+    return [payment_out(payment_views.PaymentView.of(p)) for p in rows]
 
 
 @router.post(

@@ -116,10 +116,9 @@ async def purchase(
         held, ordered = hold_out(hold, seats), order_view_out(order)
         view = None
         if body.pay is not None:
-            payment = await checkout.open_payment(
+            view = await checkout.open_payment_view(
                 uow, order_number=order.number, buyer=buyer, method=body.pay.method, now=now
             )
-            view = checkout.PaymentView.of(payment)
     if view is not None:
         view = await checkout.create_trade(rt, actor, view)
     return PurchaseOut(

@@ -19,7 +19,15 @@ from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
 from admit.http.deps import address_of, runtime
 from admit.payments.gateway import GatewayError
-from admit.sales import buyer_checks, checkout, hold_endings, holds, order_views, orders
+from admit.sales import (
+    buyer_checks,
+    checkout,
+    hold_endings,
+    holds,
+    order_views,
+    orders,
+    payment_views,
+)
 from admit.sales.on_sale_limits_api import limit_holds
 from admit.waiting import room as waiting_room
 from admit.web.auth import SameOrigin, SignedIn, Visitor, signed_in, web_device
@@ -205,7 +213,7 @@ def _lines(view: HoldView, types: list[str], holders: list[str]) -> list[order_v
 class _Ordered:
     number: str
     session_id: int
-    payment: checkout.PaymentView | None  # None: the order cannot be paid (paid already)
+    payment: payment_views.PaymentView | None  # None: the order cannot be paid (paid already)
 
 
 async def _order_hold(
@@ -219,7 +227,7 @@ async def _order_hold(
         if view.order is not None:
             number = view.order.number
         else:
-            order = await orders.place_order(
+            order = await orders.order_hold(
                 uow,
                 hold_id=hold_id,
                 buyer=visitor.buyer,
@@ -229,12 +237,12 @@ async def _order_hold(
             )
             number = order.number
         try:
-            payment = await checkout.open_payment(
+            payment = await checkout.open_payment_view(
                 uow, order_number=number, buyer=visitor.buyer, method=PAY_METHOD, now=rt.clock.now()
             )
         except checkout.NotPayable:  # refused before writing anything
             return _Ordered(number, view.session.id, None)
-        return _Ordered(number, view.session.id, checkout.PaymentView.of(payment))
+        return _Ordered(number, view.session.id, payment)
 
 
 async def _to_the_bank(
@@ -243,7 +251,7 @@ async def _to_the_bank(
     visitor: Visitor,
     number: str,
     session_id: int,
-    opened: checkout.PaymentView | None = None,
+    opened: payment_views.PaymentView | None = None,
 ) -> Response:
     """Open the bank payment (unless ``opened`` already) and send the payer to the bank's
     page."""

@@ -27,9 +27,10 @@ from admit.core.clock import FixedClock
 from admit.core.errors import AdmitError
 from admit.core.runtime import Runtime
 from admit.inventory.models import SessionGASlice, SessionSeat
-from admit.sales import consistency, holds
+from admit.sales import consistency, holds, orders
 from admit.sales.hold_requests import Placed
 from admit.sales.models import BuyerUsage, Hold, HoldCount, WindowQuotaSlice
+from admit.sales.order_views import LineInput, OrderView
 
 ADMIN = "/api/v1/admin"
 LIMIT, PAY_MINUTES, QUOTA_P, QUOTA_G = 6, 15, 8, 50
@@ -91,6 +92,8 @@ async def arena(admin: httpx.AsyncClient, clock: FixedClock) -> int:
 
 @dataclass
 class Sale:
+    """A sale of the arena: holds (and orders) placed the way the routes place them."""
+
     runtime: Runtime
     clock: FixedClock
     sid: int
@@ -119,6 +122,19 @@ class Sale:
         async with self.runtime.uow(TEST_ACTOR) as uow:
             return await holds.hold_seats(
                 uow, self.request(buyer, seats, places, **kw), now=self.clock.now()
+            )
+
+    async def order(
+        self, hold_id: int, lines: Sequence[LineInput], *, buyer: str = "customer:1", key: str
+    ) -> OrderView:
+        async with self.runtime.uow(TEST_ACTOR) as uow:
+            return await orders.order_hold(
+                uow,
+                hold_id=hold_id,
+                buyer=buyer,
+                lines=lines,
+                idempotency_key=key,
+                now=self.clock.now(),
             )
 
     async def refused(

@@ -43,20 +43,6 @@ def place(area: str = "FLOOR", ticket_type: str = "adult") -> LineInput:
     return LineInput(ticket_type=ticket_type, area=area)
 
 
-async def order(
-    sale: Sale, hold_id: int, lines: Sequence[LineInput], *, buyer: str = "customer:1", key: str
-) -> OrderView:
-    async with sale.runtime.uow(TEST_ACTOR) as uow:
-        return await orders.order_hold(
-            uow,
-            hold_id=hold_id,
-            buyer=buyer,
-            lines=lines,
-            idempotency_key=key,
-            now=sale.clock.now(),
-        )
-
-
 async def stored(sale: Sale) -> dict[str, Any]:
     """Every row an order writes."""
     async with sale.runtime.uow(TEST_ACTOR, readonly=True) as uow:
@@ -87,7 +73,7 @@ async def refused(sale: Sale, hold_id: int, lines: Sequence[LineInput], **kw: An
     """The refusal of this order, having checked that it wrote nothing."""
     before = await stored(sale)
     try:
-        await order(sale, hold_id, lines, **kw)
+        await sale.order(hold_id, lines, **kw)
     except AdmitError as refusal:
         assert await stored(sale) == before
         return refusal
@@ -97,7 +83,7 @@ async def refused(sale: Sale, hold_id: int, lines: Sequence[LineInput], **kw: An
 async def test_lines_are_priced_and_kept_in_the_buyers_order(sale: Sale) -> None:
     placed = await sale.hold("customer:1", [ROW_A[3], ROW_A[1]], places=3)
     lines = [place(), seat(ROW_A[3]), place(), seat(ROW_A[1]), place()]
-    view = await order(sale, placed.hold.id, lines, key="order-1")
+    view = await sale.order(placed.hold.id, lines, key="order-1")
     assert (view.session_id, view.status, view.currency) == (sale.sid, "pending_payment", "CNY")
     assert view.total == 5 * PRICE
     assert view.pay_by == placed.hold.expires_at
@@ -130,8 +116,8 @@ async def test_on_postgresql_an_order_is_one_statement(sale: Sale) -> None:
     engine = sale.runtime.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        view = await order(sale, placed.hold.id, lines, key="order-1")
-        replay = await order(sale, placed.hold.id, lines, key="order-1")
+        view = await sale.order(placed.hold.id, lines, key="order-1")
+        replay = await sale.order(placed.hold.id, lines, key="order-1")
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert replay == view
@@ -145,13 +131,13 @@ async def test_on_postgresql_an_order_is_one_statement(sale: Sale) -> None:
 
 async def test_a_repeated_key_returns_the_order_and_writes_nothing(sale: Sale) -> None:
     placed = await sale.hold("customer:1", ROW_A[:2])
-    first = await order(sale, placed.hold.id, [seat(ROW_A[0]), seat(ROW_A[1])], key="order-1")
+    first = await sale.order(placed.hold.id, [seat(ROW_A[0]), seat(ROW_A[1])], key="order-1")
     before = await stored(sale)
     # A retry may differ in its lines: the key decides, and the first order is returned.
-    again = await order(sale, placed.hold.id, [seat(ROW_A[1]), seat(ROW_A[0])], key="order-1")
+    again = await sale.order(placed.hold.id, [seat(ROW_A[1]), seat(ROW_A[0])], key="order-1")
     assert again == first
     sale.clock.advance(timedelta(minutes=PAY_MINUTES, seconds=1))
-    late = await order(sale, placed.hold.id, [seat(ROW_A[0])], key="order-1")
+    late = await sale.order(placed.hold.id, [seat(ROW_A[0])], key="order-1")
     assert late == first  # even once the hold has lapsed
     assert await stored(sale) == before
 
@@ -180,7 +166,7 @@ async def test_refusals_name_what_is_wrong_and_write_nothing(sale: Sale) -> None
     assert isinstance(someone_else, NotFound)
     nowhere = await refused(sale, hold_id + 1000, full, key="k1")
     assert isinstance(nowhere, NotFound)
-    await order(sale, hold_id, full, key="k1")
+    await sale.order(hold_id, full, key="k1")
     twice = await refused(sale, hold_id, full, key="k2")
     assert isinstance(twice, Conflict)
     assert twice.message == "this hold already has an order"
@@ -220,7 +206,7 @@ async def test_orders_racing_on_one_hold_make_one_order(sale: Sale) -> None:
 
     async def attempt(i: int) -> OrderView | AdmitError:
         try:
-            return await order(sale, placed.hold.id, lines, key="same" if i % 2 else f"own-{i}")
+            return await sale.order(placed.hold.id, lines, key="same" if i % 2 else f"own-{i}")
         except AdmitError as refusal:
             return refusal
 
