@@ -162,4 +162,6 @@ async def get_hold(hold_id: int, uow: CustomerReader, cid: CustomerId) -> HoldOu
 @router.delete("/holds/{hold_id}")
 async def release_hold(hold_id: int, uow: CustomerUoW, cid: CustomerId, now: Now) -> HoldOut:
     hold = await hold_endings.release_hold(uow, hold_id=hold_id, buyer=f"customer:{cid}", now=now)
+    if hold.status in ("released", "expired", "sold"):  # no seat is held by it any more
+        return hold_out(hold, [])
     return await read_hold_out(uow, hold)
