@@ -98,113 +98,125 @@ async def _scenario(
     scans_before = await _seq_scans(cluster)
     rec = Recorder()
     results: list[dict[str, Any]] = []
+    n = len(people)
     async with Http(cluster.urls, 4) as http:
         layout = (await http.call(rec, "map", 0, "GET", f"/api/v1/sessions/{sid}/seatmap")).body
-        keys = layout["seats"]["key"]
-        results += await _pages(http, rec, sid, len(people), pids)
-        holds: dict[int, dict[str, Any]] = {}
-        orders: dict[int, str] = {}
-        pay_urls: dict[int, str] = {}
-
-        async def me(i: int) -> None:
-            await http.call(rec, "me", 0, "GET", "/api/v1/me", headers=auth(people[i].token))
-
-        async def availability(i: int) -> None:
-            await http.call(rec, "avail", 0, "GET", f"/api/v1/sessions/{sid}/availability")
-
-        async def hold(i: int) -> None:
-            r = await http.call(
-                rec,
-                "hold",
-                0,
-                "POST",
-                f"/api/v1/sessions/{sid}/holds",
-                json={"seats": keys[2 * i * 7 : 2 * i * 7 + 2]},
-                headers=auth(people[i].token, f"cost-{i}"),
-                expect=(201,),
-            )
-            holds[i] = r.body
-
-        async def ga_hold(i: int) -> None:
-            await http.call(
-                rec,
-                "ga hold",
-                0,
-                "POST",
-                f"/api/v1/sessions/{ga_sid}/holds",
-                json={"places": [{"area": "FIELD", "quantity": 2}]},
-                headers=auth(people[i].token, f"cost-ga-{i}"),
-                expect=(201,),
-            )
-
-        async def order(i: int) -> None:
-            lines = [{"seat": k, "ticket_type": "adult"} for k in holds[i]["seats"]]
-            r = await http.call(
-                rec,
-                "order",
-                0,
-                "POST",
-                f"/api/v1/holds/{holds[i]['id']}/order",
-                json={"lines": lines},
-                headers=auth(people[i].token, f"cost-order-{i}"),
-                expect=(201,),
-            )
-            orders[i] = r.body["number"]
-
-        async def payment(i: int) -> None:
-            r = await http.call(
-                rec,
-                "payment",
-                0,
-                "POST",
-                f"/api/v1/orders/{orders[i]}/payments",
-                json={"method": "bank"},
-                headers=auth(people[i].token),
-                expect=(201,),
-            )
-            pay_urls[i] = r.body["pay_url"]
-
-        async def approve(i: int) -> None:
-            await http.call(
-                rec,
-                "approve",
-                0,
-                "POST",
-                pay_urls[i],
-                data={"decision": "approve"},
-                absolute=True,
-                expect=(303,),
-            )
-
-        async def purchase(i: int) -> None:
-            await http.call(
-                rec,
-                "purchase",
-                0,
-                "POST",
-                f"/api/v1/sessions/{sid}/purchases",
-                json={"seats": keys[2 * i * 7 + 4 : 2 * i * 7 + 6], "pay": {"method": "bank"}},
-                headers=auth(people[i].token, f"cost-purchase-{i}"),
-                expect=(201,),
-            )
-
-        n = len(people)
+        results += await _pages(http, rec, sid, n, pids)
+        buyer = _Buyers(http, rec, [p.token for p in people], sid, ga_sid, layout["seats"]["key"])
         for name, step in [
-            ("token validation (GET /me)", me),
-            ("availability (cached, full body)", availability),
-            ("hold, 2 seats", hold),
-            ("hold, 2 standing places", ga_hold),
-            ("order", order),
-            ("payment (creates the bank trade)", payment),
-            ("purchase in one call: hold + order + payment, 2 seats", purchase),
+            ("token validation (GET /me)", buyer.me),
+            ("availability (cached, full body)", buyer.availability),
+            ("hold, 2 seats", buyer.hold),
+            ("hold, 2 standing places", buyer.ga_hold),
+            ("release of that hold", buyer.release),
+            ("order", buyer.order),
+            ("payment (creates the bank trade)", buyer.payment),
+            ("purchase in one call: hold + order + payment, 2 seats", buyer.purchase),
         ]:
             results.append(await _measure(name, n, step, pids, profile))
-        results += await _settlements(cluster, approve, sid, n, pids)
+        results += await _settlements(cluster, buyer.approve, sid, n, pids)
     results += await _scans_row(cluster, scans_before, n)
     bad = {k: v.outcomes for k, v in rec.ops.items() if v.errors}
     if bad:
         raise RuntimeError(f"unexpected answers: {bad}")
     return results
+
+
+class _Buyers:
+    """Each step of a buyer's path for buyer ``i``; what one step made, the next uses."""
+
+    def __init__(
+        self, http: Http, rec: Recorder, tokens: list[str], sid: int, ga_sid: int, keys: list[str]
+    ) -> None:
+        self.http, self.rec, self.tokens = http, rec, tokens
+        self.sid, self.ga_sid, self.keys = sid, ga_sid, keys
+        self.holds: dict[int, dict[str, Any]] = {}
+        self.ga_holds: dict[int, int] = {}
+        self.orders: dict[int, str] = {}
+        self.pay_urls: dict[int, str] = {}
+
+    async def _call(self, op: str, method: str, path: str, **kw: Any) -> Any:
+        return await self.http.call(self.rec, op, 0, method, path, **kw)
+
+    async def me(self, i: int) -> None:
+        await self._call("me", "GET", "/api/v1/me", headers=auth(self.tokens[i]))
+
+    async def availability(self, i: int) -> None:
+        await self._call("avail", "GET", f"/api/v1/sessions/{self.sid}/availability")
+
+    async def hold(self, i: int) -> None:
+        r = await self._call(
+            "hold",
+            "POST",
+            f"/api/v1/sessions/{self.sid}/holds",
+            json={"seats": self.keys[2 * i * 7 : 2 * i * 7 + 2]},
+            headers=auth(self.tokens[i], f"cost-{i}"),
+            expect=(201,),
+        )
+        self.holds[i] = r.body
+
+    async def ga_hold(self, i: int) -> None:
+        r = await self._call(
+            "ga hold",
+            "POST",
+            f"/api/v1/sessions/{self.ga_sid}/holds",
+            json={"places": [{"area": "FIELD", "quantity": 2}]},
+            headers=auth(self.tokens[i], f"cost-ga-{i}"),
+            expect=(201,),
+        )
+        self.ga_holds[i] = r.body["id"]
+
+    async def release(self, i: int) -> None:
+        await self._call(
+            "release",
+            "DELETE",
+            f"/api/v1/holds/{self.ga_holds[i]}",
+            headers=auth(self.tokens[i]),
+            expect=(200,),
+        )
+
+    async def order(self, i: int) -> None:
+        lines = [{"seat": k, "ticket_type": "adult"} for k in self.holds[i]["seats"]]
+        r = await self._call(
+            "order",
+            "POST",
+            f"/api/v1/holds/{self.holds[i]['id']}/order",
+            json={"lines": lines},
+            headers=auth(self.tokens[i], f"cost-order-{i}"),
+            expect=(201,),
+        )
+        self.orders[i] = r.body["number"]
+
+    async def payment(self, i: int) -> None:
+        r = await self._call(
+            "payment",
+            "POST",
+            f"/api/v1/orders/{self.orders[i]}/payments",
+            json={"method": "bank"},
+            headers=auth(self.tokens[i]),
+            expect=(201,),
+        )
+        self.pay_urls[i] = r.body["pay_url"]
+
+    async def approve(self, i: int) -> None:
+        await self._call(
+            "approve",
+            "POST",
+            self.pay_urls[i],
+            data={"decision": "approve"},
+            absolute=True,
+            expect=(303,),
+        )
+
+    async def purchase(self, i: int) -> None:
+        await self._call(
+            "purchase",
+            "POST",
+            f"/api/v1/sessions/{self.sid}/purchases",
+            json={"seats": self.keys[2 * i * 7 + 4 : 2 * i * 7 + 6], "pay": {"method": "bank"}},
+            headers=auth(self.tokens[i], f"cost-purchase-{i}"),
+            expect=(201,),
+        )
 
 
 async def _settlements(
