@@ -24,10 +24,11 @@ The number of slices is fixed when the counter is made (``slices_for``): one per
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import ForeignKey, SmallInteger, func, insert, select, update
+from sqlalchemy import ForeignKey, SmallInteger, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -178,32 +179,35 @@ async def _rebalance(
     return home
 
 
-async def give_back(
-    uow: UnitOfWork, model: type[CounterSlice], counter_id: int, slice_: int, n: int
-) -> None:
-    """``n`` held come back to the slice they were taken from."""
-    await _move(uow, model, counter_id, slice_, held=-n, sold=0)
+@dataclass(frozen=True, slots=True)
+class Move:
+    """``held`` and ``sold`` added to one slice of a counter (negative to take away)."""
+
+    model: type[CounterSlice]
+    counter_id: int
+    slice: int
+    held: int
+    sold: int
 
 
-async def sell(
-    uow: UnitOfWork, model: type[CounterSlice], counter_id: int, slice_: int, n: int
-) -> None:
-    """``n`` held on the slice become sold there."""
-    await _move(uow, model, counter_id, slice_, held=-n, sold=n)
-
-
-async def _move(
-    uow: UnitOfWork,
-    model: type[CounterSlice],
-    counter_id: int,
-    slice_: int,
-    *,
-    held: int,
-    sold: int,
-) -> None:
-    await uow.session.execute(
-        update(model)
-        .where(model.counter_id == counter_id, model.slice == slice_)
-        .values(held=model.held + held, sold=model.sold + sold),
-        execution_options={"synchronize_session": False},
-    )
+async def move_many(uow: UnitOfWork, moves: Sequence[Move]) -> None:
+    """Several slices moved at once — what holds that end give back, what a batch of sales
+    sells — with one executemany per slice table, each slice updated in the order given:
+    the caller's lock order ((counter, slice), areas before quotas)."""
+    for model in dict.fromkeys(m.model for m in moves):
+        slices = cast(Table, model.__table__)  # type: ignore[attr-defined]  # a mapped mixin
+        await uow.session.execute(
+            update(slices)
+            .where(
+                slices.c.counter_id == bindparam("m_counter"),
+                slices.c.slice == bindparam("m_slice"),
+            )
+            .values(
+                held=slices.c.held + bindparam("m_held"), sold=slices.c.sold + bindparam("m_sold")
+            ),
+            [
+                {"m_counter": m.counter_id, "m_slice": m.slice, "m_held": m.held, "m_sold": m.sold}
+                for m in moves
+                if m.model is model
+            ],
+        )

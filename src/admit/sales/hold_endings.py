@@ -93,8 +93,10 @@ async def end_holds(uow: UnitOfWork, holds: Sequence[Ending], status: str, now: 
         _ended(uow, hold, status, now)
         if outside().known(uow.caches, hold.session_id) is not False:
             await outside().hold_ended(uow, hold.id, now)  # e.g. a cinema's lock behind it
-    for model, counter_id, slice_, n in await taken_slices(uow, ids):
-        await sliced_counters.give_back(uow, model, counter_id, slice_, n)
+    taken = await taken_slices(uow, ids)
+    await sliced_counters.move_many(
+        uow, [sliced_counters.Move(model, cid, sl, -n, 0) for model, cid, sl, n in taken]
+    )
 
 
 def _ended(uow: UnitOfWork, hold: Ending, status: str, now: datetime) -> None:

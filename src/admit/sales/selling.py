@@ -171,8 +171,10 @@ async def sell_many(
         now=now,
     )
     await _confirm(uow, crypto, by_hold, pickup, issued, now)
-    for model, counter_id, slice_, n in await taken_slices(uow, [s.hold_id for s in by_hold]):
-        await sliced_counters.sell(uow, model, counter_id, slice_, n)
+    taken = await taken_slices(uow, [s.hold_id for s in by_hold])
+    await sliced_counters.move_many(
+        uow, [sliced_counters.Move(model, cid, sl, -n, n) for model, cid, sl, n in taken]
+    )
     return pickup
 
 
