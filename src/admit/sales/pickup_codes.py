@@ -24,6 +24,14 @@ def new_code() -> str:
     return "".join(ALPHABET[(value >> shift) & 31] for shift in range(BITS - 5, -1, -5))
 
 
+def new_codes(n: int) -> list[str]:
+    """``n`` distinct fresh codes (not checked against the orders)."""
+    codes: set[str] = set()
+    while len(codes) < n:
+        codes.add(new_code())
+    return list(codes)
+
+
 async def unused_code(uow: UnitOfWork) -> str:
     """A fresh code no order carries yet (``unused_codes``)."""
     (code,) = await unused_codes(uow, 1)

@@ -30,6 +30,7 @@ from admit.messaging.dispatch import ToSend, queue_messages
 from admit.sales.hold_endings import taken_slices
 from admit.sales.models import BuyerUsage, Hold, Order, OrderLine
 from admit.sales.pickup_codes import unused_codes
+from admit.sales.sale_statement import fits, sell_once, sell_slices_once
 from admit.ticketing.issue import Issued, LineToIssue, OrderToIssue, issue_tickets
 
 SMS_SEATS_MAX = 35  # carriers cap a template variable's length
@@ -118,6 +119,50 @@ async def sell_many(
     by order id."""
     if not sales:
         return {}
+    by_hold = sorted(sales, key=lambda s: s.hold_id)
+    if fits(uow):
+        codes = await sell_once(
+            uow,
+            [s.hold_id for s in by_hold],
+            [s.order_id for s in by_hold],
+            [s.payment for s in by_hold],
+            now,
+        )
+        pickup = {s.order_id: code for s, code in zip(by_hold, codes, strict=True)}
+    else:
+        pickup = await _sell_state(uow, sales, now)
+    issued = await _issue(uow, crypto, by_hold, now)
+    await audit.record_many(
+        uow,
+        [
+            audit.Event(
+                "order.paid",
+                "order",
+                s.order_id,
+                {
+                    "number": s.order_number,
+                    "payment": s.payment,
+                    "tickets": len(issued[s.order_number]),
+                },
+            )
+            for s in by_hold
+        ],
+        now=now,
+    )
+    await _confirm(uow, crypto, by_hold, pickup, issued, now)
+    if fits(uow):
+        await sell_slices_once(uow, [s.hold_id for s in by_hold])
+    else:
+        taken = await taken_slices(uow, [s.hold_id for s in by_hold])
+        await sliced_counters.move_many(
+            uow, [sliced_counters.Move(model, cid, sl, -n, n) for model, cid, sl, n in taken]
+        )
+    return pickup
+
+
+async def _sell_state(uow: UnitOfWork, sales: Sequence[Sale], now: datetime) -> dict[int, str]:
+    """Buyer counters, seats, holds and orders with their pickup codes (lock order), one
+    statement per step: ``admit_sell``'s statements, for SQLite."""
     by_buyer = sorted(sales, key=lambda s: (s.session_id, s.buyer))
     usage = table(BuyerUsage)
     await uow.session.execute(
@@ -151,29 +196,6 @@ async def sell_many(
             {"s_id": s.order_id, "s_payment": s.payment, "s_code": pickup[s.order_id]}
             for s in by_hold
         ],
-    )
-    issued = await _issue(uow, crypto, by_hold, now)
-    await audit.record_many(
-        uow,
-        [
-            audit.Event(
-                "order.paid",
-                "order",
-                s.order_id,
-                {
-                    "number": s.order_number,
-                    "payment": s.payment,
-                    "tickets": len(issued[s.order_number]),
-                },
-            )
-            for s in by_hold
-        ],
-        now=now,
-    )
-    await _confirm(uow, crypto, by_hold, pickup, issued, now)
-    taken = await taken_slices(uow, [s.hold_id for s in by_hold])
-    await sliced_counters.move_many(
-        uow, [sliced_counters.Move(model, cid, sl, -n, n) for model, cid, sl, n in taken]
     )
     return pickup
 
