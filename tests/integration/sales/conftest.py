@@ -81,6 +81,13 @@ async def bank(runtime: Runtime, app: FastAPI, clock: FixedClock) -> AsyncIterat
             yield Bank(bank_app, payer, gateway, runtime)
 
 
+@pytest.fixture
+def no_settler(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notifications wait in the inbox: the process answers the gateway and dies (or the
+    test settles them itself) before its settler runs."""
+    monkeypatch.setattr(runtime.adapter(NoticeSettler), "kick", lambda: None)
+
+
 @pytest.fixture(autouse=True)
 async def consistent(runtime: Runtime) -> AsyncIterator[None]:
     """After every sales test: the counters, orders, tickets, payments and ledger agree."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.hold_contract_sale import (
     LIMIT,
@@ -25,6 +25,7 @@ from tests.integration.sales.hold_contract_sale import (
     Sale,
     arena,
 )
+from tests.integration.sales.statements import statements_sent
 
 from admit.core.clock import FixedClock
 from admit.core.errors import InvalidInput
@@ -81,17 +82,8 @@ async def test_seats_and_places_are_held_and_counted_on_slices(sale: Sale) -> No
 
 async def test_on_postgresql_a_hold_is_one_statement(sale: Sale) -> None:
     await sale.hold("customer:1", [ROW_A[0]], places=1)  # the sale's configuration is cached
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    engine = sale.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(sale.runtime) as sent:
         placed = await sale.hold("customer:2", [ROW_A[1], ROW_A[2]], places=2)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert placed.seats == (ROW_A[1], ROW_A[2])
     config = ("platform_mode", "sales_channel", "sales_window", "sales_waiting_room")
     hot = [s for s in sent if not (s.startswith("SELECT") and any(t in s for t in config))]

@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.hold_contract_sale import PAY_MINUTES, ROW_A, Sale, arena
+from tests.integration.sales.statements import statements_sent
 
 from admit.core.clock import FixedClock
 from admit.core.errors import AdmitError, NotFound
@@ -69,17 +70,8 @@ async def test_on_postgresql_a_release_is_one_statement(sale: Sale) -> None:
     placed = await sale.hold("customer:1", ROW_A[:2], places=1)
     async with sale.runtime.uow(TEST_ACTOR, readonly=True) as uow:  # as the hold route does
         assert await outside().remember(sale.runtime.caches, uow, sale.sid) is False
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    engine = sale.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(sale.runtime) as sent:
         released = await release(sale, placed.hold.id)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert released.status == "released"
     if sale.runtime.engine.dialect.name == "postgresql":
         assert len(sent) == 1, sent

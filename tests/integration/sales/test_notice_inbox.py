@@ -35,7 +35,7 @@ from admit.payments import inbox
 from admit.payments.models import Payment, PaymentInbox
 from admit.sales import consistency, notice_settler
 from admit.sales.models import Order
-from admit.sales.notice_settler import NoticeSettler, settle_pending
+from admit.sales.notice_settler import settle_pending
 from admit.ticketing.models import Ticket
 
 
@@ -47,12 +47,6 @@ async def _statuses(runtime: Runtime, numbers: list[str]) -> list[str]:
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         found = dict((await uow.session.execute(select(Order.number, Order.status))).all())
     return [found[n] for n in numbers]
-
-
-@pytest.fixture
-def no_settler(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The process answers the notification and dies before its settler runs."""
-    monkeypatch.setattr(runtime.adapter(NoticeSettler), "kick", lambda: None)
 
 
 @pytest.fixture

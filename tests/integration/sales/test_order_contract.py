@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.hold_contract_sale import PAY_MINUTES, ROW_A, Sale, arena
+from tests.integration.sales.statements import statements_sent
 
 from admit.accounts.eligibility import RealNameRequired
 from admit.core.clock import FixedClock
@@ -108,18 +109,9 @@ async def test_lines_are_priced_and_kept_in_the_buyers_order(sale: Sale) -> None
 async def test_on_postgresql_an_order_is_one_statement(sale: Sale) -> None:
     placed = await sale.hold("customer:1", ROW_A[:2], places=1)
     lines = [seat(ROW_A[0]), seat(ROW_A[1]), place()]
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    engine = sale.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(sale.runtime) as sent:
         view = await sale.order(placed.hold.id, lines, key="order-1")
         replay = await sale.order(placed.hold.id, lines, key="order-1")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert replay == view
     hot = [s for s in sent if "platform_mode" not in s]
     if sale.runtime.engine.dialect.name == "postgresql":

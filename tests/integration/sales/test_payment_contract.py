@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.conftest import Bank
 from tests.integration.sales.hold_contract_sale import PAY_MINUTES, ROW_A, Sale, arena
+from tests.integration.sales.statements import statements_sent
 
 from admit.core.audit_context import Actor
 from admit.core.clock import FixedClock
@@ -116,18 +117,9 @@ async def test_a_payment_of_the_total_is_opened_with_its_query_job(sale: Sale) -
 
 async def test_on_postgresql_a_payment_is_opened_in_one_statement(sale: Sale) -> None:
     order = await ordered(sale, ROW_A[:1])
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    engine = sale.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(sale.runtime) as sent:
         first = await open_payment(sale, order.number)
         again = await open_payment(sale, order.number)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert again == first
     hot = [s for s in sent if "platform_mode" not in s]
     if sale.runtime.engine.dialect.name == "postgresql":

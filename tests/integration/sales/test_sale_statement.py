@@ -6,30 +6,23 @@ has is drawn again."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.conftest import Bank
 from tests.integration.sales.purchase_steps import one_seat_each, pay_each
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale
+from tests.integration.sales.statements import statements_sent
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
 from admit.inventory.models import SessionSeat
 from admit.sales import consistency, pickup_codes
 from admit.sales.models import BuyerUsage, Order
-from admit.sales.notice_settler import NoticeSettler, settle_pending
-
-
-@pytest.fixture
-def no_settler(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Notifications wait in the inbox until the test settles them."""
-    monkeypatch.setattr(runtime.adapter(NoticeSettler), "kick", lambda: None)
+from admit.sales.notice_settler import settle_pending
 
 
 async def _sold(runtime: Runtime, numbers: list[str]) -> dict[str, Any]:
@@ -53,22 +46,6 @@ async def _sold(runtime: Runtime, numbers: list[str]) -> dict[str, Any]:
         return {"orders": orders, "seats": seats, "usage": usage}
 
 
-@contextlib.contextmanager
-def _recording(runtime: Runtime) -> Iterator[list[str]]:
-    """Every statement sent while the block runs."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    engine = runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def test_a_batch_is_sold_in_two_statements_on_postgresql(
     admin: httpx.AsyncClient,
     client: httpx.AsyncClient,
@@ -82,7 +59,7 @@ async def test_a_batch_is_sold_in_two_statements_on_postgresql(
     numbers = await one_seat_each(client, sid, buyers, ROW_A)
     await pay_each(client, bank, numbers, buyers)
     await bank.delivered()
-    with _recording(runtime) as sent:
+    with statements_sent(runtime) as sent:
         assert await settle_pending(runtime) == 4
     sold = await _sold(runtime, numbers)
     assert [status for _, _, status, _, _ in sold["orders"]] == ["paid"] * 4
