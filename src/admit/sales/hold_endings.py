@@ -69,7 +69,7 @@ async def end_holds(uow: UnitOfWork, holds: Sequence[Ending], status: str, now: 
         # unpaid order. A cinema's lock behind a hold is released after: every path that
         # touches it locks the hold first, so the order of the rest does not matter.
         for hold in holds:
-            _ended(uow, hold, status, now)
+            _ended(hold, status, now)
             if outside().known(uow.caches, hold.session_id) is not False:
                 await outside().hold_ended(uow, hold.id, now)
         return
@@ -90,7 +90,7 @@ async def end_holds(uow: UnitOfWork, holds: Sequence[Ending], status: str, now: 
         update(held).where(held.c.id.in_(ids)).values(status=status, ended_at=now)
     )
     for hold in holds:
-        _ended(uow, hold, status, now)
+        _ended(hold, status, now)
         if outside().known(uow.caches, hold.session_id) is not False:
             await outside().hold_ended(uow, hold.id, now)  # e.g. a cinema's lock behind it
     taken = await taken_slices(uow, ids)
@@ -99,7 +99,7 @@ async def end_holds(uow: UnitOfWork, holds: Sequence[Ending], status: str, now: 
     )
 
 
-def _ended(uow: UnitOfWork, hold: Ending, status: str, now: datetime) -> None:
+def _ended(hold: Ending, status: str, now: datetime) -> None:
     """A ``Hold`` object passed in shows its end (without a statement)."""
     if isinstance(hold, Hold):
         set_committed_value(hold, "status", status)
