@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import ColumnElement
 
 from admit.accounts.models import Customer
@@ -21,7 +23,14 @@ def phone_columns(crypto: FieldCrypto, phone: str | None) -> dict[str, str | Non
     return {"phone_enc": crypto.encrypt(phone), "phone_lookup": phone_lookup(crypto, phone)}
 
 
-def phone_of(crypto: FieldCrypto, customer: Customer) -> str | None:
+class HasPhone(Protocol):
+    """A customer's row, or what a query read of it (``customers.TokenOwner``)."""
+
+    @property
+    def phone_enc(self) -> str | None: ...
+
+
+def phone_of(crypto: FieldCrypto, customer: HasPhone) -> str | None:
     """The customer's phone number in clear, or ``None``."""
     return crypto.decrypt(customer.phone_enc) if customer.phone_enc else None
 

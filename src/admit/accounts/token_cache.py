@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from admit.accounts.customer_phones import phone_of
 from admit.accounts.customers import authenticate
 from admit.accounts.tokens import digest
 from admit.core.audit_context import ANONYMOUS
@@ -34,7 +35,7 @@ async def signed_in_customer(rt: Runtime, token: str) -> SignedIn:
     generation = cache.generation
     async with rt.uow(ANONYMOUS, readonly=True) as uow:
         owner = await authenticate(uow, token=token, now=now)
-    phone = rt.crypto.decrypt(owner.phone_enc) if owner.phone_enc else None
-    found = SignedIn(owner.customer_id, phone or owner.email or "", owner.expires_at)
+    login = phone_of(rt.crypto, owner) or owner.email or ""
+    found = SignedIn(owner.customer_id, login, owner.expires_at)
     cache.put(key, found, generation)
     return found

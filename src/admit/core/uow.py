@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import CursorResult
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from admit.core.audit_context import Actor
@@ -27,6 +28,15 @@ class UnitOfWork:
     @property
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
+
+    async def call(self, sql: str, args: tuple[Any, ...]) -> CursorResult[Any]:
+        """``sql`` sent as it is (``$1``… parameters, nothing compiled) inside this unit of
+        work's transaction: SQLAlchemy begins the transaction before handing out its
+        connection — the lazy-BEGIN trap of the design guide, where a statement sent on the raw
+        driver connection first would run, and commit, on its own. For the hot path's SQL
+        functions (``sales.*_statement``)."""
+        connection = await self.session.connection()
+        return await connection.exec_driver_sql(sql, args)
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""

@@ -26,8 +26,7 @@ def fits(uow: UnitOfWork) -> bool:
 async def end_once(uow: UnitOfWork, hold_ids: Sequence[int], status: str, now: datetime) -> bool:
     """End the holds (locked by the caller, active); ``False`` (nothing written) when one of
     them has an unpaid order."""
-    connection = await uow.session.connection()
-    return bool((await connection.exec_driver_sql(END, (list(hold_ids), status, now))).scalar())
+    return bool((await uow.call(END, (list(hold_ids), status, now))).scalar())
 
 
 async def release_once(
@@ -36,8 +35,7 @@ async def release_once(
     """The buyer's hold released if it was active — (whether it ended now, the hold as it
     stands) — or ``None`` (nothing written) when it is not the buyer's or has an unpaid
     order."""
-    connection = await uow.session.connection()
-    row: Any = (await connection.exec_driver_sql(RELEASE, (hold_id, buyer, now))).one()
+    row: Any = (await uow.call(RELEASE, (hold_id, buyer, now))).one()
     status, hold, session_id, state, quantity, expires_at = row
     if status == "refused":
         return None

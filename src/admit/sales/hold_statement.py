@@ -5,7 +5,7 @@ GA areas' and the quotas' counter slices, the hold's counts — in the same lock
 answers with a status: a refusal has written nothing (the function's block is rolled back) and
 the transaction stays usable, so the caller may give back lapsed holds and try again.
 
-It is sent with ``exec_driver_sql`` on the unit of work's connection: SQLAlchemy begins the
+It is sent with ``UnitOfWork.call`` on the unit of work's connection: SQLAlchemy begins the
 transaction before it (the lazy-BEGIN trap of the design guide: a statement sent on the raw
 driver connection before any SQLAlchemy statement would run outside the transaction), no
 SQL is compiled, and the answer is built from the row it returns, with no ORM object.
@@ -73,8 +73,7 @@ async def hold_once(
         areas,
         [places[a] for a in areas],
     )
-    connection = await uow.session.connection()
-    row = (await connection.exec_driver_sql(CALL, args)).one()
+    row = (await uow.call(CALL, args)).one()
     return answer(row, req, window)
 
 

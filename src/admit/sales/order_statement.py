@@ -2,7 +2,7 @@
 migration 0024, does what ``sales.orders.place_order`` does in about nine statements — lock
 the hold, find a replay by idempotency key or the hold's own order, match the lines with what
 the hold has, price them, insert the order and its lines — and answers with the order and its
-lines, so no ORM object is built. Sent with ``exec_driver_sql`` on the unit of work's
+lines, so no ORM object is built. Sent with ``UnitOfWork.call`` on the unit of work's
 connection (SQLAlchemy has begun the transaction: the lazy-BEGIN trap of the design guide).
 
 It answers ``refused`` for anything it does not accept, having written nothing; the caller
@@ -48,8 +48,7 @@ async def order_once(
         [line.area for line in lines],
         [line.ticket_type for line in lines],
     )
-    connection = await uow.session.connection()
-    row = (await connection.exec_driver_sql(CALL, args)).one()
+    row = (await uow.call(CALL, args)).one()
     return None if row[0] == "refused" else view(row)
 
 

@@ -2,7 +2,7 @@
 SQL function of migration 0025, does what ``sales.checkout.open_payment`` does in four or five
 — lock the buyer's order, return its open payment by this method or add one with the job that
 queries the gateway later — and answers with the payment, so no ORM object is built. Sent with
-``exec_driver_sql`` on the unit of work's connection (the transaction has begun: the lazy-BEGIN
+``UnitOfWork.call`` on the unit of work's connection (the transaction has begun: the lazy-BEGIN
 trap of the design guide). A refused order (not the buyer's, not payable, out of time) writes
 nothing; the caller lets ``open_payment``'s statements explain it. Cash is paid on the spot
 and never comes here (``fits``)."""
@@ -35,8 +35,7 @@ async def open_once(
     """The order's open payment by ``method``, opened now if it had none (with the job
     ``query_job`` due ``query_after`` from now); ``None`` when the order was refused."""
     args = (order_number, buyer, method, now, query_job, query_after)
-    connection = await uow.session.connection()
-    row: Any = (await connection.exec_driver_sql(CALL, args)).one()
+    row: Any = (await uow.call(CALL, args)).one()
     if row[0] == "refused":
         return None
     _, number, order, method_, status, amount, currency, pay_url, expires_at = row

@@ -2,7 +2,7 @@
 ``admit_sell_slices(…)``, the SQL functions of migration 0027, do the state changes of
 ``sales.selling.sell_many`` — buyer counters, seats, holds, orders with their pickup codes;
 then, last, the counter slices — in the same lock order, where the statements took seven
-round trips or more. Sent with ``exec_driver_sql`` on the unit of work's connection (the
+round trips or more. Sent with ``UnitOfWork.call`` on the unit of work's connection (the
 transaction has begun: the lazy-BEGIN trap of the design guide)."""
 
 from __future__ import annotations
@@ -30,15 +30,13 @@ async def sell_once(
 ) -> list[str]:
     """The holds' seats sold to their orders (aligned lists, in hold order), the orders paid
     by their payments; returns the pickup codes drawn, in the same order."""
-    connection = await uow.session.connection()
     for _ in range(ATTEMPTS):
         codes = new_codes(len(orders))
         args = (list(holds), list(orders), list(payments), codes, now)
-        if (await connection.exec_driver_sql(SELL, args)).scalar():
+        if (await uow.call(SELL, args)).scalar():
             return codes
     raise RuntimeError(f"no unused pickup codes in {ATTEMPTS} tries: is the generator random?")
 
 
 async def sell_slices_once(uow: UnitOfWork, holds: Sequence[int]) -> None:
-    connection = await uow.session.connection()
-    await connection.exec_driver_sql(SELL_SLICES, (list(holds),))
+    await uow.call(SELL_SLICES, (list(holds),))
