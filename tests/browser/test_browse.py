@@ -7,17 +7,15 @@ every step goes to test-artifacts/ (not committed)."""
 
 from __future__ import annotations
 
-import itertools
 import re
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import SIZES, Shots
+from tests.browser.site_accounts import customer_token
 
 WAIT_MS = 20_000
 # Different seats for each size, so runs on one live server never meet (the checkout
@@ -27,18 +25,7 @@ SEATS = {
     "desktop": ("L1-101-12-5", "L1-101-12-6", "L1-101-12-7"),
 }
 TAKEN_LIVE = {"phone": "L1-102-3-3", "desktop": "L1-102-3-9"}
-_phones = itertools.count(1)
-T = TypeVar("T")
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found is not None:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+PHONE_PREFIX = {"phone": "1371", "desktop": "1372"}
 
 
 def seat(page: Page, key: str) -> Any:
@@ -143,26 +130,6 @@ def test_search_then_choose_stadium_seats_by_mouse_and_keyboard(
     shots.take(page, "sign-in")
 
 
-def _customer_token(site: str, viewport: str) -> str:
-    size = {"phone": 1, "desktop": 2}[viewport]
-    phone = f"1370{size}{int(time.time()) % 100000:05d}{next(_phones) % 10}"
-    sent = httpx.post(f"{site}/api/v1/auth/codes", json={"login": phone, "purpose": "register"})
-    assert sent.status_code == 202, sent.text
-
-    def code() -> str | None:
-        messages = httpx.get(f"{site}/_sim/sms/v1/_messages", params={"phone": phone}).json()
-        codes = [m["params"]["code"] for m in messages if m["template"] == "SMS_VERIFY_CODE"]
-        return codes[-1] if codes else None
-
-    registered = httpx.post(
-        f"{site}/api/v1/auth/register",
-        json={"login": phone, "code": wait_for("the SMS code", code), "password": "Blue-sky-2026!"},
-    )
-    assert registered.status_code == 201, registered.text
-    token: str = registered.json()["token"]
-    return token
-
-
 def test_the_map_shows_seats_taken_elsewhere_without_reloading(
     page: Page, demo_site: str, shots: Shots, viewport: str
 ) -> None:
@@ -177,7 +144,7 @@ def test_the_map_shows_seats_taken_elsewhere_without_reloading(
     held = httpx.post(
         f"{demo_site}/api/v1/sessions/{session_id}/holds",
         json={"seats": [key]},
-        headers={"Authorization": f"Bearer {_customer_token(demo_site, viewport)}"},
+        headers={"Authorization": f"Bearer {customer_token(demo_site, PHONE_PREFIX[viewport])}"},
     )
     assert held.status_code == 201, held.text
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Shots
+from tests.browser.site_accounts import sms_code, wait_for
 
 FILM = "Paper Dragons"
 PASSWORD = "Blue-sky-2026!"
@@ -31,34 +31,11 @@ SEATS = {
     ("desktop", "decline"): ("L1-HALL-F-8", "L1-HALL-F-9"),
 }
 _phones = itertools.count(1)
-T = TypeVar("T")
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 20.0) -> T:
-    """Poll ``probe`` until it returns something (a condition, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found is not None:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def new_phone(viewport: str, decision: str) -> str:
     base = {"phone": 1, "desktop": 2}[viewport] * 10 + {"approve": 1, "decline": 2}[decision]
     return f"1390{base:02d}{int(time.time()) % 10000:04d}{next(_phones):01d}"[:11]
-
-
-def sms_code(site: str, phone: str) -> str:
-    """The registration code the SMS simulator delivered to ``phone``."""
-
-    def probe() -> str | None:
-        messages = httpx.get(f"{site}/_sim/sms/v1/_messages", params={"phone": phone}).json()
-        codes = [m["params"]["code"] for m in messages if m["template"] == "SMS_VERIFY_CODE"]
-        return codes[-1] if codes else None
-
-    return wait_for(f"the SMS to {phone}", probe)
 
 
 def seats_become(site: str, session_id: int, keys: tuple[str, ...], state: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from admit.catalog.models import Price, PriceLevel
 from admit.core.uow import UnitOfWork
@@ -13,30 +14,47 @@ from admit.inventory.models import SessionGA, SessionSeat
 from admit.inventory.rules import SeatStatus
 
 
-async def remaining(
-    uow: UnitOfWork, session_ids: Sequence[int], *, now: datetime
-) -> dict[int, int]:
-    """Seats anyone may hold now (expired holds and reservations count) plus free GA places."""
-    if not session_ids:
-        return {}
-    free = or_(
+def free_seat(now: datetime) -> ColumnElement[bool]:
+    """A seat anyone may hold now: available, or its hold or reservation has lapsed."""
+    return or_(
         SessionSeat.status == SeatStatus.AVAILABLE,
         and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
         and_(SessionSeat.status == SeatStatus.RESERVED, SessionSeat.reserved_until <= now),
     )
+
+
+async def remaining(
+    uow: UnitOfWork, session_ids: Sequence[int], *, now: datetime
+) -> dict[int, int]:
+    """Seats anyone may hold now (expired holds and reservations count) plus free GA places."""
+    by_level = await free_by_level(uow, session_ids, now=now)
+    return {sid: sum(levels.values()) for sid, levels in by_level.items()}
+
+
+async def free_by_level(
+    uow: UnitOfWork, session_ids: Sequence[int], *, now: datetime
+) -> dict[int, Counter[int | None]]:
+    """Per session, the seats anyone may hold now and the free GA places, by price level id
+    (``None``: seats and areas without a level, which no channel sells). Two grouped reads."""
+    out: dict[int, Counter[int | None]] = {sid: Counter() for sid in session_ids}
+    if not session_ids:
+        return out
     seats = await uow.session.execute(
-        select(SessionSeat.session_id, func.count())
-        .where(SessionSeat.session_id.in_(session_ids), free)
-        .group_by(SessionSeat.session_id)
+        select(SessionSeat.session_id, SessionSeat.price_level_id, func.count())
+        .where(SessionSeat.session_id.in_(session_ids), free_seat(now))
+        .group_by(SessionSeat.session_id, SessionSeat.price_level_id)
     )
     ga = await uow.session.execute(
-        select(SessionGA.session_id, func.sum(SessionGA.capacity - SessionGA.held - SessionGA.sold))
+        select(
+            SessionGA.session_id,
+            SessionGA.price_level_id,
+            func.sum(SessionGA.capacity - SessionGA.held - SessionGA.sold),
+        )
         .where(SessionGA.session_id.in_(session_ids))
-        .group_by(SessionGA.session_id)
+        .group_by(SessionGA.session_id, SessionGA.price_level_id)
     )
-    out = dict.fromkeys(session_ids, 0)
-    for sid, count in [*seats, *ga]:
-        out[sid] += int(count or 0)
+    for sid, level, count in [*seats, *ga]:
+        out[sid][level] += int(count or 0)
     return out
 
 

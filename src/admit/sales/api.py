@@ -19,9 +19,10 @@ from admit.core.timestamps import UTCTimestamp
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, Place, PublicReader, by_path, path_int, staff_reader, staff_writer
 from admit.http.int_bounds import DB_INT_MAX
+from admit.inventory import counts
 from admit.sales import windows
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
-from admit.sales.rules import ChannelCode, SaleState, sale_state
+from admit.sales.rules import ChannelCode, SaleState, channel_left, sale_state
 
 router = APIRouter(tags=["admin: sales"])
 
@@ -241,25 +242,45 @@ class SaleStatusOut(Model):
     ends_at: datetime
     per_person_limit: int
     real_name_required: bool
+    left: dict[str, int] = Field(
+        description="tickets the channel may still sell, by price level code: the level's free "
+        "seats and places within the window's quota; a level the window does not sell is absent"
+    )
+    remaining: int = Field(description="the sum of ``left``: what the channel may still sell")
 
 
 @router.get("/sessions/{session_id}/sale", tags=["public: sessions"])
 async def sale_status(session_id: int, uow: PublicReader, now: Now) -> list[SaleStatusOut]:
-    """When and on which terms each channel sells this session (not yet / on sale / ended)."""
+    """When and on which terms each channel sells this session (not yet / on sale / ended),
+    and what each may still sell at each price level. The same numbers as the storefront's
+    pages: a seat is free to one channel only while that channel's share of its level lasts."""
     channels = {c.code: c.enabled for c in (await uow.session.scalars(select(Channel))).all()}
-    return [
-        SaleStatusOut(
-            channel=w.channel,
+    codes: dict[int, str] = {
+        level: code
+        for level, code in await uow.session.execute(
+            select(PriceLevel.id, PriceLevel.code).where(PriceLevel.session_id == session_id)
+        )
+    }
+    free = (await counts.free_by_level(uow, [session_id], now=now))[session_id]
+    out = []
+    for w, quotas in await windows.windows_of(uow, session_id):
+        left = channel_left(free, {q.price_level_id: q.quota - q.held - q.sold for q in quotas})
+        state = sale_state(
             starts_at=w.starts_at,
             ends_at=w.ends_at,
-            per_person_limit=w.per_person_limit,
-            real_name_required=w.real_name_required,
-            state=sale_state(
+            enabled=w.enabled and channels.get(w.channel, False),
+            now=now,
+        )
+        out.append(
+            SaleStatusOut(
+                channel=w.channel,
                 starts_at=w.starts_at,
                 ends_at=w.ends_at,
-                enabled=w.enabled and channels.get(w.channel, False),
-                now=now,
-            ).value,
+                per_person_limit=w.per_person_limit,
+                real_name_required=w.real_name_required,
+                state=state.value,
+                left={codes[level]: n for level, n in left.items() if level in codes},
+                remaining=sum(left.values()),
+            )
         )
-        for w, _ in await windows.windows_of(uow, session_id)
-    ]
+    return out

@@ -1,8 +1,10 @@
-"""Pure rules of sales windows (S5): when a window sells, and quotas from total × ratio."""
+"""Pure rules of sales windows (S5): when a window sells, what a channel may still sell, and
+quotas from total × ratio."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import Literal, get_args
@@ -44,3 +46,11 @@ def quota_from_ratio(total: int, ratio: Fraction) -> int:
     if total < 0 or not 0 <= ratio <= 1:
         raise ValueError("a total of zero or more and a ratio between 0 and 1")
     return int(total * ratio)
+
+
+def channel_left(free: Mapping[int | None, int], quota_left: Mapping[int, int]) -> dict[int, int]:
+    """What one channel may still sell at each price level (by level id): the level's free
+    seats and places, no more than the window's quota left (quota − held − sold). A window
+    sells only the levels it has a quota for (a hold at any other is refused), so those are
+    the keys; a channel without a window sells nothing."""
+    return {level: max(0, min(free.get(level, 0), left)) for level, left in quota_left.items()}

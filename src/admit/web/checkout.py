@@ -138,7 +138,9 @@ async def hold_seats(
     except (waiting_room.AdmissionRequired, waiting_room.AdmissionNotYours):
         return _see(f"/queue/{session_id}")
     except AdmitError as refused:
-        return _see(_session_page(session_id, msg=refused.code))
+        # Back to the map with the reason and the choice: the seats still free stay chosen.
+        choice = _choice_query(seats, level, area, quantity)
+        return _see(_session_page(session_id, msg=refused.code, **choice))
     return _see(f"/checkout/{hold_id}")
 
 

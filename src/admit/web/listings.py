@@ -5,7 +5,7 @@ query per session)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from admit.catalog.queries import SessionRow
 from admit.core.uow import UnitOfWork
 from admit.inventory import counts
 from admit.sales.models import Channel, SalesWindow, WindowQuota
-from admit.sales.rules import sale_state
+from admit.sales.rules import channel_left, sale_state
 from admit.web.sale_status import PublicStatus, label, public_status
 
 WEB = "web"
@@ -34,9 +34,10 @@ class WebSale:
     real_name_required: bool
     quota_left: dict[int, int]  # by price level id: quota − held − sold
 
-    @property
-    def total_quota_left(self) -> int:
-        return sum(max(0, left) for left in self.quota_left.values())
+    def left(self, free: Mapping[int | None, int]) -> dict[int, int]:
+        """What the website may still sell at each level it sells, from the levels' free
+        seats and places: the one number every page shows (``sales.rules.channel_left``)."""
+        return channel_left(free, self.quota_left)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +104,6 @@ async def web_sales(
     }
 
 
-def sellable_here(remaining: int, sale: WebSale | None) -> int:
-    """What the website may still sell: free places, and no more than its quotas allow."""
-    if sale is None:
-        return 0
-    return min(remaining, sale.total_quota_left) if sale.quota_left else remaining
-
-
 async def session_cards(
     uow: UnitOfWork,
     rows: Sequence[SessionRow],
@@ -118,13 +112,13 @@ async def session_cards(
     notes: dict[int, str] | None = None,
 ) -> list[SessionCard]:
     ids = [r.session.id for r in rows]
-    left = await counts.remaining(uow, ids, now=now)
+    free = await counts.free_by_level(uow, ids, now=now)
     prices = await counts.lowest_prices(uow, ids)
     sales = await web_sales(uow, ids, now)
     cards = []
     for r in rows:
         sale = sales.get(r.session.id)
-        here = sellable_here(left.get(r.session.id, 0), sale)
+        here = sum(sale.left(free[r.session.id]).values()) if sale else 0
         cards.append(
             SessionCard(
                 session_id=r.session.id,

@@ -65,6 +65,7 @@ def _map_config(page: SessionPage, limit: int, seats: list[str]) -> dict[str, An
     """What ``seatmap.js`` needs besides the map and availability it fetches."""
     return {
         "session": page.row.session.id,
+        "channel": "web",
         "limit": limit,
         "selected": seats,
         "stage": "SCREEN" if "cinema" in page.row.venue.use.lower() else "",
@@ -73,6 +74,7 @@ def _map_config(page: SessionPage, limit: int, seats: list[str]) -> dict[str, An
                 "name": lv.name,
                 "color": lv.color,
                 "price": _price_words(lv, page.ticket_types),
+                "left": lv.left_here,  # what the website may still sell at the level
             }
             for lv in page.levels
         },
@@ -95,6 +97,13 @@ async def session_view(
     )
 
 
+def _area_left(page: SessionPage) -> dict[str, int]:
+    """The places of each standing area the website may still sell: no more than its
+    level's share."""
+    left = {lv.code: lv.left_here for lv in page.levels}
+    return {a.code: min(a.free, left.get(a.level_code or "", 0)) for a in page.areas}
+
+
 def _context(request: Request, page: SessionPage) -> dict[str, Any]:
     limit = page.sale.per_person_limit if page.sale else DEFAULT_LIMIT
     params = request.query_params
@@ -115,4 +124,5 @@ def _context(request: Request, page: SessionPage) -> dict[str, Any]:
         "map_config": _map_config(page, limit, seats),
         "has_seats": page.seat_count > 0,
         "sold_levels": {lv.code for lv in page.levels if lv.left_here > 0},
+        "area_left": _area_left(page),
     }

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from admit.catalog import pricing
 from admit.catalog.models import GAArea, MapLevel, MapSection, Seat
@@ -24,9 +24,9 @@ from admit.inventory.availability import (
     AvailabilityCache,
     load_availability,
 )
+from admit.inventory.counts import free_seat
 from admit.inventory.models import SessionGA, SessionSeat
-from admit.inventory.rules import SeatStatus
-from admit.web.listings import WebSale, sellable_here, web_sales
+from admit.web.listings import WebSale, web_sales
 from admit.web.sale_status import PublicStatus, label, public_status
 
 SESSION_PAGES = "session_pages"
@@ -104,14 +104,6 @@ async def availability_of(
     )
 
 
-def _free_seat(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        SessionSeat.status == SeatStatus.AVAILABLE,
-        and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
-        and_(SessionSeat.status == SeatStatus.RESERVED, SessionSeat.reserved_until <= now),
-    )
-
-
 @dataclass
 class _SectionTally:
     name: str
@@ -123,8 +115,14 @@ class _SectionTally:
 
 
 async def _sections(
-    uow: UnitOfWork, session_id: int, level_code: dict[int, str], now: datetime
+    uow: UnitOfWork,
+    session_id: int,
+    level_code: dict[int, str],
+    selling: set[int],
+    now: datetime,
 ) -> list[SectionRow]:
+    """Each section's seats, and those of them the website may sell now (free, at a level
+    whose share it has not sold)."""
     rows = await uow.session.execute(
         select(
             MapSection.code,
@@ -133,7 +131,7 @@ async def _sections(
             MapSection.sort,
             SessionSeat.price_level_id,
             func.count(),
-            func.sum(case((_free_seat(now), 1), else_=0)),
+            func.sum(case((free_seat(now), 1), else_=0)),
         )
         .join(Seat, Seat.id == SessionSeat.seat_id)
         .join(MapSection, MapSection.id == Seat.section_id)
@@ -153,7 +151,7 @@ async def _sections(
         if level_id in level_code:
             entry.levels.add(level_code[level_id])
         entry.seats += int(seats)
-        entry.free += int(free or 0)
+        entry.free += int(free or 0) if level_id in selling else 0
     ordered = sorted(tally.items(), key=lambda item: (item[1].sort, item[0]))
     return [
         SectionRow(code, e.name, e.tier, tuple(sorted(e.levels)), e.seats, e.free)
@@ -180,39 +178,41 @@ async def _areas(uow: UnitOfWork, session_id: int, level_code: dict[int, str]) -
     ]
 
 
-def _free_by_level(avail: Availability, areas: list[AreaRow]) -> Counter[str]:
-    """Free seats per price level code from the compact strings, plus free standing places."""
-    free: Counter[str] = Counter()
-    for state, level in zip(avail.states, avail.levels, strict=False):
-        if state == "a":
-            free[level] += 1
-    by_code: Counter[str] = Counter()
-    for char, count in free.items():
+def _free_by_level(
+    avail: Availability, levels: list[LevelView], areas: list[AreaRow]
+) -> Counter[int | None]:
+    """Free seats per price level id from the compact strings, plus free standing places."""
+    by_char = Counter(
+        level for state, level in zip(avail.states, avail.levels, strict=False) if state == "a"
+    )
+    id_of = {lv.code: lv.id for lv in levels}
+    free: Counter[int | None] = Counter()
+    for char, count in by_char.items():
         index = LEVEL_CHARS.find(char)
         if 0 <= index < len(avail.level_codes):
-            by_code[avail.level_codes[index]] += count
+            free[id_of.get(avail.level_codes[index])] += count
     for area in areas:
-        if area.level_code:
-            by_code[area.level_code] += area.free
-    return by_code
+        free[id_of.get(area.level_code) if area.level_code else None] += area.free
+    return free
 
 
 def _level_rows(
-    levels: list[LevelView], free: Counter[str], sale: WebSale | None
+    levels: list[LevelView], free: Counter[int | None], sale: WebSale | None
 ) -> list[LevelRow]:
-    out = []
-    for lv in levels:
-        here = free[lv.code] if sale is not None else 0
-        if sale is not None and lv.id in sale.quota_left:
-            here = min(here, max(0, sale.quota_left[lv.id]))
-        elif sale is not None and sale.quota_left:
-            here = 0  # the website sells only the levels it has a quota for
-        out.append(
-            LevelRow(
-                lv.id, lv.code, lv.name, lv.color, lv.currency, dict(lv.prices), free[lv.code], here
-            )
+    left = sale.left(free) if sale is not None else {}
+    return [
+        LevelRow(
+            lv.id,
+            lv.code,
+            lv.name,
+            lv.color,
+            lv.currency,
+            dict(lv.prices),
+            free[lv.id],
+            left.get(lv.id, 0),
         )
-    return out
+        for lv in levels
+    ]
 
 
 def _ticket_types(levels: list[LevelView]) -> list[str]:
@@ -247,10 +247,8 @@ async def _build_page(
     level_code = {lv.id: lv.code for lv in levels}
     areas = await _areas(uow, session_id, level_code)
     sale = (await web_sales(uow, [session_id], now)).get(session_id)
-    rows = _level_rows(levels, _free_by_level(avail, areas), sale)
-    remaining = sellable_here(avail.remaining, sale)
-    if sale is not None and sale.quota_left:
-        remaining = min(remaining, sum(lv.left_here for lv in rows))
+    rows = _level_rows(levels, _free_by_level(avail, levels, areas), sale)
+    remaining = sum(lv.left_here for lv in rows)
     status = public_status(
         window_state=sale.state if sale else None,
         remaining=remaining,
@@ -262,7 +260,9 @@ async def _build_page(
         row=row,
         levels=rows,
         ticket_types=_ticket_types(levels),
-        sections=await _sections(uow, session_id, level_code, now),
+        sections=await _sections(
+            uow, session_id, level_code, {lv.id for lv in rows if lv.left_here > 0}, now
+        ),
         areas=areas,
         sale=sale,
         status=status,

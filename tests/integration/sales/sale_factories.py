@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from tests.conftest import T0, TEST_ACTOR
+from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR
 from tests.integration.catalog.catalog_factories import make_venue_with_map
 
+from admit.accounts import staff
 from admit.accounts.customer_phones import phone_columns
 from admit.accounts.customers import issue_token
 from admit.accounts.models import Customer
 from admit.core.clock import FixedClock
+from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
 
 ADMIN = "/api/v1/admin"
@@ -89,3 +91,45 @@ async def customers_with_ids(
 
 async def states(client: httpx.AsyncClient, sid: int) -> str:
     return str((await client.get(f"/api/v1/sessions/{sid}/availability")).json()["states"])
+
+
+async def box_office(
+    admin: httpx.AsyncClient, runtime: Runtime, sid: int, *, quota_a: int = 5
+) -> dict[str, str]:
+    """A box-office window for the session (``quota_a`` seats of level A), an outlet, and a
+    kiosk clerk scoped to it: the clerk's Authorization header."""
+    outlet = await admin.post(
+        f"{ADMIN}/outlets", json={"channel": "box_office", "code": "BO-1", "name": "Gate A kiosk"}
+    )
+    assert outlet.status_code == 201, outlet.text
+    window = await admin.post(
+        f"{ADMIN}/sessions/{sid}/sales-windows",
+        json={
+            "channel": "box_office",
+            "starts_at": T0.isoformat(),
+            "ends_at": (T0 + timedelta(days=5)).isoformat(),
+            "per_person_limit": 10,
+            "quotas": [{"level": "A", "quota": quota_a}],
+        },
+    )
+    assert window.status_code == 201, window.text
+    return await clerk_of(runtime, "BO-1", "kiosk1")
+
+
+async def clerk_of(runtime: Runtime, outlet: str, username: str) -> dict[str, str]:
+    """A kiosk clerk whose grant is scoped to ``outlet``."""
+    async with runtime.uow(TEST_ACTOR) as uow:
+        clerk = await staff.create_staff(
+            uow,
+            runtime.crypto,
+            staff.NewStaff(
+                username=username,
+                password=ROOT_PASSWORD,
+                grants=[Grant(Role.KIOSK_STAFF, ScopeKind.OUTLET, outlet)],
+            ),
+            now=runtime.clock.now(),
+        )
+        token = await staff.issue_token(
+            uow, staff_id=clerk.id, now=runtime.clock.now(), lifetime=timedelta(hours=8)
+        )
+    return {"Authorization": f"Bearer {token.token}"}

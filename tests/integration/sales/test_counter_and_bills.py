@@ -11,15 +11,20 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
-from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR, Inbox
+from tests.conftest import T0, TEST_ACTOR, Inbox
 from tests.integration.sales.conftest import Bank
-from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_tokens, on_sale
+from tests.integration.sales.sale_factories import (
+    ROW_A,
+    ROW_B,
+    box_office,
+    clerk_of,
+    customers_with_tokens,
+    on_sale,
+)
 
-from admit.accounts import staff
 from admit.accounts.models import Customer, StaffUser
 from admit.core.audit import AuditEntry
 from admit.core.clock import FixedClock
-from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.finance.models import LedgerEntry
@@ -32,51 +37,12 @@ from admit.sales.refunds import request_refund
 ADMIN = "/api/v1/admin"
 
 
-async def _box_office(admin: httpx.AsyncClient, runtime: Runtime, sid: int) -> dict[str, str]:
-    """A box-office window for the session, an outlet, and a kiosk clerk scoped to it."""
-    outlet = await admin.post(
-        f"{ADMIN}/outlets", json={"channel": "box_office", "code": "BO-1", "name": "Gate A kiosk"}
-    )
-    assert outlet.status_code == 201, outlet.text
-    window = await admin.post(
-        f"{ADMIN}/sessions/{sid}/sales-windows",
-        json={
-            "channel": "box_office",
-            "starts_at": T0.isoformat(),
-            "ends_at": (T0 + timedelta(days=5)).isoformat(),
-            "per_person_limit": 10,
-            "quotas": [{"level": "A", "quota": 5}],
-        },
-    )
-    assert window.status_code == 201, window.text
-    return await _clerk(runtime, "BO-1", "kiosk1")
-
-
-async def _clerk(runtime: Runtime, outlet: str, username: str) -> dict[str, str]:
-    """A kiosk clerk whose grant is scoped to ``outlet``."""
-    async with runtime.uow(TEST_ACTOR) as uow:
-        clerk = await staff.create_staff(
-            uow,
-            runtime.crypto,
-            staff.NewStaff(
-                username=username,
-                password=ROOT_PASSWORD,
-                grants=[Grant(Role.KIOSK_STAFF, ScopeKind.OUTLET, outlet)],
-            ),
-            now=runtime.clock.now(),
-        )
-        token = await staff.issue_token(
-            uow, staff_id=clerk.id, now=runtime.clock.now(), lifetime=timedelta(hours=8)
-        )
-    return {"Authorization": f"Bearer {token.token}"}
-
-
 async def test_cash_at_the_counter_pays_at_once_and_is_billed(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
     sid = await on_sale(admin, clock)
     admin_headers = dict(client.headers)
-    clerk = await _box_office(admin, runtime, sid)
+    clerk = await box_office(admin, runtime, sid)
     hold = await client.post(
         f"/api/v1/counter/sessions/{sid}/holds",
         headers=clerk,
@@ -288,12 +254,12 @@ async def test_a_cash_refund_waits_for_a_clerk_of_its_outlet_to_hand_it_over(
 ) -> None:
     sid = await on_sale(admin, clock)
     admin_headers = dict(client.headers)
-    clerk = await _box_office(admin, runtime, sid)
+    clerk = await box_office(admin, runtime, sid)
     other = await admin.post(
         f"{ADMIN}/outlets", json={"channel": "box_office", "code": "BO-2", "name": "Gate B kiosk"}
     )
     assert other.status_code == 201, other.text
-    stranger = await _clerk(runtime, "BO-2", "kiosk2")
+    stranger = await clerk_of(runtime, "BO-2", "kiosk2")
     hold = await client.post(
         f"/api/v1/counter/sessions/{sid}/holds",
         headers=clerk,

@@ -59,9 +59,14 @@ async def test_refused_holds_go_back_to_the_map_with_the_reason_and_hold_nothing
         await signed_in_buyer(runtime, bo, "13700000011")
         first = await hold(ana, sid, ROW_A[:2])
         taken = await bo.post("/checkout/hold", data={"session_id": str(sid), "seat": ROW_A[1:3]})
-        assert location(taken) == f"/sessions/{sid}?msg=seats_taken"
+        # Back to the map with the reason and the choice (the free seat stays chosen there).
+        assert location(taken) == (
+            f"/sessions/{sid}?msg=seats_taken&seats={ROW_A[1]}%2C{ROW_A[2]}"
+        )
         over = await bo.post("/checkout/hold", data={"session_id": str(sid), "seat": ROW_B[:3]})
-        assert location(over) == f"/sessions/{sid}?msg=limit_exceeded"
+        assert location(over) == (
+            f"/sessions/{sid}?msg=limit_exceeded&seats={'%2C'.join(ROW_B[:3])}"
+        )
         empty = await bo.post("/checkout/hold", data={"session_id": str(sid)})
         assert location(empty) == f"/sessions/{sid}?msg=no_seats"
         assert await counts(runtime) == (1, 0)

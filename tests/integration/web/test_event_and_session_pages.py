@@ -50,12 +50,13 @@ async def test_session_page_shows_prices_status_remaining_and_the_checkout_forms
     assert [int(n) for n in re.findall(r'<option value="(\d+)"', page.text)] == [1, 2, 3, 4]
     assert map_config(page) == {
         "session": sid,
+        "channel": "web",
         "limit": 4,
         "selected": [],
         "stage": "",
         "levels": {
-            "A": {"name": "Front", "color": "#3b82f6", "price": "adult 80.00 CNY"},
-            "B": {"name": "Back", "color": "#3b82f6", "price": "adult 50.00 CNY"},
+            "A": {"name": "Front", "color": "#3b82f6", "price": "adult 80.00 CNY", "left": 10},
+            "B": {"name": "Back", "color": "#3b82f6", "price": "adult 50.00 CNY", "left": 10},
         },
     }
     assert "Hall Stalls A, B 20 of 20" in words  # the text alternative: seats by section
@@ -114,7 +115,7 @@ async def test_sale_status_not_yet_sold_out_and_ended(
     page = await admin.get(f"/sessions/{sid}")
     words = text_of(page)
     assert "Sold out" in words
-    assert "Every ticket for this session has been sold." in words
+    assert "Every ticket this website sells for this session has been sold." in words
     assert 'action="/checkout/hold"' not in page.text
 
     clock.advance(timedelta(days=6))  # past the window's end (T0 + 5 days)

@@ -110,8 +110,25 @@
   };
 
   SeatMap.prototype.free = function (i) {
+    // Free to this buyer: nobody has it, and the website has tickets of its level left (a
+    // sales window may sell only a share of a level; the box office sells the rest).
     var level = this.levelOf(i);
-    return this.avail.states.charAt(i) === "a" && level !== null && !!this.cfg.levels[level];
+    return this.avail.states.charAt(i) === "a" && level !== null && !!this.cfg.levels[level] &&
+      this.cfg.levels[level].left > 0;
+  };
+
+  SeatMap.prototype.whyNot = function (i) {
+    var level = this.levelOf(i), info = level && this.cfg.levels[level];
+    if (this.avail.states.charAt(i) === "a" && info && info.left <= 0) {
+      return "unavailable: the website's " + info.name + " tickets are sold out";
+    }
+    return "unavailable";
+  };
+
+  SeatMap.prototype.chosenAt = function (level) {
+    var n = 0;
+    for (var j = 0; j < this.selected.length; j++) if (this.levelOf(this.selected[j]) === level) n++;
+    return n;
   };
 
   SeatMap.prototype.seatLabel = function (i) {
@@ -122,7 +139,7 @@
     var flag = s.flags.charAt(i);
     if (flag === "a" || flag === "b") text += ", wheelchair accessible";
     if (flag === "o" || flag === "b") text += ", restricted view";
-    if (!this.free(i)) text += ", unavailable";
+    if (!this.free(i)) text += ", " + this.whyNot(i);
     return text;
   };
 
@@ -309,7 +326,12 @@
       this.selected.splice(at, 1);
       this.say("Removed " + this.seatLabel(i) + ".");
     } else if (!this.free(i)) {
-      this.say("That seat is not available.");
+      this.say("That seat is " + this.whyNot(i) + ".");
+      return;
+    } else if (this.chosenAt(this.levelOf(i)) >= this.cfg.levels[this.levelOf(i)].left) {
+      var info = this.cfg.levels[this.levelOf(i)];
+      this.say("The website has only " + info.left + " " + info.name + " ticket" +
+        (info.left === 1 ? "" : "s") + " left.");
       return;
     } else if (this.selected.length >= this.cfg.limit) {
       this.say("You can choose up to " + this.cfg.limit + " seats.");
@@ -327,6 +349,8 @@
     (this.cfg.selected || []).forEach(function (key) {
       var i = self.byKey[key];
       if (i === undefined || !self.free(i)) { lost++; return; }
+      var level = self.levelOf(i);
+      if (self.chosenAt(level) >= self.cfg.levels[level].left) { lost++; return; }
       if (self.selected.length < self.cfg.limit && self.selected.indexOf(i) < 0) self.selected.push(i);
     });
     if (lost) this.say("Some seats you chose before are no longer available.");
@@ -341,7 +365,7 @@
       input.type = "hidden"; input.name = "seat"; input.value = s.key[i];
       self.inputs.appendChild(input);
       var li = document.createElement("li");
-      li.textContent = self.seatLabel(i).replace(", unavailable", "") + " ";
+      li.textContent = self.seatLabel(i).replace(", " + self.whyNot(i), "") + " ";
       var drop = document.createElement("button");
       drop.type = "button"; drop.className = "link-button"; drop.textContent = "Remove";
       drop.setAttribute("aria-label", "Remove " + s.key[i]);
@@ -444,17 +468,50 @@
     window.setTimeout(function tick() {
       if (document.hidden) { window.setTimeout(tick, POLL_MS); return; }
       self.fetchAvailability().then(function (changed) {
-        if (changed) self.refresh();
+        return changed ? self.fetchShares().then(function () { self.refresh(); }) : null;
       }).catch(function () { /* try again at the next tick */ }).then(function () {
         window.setTimeout(tick, POLL_MS);
       });
     }, POLL_MS);
   };
 
+  SeatMap.prototype.fetchShares = function () {
+    // What the website may still sell at each level (``/sale``), after seats changed hands.
+    var self = this;
+    return fetch(this.base + "/sale", { cache: "no-store" }).then(function (r) {
+      return r.ok ? r.json() : [];
+    }).then(function (windows) {
+      var mine = windows.filter(function (w) { return w.channel === self.cfg.channel; })[0];
+      if (!mine) return;
+      Object.keys(self.cfg.levels).forEach(function (code) {
+        self.cfg.levels[code].left = mine.left[code] || 0;
+      });
+      self.showShares(mine.remaining);
+    }).catch(function () { /* the counts wait for the next change */ });
+  };
+
+  SeatMap.prototype.showShares = function (remaining) {
+    // The page's counts — the header and the price table's "Left" — follow the map's.
+    var self = this, each = function (selector, fn) {
+      Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
+    };
+    each("[data-remaining]", function (node) { node.textContent = remaining.toLocaleString("en"); });
+    each("[data-left-level]", function (cell) {
+      var info = self.cfg.levels[cell.getAttribute("data-left-level")];
+      if (info) cell.textContent = info.left.toLocaleString("en");
+    });
+    each("[data-sold-out-level]", function (note) {
+      var info = self.cfg.levels[note.getAttribute("data-sold-out-level")];
+      if (info) note.hidden = info.left > 0;
+    });
+  };
+
   SeatMap.prototype.refresh = function () {
-    var self = this, gone = [];
+    var self = this, gone = [], counted = {};
     this.selected = this.selected.filter(function (i) {
-      if (self.free(i)) return true;
+      var level = self.levelOf(i);
+      counted[level] = (counted[level] || 0) + 1;
+      if (self.free(i) && counted[level] <= self.cfg.levels[level].left) return true;
       gone.push(i);
       return false;
     });
@@ -462,7 +519,7 @@
     else this.paintSeats();
     if (gone.length) {
       this.renderSelection();
-      this.say("Sorry, " + gone.map(function (i) { return self.seatLabel(i).replace(", unavailable", ""); }).join("; ") +
+      this.say("Sorry, " + gone.map(function (i) { return self.seatLabel(i).replace(", " + self.whyNot(i), ""); }).join("; ") +
         (gone.length === 1 ? " was" : " were") + " just taken.");
     }
     this.host.setAttribute("data-version", this.etag || "");
