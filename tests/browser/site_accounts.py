@@ -41,8 +41,9 @@ def unused_phone(prefix: str) -> str:
     return f"{prefix}{int(time.time()) % 100000:05d}{next(_numbers) % 100:02d}"
 
 
-def customer_token(site: str, prefix: str) -> str:
-    """A new customer registered with an SMS code through the API: their bearer token."""
+def register(site: str, prefix: str) -> tuple[str, str]:
+    """A new customer registered with an SMS code through the API, with the password
+    ``PASSWORD``: their phone number and bearer token."""
     phone = unused_phone(prefix)
     sent = httpx.post(f"{site}/api/v1/auth/codes", json={"login": phone, "purpose": "register"})
     assert sent.status_code == 202, sent.text
@@ -52,4 +53,9 @@ def customer_token(site: str, prefix: str) -> str:
     )
     assert registered.status_code == 201, registered.text
     token: str = registered.json()["token"]
-    return token
+    return phone, token
+
+
+def customer_token(site: str, prefix: str) -> str:
+    """A new customer's bearer token (``register``)."""
+    return register(site, prefix)[1]

@@ -176,7 +176,7 @@ def test_the_session_page_works_without_javascript(
         page.locator("#best-form button[type=submit]").click()
         page.wait_for_url(re.compile(r"/login\?next="))
         back = parse_qs(urlsplit(page.url).query)["next"][0]
-        assert re.fullmatch(r"/sessions/\d+\?level=PRM&quantity=3", back), back
+        assert re.fullmatch(r"/sessions/\d+\?level=PRM&quantity=3&go=1", back), back
         shots.take(page, "no-js-sign-in")
     finally:
         context.close()

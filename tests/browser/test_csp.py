@@ -61,7 +61,7 @@ def test_no_page_of_a_purchase_violates_the_policy(
     choose_seats(page, SEATS, shots)
     phone = f"13909{int(time.time() * 10) % 1_000_000:06d}"
     register_on_the_way(page, demo_site, phone, shots)
-    checkout_and_go_to_the_bank(page, session_id, SEATS, shots)
+    checkout_and_go_to_the_bank(page, demo_site, session_id, SEATS, shots)
     page.click("#approve")
     page.wait_for_url(re.compile(r"/account/orders/[A-Z0-9]+\?msg=paid$"))
     expect(page.locator(".e-ticket svg.admit-qr")).to_have_count(2)

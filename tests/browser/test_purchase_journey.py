@@ -1,6 +1,7 @@
 """The acceptance journey in Debian's Chromium against a live ``admit demo`` server, at phone
 (390×844) and desktop (1366×768) size: search → session → choose seats on the map → sign in
-(a new account, its code read from the SMS simulator) → pay on the bank simulator → the
+(a new account, its code read from the SMS simulator) → straight on to checkout with the seats
+held → pay on the bank simulator → the
 ticket's QR → the PDF; and a declined payment, which comes back to the map with the seats
 free again. A screenshot of every step goes to test-artifacts/ (not committed)."""
 
@@ -101,16 +102,11 @@ def register_on_the_way(page: Page, site: str, phone: str, shots: Shots) -> None
 
 
 def checkout_and_go_to_the_bank(
-    page: Page, session_id: int, keys: tuple[str, ...], shots: Shots
+    page: Page, site: str, session_id: int, keys: tuple[str, ...], shots: Shots
 ) -> None:
-    # Back on the map with the seats still chosen: continue to checkout.
-    page.wait_for_url(re.compile(rf"/sessions/{session_id}\?seats="))
-    expect(page.locator('#seat-inputs input[name="seat"]')).to_have_count(len(keys))
-    for key in keys:
-        expect(seat(page, key)).to_have_class(re.compile(r"\bselected\b"), timeout=WAIT_MS)
-    shots.take(page, "seats-kept")
-    page.click("#seat-continue")
+    # Signed up mid-purchase: straight on to the hold and checkout, the seats held.
     page.wait_for_url(re.compile(r"/checkout/\d+$"))
+    seats_become(site, session_id, keys, "h")
     expect(page.locator(".held-item")).to_have_count(len(keys))
     expect(page.locator("#countdown")).to_have_text(re.compile(r"^Time left: 1[45]:\d\d$"))
     expect(page.locator("#total")).to_have_text("120.00 CNY")
@@ -135,7 +131,7 @@ def test_buy_tickets_in_the_browser(
     seats_become(demo_site, session_id, keys, "a")
     choose_seats(page, keys, shots)
     register_on_the_way(page, demo_site, new_phone(viewport, decision), shots)
-    checkout_and_go_to_the_bank(page, session_id, keys, shots)
+    checkout_and_go_to_the_bank(page, demo_site, session_id, keys, shots)
     seats_become(demo_site, session_id, keys, "h")
 
     if decision == "decline":

@@ -75,7 +75,13 @@ async def _queue_confirmations(cluster: Cluster) -> None:
                 channel="sms",
                 to=phone,
                 template="SMS_ORDER_CONFIRMED",
-                params={"order": f"W-{n}", "seats": f"Row 1 Seat {n}", "pickup": f"{n:06d}"},
+                params={
+                    "order": f"W-{n}",
+                    "event": "Night Film",
+                    "time": "Sat 12 Dec 19:30",
+                    "seats": f"Row 1 Seat {n}",
+                    "pickup": f"{n:06d}",
+                },
                 now=rt.clock.now(),
             )
 

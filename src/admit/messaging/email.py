@@ -26,7 +26,8 @@ EMAIL_TEMPLATES = {
     ),
     "EMAIL_ORDER_CONFIRMED": (
         "Your Admit tickets: order {order}",
-        "Thank you. Order {order} is paid.\n\nTickets: {seats}\nPickup code: {pickup}\n\n"
+        "Thank you. Order {order} is paid.\n\n{event}\n{time}\nTickets: {seats}\n"
+        "Pickup code: {pickup}\n\n"
         "Your e-tickets with their QR codes are in your account; show them at the gate.",
     ),
     "EMAIL_PARTNER_CONFIRMED": (

@@ -14,7 +14,8 @@ DeliveryState = Literal["queued", "delivered", "failed"]
 
 DEMO_TEMPLATES: Mapping[str, str] = {
     "SMS_VERIFY_CODE": "Your code is ${code}, valid for ${minutes} minutes.",
-    "SMS_ORDER_CONFIRMED": "Order ${order} confirmed: ${seats}. Pickup code ${pickup}.",
+    "SMS_ORDER_CONFIRMED": "Order ${order} confirmed: ${event}, ${time}. ${seats}. "
+    "Pickup code ${pickup}.",
     "SMS_PASSWORD_RESET": "Your new password is ${password}.",
     "SMS_PAYMENT_REFUNDED": "Order ${order}: ${amount} was refunded (${reason}).",
     "SMS_PARTNER_CONFIRMED": "Order ${order} at ${cinema}: ${seats}. "

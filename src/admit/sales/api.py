@@ -255,12 +255,8 @@ async def sale_status(session_id: int, uow: PublicReader, now: Now) -> list[Sale
     and what each may still sell at each price level. The same numbers as the storefront's
     pages: a seat is free to one channel only while that channel's share of its level lasts."""
     channels = {c.code: c.enabled for c in (await uow.session.scalars(select(Channel))).all()}
-    codes: dict[int, str] = {
-        level: code
-        for level, code in await uow.session.execute(
-            select(PriceLevel.id, PriceLevel.code).where(PriceLevel.session_id == session_id)
-        )
-    }
+    levels = select(PriceLevel.id, PriceLevel.code).where(PriceLevel.session_id == session_id)
+    codes = {int(row.id): str(row.code) for row in await uow.session.execute(levels)}
     free = (await counts.free_by_level(uow, [session_id], now=now))[session_id]
     out = []
     for w, quotas in await windows.windows_of(uow, session_id):

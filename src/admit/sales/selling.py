@@ -23,6 +23,7 @@ from admit.catalog.models import Event, Session
 from admit.core import audit, sliced_counters
 from admit.core.crypto import FieldCrypto
 from admit.core.db import table
+from admit.core.local_time import SHORT, local_time
 from admit.core.uow import UnitOfWork
 from admit.inventory.claims import sell_seats
 from admit.inventory.labels import place_labels
@@ -33,7 +34,7 @@ from admit.sales.pickup_codes import unused_codes
 from admit.sales.sale_statement import fits, sell_once, sell_slices_once
 from admit.ticketing.issue import Issued, LineToIssue, OrderToIssue, issue_tickets
 
-SMS_SEATS_MAX = 35  # carriers cap a template variable's length
+SMS_PARAM_MAX = 35  # carriers cap a template variable's length
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,17 +254,41 @@ async def _issue(
     return issued
 
 
-def seats_text(labels: list[str], limit: int = SMS_SEATS_MAX) -> str:
-    """Seat labels for a short message: as many as fit, then "+N more"."""
+def seats_text(labels: list[str], limit: int = SMS_PARAM_MAX) -> str:
+    """Seat labels (``Section 107 · Row 11 · Seat 3``) for a short message: a row's seats
+    together (``Sec 107 Row 11 Seats 3, 4``), rows apart with "; ", as many rows as fit,
+    then "+N more" (seats)."""
+    rows: dict[str, list[str]] = {}  # the row (or standing area) → its seat numbers, or ""s
+    for label in labels:
+        head, sep, number = label.rpartition(" · Seat ")
+        rows.setdefault(head if sep else label, []).append(number if sep else "")
     shown: list[str] = []
-    for i, label in enumerate(labels):
-        rest = len(labels) - i - 1
-        candidate = ", ".join([*shown, label]) + (f" +{rest} more" if rest else "")
+    counted = 0
+    for head, numbers in rows.items():
+        words = head.replace("Section ", "Sec ").replace(" · ", " ")
+        n = len(numbers)
+        if numbers[0]:
+            words += (" Seats " if n > 1 else " Seat ") + ", ".join(numbers)
+        elif n > 1:
+            words += f" ×{n}"  # places in a standing area
+        rest = len(labels) - counted - n
+        candidate = "; ".join([*shown, words]) + (f" +{rest} more" if rest else "")
         if len(candidate) > limit and shown:
-            return ", ".join(shown) + f" +{len(labels) - len(shown)} more"
-        shown.append(label)
-    text = ", ".join(shown)
+            return "; ".join(shown) + f" +{len(labels) - counted} more"
+        shown.append(words)
+        counted += n
+    text = "; ".join(shown)
     return text if len(text) <= limit else f"{len(labels)} tickets"
+
+
+async def _shows(uow: UnitOfWork, session_ids: set[int]) -> dict[int, tuple[str, datetime]]:
+    """Each session's event name and start, for the confirmations (one read)."""
+    rows = await uow.session.execute(
+        select(Session.id, Event.name, Session.starts_at)
+        .join(Event, Event.id == Session.event_id)
+        .where(Session.id.in_(sorted(session_ids)))
+    )
+    return {sid: (name, starts) for sid, name, starts in rows}
 
 
 async def _confirm(
@@ -277,19 +302,28 @@ async def _confirm(
     """The confirmations with the pickup code and the seats, sent after commit (C2, G9); a
     counter sale's buyer is handed the tickets on the spot."""
     customers = {s.order_id: int(s.buyer[9:]) for s in sales if s.buyer.startswith("customer:")}
-    contacts = await contacts_of(uow, crypto, sorted(set(customers.values()))) if customers else {}
+    if not customers:
+        return
+    contacts = await contacts_of(uow, crypto, sorted(set(customers.values())))
+    shows = await _shows(uow, {s.session_id for s in sales if s.order_id in customers})
     messages: list[ToSend] = []
     for s in sales:
         if s.order_id not in customers:
             continue
         phone, email = contacts.get(customers[s.order_id], (None, None))
         labels = issued[s.order_number]
-        short = [x.replace(" · ", " ").replace("Row ", "").replace("Seat ", "") for x in labels]
+        event, starts = shows[s.session_id]
         params = {"order": s.order_number, "pickup": pickup[s.order_id], **s.notice.params}
         if phone:
-            sms = {**params, "seats": seats_text(short)}
+            sms = {
+                **params,
+                "event": event if len(event) <= SMS_PARAM_MAX else event[: SMS_PARAM_MAX - 1] + "…",
+                "time": local_time(starts, SHORT),
+                "seats": seats_text(labels),
+            }
             messages.append(ToSend("sms", phone, s.notice.sms_template, sms))
         if email:
-            mail = {**params, "seats": "; ".join(labels)}
+            mail = {**params, "event": event, "time": local_time(starts)}
+            mail["seats"] = "; ".join(labels)
             messages.append(ToSend("email", email, s.notice.email_template, mail))
     await queue_messages(uow, crypto, messages, now=now)

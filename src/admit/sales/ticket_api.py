@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from admit.catalog.models import Event, Session, Venue
 from admit.core.errors import NotFound
+from admit.core.local_time import local_time
 from admit.core.money import Money
 from admit.core.uow import UnitOfWork
 from admit.http.deps import CustomerId, CustomerReader, PublicReader
@@ -118,7 +119,7 @@ async def order_pdf(number: str, uow: CustomerReader, cid: CustomerId) -> Respon
     views = [
         render.TicketView(
             event=event,
-            session_time=starts.strftime("%Y-%m-%d %H:%M UTC"),
+            session_time=local_time(starts),
             venue=venue,
             seat=t.label,
             holder=t.holder_name or "",

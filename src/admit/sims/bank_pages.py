@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
+from admit.core.local_time import local_time
 from admit.sims.bank_state import Trade
 
 _STYLE = (
@@ -25,8 +26,11 @@ def format_amount(amount: int, currency: str) -> str:
 
 
 def _when(at: datetime) -> str:
-    at = at.astimezone(UTC)
-    return f'<time datetime="{at.isoformat()}">{at:%Y-%m-%d %H:%M} UTC</time>'
+    """A time as a Chinese bank's page shows it: Beijing time (the buyer's and the venue's)."""
+    return (
+        f'<time datetime="{at.astimezone(UTC).isoformat()}">'
+        f"{local_time(at, '%Y-%m-%d %H:%M')} Beijing time</time>"
+    )
 
 
 def _document(title: str, body: str) -> str:

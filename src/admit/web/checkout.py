@@ -113,7 +113,9 @@ async def hold_seats(
     seats = [s for s in seat if s and len(s) <= 60 and s.isprintable()]
     visitor = await signed_in(request)
     if visitor is None:
-        back = _session_page(session_id, **_choice_query(seats, level, area, quantity))
+        # Back after signing in with the choice and ``go``: the page holds it at once.
+        choice = _choice_query(seats, level, area, quantity)
+        back = _session_page(session_id, **choice, **({"go": "1"} if choice else {}))
         return _see("/login?" + urlencode({"next": back}))
     wanted = _hold_request(visitor, session_id, seats, level, area, quantity, key)
     if wanted is None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from admit.core.local_time import local_time
 from admit.core.money import Money
 from admit.web.auth import Visitor, signed_in
 from admit.web.messages import flash
@@ -22,8 +21,6 @@ from admit.web.messages import flash
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 SITE_NAME = "Admit"
-# Times are shown in the venues' zone; every venue of this deployment is in one zone.
-SITE_TIMEZONE = ZoneInfo("Asia/Shanghai")
 _UNSET = object()
 
 
@@ -39,13 +36,6 @@ def money(amount: int | None, currency: str = "CNY") -> str:
     if amount is None:
         return ""
     return Money(int(amount), currency).format()
-
-
-def local_time(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    """A UTC datetime in the site's zone (``Sat 28 Nov 2026, 19:30``)."""
-    if value is None:
-        return ""
-    return value.astimezone(SITE_TIMEZONE).strftime(fmt)
 
 
 def _environment() -> Environment:

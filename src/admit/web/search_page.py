@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from admit.catalog.models import EventCategory
 from admit.catalog.queries import SessionFilter, search_sessions
 from admit.catalog.venues import list_venues
+from admit.core.local_time import VENUE_TIMEZONE
 from admit.core.runtime import Runtime
 from admit.core.short_cache import ShortCache, cache_of
 from admit.core.uow import UnitOfWork
@@ -21,7 +22,7 @@ from admit.web.categories import CATEGORY_LABELS
 from admit.web.errors import PageRoute
 from admit.web.listings import SessionCard, session_cards
 from admit.web.params import optional_date, optional_int
-from admit.web.rendering import SITE_TIMEZONE, render
+from admit.web.rendering import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PER_PAGE = 20
@@ -77,8 +78,8 @@ def _day_range(day: date | None, now: datetime) -> tuple[datetime, datetime | No
     """From now (or the day's start, if later) to the day's end, in the site's zone."""
     if day is None:
         return now, None
-    start = datetime.combine(day, time(0), tzinfo=SITE_TIMEZONE)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE)
+    start = datetime.combine(day, time(0), tzinfo=VENUE_TIMEZONE)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=VENUE_TIMEZONE)
     return max(start, now), end
 
 

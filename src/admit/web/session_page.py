@@ -4,6 +4,7 @@ forms that hand seats over to checkout)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -21,6 +22,7 @@ from admit.web.sale_status import PublicStatus
 from admit.web.session_view import LevelRow, SessionPage, session_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+ON_SALE = PublicStatus.ON_SALE
 SEAT_KEY = re.compile(r"^[^\s,<>\"'&]{1,60}$")
 MAX_SEATS = 100
 DEFAULT_LIMIT = 6
@@ -97,6 +99,22 @@ async def session_view(
     )
 
 
+def _resumed_form(
+    params: Mapping[str, str], seats: list[str], level: str, page: SessionPage
+) -> str:
+    """Which form to send at once (``?go=1``, back from signing in mid-purchase): the seats
+    chosen, best available at a level, or a standing area — so the buyer goes straight on to
+    the hold and checkout (``resume.js``; without JavaScript the choice waits, preselected)."""
+    if params.get("go") != "1":
+        return ""
+    if seats:
+        return "seats"
+    if level and any(lv.code == level for lv in page.levels):
+        return "best"
+    area = params.get("area", "")
+    return f"area:{area}" if any(a.code == area for a in page.areas) else ""
+
+
 def _area_left(page: SessionPage) -> dict[str, int]:
     """The places of each standing area the website may still sell: no more than its
     level's share."""
@@ -112,14 +130,16 @@ def _context(request: Request, page: SessionPage) -> dict[str, Any]:
     return {
         "title": page.row.event.name,
         "page": page,
+        "resume": _resumed_form(params, seats, level, page) if page.status is ON_SALE else "",
         "session": page.row.session,
         "event": page.row.event,
         "venue": page.row.venue,
         "category": category_label(page.row.event.category.value),
-        "on_sale": page.status is PublicStatus.ON_SALE,
+        "on_sale": page.status is ON_SALE,
         "limit": limit,
         "preselected": seats,
         "chosen_level": level if any(lv.code == level for lv in page.levels) else "",
+        "chosen_area": params.get("area", ""),
         "chosen_quantity": optional_int(params.get("quantity"), high=limit) or 2,
         "map_config": _map_config(page, limit, seats),
         "has_seats": page.seat_count > 0,

@@ -30,7 +30,13 @@ from tests.integration.messaging.conftest import Serve
 
 KEY, SECRET = "admit-key", "admit-secret"
 PHONE = "13800138000"
-ORDER = {"order": "A-17", "seats": "Row 5 Seats 7-8", "pickup": "884213"}
+ORDER = {
+    "order": "A-17",
+    "event": "Night Film",
+    "time": "Sat 12 Dec 19:30",
+    "seats": "Row 5 Seats 7-8",
+    "pickup": "884213",
+}
 EVENTUALLY_S = 10.0
 
 

@@ -59,7 +59,13 @@ async def test_a_message_sent_after_the_backup_is_not_sent_again(
             channel="sms",
             to=PHONE,
             template="SMS_ORDER_CONFIRMED",
-            params={"order": "A-17", "seats": "Row 5 Seat 7", "pickup": "884213"},
+            params={
+                "order": "A-17",
+                "event": "Night Film",
+                "time": "Sat 12 Dec 19:30",
+                "seats": "Row 5 Seat 7",
+                "pickup": "884213",
+            },
             now=clock.now(),
         )
     with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:

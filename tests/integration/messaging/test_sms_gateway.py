@@ -73,7 +73,13 @@ async def test_a_send_is_recorded_with_its_rendered_text(
     request_id = await sms.send(
         phone="+8613800138000",
         template="SMS_ORDER_CONFIRMED",
-        params={"order": "A-17", "seats": "Row 5 Seats 7-8", "pickup": "884213"},
+        params={
+            "order": "A-17",
+            "event": "Night Film",
+            "time": "Sat 12 Dec 19:30",
+            "seats": "Row 5 Seats 7-8",
+            "pickup": "884213",
+        },
         sign_name="Admit",
     )
     assert await _messages(carrier, "13800138000") == [
@@ -82,8 +88,17 @@ async def test_a_send_is_recorded_with_its_rendered_text(
             "phone": "13800138000",
             "template": "SMS_ORDER_CONFIRMED",
             "sign_name": "Admit",
-            "params": {"order": "A-17", "seats": "Row 5 Seats 7-8", "pickup": "884213"},
-            "text": "Order A-17 confirmed: Row 5 Seats 7-8. Pickup code 884213.",
+            "params": {
+                "order": "A-17",
+                "event": "Night Film",
+                "time": "Sat 12 Dec 19:30",
+                "seats": "Row 5 Seats 7-8",
+                "pickup": "884213",
+            },
+            "text": (
+                "Order A-17 confirmed: Night Film, Sat 12 Dec 19:30. Row 5 Seats 7-8. "
+                "Pickup code 884213."
+            ),
             "sent_at": "2026-11-22T08:00:00+00:00",
             "state": "delivered",
             "error_code": None,

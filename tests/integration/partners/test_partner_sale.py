@@ -91,7 +91,7 @@ async def test_lock_pay_confirm_and_the_sms_carries_the_cinemas_pickup_code(
     assert sent.params["order"] == number
     assert sent.params["print_no"] == sold["print_no"]
     assert sent.params["verify"] == sold["verify_code"]
-    assert sent.params["seats"] == "Hall 1 A 5, Hall 1 A 6"
+    assert sent.params["seats"] == "Hall 1 Row A Seats 5, 6"
     assert sent.params["cinema"] == "Lumière Riverside"
     assert [m.template for m in sms.sent] == ["SMS_PARTNER_CONFIRMED"]
 

@@ -46,7 +46,7 @@ async def test_the_pay_page_shows_the_trade_and_two_buttons(bank: Bank) -> None:
     for part in ('lang="en"', 'name="viewport"', 'id="approve"', 'id="decline"', "¥22.50"):
         assert part in html
     assert "2 tickets, Swan Lake" in html
-    assert "2026-11-22 08:15 UTC" in html
+    assert "2026-11-22 16:15 Beijing time" in html  # 08:15 UTC, as the buyer's clock shows it
     missing = await bank.browser.get("/pay/T-nope")
     assert missing.status_code == 404
 

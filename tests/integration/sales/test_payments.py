@@ -6,10 +6,12 @@ the hold expired is honoured while the seats are free and refunded when they are
 from __future__ import annotations
 
 import base64
+import io
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+from pypdf import PdfReader
 from sqlalchemy import select
 from tests.conftest import TEST_ACTOR
 from tests.fakes.sms import RecordingSmsGateway
@@ -91,6 +93,10 @@ async def test_a_paid_order_has_signed_tickets_and_a_confirmation(
     assert "<svg" in svg.text
     pdf = await client.get(f"/api/v1/orders/{number}/tickets.pdf", headers=ann)
     assert pdf.content.startswith(b"%PDF")
+    # The ticket prints the session's local time, as the session page shows it.
+    when = "Wed 02 Dec 2026, 03:30"  # the session starts 2026-12-01 19:30 UTC
+    assert when in " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert when in " ".join((await client.get(f"/sessions/{sid}")).text.split())
     stranger = (await customers_with_tokens(runtime, 1, first=50))[0]
     assert (
         await client.get(f"/api/v1/orders/{number}/tickets", headers=stranger)
@@ -100,7 +106,9 @@ async def test_a_paid_order_has_signed_tickets_and_a_confirmation(
     (sent,) = [m for m in sms.sent if m.template == "SMS_ORDER_CONFIRMED"]
     assert sent.params["order"] == number
     assert sent.params["pickup"] == order["pickup_code"]
-    assert "A 1" in sent.params["seats"]
+    assert sent.params["seats"] == "Hall Row A Seats 1, 2"
+    # The short message names the show and its local time too.
+    assert (sent.params["event"], sent.params["time"]) == ("Night Film", "Wed 02 Dec 03:30")
 
     client.headers.update(admin_headers)
     total = order["total"]

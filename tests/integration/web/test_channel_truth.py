@@ -10,6 +10,9 @@ import re
 
 import httpx
 from fastapi import FastAPI
+
+from admit.core.clock import FixedClock
+from admit.core.runtime import Runtime
 from tests.integration.sales.sale_factories import (
     ROW_A,
     ROW_B,
@@ -19,9 +22,6 @@ from tests.integration.sales.sale_factories import (
 )
 from tests.integration.web.browse_pages import map_config, text_of
 from tests.integration.web.checkout_flows import browser, location, signed_in_buyer
-
-from admit.core.clock import FixedClock
-from admit.core.runtime import Runtime
 
 
 async def _sell_the_web_share_of_a(admin: httpx.AsyncClient, runtime: Runtime, sid: int) -> None:

@@ -4,6 +4,7 @@ page, expiry, ticket types, a waiting room's admission, malformed input."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,24 +29,34 @@ from tests.integration.web.checkout_flows import (
 # --- from the seat map to the hold ---------------------------------------------------------
 
 
-async def test_a_visitor_signs_in_first_and_comes_back_to_the_map_with_the_choice(
+async def test_a_visitor_signs_in_first_and_comes_back_to_hold_the_choice(
     web: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
     sid = await on_sale(admin, clock)
     seats = await web.post("/checkout/hold", data={"session_id": str(sid), "seat": ROW_A[:2]})
     target = location(seats)
     assert urlsplit(target).path == "/login"
-    assert parse_qs(urlsplit(target).query) == {
-        "next": [f"/sessions/{sid}?seats={ROW_A[0]}%2C{ROW_A[1]}"]
-    }
+    back = f"/sessions/{sid}?seats={ROW_A[0]}%2C{ROW_A[1]}&go=1"
+    assert parse_qs(urlsplit(target).query) == {"next": [back]}
     best = await web.post(
         "/checkout/hold", data={"session_id": str(sid), "level": "B", "quantity": "3"}
     )
     assert parse_qs(urlsplit(location(best)).query) == {
-        "next": [f"/sessions/{sid}?level=B&quantity=3"]
+        "next": [f"/sessions/{sid}?level=B&quantity=3&go=1"]
     }
     login_page = await web.get(target)
-    assert f'name="next" value="/sessions/{sid}?seats={ROW_A[0]}%2C{ROW_A[1]}"' in login_page.text
+    assert f'name="next" value="{back.replace("&", "&amp;")}"' in login_page.text
+    # Back on the session page, the chosen form is sent at once (resume.js): the seat form
+    # for seats, best available for a level; a plain visit sends nothing.
+    resumed = (await web.get(back)).text
+    assert re.search(r'<form id="seat-form"[^>]* data-resume>', resumed)
+    assert "resume.js" in resumed
+    resumed = (await web.get(f"/sessions/{sid}?level=B&quantity=3&go=1")).text
+    assert re.search(r'<form [^>]*id="best-form" data-resume>', resumed)
+    assert '<option value="3" selected>3</option>' in resumed
+    plain = (await web.get(f"/sessions/{sid}?seats={ROW_A[0]}")).text
+    assert "data-resume" not in plain
+    assert "resume.js" not in plain
     assert await counts(runtime) == (0, 0)
 
 
@@ -60,9 +71,7 @@ async def test_refused_holds_go_back_to_the_map_with_the_reason_and_hold_nothing
         first = await hold(ana, sid, ROW_A[:2])
         taken = await bo.post("/checkout/hold", data={"session_id": str(sid), "seat": ROW_A[1:3]})
         # Back to the map with the reason and the choice (the free seat stays chosen there).
-        assert location(taken) == (
-            f"/sessions/{sid}?msg=seats_taken&seats={ROW_A[1]}%2C{ROW_A[2]}"
-        )
+        assert location(taken) == (f"/sessions/{sid}?msg=seats_taken&seats={ROW_A[1]}%2C{ROW_A[2]}")
         over = await bo.post("/checkout/hold", data={"session_id": str(sid), "seat": ROW_B[:3]})
         assert location(over) == (
             f"/sessions/{sid}?msg=limit_exceeded&seats={'%2C'.join(ROW_B[:3])}"

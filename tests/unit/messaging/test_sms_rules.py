@@ -96,11 +96,20 @@ def test_an_acceptable_send_is_rendered_for_the_national_number() -> None:
     )
     confirmed = _check(
         template="SMS_ORDER_CONFIRMED",
-        params={"order": "A-17", "seats": "Row 5 Seats 7-8", "pickup": "884213"},
+        params={
+            "order": "A-17",
+            "event": "Night Film",
+            "time": "Sat 12 Dec 19:30",
+            "seats": "Row 5 Seats 7-8",
+            "pickup": "884213",
+        },
     )
     assert confirmed == Rendered(
         phone="13800138000",
-        text="Order A-17 confirmed: Row 5 Seats 7-8. Pickup code 884213.",
+        text=(
+            "Order A-17 confirmed: Night Film, Sat 12 Dec 19:30. Row 5 Seats 7-8. "
+            "Pickup code 884213."
+        ),
         throttled=False,
     )
 
