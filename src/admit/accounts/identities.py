@@ -25,7 +25,7 @@ from admit.accounts.security import get_policy
 from admit.accounts.verifier import VerificationOutcome
 from admit.core import audit, outbox
 from admit.core.crypto import FieldCrypto
-from admit.core.errors import Conflict, InvalidInput
+from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
 
@@ -104,8 +104,10 @@ async def add_identity(
 ) -> tuple[CustomerHolder, Identity]:
     """File the customer's own document or a linked holder's. A document already verified is
     linked without a second verification; a new mainland ID card is queued for online
-    verification, any other document for staff review. Raises ``InvalidDocument``,
-    ``HolderLimit``."""
+    verification, any other document for staff review. A rejected filing is corrected by
+    filing again: it replaces the rejected link (the customer's own identity, or the same
+    document's link), so a typo in a name is never a dead end (issue 32). Raises
+    ``InvalidDocument``, ``HolderLimit``."""
     try:
         name = check_person_name(doc_in.name)
     except ValueError as problem:
@@ -117,16 +119,20 @@ async def add_identity(
         today=now.date(),
         visa_expires=doc_in.visa_expires,
     )
-    holders = (
-        await uow.session.scalars(
-            select(CustomerHolder).where(CustomerHolder.customer_id == customer_id)
-        )
-    ).all()
-    if is_self and any(h.is_self for h in holders):
+    linked = await holders_of(uow, customer_id)
+    rejected = [h for h, i in linked if h.status(i) == "rejected"]
+    own = next((h for h, _ in linked if h.is_self), None)
+    if is_self and own is not None and own not in rejected:
         raise Conflict("the account already has its own identity")
+    lookup = document_lookup(crypto, doc)
+    replaced = [h for h, i in linked if h in rejected and (h is own or i.lookup == lookup)]
+    holders = [h for h, _ in linked if h not in replaced]
     policy = await get_policy(uow)
     if not is_self and sum(not h.is_self for h in holders) >= policy.max_holders:
         raise HolderLimit(f"at most {policy.max_holders} linked holders")
+    for old in replaced:
+        await uow.session.delete(old)
+    await uow.session.flush()
     identity = await _find_or_create(uow, crypto, doc, name, now)
     if any(h.identity_id == identity.id for h in holders):
         raise Conflict("this person is already on the account")
@@ -154,9 +160,41 @@ async def add_identity(
             "is_self": is_self,
             "status": identity.status,
             "document": identity.number_masked,
+            "replaces": [h.identity_id for h in replaced],
         },
     )
     return holder, identity
+
+
+async def unlink(uow: UnitOfWork, *, customer_id: int, identity_id: int, now: datetime) -> None:
+    """Take a holder off the customer's account: any linked holder, or the customer's own
+    identity while it is not verified (a verified own identity is who buys: it stays, so a
+    per-person limit cannot be reset by swapping documents). Tickets already sold keep their
+    holder. Raises ``NotFound``, ``Conflict``."""
+    found = (
+        await uow.session.execute(
+            select(CustomerHolder, Identity)
+            .join(Identity, Identity.id == CustomerHolder.identity_id)
+            .where(
+                CustomerHolder.customer_id == customer_id,
+                CustomerHolder.identity_id == identity_id,
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no holder {identity_id} on this account")
+    holder, identity = found
+    if holder.is_self and holder.status(identity) == "verified":
+        raise Conflict("your verified identity stays on the account")
+    await uow.session.delete(holder)
+    await audit.record(
+        uow,
+        action="identity.unlinked",
+        entity_type="customer",
+        entity_id=customer_id,
+        now=now,
+        data={"identity_id": identity_id, "is_self": holder.is_self},
+    )
 
 
 async def verification_subject(

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from admit.accounts import identities
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
 from admit.accounts.verification import file_and_verify
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.runtime import Runtime
 from admit.http.deps import runtime
+from admit.http.int_bounds import DB_INT_MAX
 from admit.sales import orders, ticket_api
 from admit.web import sign_in
 from admit.web.auth import (
@@ -32,7 +35,7 @@ from admit.web.purchase_views import (
     order_detail,
     orders_by_status,
 )
-from admit.web.refusals import refusal_text
+from admit.web.refusals import holder_reason_text, refusal_text
 from admit.web.rendering import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -124,8 +127,10 @@ async def _holders_view(
         {
             "title": "Ticket holders",
             "visitor": visitor,
-            "holders": holders,
-            "has_self": any(h.is_self for h in holders),
+            "holders": [(h, holder_reason_text(h.reason)) for h in holders],
+            # A rejected own identity does not count: filing again replaces it.
+            "has_self": any(h.is_self and h.status != "rejected" for h in holders),
+            "rejected_self": any(h.is_self and h.status == "rejected" for h in holders),
             "doc_types": [(t.value, DOC_TYPE_NAMES[t]) for t in DocumentType],
             "next": safe_next(next, ""),
             "problem": problem,
@@ -171,7 +176,7 @@ async def add_holder(
         document = DocumentIn(
             doc_type, number, name, (nationality or "CN").upper(), _date(visa_expires)
         )
-        await file_and_verify(
+        filed = await file_and_verify(
             rt,
             visitor.actor,
             customer_id=visitor.customer_id,
@@ -179,15 +184,50 @@ async def add_holder(
             is_self=whose == "self",
         )
     except AdmitError as refused:
-        async with rt.uow(visitor.actor, readonly=True) as uow:
-            holders = await holder_choices(uow, rt.crypto, visitor.customer_id)
+        return await _holders_again(
+            request, rt, visitor, next, refusal_text(refused), refused.status
+        )
+    async with rt.uow(visitor.actor, readonly=True) as uow:
+        holders = await holder_choices(uow, rt.crypto, visitor.customer_id)
+    rejected = [h for h in holders if h.identity_id == filed.id and h.status == "rejected"]
+    if rejected:
+        # Said on the form, not lost on the way back to checkout: correct it and file again.
+        problem = holder_reason_text(rejected[0].reason)
         return await _holders_view(
-            request,
-            visitor,
-            holders,
-            next=next,
-            problem=refusal_text(refused),
-            status=refused.status,
+            request, visitor, holders, next=next, problem=problem, status=422
         )
     target = safe_next(next, "/account/holders")
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/account/holders/{identity_id}/remove", response_model=None)
+async def remove_holder(
+    request: Request,
+    rt: Rt,
+    visitor: SignedIn,
+    _: Annotated[None, SameOrigin],
+    identity_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)],
+    next: Next = "",  # noqa: A002
+) -> Response:
+    """Take a holder off the account (a verified own identity stays)."""
+    try:
+        async with rt.uow(visitor.actor) as uow:
+            await identities.unlink(
+                uow, customer_id=visitor.customer_id, identity_id=identity_id, now=rt.clock.now()
+            )
+    except AdmitError as refused:
+        return await _holders_again(
+            request, rt, visitor, next, refusal_text(refused), refused.status
+        )
+    target = "/account/holders" + (f"?{urlencode({'next': next})}" if safe_next(next, "") else "")
+    return RedirectResponse(target, status_code=303)
+
+
+async def _holders_again(
+    request: Request, rt: Runtime, visitor: Visitor, next_path: str, problem: str, status: int
+) -> Response:
+    async with rt.uow(visitor.actor, readonly=True) as uow:
+        holders = await holder_choices(uow, rt.crypto, visitor.customer_id)
+    return await _holders_view(
+        request, visitor, holders, next=next_path, problem=problem, status=status
+    )

@@ -30,6 +30,11 @@ FLASH: dict[str, tuple[str, str]] = {
         "This session needs a verified name on every ticket.",
     ),
     "no_seats": ("error", "Choose at least one seat, or a number of tickets."),
+    "verify_first": (
+        "info",
+        "This session sells real-name tickets: verify your own identity first. Your choice is "
+        "held right after, so the time to pay starts then.",
+    ),
     "signed_in": ("ok", "You are signed in."),
     "signed_out": ("ok", "You are signed out."),
     "registered": ("ok", "Welcome! Your account is ready."),

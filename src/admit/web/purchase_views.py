@@ -91,6 +91,7 @@ class HolderChoice:
     number: str  # masked
     is_self: bool
     status: str  # pending, verified, rejected
+    reason: str | None = None  # why it was rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,7 @@ async def holder_choices(
             number=i.number_masked,
             is_self=h.is_self,
             status=h.status(i),
+            reason=h.reason(i),
         )
         for h, i in await identities.holders_of(uow, customer_id)
     ]

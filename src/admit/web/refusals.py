@@ -28,3 +28,25 @@ def refusal_text(error: AdmitError) -> str:
         return REFUSALS[error.code]
     message = error.message.strip()
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+# Why a holder's document was rejected, in a buyer's words (the reason the identity service or
+# a reviewer gave). A reviewer's own words are shown as written.
+HOLDER_REASONS: dict[str, str] = {
+    "public-security check: inconsistent": (
+        "The name does not match this ID number. Check the name as written on the card."
+    ),
+    "public-security check: no_such_number": (
+        "There is no ID card with this number. Check the number."
+    ),
+    "the name does not match the document": (
+        "The name does not match this document. Check the name as written on it."
+    ),
+}
+
+
+def holder_reason_text(reason: str | None) -> str:
+    """Why a filed document was rejected, for the holders page."""
+    if not reason:
+        return "The document could not be verified."
+    return HOLDER_REASONS.get(reason, reason[:1].upper() + reason[1:].rstrip(".") + ".")

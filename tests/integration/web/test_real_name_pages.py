@@ -4,6 +4,7 @@ ticket, the holders page, and the demo's real-name match."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import select
@@ -25,6 +26,15 @@ from tests.integration.web.checkout_flows import (
 )
 
 
+async def _verify_self(web: httpx.AsyncClient, number: str, name: str, back: str) -> str:
+    """File the buyer's own ID card from the holders page: where the page sends them next."""
+    added = await web.post(
+        "/account/holders",
+        data={"whose": "self", "doc_type": "cn_id", "number": number, "name": name, "next": back},
+    )
+    return location(added)
+
+
 async def test_a_real_name_session_needs_a_verified_holder_for_every_ticket(
     web: httpx.AsyncClient,
     admin: httpx.AsyncClient,
@@ -34,10 +44,21 @@ async def test_a_real_name_session_needs_a_verified_holder_for_every_ticket(
 ) -> None:
     sid = await on_sale(admin, clock, real_name=True)
     cid = await signed_in_buyer(runtime, web, "13700000070")
+    page = await web.get(f"/sessions/{sid}")
+    assert "your own identity must be verified first" in page.text
+    # Before any seat is held, the buyer verifies their own identity (the time to pay has
+    # not started), then comes straight back to hold the same choice.
+    asked = await web.post("/checkout/hold", data={"session_id": str(sid), "seat": ROW_A[:1]})
+    back = f"/sessions/{sid}?seats={ROW_A[0]}&go=1"
+    assert location(asked) == "/account/holders?" + urlencode({"next": back, "msg": "verify_first"})
+    assert await orders_of(runtime, cid) == []
+    holders_page = await web.get(location(asked))
+    assert "verify your own identity first" in holders_page.text
+    number, name = next(iter(police_population().items()))
+    assert await _verify_self(web, number, name, back) == back
     hold_id = await hold(web, sid, ROW_A[:1])
     page = await web.get(f"/checkout/{hold_id}")
-    assert "you must verify your own identity first" in page.text
-    assert f'href="/account/holders?next=/checkout/{hold_id}"' in page.text
+    assert "you must verify your own identity first" not in page.text
     nameless = await web.post(
         f"/checkout/{hold_id}/pay",
         data={"key": pay_key(page.text), "ticket_type": "adult", "holder": ""},
@@ -45,21 +66,7 @@ async def test_a_real_name_session_needs_a_verified_holder_for_every_ticket(
     assert nameless.status_code == 409
     assert "This sale is real-name: name a verified holder for every ticket." in nameless.text
     assert await orders_of(runtime, cid) == []
-
-    number, name = next(iter(police_population().items()))
-    added = await web.post(
-        "/account/holders",
-        data={
-            "whose": "self",
-            "doc_type": "cn_id",
-            "number": number,
-            "name": name,
-            "next": f"/checkout/{hold_id}",
-        },
-    )
-    assert location(added) == f"/checkout/{hold_id}"
     page = await web.get(f"/checkout/{hold_id}")
-    assert "you must verify your own identity first" not in page.text
     option = re.search(r'<option value="(\d+)">' + re.escape(name), page.text)
     assert option, page.text
     to_bank = location(
@@ -76,6 +83,66 @@ async def test_a_real_name_session_needs_a_verified_holder_for_every_ticket(
     holders = await web.get("/account/holders")
     assert "holder-verified" in holders.text
     assert f"{name} · " in holders.text
+
+
+async def test_a_typo_in_the_own_name_is_explained_and_can_be_corrected(
+    web: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    """Issue 32, item 2: a valid number with the wrong name was a dead end — no message,
+    "Mine" disabled for good, every purchase refused."""
+    sid = await on_sale(admin, clock, real_name=True)
+    await signed_in_buyer(runtime, web, "13700000071")
+    number, name = list(police_population().items())[1]
+    back = f"/sessions/{sid}?seats={ROW_A[1]}&go=1"
+    typo = await web.post(
+        "/account/holders",
+        data={
+            "whose": "self",
+            "doc_type": "cn_id",
+            "number": number,
+            "name": name + "X",
+            "next": back,
+        },
+    )
+    assert typo.status_code == 422  # said on the form, not a silent trip back
+    assert "The name does not match this ID number." in typo.text
+    assert "Correct your own identity" in typo.text
+    assert not re.search(r'value="self"[^>]*disabled', typo.text)  # "Mine" stays open
+    # Filed again with the right name: it replaces the rejected one, and on to the hold.
+    assert await _verify_self(web, number, name, back) == back
+    holders = (await web.get("/account/holders")).text
+    assert holders.count("(you)") == 1
+    assert "holder-verified" in holders
+    assert "holder-rejected" not in holders
+    hold_id = await hold(web, sid, ROW_A[1:2])
+    assert (
+        "you must verify your own identity first"
+        not in (await web.get(f"/checkout/{hold_id}")).text
+    )
+
+
+async def test_a_rejected_holder_can_be_removed(web: httpx.AsyncClient, runtime: Runtime) -> None:
+    await signed_in_buyer(runtime, web, "13700000072")
+    number, name = list(police_population().items())[2]
+    wrong = await web.post(
+        "/account/holders",
+        data={"whose": "other", "doc_type": "cn_id", "number": number, "name": "Someone Else"},
+    )
+    assert wrong.status_code == 422
+    identity = re.search(r'action="/account/holders/(\d+)/remove"', wrong.text)
+    assert identity, wrong.text
+    removed = await web.post(f"/account/holders/{identity.group(1)}/remove", data={})
+    assert location(removed) == "/account/holders"
+    assert "No holders yet." in (await web.get("/account/holders")).text
+    # A verified own identity stays: it is who buys.
+    assert await _verify_self(web, number, name, "") == "/account/holders"
+    page = (await web.get("/account/holders")).text
+    assert "/remove" not in page
+    own = re.search(r'data-identity="(\d+)"', page)
+    assert own
+    kept = await web.post(f"/account/holders/{own.group(1)}/remove", data={})
+    assert kept.status_code == 409
+    assert "Your verified identity stays on the account." in kept.text
 
 
 async def test_a_document_that_does_not_verify_is_shown_on_the_holders_page(
@@ -118,6 +185,13 @@ async def test_the_demo_rugby_match_asks_for_a_verified_holder_and_the_football_
         )
         sessions = {number: sid for number, sid in rows if number.startswith("G-")}
     await signed_in_buyer(runtime, web, "13700000090")
+    asked = await web.post(
+        "/checkout/hold",
+        data={"session_id": str(sessions["G-RG-01"]), "level": "B", "quantity": "2"},
+    )
+    assert location(asked).startswith("/account/holders?next=")  # verify first, then hold
+    number, name = list(police_population().items())[0]
+    await _verify_self(web, number, name, "")
     pages = {}
     for number in ("G-RG-01", "G-FB-01"):
         held = await web.post(
@@ -128,7 +202,6 @@ async def test_the_demo_rugby_match_asks_for_a_verified_holder_and_the_football_
     rugby, football = pages["G-RG-01"], pages["G-FB-01"]
     assert rugby.count('name="holder"') == 2
     assert "This session sells real-name tickets" in rugby
-    assert "you must verify your own identity first" in rugby
     assert 'name="holder"' not in football
     assert "real-name-note" not in football
     assert football.count('class="held-item"') == 2
