@@ -185,7 +185,9 @@ async def _checkout_page(
     if view.order is not None and view.order.status == "paid":
         return _see(f"/account/orders/{view.order.number}")
     if _ended(view, now.timestamp()):
-        return _see(_session_page(view.session.id, msg="hold_expired"))
+        cancelled = view.hold.status == "released" and view.order is None  # by the buyer
+        ended = "hold_cancelled" if cancelled else "hold_expired"
+        return _see(_session_page(view.session.id, msg=ended))
     return await render(
         request,
         "checkout/hold.html",
@@ -200,6 +202,9 @@ async def _checkout_page(
             "problem": problem,
         },
         status,
+        # Never restored from the cache (Back after "Cancel"): its countdown and Pay would
+        # be for a hold that has ended.
+        headers={"Cache-Control": "no-store"},
     )
 
 

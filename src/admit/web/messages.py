@@ -25,6 +25,7 @@ FLASH: dict[str, tuple[str, str]] = {
         "Your payment was declined and the seats were released. You have not been charged.",
     ),
     "payment_cancelled": ("info", "Payment cancelled: the seats were released."),
+    "hold_cancelled": ("info", "You cancelled this hold: its seats were released."),
     "real_name_required": (
         "error",
         "This session needs a verified name on every ticket.",

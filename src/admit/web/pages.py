@@ -12,6 +12,7 @@ from admit.web.browse import router as browse_pages
 from admit.web.checkout import router as checkout_pages
 from admit.web.errors import install_page_errors
 from admit.web.gate import router as gate_pages
+from admit.web.holding import router as holding_pages
 from admit.web.queue import router as queue_pages
 
 HERE = Path(__file__).parent
@@ -24,5 +25,6 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(gate_pages)
     app.include_router(browse_pages)
     app.include_router(account_pages)
+    app.include_router(holding_pages)  # before /checkout/{hold_id}
     app.include_router(checkout_pages)
     app.include_router(queue_pages)

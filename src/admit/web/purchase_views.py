@@ -286,3 +286,23 @@ async def order_detail(uow: UnitOfWork, *, number: str, buyer: str) -> OrderDeta
         tickets=[TicketView(t, render.qr_svg(t.qr)) for t in tickets],
         payments=list(payments.all()),
     )
+
+
+async def live_hold(
+    uow: UnitOfWork, *, buyer: str, session_id: int, now: datetime
+) -> tuple[int, int, datetime] | None:
+    """The buyer's newest hold of the session still running: (id, quantity, expiry)."""
+    row = (
+        await uow.session.execute(
+            select(Hold.id, Hold.quantity, Hold.expires_at)
+            .where(
+                Hold.buyer == buyer,
+                Hold.session_id == session_id,
+                Hold.status == "active",
+                Hold.expires_at > now,
+            )
+            .order_by(Hold.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return (int(row[0]), int(row[1]), row[2]) if row else None

@@ -87,6 +87,34 @@ async def test_refused_holds_go_back_to_the_map_with_the_reason_and_hold_nothing
         assert await states(admin, sid) == before
 
 
+async def test_a_buyer_who_wanders_off_is_shown_their_hold_and_a_cancelled_one_says_so(
+    web: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    sid = await on_sale(admin, clock)
+    assert (await web.get(f"/checkout/holding/{sid}")).status_code == 204  # not signed in
+    await signed_in_buyer(runtime, web, "13700000012")
+    assert (await web.get(f"/checkout/holding/{sid}")).status_code == 204  # holding nothing
+    hold_id = await hold(web, sid, ROW_B[:2])
+    page = await web.get(f"/checkout/{hold_id}")
+    assert page.headers["cache-control"] == "no-store"  # Back never shows a stale countdown
+    holding = await web.get(f"/checkout/holding/{sid}")
+    assert holding.headers["cache-control"] == "no-store, private"
+    body = holding.json()
+    assert (body["hold"], body["quantity"], body["checkout"]) == (
+        hold_id,
+        2,
+        f"/checkout/{hold_id}",
+    )
+    assert 0 < body["seconds_left"] <= 15 * 60
+    assert 'id="holding-note"' in (await web.get(f"/sessions/{sid}")).text
+    # Cancelled: the hold's page, reached again (Back), says it was cancelled.
+    await web.post(f"/checkout/{hold_id}/release")
+    assert (await web.get(f"/checkout/holding/{sid}")).status_code == 204
+    again = location(await web.get(f"/checkout/{hold_id}"))
+    assert again == f"/sessions/{sid}?msg=hold_cancelled"
+    assert "You cancelled this hold" in (await web.get(again)).text
+
+
 # --- checkout and payment ------------------------------------------------------------------
 
 

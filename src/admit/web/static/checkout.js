@@ -58,6 +58,12 @@
     });
   }
 
+  // Back/Forward may show this page from the browser's memory after the hold was cancelled
+  // or paid: load it again, and the server says what became of the hold.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
   startCountdown();
   watchTotal();
 })();

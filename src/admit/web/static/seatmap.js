@@ -72,10 +72,31 @@
       window.seatmapReady = performance.now();
       self.host.setAttribute("data-ready", "1");
       self.poll();
+      self.showHolding();
     }).catch(function (err) {
       self.say("The seat map could not be loaded. You can still use Best available.");
       self.host.setAttribute("data-error", String(err));
     });
+  };
+
+  SeatMap.prototype.showHolding = function () {
+    // Back on the page while holding seats: they look taken like anyone's, so say whose.
+    var note = document.getElementById("holding-note");
+    if (!note) return;
+    fetch("/checkout/holding/" + this.cfg.session, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.status === 200 ? r.json() : null; })
+      .then(function (held) {
+        if (!held) return;
+        var minutes = Math.max(1, Math.round(held.seconds_left / 60));
+        note.textContent = "You are holding " + held.quantity + (held.quantity === 1 ? " seat" : " seats") +
+          " of this session for about " + minutes + (minutes === 1 ? " more minute. " : " more minutes. ");
+        var link = document.createElement("a");
+        link.href = held.checkout;
+        link.id = "holding-continue";
+        link.textContent = "Continue to checkout";
+        note.appendChild(link);
+        note.hidden = false;
+      }).catch(function () { /* the note is a convenience */ });
   };
 
   SeatMap.prototype.fetchAvailability = function () {
