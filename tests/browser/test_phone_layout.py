@@ -84,6 +84,11 @@ def test_no_page_of_a_purchase_scrolls_sideways(
             page.wait_for_selector("#seatmap[data-ready]", timeout=WAIT_MS)
         _fits(page, path)
         _keep(page, width, name)
+        if path == "/login":
+            # The number keypad for a mobile number, and one tap to the e-mail keyboard.
+            expect(page.locator("#login")).to_have_attribute("inputmode", "tel")
+            page.tap("#login-kind")
+            expect(page.locator("#login")).to_have_attribute("inputmode", "email")
 
     login, _ = register(demo_site, PHONE_PREFIX[width])
     page.goto(f"{demo_site}/login")

@@ -90,3 +90,18 @@ async def get_session_row(uow: UnitOfWork, session_id: int) -> SessionRow | None
         )
     ).first()
     return SessionRow(*row) if row else None
+
+
+async def categories_with_sessions(uow: UnitOfWork, *, now: datetime) -> set[str]:
+    """The categories that have a session still to start (scheduled or postponed): the only
+    ones worth a link on the storefront (one grouped read)."""
+    found = await uow.session.scalars(
+        select(Event.category)
+        .join(Session, Session.event_id == Event.id)
+        .where(
+            Session.status.in_([SessionStatus.SCHEDULED, SessionStatus.POSTPONED]),
+            Session.starts_at >= now,
+        )
+        .distinct()
+    )
+    return {c.value for c in found}

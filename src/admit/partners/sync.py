@@ -28,6 +28,9 @@ from admit.partners.models import PartnerCinema, PartnerHall, PartnerSession
 # passes this in): (unit of work, session id, starts at, now).
 SaleOpener = Callable[[UnitOfWork, int, datetime, datetime], Awaitable[None]]
 AREA_COLORS = {"STD": "#2563eb", "VIP": "#db2777"}
+# Cinemas' systems name their price areas by code only; buyers read words (an unknown code
+# is shown as it is).
+AREA_NAMES = {"STD": "Standard", "VIP": "VIP", "LOVE": "Love seats", "DBOX": "Motion seats"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,7 @@ async def _session(
         levels=[
             pricing.LevelInput(
                 code=area,
-                name=area,
+                name=AREA_NAMES.get(area, area),
                 prices={"adult": show.prices[area]},
                 color=AREA_COLORS.get(area, "#3b82f6"),
                 currency=show.currency,

@@ -1,4 +1,4 @@
-""""You are holding 2 seats — continue": a buyer who leaves checkout while holding and comes
+""" "You are holding 2 seats — continue": a buyer who leaves checkout while holding and comes
 back to the session page sees their own seats as taken like anyone else's. The page is the
 same for everyone (cached), so the seat map asks here, with the cookie, whether this visitor
 holds seats of the session; the answer is theirs alone and never cached."""

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from admit.catalog.queries import SessionFilter, search_sessions
+from admit.catalog.queries import SessionFilter, categories_with_sessions, search_sessions
 from admit.content.announcements import showing_announcements
 from admit.content.recommendations import recommended_session_ids
 from admit.core.runtime import Runtime
@@ -59,11 +59,13 @@ async def _build_listing(uow: UnitOfWork, now: datetime) -> Listing:
     upcoming = await session_cards(
         uow, await search_sessions(uow, SessionFilter(starts_from=now, limit=UPCOMING)), now=now
     )
+    showing = await categories_with_sessions(uow, now=now)
     return Listing(
         {
             "announcements": await showing_announcements(uow, now=now),
             "recommended": recommended,
             "upcoming": upcoming,
-            "categories": CATEGORY_LABELS,
+            # Only categories with something to see: a link never leads to "Nothing found".
+            "categories": {code: name for code, name in CATEGORY_LABELS.items() if code in showing},
         }
     )

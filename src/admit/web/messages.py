@@ -122,3 +122,26 @@ def error_text(code: str, status: int) -> ErrorText:
     if status == 409:
         return ErrorText("Not possible right now", "That cannot be done right now.")
     return ERROR_PAGES["invalid_input"]
+
+
+# What a buyer reads for a stored status (never "captured"): by kind of thing.
+STATUS_WORDS: dict[str, dict[str, str]] = {
+    "payment": {
+        "created": "started",
+        "pending": "waiting for the bank",
+        "captured": "paid",
+        "declined": "declined by the bank",
+        "cancelled": "cancelled",
+        "closed": "closed",
+        "expired": "expired",
+        "refunded": "refunded",
+    },
+    "ticket": {"valid": "valid", "void": "cancelled", "refunded": "refunded", "used": "used"},
+    "holder": {"verified": "verified", "pending": "being checked", "rejected": "not verified"},
+}
+
+
+def status_words(value: str, kind: str) -> str:
+    """A status in words for ``kind`` (payment, ticket, holder); an unknown one with its
+    underscores as spaces."""
+    return STATUS_WORDS.get(kind, {}).get(value, value.replace("_", " "))

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from admit.core.local_time import local_time
 from admit.core.money import Money
 from admit.web.auth import Visitor, signed_in
-from admit.web.messages import flash
+from admit.web.messages import flash, status_words
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -48,7 +48,7 @@ def _environment() -> Environment:
         enable_async=False,
     )
     env.globals.update(static_url=static_url, site_name=SITE_NAME)
-    env.filters.update(money=money, local_time=local_time)
+    env.filters.update(money=money, local_time=local_time, words=status_words)
     return env
 
 

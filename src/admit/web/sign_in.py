@@ -230,6 +230,9 @@ async def register(
     except AdmitError as refused:
         attempt = Attempt(refusal=refused)
     if attempt.refusal is not None:
+        # A wrong code keeps the password typed (only the code was wrong); a refused password
+        # is typed again. The page is never stored.
+        keep = password if attempt.refusal.code == "wrong_code" else ""
         page = await _register_form(
             request,
             step="code",
@@ -237,7 +240,9 @@ async def register(
             login=login,
             next=next,
             problem=refusal_text(attempt.refusal),
+            password=keep,
         )
+        page.headers["Cache-Control"] = "no-store"
         return _refused(page, attempt.refusal)
     target = safe_next(next, "/account?msg=registered")
     return _signed_in_response(request, attempt, target)

@@ -4,6 +4,8 @@ cannot read, paging."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -52,8 +54,8 @@ async def test_home_shows_live_announcements_recommendations_in_order_and_catego
     assert '<a href="/search?q=final">Cup final on sale</a>' in page.text
     assert session_links(page, "rec-h") == [other, sid]
     assert "Last seats!" in words
-    for code in ("sport", "show", "cinema", "attraction"):
-        assert f'href="/search?category={code}"' in page.text
+    # Only the categories with sessions to come: a link never leads to "Nothing found".
+    assert re.findall(r'href="/search\?category=(\w+)"', page.text) == ["cinema"]
 
     ok(await admin.put(f"{ADMIN}/recommendations", json={"sessions": [{"session_id": sid}]}))
     assert session_links(await admin.get("/"), "rec-h") == [sid]

@@ -82,7 +82,13 @@ async def test_every_page_route_answers_with_the_security_headers(
     sid = await on_sale(admin, clock)
     event_id = ok(await admin.get(f"/api/v1/sessions/{sid}"))["event"]["id"]
     hold_id, number = await _paid_order(web, runtime, bank, sid)
-    ids = {"session_id": sid, "event_id": event_id, "hold_id": hold_id, "number": number}
+    ids = {
+        "session_id": sid,
+        "event_id": event_id,
+        "hold_id": hold_id,
+        "number": number,
+        "identity_id": 1,
+    }
     routes = page_routes(app)
     assert len(routes) >= 30  # the discovery found the storefront, account, checkout, gate
     problems: list[str] = []

@@ -54,12 +54,16 @@ async def test_register_with_the_code_sent_by_sms_then_sign_out_and_in_again(
     )
     assert wrong.status_code == 400
     assert "That code is not right, or it has expired." in wrong.text
+    # Only the code was wrong: the password typed stays (on a page never stored).
+    assert f'value="{PASSWORD}"' in wrong.text
+    assert wrong.headers["cache-control"] == "no-store"
     assert SESSION_COOKIE not in web.cookies
     weak = await web.post(
         "/register", data={"login": phone, "code": code, "password": "short", "next": ""}
     )
     assert weak.status_code == 400
     assert "At least 10 characters" in weak.text
+    assert 'value="short"' not in weak.text  # a refused password is typed again
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         assert await uow.session.scalar(select(Customer.id)) is None
 
