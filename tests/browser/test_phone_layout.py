@@ -53,6 +53,14 @@ def _fits(page: Page, what: str) -> None:
     assert scroll <= inner, f"{what} scrolls sideways at {inner} px: {scroll} px wide"
 
 
+def _tap_targets(page: Page, selector: str) -> None:
+    """Every visible element of ``selector`` is at least 44 × 44 px."""
+    boxes = [b for b in (el.bounding_box() for el in page.locator(selector).all()) if b]
+    assert boxes, selector
+    small = [b for b in boxes if b["width"] < 44 or b["height"] < 44]
+    assert not small, (selector, small)
+
+
 def _keep(page: Page, width: int, name: str) -> None:
     if DOCS_SHOTS and width == 360:
         folder = Path(DOCS_SHOTS)
@@ -84,6 +92,8 @@ def test_no_page_of_a_purchase_scrolls_sideways(
             page.wait_for_selector("#seatmap[data-ready]", timeout=WAIT_MS)
         _fits(page, path)
         _keep(page, width, name)
+        if path.startswith("/sessions/"):
+            _tap_targets(page, ".account-nav a, #zoom-in, #zoom-out, #zoom-fit, .best-link a")
         if path == "/login":
             # The number keypad for a mobile number, and one tap to the e-mail keyboard.
             expect(page.locator("#login")).to_have_attribute("inputmode", "tel")
@@ -116,6 +126,13 @@ def test_a_seat_stays_under_the_finger_after_the_first_tap(
     page.goto(f"{demo_site}/sessions/{cinema}")
     page.wait_for_selector("#seatmap[data-ready]", timeout=WAIT_MS)
     seat = page.locator(".seat:not(.taken)").nth(20)
+    seat.scroll_into_view_if_needed()
+    # On a phone the cinema's seats are smaller than a thumb: the first tap zooms in there.
+    seat.tap()
+    expect(page.locator("#map-status")).to_contain_text("Zoomed in")
+    assert float(page.locator("svg.seatmap").get_attribute("data-scale") or 1) > 1
+    expect(seat).to_have_attribute("aria-pressed", "false")
+    assert (seat.bounding_box() or {"width": 0})["width"] >= 24
     seat.scroll_into_view_if_needed()
     before = _centre(seat)
     seat.tap()

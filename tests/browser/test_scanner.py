@@ -202,6 +202,12 @@ def test_the_scanner_validates_pasted_codes_with_the_network_cut(
     expect(page.locator("#scanner")).to_be_visible()
     expect(page.locator("#manifest-label")).to_contain_text("tickets · 0 revoked")
     expect(page.locator("#device-label")).to_have_text("PHONE-1 · gate N")
+    # The entry/exit switch: each choice a 44 px tap target.
+    for toggle in page.locator("label.toggle").all():
+        box = toggle.bounding_box()
+        assert box is not None
+        assert box["width"] >= 44
+        assert box["height"] >= 44
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     shots.take(page, "manifest-loaded")
 

@@ -54,28 +54,48 @@ def preselected_seats(text: str | None, limit: int) -> list[str]:
     return keys[: min(limit, MAX_SEATS)]
 
 
-def _price_words(level: LevelRow, ticket_types: list[str]) -> str:
-    """The level's price for the map's labels: the first ticket type it has (``adult
-    480.00 CNY``)."""
+def _first_price(level: LevelRow, ticket_types: list[str]) -> tuple[str, int] | None:
+    """The level's price of the first ticket type it has (the map's labels and total)."""
     for ticket_type in ticket_types:
         if ticket_type in level.prices:
-            return f"{ticket_type} {money(level.prices[ticket_type], level.currency)}"
-    return ""
+            return ticket_type, level.prices[ticket_type]
+    return None
+
+
+def _price_words(level: LevelRow, ticket_types: list[str]) -> str:
+    """``adult 480.00 CNY``, or "" for a level without prices."""
+    first = _first_price(level, ticket_types)
+    return f"{first[0]} {money(first[1], level.currency)}" if first else ""
+
+
+def _field(venue_use: str) -> tuple[str, str]:
+    """What the seats face, by the venue's use: (drawn above a whole map, drawn in the middle
+    of a stadium's sections)."""
+    use = venue_use.lower()
+    if "cinema" in use:
+        return "SCREEN", ""
+    if any(word in use for word in ("football", "athletics", "rugby", "stadium", "sport")):
+        return "", "PITCH"
+    return "", ""
 
 
 def _map_config(page: SessionPage, limit: int, seats: list[str]) -> dict[str, Any]:
     """What ``seatmap.js`` needs besides the map and availability it fetches."""
+    stage, pitch = _field(page.row.venue.use)
     return {
         "session": page.row.session.id,
         "channel": "web",
         "limit": limit,
         "selected": seats,
-        "stage": "SCREEN" if "cinema" in page.row.venue.use.lower() else "",
+        "stage": stage,
+        "pitch": pitch,
         "levels": {
             lv.code: {
                 "name": lv.name,
                 "color": lv.color,
                 "price": _price_words(lv, page.ticket_types),
+                "amount": (_first_price(lv, page.ticket_types) or ("", 0))[1],  # the total's
+                "currency": lv.currency,
                 "left": lv.left_here,  # what the website may still sell at the level
             }
             for lv in page.levels

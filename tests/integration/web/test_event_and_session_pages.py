@@ -54,9 +54,24 @@ async def test_session_page_shows_prices_status_remaining_and_the_checkout_forms
         "limit": 4,
         "selected": [],
         "stage": "",
+        "pitch": "",
         "levels": {
-            "A": {"name": "Front", "color": "#3b82f6", "price": "adult 80.00 CNY", "left": 10},
-            "B": {"name": "Back", "color": "#3b82f6", "price": "adult 50.00 CNY", "left": 10},
+            "A": {
+                "name": "Front",
+                "color": "#3b82f6",
+                "price": "adult 80.00 CNY",
+                "amount": 8000,
+                "currency": "CNY",
+                "left": 10,
+            },
+            "B": {
+                "name": "Back",
+                "color": "#3b82f6",
+                "price": "adult 50.00 CNY",
+                "amount": 5000,
+                "currency": "CNY",
+                "left": 10,
+            },
         },
     }
     assert "Hall Stalls A, B 20 of 20" in words  # the text alternative: seats by section

@@ -11,6 +11,8 @@
   var OVERVIEW_ABOVE = 1200; // seats: bigger maps show sections first
   var POLL_MS = 5000;
   var TAKEN = "#c9ccd3";
+  var TAP_SEAT_PX = 28;  // a seat's width when a tap on a small map zooms in to it
+  var BIG_SEAT_PX = 56;  // how far a map zooms in
 
   function svg(name, attrs) {
     var node = document.createElementNS(SVGNS, name);
@@ -172,6 +174,7 @@
   // ---- drawing -------------------------------------------------------------------------
 
   SeatMap.prototype.canvas = function (minX, minY, maxX, maxY, pad, label) {
+    if (this.pz) { this.pz.destroy(); this.pz = null; }
     while (this.host.firstChild) this.host.removeChild(this.host.firstChild);
     var w = Math.max(maxX - minX, 1) + 2 * pad, h = Math.max(maxY - minY, 1) + 2 * pad;
     var root = svg("svg", {
@@ -207,7 +210,8 @@
       if (s.y[i] < minY) minY = s.y[i]; if (s.y[i] > maxY) maxY = s.y[i];
     }
     var root = this.canvas(minX, minY, maxX, maxY, 4, "Sections of the venue. Choose a section to see its seats.");
-    var font = Math.max((maxX - minX) / 55, 0.5);
+    var font = Math.max((maxX - minX) / 32, 0.5);
+    if (this.cfg.pitch) this.drawPitch(root, minX, minY, maxX, maxY, font);
     var first = true;
     this.sectionNodes = [];
     this.layout.sections.forEach(function (sec, k) {
@@ -229,6 +233,26 @@
     this.paintSections();
     this.title.textContent = "Choose a section";
     this.back.hidden = true;
+    this.zoomable(6);
+  };
+
+  SeatMap.prototype.drawPitch = function (root, minX, minY, maxX, maxY, font) {
+    // The field in the middle of the stands, so a buyer sees where the play is.
+    var w = (maxX - minX) * 0.4, h = (maxY - minY) * 0.34;
+    var cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
+    root.appendChild(svg("rect", { x: cx - w / 2, y: cy - h / 2, width: w, height: h, rx: font, "class": "pitch", "aria-hidden": "true" }));
+    var t = svg("text", { x: cx, y: cy, "text-anchor": "middle", "dominant-baseline": "central", "font-size": font * 1.2, "class": "stage-label", "aria-hidden": "true" });
+    t.textContent = this.cfg.pitch;
+    root.appendChild(t);
+  };
+
+  SeatMap.prototype.zoomable = function (maxScale) {
+    if (window.AdmitPanZoom && this.svg) this.pz = new window.AdmitPanZoom(this.svg, maxScale);
+  };
+
+  // On screen, how wide a seat is now (px).
+  SeatMap.prototype.seatPixels = function () {
+    return this.pz ? 2 * this.seatRadius * this.pz.pixelsPerUnit() : 0;
   };
 
   SeatMap.prototype.paintSections = function () {
@@ -300,6 +324,9 @@
     this.paintSeats();
     this.title.textContent = name;
     this.back.hidden = !this.overview;
+    this.seatRadius = r;
+    this.zoomable(1);
+    if (this.pz) this.pz.maxScale = Math.max(1, BIG_SEAT_PX / Math.max(this.seatPixels(), 1));
   };
 
   SeatMap.prototype.drawStage = function (root, minX, maxX, y, gap) {
@@ -396,6 +423,20 @@
     });
     this.empty.hidden = this.selected.length > 0;
     this.submit.disabled = this.selected.length === 0;
+    this.renderBar();
+  };
+
+  SeatMap.prototype.renderBar = function () {
+    // The sticky bar: how many seats, from what total, and the button.
+    var count = document.getElementById("bar-count"), total = document.getElementById("bar-total");
+    if (!count || !total) return;
+    var n = this.selected.length, sum = 0, currency = "", self = this;
+    this.selected.forEach(function (i) {
+      var info = self.cfg.levels[self.levelOf(i)];
+      if (info && info.amount) { sum += info.amount; currency = info.currency; }
+    });
+    count.textContent = n ? n + (n === 1 ? " seat" : " seats") : "No seats yet";
+    total.textContent = n && currency ? "from " + (sum / 100).toFixed(2) + " " + currency : "";
   };
 
   SeatMap.prototype.say = function (text) {
@@ -433,6 +474,7 @@
     if (!to) return;
     from.setAttribute("tabindex", "-1");
     to.setAttribute("tabindex", "0");
+    this.reveal(to);
     to.focus();
   };
 
@@ -445,7 +487,23 @@
       return;
     }
     var i = node.getAttribute("data-i");
-    if (i !== null) this.toggle(+i);
+    if (i === null) return;
+    if (this.pz && this.pz.lastPointerType === "touch" && this.seatPixels() < TAP_SEAT_PX - 4) {
+      // Too small for a thumb: the first tap zooms in there, the next one chooses.
+      this.pz.centreOn(this.layout.seats.x[+i], this.layout.seats.y[+i],
+        this.pz.scale() * TAP_SEAT_PX / Math.max(this.seatPixels(), 1));
+      this.say("Zoomed in. Tap a seat to choose it; pinch or drag to move around.");
+      return;
+    }
+    this.toggle(+i);
+  };
+
+  SeatMap.prototype.reveal = function (node) {
+    // Keyboard focus on a seat outside the zoomed view brings it into view.
+    var i = node.getAttribute("data-i");
+    if (!this.pz || i === null || this.pz.scale() <= 1.01) return;
+    var x = this.layout.seats.x[+i], y = this.layout.seats.y[+i], v = this.pz.view;
+    if (x < v[0] || x > v[0] + v[2] || y < v[1] || y > v[1] + v[3]) this.pz.centreOn(x, y);
   };
 
   SeatMap.prototype.wire = function () {
@@ -470,6 +528,15 @@
       }
     });
     this.back.addEventListener("click", function () { self.backToOverview(); });
+    [["zoom-in", 1.6], ["zoom-out", 1 / 1.6], ["zoom-fit", 0]].forEach(function (b) {
+      var button = document.getElementById(b[0]);
+      if (!button) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        if (!self.pz) return;
+        if (b[1]) self.pz.zoomCentre(b[1]); else self.pz.reset();
+      });
+    });
     this.form.addEventListener("submit", function (e) {
       if (!self.selected.length) { e.preventDefault(); self.say("Choose at least one seat first."); }
     });
