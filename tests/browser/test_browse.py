@@ -1,4 +1,4 @@
-"""Browsing in Debian's Chromium against a live ``admit demo`` server, at phone (390×844) and
+"""Browsing in Debian's Chromium against a live ``admit demo`` server, at phone (360×740) and
 desktop (1366×768) size: the home page's content, a search with a typo, the 20,000-seat
 stadium's map (sections, then a section's seats) chosen with the mouse and the keyboard
 within the per-person limit, the hand-off to sign in; availability that changes on the server

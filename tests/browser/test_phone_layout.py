@@ -114,8 +114,14 @@ def test_no_page_of_a_purchase_scrolls_sideways(
     expect(page.locator(".held-item")).to_have_count(2)
     _fits(page, "the checkout page")
     _keep(page, width, "07-checkout")
-    page.click("#release")  # give the seats back
-    page.wait_for_url(re.compile(r"/sessions/\d+\?msg=payment_cancelled"))
+    page.click("#pay")
+    page.wait_for_url(re.compile(r"/_sim/bank/pay/"))
+    _fits(page, "the bank's page")
+    page.click("#approve")
+    page.wait_for_url(re.compile(r"/account/orders/[A-Z0-9]+\?msg=paid$"))
+    expect(page.locator(".e-ticket svg.admit-qr")).to_have_count(2)
+    _fits(page, "the order with its e-tickets")
+    _keep(page, width, "08-tickets")
 
 
 def test_a_seat_stays_under_the_finger_after_the_first_tap(

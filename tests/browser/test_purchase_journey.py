@@ -1,5 +1,5 @@
 """The acceptance journey in Debian's Chromium against a live ``admit demo`` server, at phone
-(390×844) and desktop (1366×768) size: search → session → choose seats on the map → sign in
+(360×740) and desktop (1366×768) size: search → session → choose seats on the map → sign in
 (a new account, its code read from the SMS simulator) → straight on to checkout with the seats
 held → pay on the bank simulator → the
 ticket's QR → the PDF; and a declined payment, which comes back to the map with the seats

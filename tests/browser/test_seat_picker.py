@@ -166,6 +166,10 @@ def test_every_seat_of_a_section_can_be_chosen_by_touch_after_zooming(
         page.touchscreen.tap(x, y)
         expect(page.locator(f'.seat[data-key="{key}"]')).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#bar-count")).to_have_text("3 seats")
+    for remove in page.locator("#selected-list .link-button").all():  # thumb-sized
+        box = remove.bounding_box()
+        assert box is not None
+        assert min(box["width"], box["height"]) >= 44
     expect(page.locator("#bar-total")).to_have_text(re.compile(r"^from [\d.]+ CNY$"))
     expect(page.locator("#seat-continue")).to_be_enabled()
     bar = page.locator("#selection-bar").bounding_box()
