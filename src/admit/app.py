@@ -45,6 +45,7 @@ from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reco
 from admit.sales.api import router as sales_router
 from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
+from admit.sales.holder_api import router as holder_router
 from admit.sales.order_api import router as order_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.purchase_api import router as purchase_router
@@ -130,6 +131,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         audit_router,
         staff_router,
         customer_router,
+        holder_router,
         people_router,
         counter_router,
         partner_router,

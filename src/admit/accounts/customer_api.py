@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
 
@@ -206,13 +206,3 @@ async def file_own_identity(body: DocumentBody, rt: RuntimeDep, cid: CustomerId)
 async def add_holder(body: DocumentBody, rt: RuntimeDep, cid: CustomerId) -> MeOut:
     """A linked holder to buy tickets for (at most the policy's number, verified first)."""
     return await _file(rt, cid, body, is_self=False)
-
-
-@router.delete("/me/holders/{identity_id}", status_code=204)
-async def remove_holder(identity_id: int, rt: RuntimeDep, cid: CustomerId) -> Response:
-    """Take a holder off the account: a linked holder, or the buyer's own identity while it is
-    not verified (so a rejected filing can be removed or filed again). 404 when the account
-    has no such holder; 409 ``conflict`` for a verified own identity."""
-    async with rt.uow(Actor(kind="customer", id=str(cid))) as uow:
-        await identities.unlink(uow, customer_id=cid, identity_id=identity_id, now=rt.clock.now())
-    return Response(status_code=204)

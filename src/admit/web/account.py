@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.accounts import identities
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
 from admit.accounts.verification import file_and_verify
@@ -19,7 +18,7 @@ from admit.core.errors import AdmitError, InvalidInput
 from admit.core.runtime import Runtime
 from admit.http.deps import runtime
 from admit.http.int_bounds import DB_INT_MAX
-from admit.sales import orders, ticket_api
+from admit.sales import holder_removal, orders, ticket_api
 from admit.web import sign_in
 from admit.web.auth import (
     SameOrigin,
@@ -209,10 +208,11 @@ async def remove_holder(
     identity_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)],
     next: Next = "",  # noqa: A002
 ) -> Response:
-    """Take a holder off the account (a verified own identity stays)."""
+    """Take a holder off the account (a verified own identity stays, and a holder on a ticket
+    still to be used stays until its session is over)."""
     try:
         async with rt.uow(visitor.actor) as uow:
-            await identities.unlink(
+            await holder_removal.remove_holder(
                 uow, customer_id=visitor.customer_id, identity_id=identity_id, now=rt.clock.now()
             )
     except AdmitError as refused:

@@ -4,9 +4,13 @@ ones only for their own buyer)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 from sqlalchemy import select
 from tests.conftest import TEST_ACTOR, police_population
+from tests.integration.sales.conftest import Bank
+from tests.integration.sales.purchase_steps import pay_url
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, customers_with_ids, on_sale
 
 from admit.accounts import identities
@@ -95,3 +99,38 @@ async def test_real_name_orders_need_verified_holders_and_count_by_document(
     cancel = await client.post(f"/api/v1/orders/{number}/cancel", headers=ann)
     assert cancel.json()["status"] == "cancelled"
     assert sorted(await _usage(runtime)) == [0, 2]
+
+
+async def test_a_holder_on_a_ticket_still_to_be_used_cannot_be_removed(
+    admin: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FixedClock,
+    bank: Bank,
+) -> None:
+    """Issue 27, item 3 (and 32, item 2): ``DELETE /me/holders/{identity}`` refuses a holder
+    named on a valid ticket of a session to come; once the session is over, or for a holder
+    on no ticket, it takes them off."""
+    sid = await on_sale(admin, clock, real_name=True)
+    people = list(police_population().items())
+    ((ann_id, ann),) = await customers_with_ids(runtime, 1)
+    me = await _verified(runtime, ann_id, people[0], is_self=True)
+    friend = await _verified(runtime, ann_id, people[1], is_self=False)
+    spare = await _verified(runtime, ann_id, people[2], is_self=False)
+    ordered = await _hold_and_order(client, sid, ann, ROW_A[:2], [me, friend], "rn-remove-1")
+    assert ordered.status_code == 201, ordered.text
+    await bank.decide(await pay_url(client, ordered.json()["number"], ann))
+    await bank.settled()
+
+    kept = await client.delete(f"/api/v1/me/holders/{friend}", headers=ann)
+    assert (kept.status_code, kept.json()["error"]["code"]) == (409, "holder_on_ticket")
+    assert kept.json()["error"]["details"]["ticket"]
+    gone = await client.delete(f"/api/v1/me/holders/{spare}", headers=ann)
+    assert gone.status_code == 204
+    ends = (await admin.get(f"/api/v1/sessions/{sid}")).json()["session"]["ends_at"]
+    clock.advance(datetime.fromisoformat(ends) - clock.now() + timedelta(minutes=1))  # over
+    later = await client.delete(f"/api/v1/me/holders/{friend}", headers=ann)
+    assert later.status_code == 204
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        linked = await identities.holders_of(uow, ann_id)
+    assert [(h.identity_id, h.is_self) for h, _ in linked] == [(me, True)]
