@@ -4,11 +4,13 @@ the SMS code its simulator delivered, and signed-in customers made through the p
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
+from playwright.sync_api import Page
 
 PASSWORD = "Blue-sky-2026!"
 T = TypeVar("T")
@@ -59,3 +61,20 @@ def register(site: str, prefix: str) -> tuple[str, str]:
 def customer_token(site: str, prefix: str) -> str:
     """A new customer's bearer token (``register``)."""
     return register(site, prefix)[1]
+
+
+def sign_in_new_customer(page: Page, site: str, prefix: str) -> str:
+    """A new customer (``register``) signed in through the login page: their login."""
+    login, _ = register(site, prefix)
+    page.goto(f"{site}/login")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(re.compile(r"/account"))
+    return login
+
+
+def event_of(site: str, session_id: int) -> int:
+    """The event of a session, through the public API."""
+    event_id: int = httpx.get(f"{site}/api/v1/sessions/{session_id}").json()["event"]["id"]
+    return event_id

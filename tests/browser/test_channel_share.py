@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Shots
-from tests.browser.site_accounts import customer_token
+from tests.browser.site_accounts import customer_token, event_of
 
 FILM = "Orbit of Ice"  # the purchase journey buys "Paper Dragons"
 WAIT_MS = 20_000
@@ -107,12 +107,7 @@ def test_a_level_whose_web_share_is_sold_cannot_be_chosen(
         int(cell.replace(",", "")) for cell in page.locator("[data-left-level]").all_inner_texts()
     )
     assert header == table == after["remaining"]
-    page.goto(f"{demo_site}/events/{_event_of(demo_site, session_id)}")
+    page.goto(f"{demo_site}/events/{event_of(demo_site, session_id)}")
     card = page.locator(f'.session-card:has(a[href="/sessions/{session_id}"])')
     expect(card).to_contain_text(f"{after['remaining']:,} left")
     shots.take(page, "event-card")
-
-
-def _event_of(site: str, session_id: int) -> int:
-    event_id: int = httpx.get(f"{site}/api/v1/sessions/{session_id}").json()["event"]["id"]
-    return event_id

@@ -11,7 +11,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Shots
-from tests.browser.site_accounts import PASSWORD, register
+from tests.browser.site_accounts import sign_in_new_customer
 
 FILM = "The Long Night Train"
 PHONE_PREFIX = {"phone": "1378", "desktop": "1379"}
@@ -28,12 +28,7 @@ def test_the_hold_is_found_again_and_a_cancelled_one_says_so(
     page: Page, demo_site: str, shots: Shots, viewport: str
 ) -> None:
     session_id = _session(demo_site, viewport)
-    login, _ = register(demo_site, PHONE_PREFIX[viewport])
-    page.goto(f"{demo_site}/login")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_url(re.compile(r"/account"))
+    sign_in_new_customer(page, demo_site, PHONE_PREFIX[viewport])
 
     page.goto(f"{demo_site}/sessions/{session_id}")
     page.select_option("#best-qty", "2")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.browser.site_accounts import PASSWORD, register
+from tests.browser.site_accounts import event_of, sign_in_new_customer
 
 WIDTHS = (320, 360, 414)
 WAIT_MS = 20_000
@@ -100,13 +100,11 @@ def test_no_page_of_a_purchase_scrolls_sideways(
             page.tap("#login-kind")
             expect(page.locator("#login")).to_have_attribute("inputmode", "email")
 
-    login, _ = register(demo_site, PHONE_PREFIX[width])
-    page.goto(f"{demo_site}/login")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_url(re.compile(r"/account"))
+    sign_in_new_customer(page, demo_site, PHONE_PREFIX[width])
     _fits(page, "/account")
+    for path in ("/account/holders", f"/events/{event_of(demo_site, cinema)}"):
+        page.goto(demo_site + path)
+        _fits(page, path)
     page.goto(f"{demo_site}/sessions/{cinema}")
     page.select_option("#best-qty", "2")
     page.click("#best-form button[type=submit]")

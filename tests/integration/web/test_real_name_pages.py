@@ -86,12 +86,16 @@ async def test_a_real_name_session_needs_a_verified_holder_for_every_ticket(
 
 
 async def test_a_typo_in_the_own_name_is_explained_and_can_be_corrected(
-    web: httpx.AsyncClient, admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+    web: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FixedClock,
+    bank: Bank,
 ) -> None:
     """Issue 32, item 2: a valid number with the wrong name was a dead end — no message,
     "Mine" disabled for good, every purchase refused."""
     sid = await on_sale(admin, clock, real_name=True)
-    await signed_in_buyer(runtime, web, "13700000071")
+    cid = await signed_in_buyer(runtime, web, "13700000071")
     number, name = list(police_population().items())[1]
     back = f"/sessions/{sid}?seats={ROW_A[1]}&go=1"
     typo = await web.post(
@@ -115,10 +119,21 @@ async def test_a_typo_in_the_own_name_is_explained_and_can_be_corrected(
     assert "holder-verified" in holders
     assert "holder-rejected" not in holders
     hold_id = await hold(web, sid, ROW_A[1:2])
-    assert (
-        "you must verify your own identity first"
-        not in (await web.get(f"/checkout/{hold_id}")).text
+    page = await web.get(f"/checkout/{hold_id}")
+    assert "you must verify your own identity first" not in page.text
+    # ... and buys, naming themself.
+    option = re.search(r'<option value="(\d+)">' + re.escape(name), page.text)
+    assert option, page.text
+    to_bank = location(
+        await web.post(
+            f"/checkout/{hold_id}/pay",
+            data={"key": pay_key(page.text), "ticket_type": "adult", "holder": option.group(1)},
+        )
     )
+    assert to_bank.startswith("http://bank.test/pay/")
+    await bank.decide(to_bank, "approve")
+    await bank.settled()
+    assert [status for _, status in await orders_of(runtime, cid)] == ["paid"]
 
 
 async def test_a_rejected_holder_can_be_removed(web: httpx.AsyncClient, runtime: Runtime) -> None:
