@@ -56,9 +56,11 @@ bench: $(STAMP) ## Run the benchmarks and print their table (options: BENCH_* or
 		"$$(ls /etc/postgresql)" main start
 	$(BIN)/python -m bench $(ARGS)
 
-screenshots: $(STAMP) ## Refresh docs/screenshots/phone: the purchase's pages at 360 px in Chromium
+screenshots: $(STAMP) ## Refresh docs/screenshots: the purchase at 360 px (Chromium; every engine)
 	ADMIT_SCREENSHOTS_DIR=docs/screenshots/phone $(BIN)/pytest -q -p no:randomly \
 		tests/browser/test_phone_layout.py -k "sideways and 360px"
+	ADMIT_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q -p no:randomly \
+		tests/browser/test_engines.py -k "buy and 360"
 
 clean: ## Remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
 from websockets.sync.client import ClientConnection, connect
 
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
@@ -93,7 +94,12 @@ class PlaywrightDriver:
         return self.page.url
 
     def evaluate(self, expression: str) -> Any:
-        return self.page.evaluate(f"() => ({expression})")
+        try:
+            return self.page.evaluate(f"() => ({expression})")
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error):
+                raise
+            return None  # asked while the page navigated: ``wait_until`` asks again
 
     def click(self, selector: str) -> None:
         self.page.click(selector)
@@ -102,7 +108,8 @@ class PlaywrightDriver:
         self.page.fill(selector, text)
 
     def screenshot(self, path: Path) -> None:
-        self.page.screenshot(path=str(path), full_page=True)
+        """The viewport, as the other engines' screenshots are."""
+        self.page.screenshot(path=str(path))
 
     def close(self) -> None:
         self.context.close()
@@ -267,7 +274,7 @@ class FirefoxDriver:
         result = self._send(
             "script.evaluate",
             {
-                "expression": f"JSON.stringify(({expression}))",
+                "expression": f"Promise.resolve(({expression})).then(v => JSON.stringify(v))",
                 "target": {"context": self.context},
                 "awaitPromise": True,
             },

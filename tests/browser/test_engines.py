@@ -1,25 +1,31 @@
 """The storefront in every engine (issue 35, NF4): the same journey, written once over
 ``tests/browser/engines.py``, in Blink (Chromium through Playwright), WebKit (WebKitGTK through
 WebDriver) and Gecko (Firefox ESR through WebDriver BiDi), at a phone's width (360 px) and a
-desktop's (1366 px): home → search → the session's seat map → two seats chosen with the mouse
-→ the sticky bar counts them → Continue hands over to sign-in — and no page scrolls sideways.
+desktop's (1366 px): the purchase from the home page to the PDF, seats chosen with the mouse,
+the sticky bar counting them, a new account on the way, the bank simulator, the e-tickets —
+and no page scrolls sideways.
 WebKit and Firefox here are not phones (no touch, device pixel ratio 1): they catch engine
 differences in layout, CSS and JavaScript APIs; touch stays Chromium's job."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.engines import Driver, opened, wait_until
+from tests.browser.site_accounts import PASSWORD, sms_code, unused_phone
 
 ENGINES = ("chromium", "webkit", "firefox")
 WIDTHS = {360: 740, 1366: 768}
-FILM = "The Long Night Train"
+DOCS_SHOTS = os.environ.get("ADMIT_SCREENSHOTS_DIR", "")
+PHONE_PREFIX = {"chromium": "1381", "webkit": "1382", "firefox": "1383"}
 
 
 @pytest.fixture(params=[(e, w) for e in ENGINES for w in WIDTHS], ids=lambda p: f"{p[0]}-{p[1]}")
@@ -29,13 +35,26 @@ def driver(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Driver]
         yield d
 
 
+def _keep(driver: Driver, width: int, shot: Path) -> None:
+    """With ``ADMIT_SCREENSHOTS_DIR`` (``make screenshots``), the 360 px pages go to docs."""
+    if DOCS_SHOTS and width == 360:
+        folder = Path(DOCS_SHOTS) / "engines"
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, folder / f"{driver.engine}-{shot.name}")
+
+
 def _fits(driver: Driver, what: str) -> None:
     wide, inner = driver.evaluate("[document.documentElement.scrollWidth, innerWidth]")
     assert wide <= inner, f"{driver.engine}: {what} scrolls sideways ({wide} > {inner} px)"
 
 
-def test_choose_seats_and_go_to_sign_in(driver: Driver, demo_site: str) -> None:
-    shots = ARTIFACTS / f"engines-{driver.engine}-{driver.evaluate('innerWidth')}"
+def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> None:
+    """Home → search → seat map → two seats by click → sign-in hand-off → a new account by SMS
+    code → straight on to checkout with the seats held → the bank simulator → the e-tickets
+    with their QR codes → the PDF."""
+    width = driver.evaluate("innerWidth")
+    index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
+    shots = ARTIFACTS / f"engines-{driver.engine}-{width}"
     shots.mkdir(parents=True, exist_ok=True)
     driver.goto(demo_site + "/")
     wait_until(driver, "!!document.querySelector('#site-q')", "the search box")
@@ -48,20 +67,68 @@ def test_choose_seats_and_go_to_sign_in(driver: Driver, demo_site: str) -> None:
     driver.click(".session-card h3 a")
     wait_until(driver, "!!document.querySelector('#seatmap[data-ready]')", "the seat map")
     _fits(driver, "the session page")
+    start = 60 + 4 * index  # each engine and width its own seats, should they run at once
     keys = driver.evaluate(
-        "[...document.querySelectorAll('.seat:not(.taken)')].slice(40, 42).map(e => e.dataset.key)"
+        f"[...document.querySelectorAll('.seat:not(.taken)')].slice({start}, {start + 2})"
+        ".map(e => e.dataset.key)"
     )
     assert len(keys) == 2
     for key in keys:
         seat = f'.seat[data-key="{key}"]'
         driver.click(seat)
-        pressed = (
-            f"document.querySelector({json.dumps(seat)}).getAttribute('aria-pressed') === 'true'"
-        )
+        pressed = f"document.querySelector({json.dumps(seat)}).ariaPressed === 'true'"
         wait_until(driver, pressed, f"{key} chosen")
     wait_until(driver, "document.querySelector('#bar-count').textContent === '2 seats'", "the bar")
+    wait_until(
+        driver,
+        "/^from \\d+\\.\\d\\d CNY$/.test(document.querySelector('#bar-total').textContent)",
+        "the total",
+    )
+    driver.evaluate("document.querySelector('#seatmap').scrollIntoView({block: 'start'}) || 1")
     driver.screenshot(shots / "seats.png")
+    _keep(driver, width, shots / "seats.png")
     driver.click("#seat-continue")
     wait_until(driver, "location.pathname === '/login'", "the sign-in page")
     assert all(k in driver.url() for k in keys)  # the choice travels to sign-in and back
     _fits(driver, "the sign-in page")
+
+    driver.click("#register-link")
+    wait_until(driver, "location.pathname === '/register'", "the registration page")
+    phone = unused_phone(PHONE_PREFIX[driver.engine])
+    driver.fill("#login", phone)
+    driver.click("#send-code")
+    wait_until(driver, "!!document.querySelector('#code')", "the code field")
+    driver.fill("#code", sms_code(demo_site, phone))
+    driver.fill("#password", PASSWORD)
+    driver.click("#create-account")
+    wait_until(driver, "/^\\/checkout\\/\\d+$/.test(location.pathname)", "checkout", timeout=30)
+    assert driver.evaluate("document.querySelectorAll('.held-item').length") == 2
+    _fits(driver, "the checkout page")
+    driver.click("#pay")
+    wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
+    driver.click("#approve")
+    wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
+    wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 2", "QRs")
+    _fits(driver, "the order's page")
+    driver.evaluate("document.querySelector('.e-ticket').scrollIntoView({block: 'start'}) || 1")
+    driver.screenshot(shots / "tickets.png")
+    _keep(driver, width, shots / "tickets.png")
+    pdf = driver.evaluate(
+        "fetch(document.querySelector('#download-pdf').href)"
+        ".then(r => r.arrayBuffer()).then(b => new TextDecoder().decode(b.slice(0, 5)))"
+    )
+    assert pdf == "%PDF-"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_engines_are_really_different(engine: str, browser: Browser, demo_site: str) -> None:
+    """A Chromium-only API (``navigator.userAgentData``, in no WebKit or Firefox) works in
+    Chromium and fails the others' run: each journey above really ran in its engine."""
+    with opened(engine, 360, 740, chromium=browser) as driver:
+        driver.goto(demo_site + "/")
+        chromium_only = "navigator.userAgentData.brands.length > 0"
+        if engine == "chromium":
+            assert driver.evaluate(chromium_only) is True
+        else:
+            with pytest.raises(AssertionError):
+                driver.evaluate(chromium_only)
