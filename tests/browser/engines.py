@@ -45,6 +45,7 @@ class Driver(Protocol):
     def evaluate(self, expression: str) -> Any: ...
     def click(self, selector: str) -> None: ...
     def fill(self, selector: str, text: str) -> None: ...
+    def select(self, selector: str, value: str) -> None: ...
     def screenshot(self, path: Path) -> None: ...
 
 
@@ -106,6 +107,9 @@ class PlaywrightDriver:
 
     def fill(self, selector: str, text: str) -> None:
         self.page.fill(selector, text)
+
+    def select(self, selector: str, value: str) -> None:
+        self.page.select_option(selector, value)
 
     def screenshot(self, path: Path) -> None:
         """The viewport, as the other engines' screenshots are."""
@@ -193,6 +197,11 @@ class WebKitDriver:
         element = self._element(selector)
         self._call("POST", self._s(f"/element/{element}/clear"), {})
         self._call("POST", self._s(f"/element/{element}/value"), {"text": text})
+
+    def select(self, selector: str, value: str) -> None:
+        # WebDriver selects an option by clicking it.
+        option = self._element(f"{selector} option[value={json.dumps(value)}]")
+        self._call("POST", self._s(f"/element/{option}/click"), {})
 
     def screenshot(self, path: Path) -> None:
         self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -301,29 +310,25 @@ class FirefoxDriver:
             {"type": "pointerDown", "button": 0},
             {"type": "pointerUp", "button": 0},
         ]
-        self._send(
-            "input.performActions",
-            {
-                "context": self.context,
-                "actions": [{"type": "pointer", "id": "mouse", "actions": actions}],
-            },
-        )
+        self._act({"type": "pointer", "id": "mouse", "actions": actions})
 
     def fill(self, selector: str, text: str) -> None:
         self.click(selector)
         self.evaluate(f"document.querySelector({json.dumps(selector)}).select() || true")
-        keys = [
-            k
-            for ch in text
-            for k in ({"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch})
-        ]
-        self._send(
-            "input.performActions",
-            {
-                "context": self.context,
-                "actions": [{"type": "key", "id": "keyboard", "actions": keys}],
-            },
+        keys = [{"type": kind, "value": ch} for ch in text for kind in ("keyDown", "keyUp")]
+        self._act({"type": "key", "id": "keyboard", "actions": keys})
+
+    def select(self, selector: str, value: str) -> None:
+        # A native drop-down is outside the page for BiDi's input: choose as the list would.
+        self.evaluate(
+            f"(() => {{ const s = document.querySelector({json.dumps(selector)});"
+            f" s.value = {json.dumps(value)};"
+            " s.dispatchEvent(new Event('input', {bubbles: true}));"
+            " s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()"
         )
+
+    def _act(self, source: dict[str, Any]) -> None:
+        self._send("input.performActions", {"context": self.context, "actions": [source]})
 
     def screenshot(self, path: Path) -> None:
         data = self._send("browsingContext.captureScreenshot", {"context": self.context})["data"]

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.engines import Driver, opened, wait_until
+from tests.browser.gate_site import GateSite, forge, sell
 from tests.browser.site_accounts import PASSWORD, sms_code, unused_phone
 
 ENGINES = ("chromium", "webkit", "firefox")
@@ -132,3 +133,33 @@ def test_the_engines_are_really_different(engine: str, browser: Browser, demo_si
         else:
             with pytest.raises(AssertionError):
                 driver.evaluate(chromium_only)
+
+
+def test_the_gate_checks_pasted_codes(driver: Driver, gate_site: GateSite) -> None:
+    """The gate scanner: a handheld signs in with its credential, downloads its session's
+    manifest, and decides pasted codes on the device — a forged one red, a genuine one
+    admitted, the same again already inside. (Cutting the network and the service worker's
+    offline page are checked in Chromium: ``test_scanner.py``.)"""
+    width = driver.evaluate("innerWidth")
+    index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
+    _, genuine = sell(gate_site, f"L1-HALL-C-{index + 1}")
+    driver.goto(f"{gate_site.base}/gate/")
+    wait_until(driver, "!document.querySelector('#setup').hidden", "the sign-in form")
+    driver.fill("#credential", gate_site.credential)
+    driver.click("#sign-in")
+    wait_until(driver, "!document.querySelector('#sessions-box').hidden", "the sessions")
+    driver.select("#session", str(gate_site.session_id))
+    driver.click("#download")
+    wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner")
+    label = "document.querySelector('#manifest-label').textContent"
+    wait_until(driver, f"{label}.includes('tickets · 0 revoked')", "the manifest")
+    _fits(driver, "the scanner")
+    shown = "document.querySelector('#result').dataset.result"
+    for code, result in (
+        (forge(genuine), "forged"),
+        (genuine, "admitted"),
+        (genuine, "already_inside"),
+    ):
+        driver.fill("#code", code)
+        driver.click("#check")
+        wait_until(driver, f"{shown} === {json.dumps(result)}", result)

@@ -9,177 +9,21 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sqlite3
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from admit.checkin import validation
 from admit.ticketing import qr_payload
 from tests.browser.conftest import Shots
-from tests.e2e.harness import running_demo
+from tests.browser.gate_site import GateSite, forge, sell
 
-PASSWORD = "Gate admin pass 9!"
 SEATS = {"phone": "L1-HALL-A-1", "desktop": "L1-HALL-A-2"}
-
-
-@dataclass(frozen=True, slots=True)
-class GateSite:
-    base: str
-    data: Path
-    admin: dict[str, str]
-    venue_id: int
-    session_id: int
-    credential: str
-
-
-def _ok(response: httpx.Response, status: int = 200) -> dict:  # type: ignore[type-arg]
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def _prepare(base: str, data: Path) -> GateSite:
-    """An administrator, a box office selling the cinema's first session, a gate, a policy
-    admitting from now, and a handheld at gate N."""
-    http = httpx.Client(base_url=base, timeout=30)
-    login = _ok(
-        http.post("/api/v1/auth/staff/login", json={"username": "gateadmin", "password": PASSWORD})
-    )
-    admin = {"Authorization": f"Bearer {login['token']}"}
-    venues = _ok(http.get("/api/v1/admin/venues", headers=admin))
-    venue_id = next(v["id"] for v in venues if v["code"] == "STAR-PD")
-    _ok(
-        http.post(
-            f"/api/v1/admin/venues/{venue_id}/gates",
-            headers=admin,
-            json={"code": "N", "name": "North"},
-        ),
-        201,
-    )
-    device = _ok(
-        http.post(
-            "/api/v1/admin/gate-devices",
-            headers=admin,
-            json={
-                "number": "PHONE-1",
-                "device_type": "handheld",
-                "venue_id": venue_id,
-                "gate": "N",
-            },
-        ),
-        201,
-    )
-    credential = device["credential"]
-    me = _ok(http.get("/api/v1/gate/device", headers={"X-Device-Key": credential}))
-    session_id = me["sessions"][0]["id"]
-    now = datetime.now(UTC)
-    _ok(
-        http.put(
-            f"/api/v1/admin/sessions/{session_id}/validation-policy",
-            headers=admin,
-            json={
-                "admit_from": (now - timedelta(hours=1)).isoformat(),
-                "admit_until": (now + timedelta(days=10)).isoformat(),
-            },
-        )
-    )
-    _ok(
-        http.post(
-            "/api/v1/admin/outlets",
-            headers=admin,
-            json={"channel": "box_office", "code": "BO-G", "name": "Gate box office"},
-        ),
-        201,
-    )
-    _ok(
-        http.post(
-            f"/api/v1/admin/sessions/{session_id}/sales-windows",
-            headers=admin,
-            json={
-                "channel": "box_office",
-                "starts_at": (now - timedelta(hours=1)).isoformat(),
-                "ends_at": (now + timedelta(hours=12)).isoformat(),
-                "per_person_limit": 10,
-                "quotas": [{"level": "STD", "quota": 10}],
-            },
-        ),
-        201,
-    )
-    http.close()
-    return GateSite(base, data, admin, venue_id, session_id, credential)
-
-
-@pytest.fixture(scope="module")
-def gate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GateSite]:
-    """``admit demo`` on its own data dir, with an administrator made by ``create-admin``."""
-    data = tmp_path_factory.mktemp("gate-site")
-    env = {**os.environ, "ADMIT_DATA_DIR": str(data)}
-    env.pop("ADMIT_DATABASE_URL", None)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "admit",
-            "create-admin",
-            "--username",
-            "gateadmin",
-            "--password",
-            PASSWORD,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    with running_demo(data) as base:
-        yield _prepare(base, data)
-
-
-def _sell(site: GateSite, seat: str) -> tuple[str, str]:
-    """Sell one seat for cash at the box office; the ticket's code and QR text."""
-    with httpx.Client(base_url=site.base, headers=site.admin, timeout=30) as http:
-        hold = _ok(
-            http.post(
-                f"/api/v1/counter/sessions/{site.session_id}/holds",
-                json={"channel": "box_office", "outlet": "BO-G", "seats": [seat]},
-            ),
-            201,
-        )
-        order = _ok(
-            http.post(
-                f"/api/v1/counter/holds/{hold['id']}/order",
-                headers={"Idempotency-Key": f"gate-page-{uuid.uuid4()}"},
-                json={"lines": [{"seat": seat}]},
-            ),
-            201,
-        )
-        _ok(
-            http.post(
-                f"/api/v1/counter/orders/{order['number']}/cash", json={"received": order["total"]}
-            )
-        )
-    with sqlite3.connect(site.data / "admit.db") as db:
-        code, qr = db.execute(
-            "SELECT code, qr FROM ticket WHERE order_number = ?", (order["number"],)
-        ).fetchone()
-    return str(code), str(qr)
-
-
-def _forge(qr: str) -> str:
-    """The same ticket with one signed byte changed (its issue time): still well formed,
-    but the signature no longer matches."""
-    data = bytearray(qr_payload.b45decode(qr[len(qr_payload.PREFIX) :]))
-    data[-65] ^= 0x01
-    return qr_payload.PREFIX + qr_payload.b45encode(bytes(data))
 
 
 def _check(page: Page, code: str) -> None:
@@ -190,7 +34,7 @@ def _check(page: Page, code: str) -> None:
 def test_the_scanner_validates_pasted_codes_with_the_network_cut(
     gate_site: GateSite, context: BrowserContext, page: Page, viewport: str, shots: Shots
 ) -> None:
-    code, genuine = _sell(gate_site, SEATS[viewport])
+    code, genuine = sell(gate_site, SEATS[viewport])
     page.goto(f"{gate_site.base}/gate/")
     expect(page.locator("#setup")).to_be_visible()
     page.fill("#credential", gate_site.credential)
@@ -216,7 +60,7 @@ def test_the_scanner_validates_pasted_codes_with_the_network_cut(
     expect(page.locator("#scanner")).to_be_visible()
     expect(page.locator("#net")).to_have_text("offline")
 
-    _check(page, _forge(genuine))
+    _check(page, forge(genuine))
     expect(page.locator("#result")).to_have_attribute("data-result", "forged")
     expect(page.locator("#result")).to_have_class("result bad")
     expect(page.locator("#result-title")).to_have_text("Forged or damaged ticket")
@@ -256,7 +100,7 @@ def test_the_scanner_validates_pasted_codes_with_the_network_cut(
 def test_the_reference_device_works_against_the_live_server(
     gate_site: GateSite, tmp_path: Path
 ) -> None:
-    _, qr = _sell(gate_site, "L1-HALL-B-1")
+    _, qr = sell(gate_site, "L1-HALL-B-1")
     codes = tmp_path / "codes.txt"
     codes.write_text(f"{qr}\n{qr}\nAD1:FORGED\n")
     done = subprocess.run(
