@@ -15,17 +15,20 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser
 
+from admit.sims.police import demo_population
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.engines import Driver, opened, wait_until
 from tests.browser.gate_site import GateSite, forge, sell
-from tests.browser.site_accounts import PASSWORD, sms_code, unused_phone
+from tests.browser.site_accounts import PASSWORD, register, sms_code, unused_phone
 
 ENGINES = ("chromium", "webkit", "firefox")
 WIDTHS = {360: 740, 1366: 768}
 DOCS_SHOTS = os.environ.get("ADMIT_SCREENSHOTS_DIR", "")
+REAL_NAME_PREFIX = {"chromium": "1384", "webkit": "1385", "firefox": "1386"}
 PHONE_PREFIX = {"chromium": "1381", "webkit": "1382", "firefox": "1383"}
 
 
@@ -163,3 +166,42 @@ def test_the_gate_checks_pasted_codes(driver: Driver, gate_site: GateSite) -> No
         driver.fill("#code", code)
         driver.click("#check")
         wait_until(driver, f"{shown} === {json.dumps(result)}", result)
+
+
+def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
+    """The real-name match (the demo's rugby semi-final): best available asks for the buyer's
+    own identity before anything is held; the ID card filed on the holders page is verified
+    online (the identity simulator), the same choice is held straight after, the buyer names
+    themself on the ticket and pays."""
+    width = driver.evaluate("innerWidth")
+    index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
+    number, name = list(demo_population(1000, seed=1).items())[900 + index]
+    login, _ = register(demo_site, REAL_NAME_PREFIX[driver.engine])
+    driver.goto(demo_site + "/login")
+    driver.fill("#login", login)
+    driver.fill("#password", PASSWORD)
+    driver.click("#sign-in")
+    wait_until(driver, "location.pathname === '/account'", "the account page")
+    _fits(driver, "the account page")
+    rugby = httpx.get(f"{demo_site}/api/v1/sessions", params={"q": "rugby"}).json()
+    driver.goto(f"{demo_site}/sessions/{rugby[0]['session']['id']}")
+    wait_until(driver, "!!document.querySelector('#real-name-note')", "the real-name note")
+    driver.select("#best-qty", "1")
+    driver.click("#best-form button[type=submit]")
+    wait_until(driver, "location.pathname === '/account/holders'", "the holders page")
+    assert "verify your own identity first" in driver.evaluate("document.body.textContent")
+    _fits(driver, "the holders page")
+    driver.fill("#name", name)
+    driver.fill("#number", number)
+    driver.click("#add-holder")
+    wait_until(driver, "/^\\/checkout\\/\\d+$/.test(location.pathname)", "checkout", timeout=30)
+    option = driver.evaluate(
+        "[...document.querySelectorAll('#holder-0 option')]"
+        f".find(o => o.textContent.includes({json.dumps(name)})).value"
+    )
+    driver.select("#holder-0", option)
+    driver.click("#pay")
+    wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
+    driver.click("#approve")
+    wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
+    wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 1", "QR")
