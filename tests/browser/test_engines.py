@@ -48,8 +48,12 @@ def _keep(driver: Driver, width: int, shot: Path) -> None:
 
 
 def _fits(driver: Driver, what: str) -> None:
+    """No sideways scroll, and no script error or unhandled rejection so far on the page
+    (``static/errors.js`` keeps them in ``window.admitErrors``)."""
     wide, inner = driver.evaluate("[document.documentElement.scrollWidth, innerWidth]")
     assert wide <= inner, f"{driver.engine}: {what} scrolls sideways ({wide} > {inner} px)"
+    errors = driver.evaluate("window.admitErrors || []")
+    assert errors == [], f"{driver.engine}: script errors on {what}: {errors}"
 
 
 def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> None:
@@ -205,3 +209,22 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     driver.click("#approve")
     wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
     wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 1", "QR")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_script_error_is_caught_in_every_engine(
+    engine: str, browser: Browser, demo_site: str
+) -> None:
+    """What ``_fits`` relies on: an uncaught error and an unhandled rejection on a page are
+    kept in ``window.admitErrors`` in each engine (and reported to the server)."""
+    with opened(engine, 360, 740, chromium=browser) as driver:
+        driver.goto(demo_site + "/")
+        driver.evaluate(
+            "setTimeout(() => { throw new Error('boom'); }, 0)"
+            " && Promise.reject(new Error('nobody waits')) && true"
+        )
+        caught = wait_until(
+            driver, "window.admitErrors.length >= 2 && window.admitErrors", "the errors"
+        )
+        assert sorted(e["kind"] for e in caught) == ["error", "rejection"]
+        assert any("boom" in e["message"] for e in caught)

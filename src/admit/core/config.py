@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     limit_waiting_joins_per_address_minute: int = Field(
         default=10, ge=1, description="Waiting-room joins from one address in a minute."
     )
+    limit_client_errors_per_address_minute: int = Field(
+        default=20, ge=1, description="Script errors reported by pages from one address a minute."
+    )
     new_account_hold_delay_seconds: int = Field(
         default=0,
         ge=0,

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from admit.web.account import router as account_pages
 from admit.web.browse import router as browse_pages
 from admit.web.checkout import router as checkout_pages
+from admit.web.client_errors import router as client_error_reports
 from admit.web.errors import install_page_errors
 from admit.web.gate import router as gate_pages
 from admit.web.holding import router as holding_pages
@@ -28,3 +29,4 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(holding_pages)  # before /checkout/{hold_id}
     app.include_router(checkout_pages)
     app.include_router(queue_pages)
+    app.include_router(client_error_reports)
