@@ -100,7 +100,7 @@ def prepare(base: str, data: Path) -> GateSite:
                 "channel": "box_office",
                 "starts_at": (now - timedelta(hours=1)).isoformat(),
                 "ends_at": (now + timedelta(hours=12)).isoformat(),
-                "per_person_limit": 10,
+                "per_person_limit": 50,
                 "quotas": [{"level": "STD", "quota": 30}],
             },
         ),

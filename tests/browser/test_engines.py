@@ -21,6 +21,7 @@ from playwright.sync_api import Browser
 
 from admit.sims.police import demo_population
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.cuttable import cuttable
 from tests.browser.engines import Driver, opened, wait_until
 from tests.browser.gate_site import GateSite, forge, sell
 from tests.browser.site_accounts import PASSWORD, register, sms_code, unused_phone
@@ -142,34 +143,53 @@ def test_the_engines_are_really_different(engine: str, browser: Browser, demo_si
                 driver.evaluate(chromium_only)
 
 
-def test_the_gate_checks_pasted_codes(driver: Driver, gate_site: GateSite) -> None:
+def test_the_gate_checks_pasted_codes_and_works_cut_off(
+    driver: Driver, gate_site: GateSite
+) -> None:
     """The gate scanner: a handheld signs in with its credential, downloads its session's
     manifest, and decides pasted codes on the device — a forged one red, a genuine one
-    admitted, the same again already inside. (Cutting the network and the service worker's
-    offline page are checked in Chromium: ``test_scanner.py``.)"""
+    admitted, the same again already inside; the service worker keeps the page, so with the
+    network cut (the link to the server refuses connections) the page opens again and still
+    admits a ticket of its manifest."""
     width = driver.evaluate("innerWidth")
     index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
     _, genuine = sell(gate_site, f"L1-HALL-C-{index + 1}")
-    driver.goto(f"{gate_site.base}/gate/")
-    wait_until(driver, "!document.querySelector('#setup').hidden", "the sign-in form")
-    driver.fill("#credential", gate_site.credential)
-    driver.click("#sign-in")
-    wait_until(driver, "!document.querySelector('#sessions-box').hidden", "the sessions")
-    driver.select("#session", str(gate_site.session_id))
-    driver.click("#download")
-    wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner")
-    label = "document.querySelector('#manifest-label').textContent"
-    wait_until(driver, f"{label}.includes('tickets · 0 revoked')", "the manifest")
-    _fits(driver, "the scanner")
+    _, later = sell(gate_site, f"L1-HALL-D-{index + 1}")
+    with cuttable(gate_site.base) as link:
+        driver.goto(f"{link.base}/gate/")
+        wait_until(driver, "!document.querySelector('#setup').hidden", "the sign-in form")
+        driver.fill("#credential", gate_site.credential)
+        driver.click("#sign-in")
+        wait_until(driver, "!document.querySelector('#sessions-box').hidden", "the sessions")
+        driver.select("#session", str(gate_site.session_id))
+        driver.click("#download")
+        wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner")
+        label = "document.querySelector('#manifest-label').textContent"
+        wait_until(driver, f"{label}.includes('tickets · 0 revoked')", "the manifest")
+        _fits(driver, "the scanner")
+        for code, result in (
+            (forge(genuine), "forged"),
+            (genuine, "admitted"),
+            (genuine, "already_inside"),
+        ):
+            _check(driver, code, result)
+        wait_until(
+            driver,
+            "navigator.serviceWorker.getRegistration('/gate/')"
+            ".then(r => !!(r && r.active) && !!navigator.serviceWorker.controller)",
+            "the service worker in control",
+        )
+        link.cut()
+        driver.goto(f"{link.base}/gate/")  # nobody answers there now: the kept page opens
+        wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner offline")
+        _check(driver, later, "admitted")
+
+
+def _check(driver: Driver, code: str, result: str) -> None:
+    driver.fill("#code", code)
+    driver.click("#check")
     shown = "document.querySelector('#result').dataset.result"
-    for code, result in (
-        (forge(genuine), "forged"),
-        (genuine, "admitted"),
-        (genuine, "already_inside"),
-    ):
-        driver.fill("#code", code)
-        driver.click("#check")
-        wait_until(driver, f"{shown} === {json.dumps(result)}", result)
+    wait_until(driver, f"{shown} === {json.dumps(result)}", result)
 
 
 def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:

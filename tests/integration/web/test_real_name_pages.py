@@ -26,6 +26,15 @@ from tests.integration.web.checkout_flows import (
 )
 
 
+async def _pay_naming(web: httpx.AsyncClient, hold_id: int, page: str, name: str) -> str:
+    """Pay for a held seat naming the holder called ``name`` on the checkout ``page``: the
+    bank's page it sends the buyer to."""
+    option = re.search(r'<option value="(\d+)">' + re.escape(name), page)
+    assert option, page
+    form = {"key": pay_key(page), "ticket_type": "adult", "holder": option.group(1)}
+    return location(await web.post(f"/checkout/{hold_id}/pay", data=form))
+
+
 async def _verify_self(web: httpx.AsyncClient, number: str, name: str, back: str) -> str:
     """File the buyer's own ID card from the holders page: where the page sends them next."""
     added = await web.post(
@@ -67,14 +76,7 @@ async def test_a_real_name_session_needs_a_verified_holder_for_every_ticket(
     assert "This sale is real-name: name a verified holder for every ticket." in nameless.text
     assert await orders_of(runtime, cid) == []
     page = await web.get(f"/checkout/{hold_id}")
-    option = re.search(r'<option value="(\d+)">' + re.escape(name), page.text)
-    assert option, page.text
-    to_bank = location(
-        await web.post(
-            f"/checkout/{hold_id}/pay",
-            data={"key": pay_key(page.text), "ticket_type": "adult", "holder": option.group(1)},
-        )
-    )
+    to_bank = await _pay_naming(web, hold_id, page.text, name)
     assert to_bank.startswith("http://bank.test/pay/")
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         order = await uow.session.scalar(select(Order).where(Order.buyer == f"customer:{cid}"))
@@ -122,14 +124,7 @@ async def test_a_typo_in_the_own_name_is_explained_and_can_be_corrected(
     page = await web.get(f"/checkout/{hold_id}")
     assert "you must verify your own identity first" not in page.text
     # ... and buys, naming themself.
-    option = re.search(r'<option value="(\d+)">' + re.escape(name), page.text)
-    assert option, page.text
-    to_bank = location(
-        await web.post(
-            f"/checkout/{hold_id}/pay",
-            data={"key": pay_key(page.text), "ticket_type": "adult", "holder": option.group(1)},
-        )
-    )
+    to_bank = await _pay_naming(web, hold_id, page.text, name)
     assert to_bank.startswith("http://bank.test/pay/")
     await bank.decide(to_bank, "approve")
     await bank.settled()

@@ -329,7 +329,14 @@ function wire() {
   setInterval(() => { if (navigator.onLine) sync(); }, SYNC_EVERY_MS);
   $("credential").value = load("credential", "");
   refreshStatus();
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/gate/sw.js", { scope: "/gate/" });
+  // Offline after a reload needs the service worker; an engine without one says so.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/gate/sw.js", { scope: "/gate/" }).catch((e) => {
+      $("offline-note").textContent = `This browser would not keep the page for offline use (${e.message}): keep this tab open.`;
+    });
+  } else {
+    $("offline-note").textContent = "This browser cannot keep the page for offline use: keep this tab open while the network is down.";
+  }
 }
 
 wire();
