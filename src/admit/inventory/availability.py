@@ -191,3 +191,16 @@ class AvailabilityCache:
             return value
         finally:
             del self._loading[session_id]
+
+
+async def cached_availability(
+    uow: UnitOfWork, caches: dict[str, Any], ttl: float, session_id: int, now: datetime
+) -> Availability:
+    """The session's availability through the process's one ``AvailabilityCache`` (in
+    ``caches``): the API's ``/availability``, the session page and the sale status agree."""
+    cache = caches.get("availability")
+    if not isinstance(cache, AvailabilityCache):
+        cache = caches["availability"] = AvailabilityCache(ttl)
+    return await cache.get_or_load(
+        uow, session_id, lambda: load_availability(uow, session_id, now=now)
+    )

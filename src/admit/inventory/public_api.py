@@ -22,7 +22,7 @@ from admit.core.short_cache import ShortCache, cache_of
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PublicReader, RuntimeDep
 from admit.inventory import counts
-from admit.inventory.availability import Availability, AvailabilityCache, load_availability
+from admit.inventory.availability import Availability, cached_availability
 from admit.inventory.schemas import SessionDetail, SessionSummary
 
 router = APIRouter(tags=["public: sessions"])
@@ -101,7 +101,9 @@ async def session_detail(
 ) -> Response:
     """A session with its event, venue, price levels and live counts. The body is built once
     per change of availability (and at most once per cache period), then served as bytes."""
-    avail = await _cached_availability(uow, rt, session_id, now)
+    avail = await cached_availability(
+        uow, rt.caches, rt.settings.availability_cache_seconds, session_id, now
+    )
     bodies = _bodies(rt, "session_detail")
     found = bodies.get(session_id)
     if found is None or found[0] != avail.etag or _stale(rt, found[1]):
@@ -185,26 +187,15 @@ async def seat_layout(
     return _json(request, encoded[0], encoded[1], headers)
 
 
-async def _cached_availability(
-    uow: UnitOfWork, rt: Runtime, session_id: int, now: datetime
-) -> Availability:
-    cache = rt.caches.get("availability")
-    if not isinstance(cache, AvailabilityCache):
-        cache = rt.caches["availability"] = AvailabilityCache(
-            rt.settings.availability_cache_seconds
-        )
-    return await cache.get_or_load(
-        uow, session_id, lambda: load_availability(uow, session_id, now=now)
-    )
-
-
 @router.get("/sessions/{session_id}/availability")
 async def availability(
     session_id: int, request: Request, uow: PublicReader, rt: RuntimeDep, now: Now
 ) -> Response:
     """Every seat's state as one character in map order (``states``) and its price level
     (``levels``, an index into ``level_codes``), plus GA places left. ETag; 304 when unchanged."""
-    avail = await _cached_availability(uow, rt, session_id, now)
+    avail = await cached_availability(
+        uow, rt.caches, rt.settings.availability_cache_seconds, session_id, now
+    )
     headers = {"ETag": avail.etag, "Cache-Control": _CACHE_CONTROL}
     if _not_modified(request, avail.etag):
         return Response(status_code=304, headers=headers)

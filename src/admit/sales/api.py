@@ -15,16 +15,29 @@ from admit.catalog.api import SESSION_ORGANISER
 from admit.catalog.models import PriceLevel
 from admit.core.errors import NotFound
 from admit.core.permissions import Permission, ScopeKind
+from admit.core.short_cache import ShortCache, cache_of
 from admit.core.timestamps import UTCTimestamp
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, Place, PublicReader, by_path, path_int, staff_reader, staff_writer
+from admit.http.deps import (
+    Now,
+    Place,
+    PublicReader,
+    RuntimeDep,
+    by_path,
+    path_int,
+    staff_reader,
+    staff_writer,
+)
 from admit.http.int_bounds import DB_INT_MAX
 from admit.inventory import counts
+from admit.inventory.availability import cached_availability
 from admit.sales import windows
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
 from admit.sales.rules import ChannelCode, SaleState, channel_left, sale_state
 
 router = APIRouter(tags=["admin: sales"])
+SALE_STATUS = "sale_status"
+STATUSES_KEPT = 256  # by session and availability version, as the session pages
 
 
 async def _window_organiser(uow: UnitOfWork, value: str) -> list[Place]:
@@ -250,10 +263,25 @@ class SaleStatusOut(Model):
 
 
 @router.get("/sessions/{session_id}/sale", tags=["public: sessions"])
-async def sale_status(session_id: int, uow: PublicReader, now: Now) -> list[SaleStatusOut]:
+async def sale_status(
+    session_id: int, uow: PublicReader, rt: RuntimeDep, now: Now
+) -> list[SaleStatusOut]:
     """When and on which terms each channel sells this session (not yet / on sale / ended),
     and what each may still sell at each price level. The same numbers as the storefront's
-    pages: a seat is free to one channel only while that channel's share of its level lasts."""
+    pages: a seat is free to one channel only while that channel's share of its level lasts.
+    Built once per version of the session's availability in each process (the seat map asks
+    after every change it sees), not once per request."""
+    ttl = rt.settings.availability_cache_seconds
+    avail = await cached_availability(uow, rt.caches, ttl, session_id, now)
+    built: ShortCache[tuple[int, str], list[SaleStatusOut]] = cache_of(
+        rt.caches, SALE_STATUS, ttl, size=STATUSES_KEPT
+    )
+    return await built.get_or_load(
+        uow, (session_id, avail.etag), lambda: _sale_status(uow, session_id, now)
+    )
+
+
+async def _sale_status(uow: UnitOfWork, session_id: int, now: datetime) -> list[SaleStatusOut]:
     channels = {c.code: c.enabled for c in (await uow.session.scalars(select(Channel))).all()}
     levels = select(PriceLevel.id, PriceLevel.code).where(PriceLevel.session_id == session_id)
     codes = {int(row.id): str(row.code) for row in await uow.session.execute(levels)}

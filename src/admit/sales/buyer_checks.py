@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from admit.accounts import eligibility
 from admit.accounts.models import Customer
 from admit.core.errors import Forbidden
 from admit.core.uow import UnitOfWork
@@ -63,3 +64,15 @@ async def check_buyer(
             token=buyer.admission,
             now=now,
         )
+
+
+async def own_identity_missing(
+    uow: UnitOfWork, *, session_id: int, customer_id: int, channel: str
+) -> bool:
+    """A real-name window of the channel, and the buyer's own identity not yet verified: the
+    storefront sends the buyer to verify it before anything is held, so the check never eats
+    into the time to pay. One cached read when the window is not real-name."""
+    config = await sale_config(uow, session_id, channel)
+    if config.window is None or not config.window.real_name_required:
+        return False
+    return not await eligibility.has_verified_self(uow, customer_id=customer_id)

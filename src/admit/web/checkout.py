@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.accounts import eligibility
 from admit.core.errors import AdmitError, InvalidInput, NotFound
 from admit.core.runtime import Runtime
 from admit.http.deps import address_of, runtime
@@ -28,7 +27,6 @@ from admit.sales import (
     order_views,
     orders,
     payment_views,
-    sale_gate,
 )
 from admit.sales.on_sale_limits_api import limit_holds
 from admit.waiting import room as waiting_room
@@ -122,7 +120,11 @@ async def hold_seats(
     wanted = _hold_request(visitor, session_id, seats, level, area, quantity, key)
     if wanted is None:
         return _see(_session_page(session_id, msg="no_seats"))
-    if await _needs_own_identity(rt, visitor, session_id):
+    async with rt.uow(visitor.actor, readonly=True) as uow:
+        unverified = await buyer_checks.own_identity_missing(
+            uow, session_id=session_id, customer_id=visitor.customer_id, channel="web"
+        )
+    if unverified:
         # Verified before the seats are held, so the check never eats the time to pay; then
         # straight back to hold the same choice.
         choice = _choice_query(seats, level, area, quantity)
@@ -152,15 +154,6 @@ async def hold_seats(
         choice = _choice_query(seats, level, area, quantity)
         return _see(_session_page(session_id, msg=refused.code, **choice))
     return _see(f"/checkout/{hold_id}")
-
-
-async def _needs_own_identity(rt: Runtime, visitor: Visitor, session_id: int) -> bool:
-    """A real-name sale on the website, and the buyer's own identity not yet verified."""
-    async with rt.uow(visitor.actor, readonly=True) as uow:
-        config = await sale_gate.sale_config(uow, session_id, "web")
-        if config.window is None or not config.window.real_name_required:
-            return False
-        return not await eligibility.has_verified_self(uow, customer_id=visitor.customer_id)
 
 
 def _ended(view: HoldView, now_ts: float) -> bool:

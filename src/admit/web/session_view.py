@@ -18,12 +18,7 @@ from admit.core.errors import NotFound
 from admit.core.runtime import Runtime
 from admit.core.short_cache import ShortCache, cache_of
 from admit.core.uow import UnitOfWork
-from admit.inventory.availability import (
-    LEVEL_CHARS,
-    Availability,
-    AvailabilityCache,
-    load_availability,
-)
+from admit.inventory.availability import LEVEL_CHARS, Availability, cached_availability
 from admit.inventory.counts import free_seat
 from admit.inventory.models import SessionGA, SessionSeat
 from admit.web.listings import WebSale, web_sales
@@ -87,21 +82,6 @@ class SessionPage:
     @property
     def status_label(self) -> str:
         return label(self.status)
-
-
-async def availability_of(
-    uow: UnitOfWork, rt: Runtime, session_id: int, now: datetime
-) -> Availability:
-    """The session's compact availability through the same per-process cache as the API's
-    ``/availability`` (so the page and the map's first poll agree)."""
-    cache = rt.caches.get("availability")
-    if not isinstance(cache, AvailabilityCache):
-        cache = rt.caches["availability"] = AvailabilityCache(
-            rt.settings.availability_cache_seconds
-        )
-    return await cache.get_or_load(
-        uow, session_id, lambda: load_availability(uow, session_id, now=now)
-    )
 
 
 @dataclass
@@ -228,7 +208,9 @@ async def session_page(
     """Everything the session page shows, built once per change of the session's availability
     (and at most once per availability cache period) in each process, by one request while
     the others wait. Raises ``NotFound``."""
-    avail = await availability_of(uow, rt, session_id, now)
+    avail = await cached_availability(
+        uow, rt.caches, rt.settings.availability_cache_seconds, session_id, now
+    )
     built: ShortCache[tuple[int, str], SessionPage] = cache_of(
         rt.caches, SESSION_PAGES, rt.settings.availability_cache_seconds, size=PAGES_KEPT
     )
