@@ -53,7 +53,10 @@ def wait_until(driver: Driver, expression: str, what: str, timeout: float = WAIT
     """Evaluate ``expression`` (a JavaScript expression) until it is truthy: its value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = driver.evaluate(expression)
+        try:
+            value = driver.evaluate(expression)
+        except AssertionError:  # asked while the next page was coming in
+            value = None
         if value:
             return value
         assert time.monotonic() < deadline, f"{driver.engine}: timed out waiting for {what}"

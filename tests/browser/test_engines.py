@@ -51,6 +51,7 @@ def _keep(driver: Driver, width: int, shot: Path) -> None:
 def _fits(driver: Driver, what: str) -> None:
     """No sideways scroll, and no script error or unhandled rejection so far on the page
     (``static/errors.js`` keeps them in ``window.admitErrors``)."""
+    wait_until(driver, "document.readyState === 'complete'", f"{what} loaded")
     wide, inner = driver.evaluate("[document.documentElement.scrollWidth, innerWidth]")
     assert wide <= inner, f"{driver.engine}: {what} scrolls sideways ({wide} > {inner} px)"
     errors = driver.evaluate("window.admitErrors || []")
@@ -111,7 +112,7 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     driver.fill("#password", PASSWORD)
     driver.click("#create-account")
     wait_until(driver, "/^\\/checkout\\/\\d+$/.test(location.pathname)", "checkout", timeout=30)
-    assert driver.evaluate("document.querySelectorAll('.held-item').length") == 2
+    wait_until(driver, "document.querySelectorAll('.held-item').length === 2", "two held seats")
     _fits(driver, "the checkout page")
     driver.click("#pay")
     wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
@@ -213,12 +214,15 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     driver.select("#best-qty", "1")
     driver.click("#best-form button[type=submit]")
     wait_until(driver, "location.pathname === '/account/holders'", "the holders page")
-    assert "verify your own identity first" in driver.evaluate("document.body.textContent")
+    # (The path changes before the page is parsed: wait for its words, not only its URL.)
+    text = "document.body && document.body.textContent"
+    wait_until(driver, f"({text} || '').includes('verify your own identity first')", "the note")
     _fits(driver, "the holders page")
     driver.fill("#name", name)
     driver.fill("#number", number)
     driver.click("#add-holder")
     wait_until(driver, "/^\\/checkout\\/\\d+$/.test(location.pathname)", "checkout", timeout=30)
+    wait_until(driver, "document.querySelectorAll('#holder-0 option').length > 1", "holders")
     option = driver.evaluate(
         "[...document.querySelectorAll('#holder-0 option')]"
         f".find(o => o.textContent.includes({json.dumps(name)})).value"
