@@ -9,6 +9,8 @@ differences in layout, CSS and JavaScript APIs; touch stays Chromium's job."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import segno
 from playwright.sync_api import Browser
 
 from admit.sims.police import demo_population
@@ -53,7 +56,15 @@ def _fits(driver: Driver, what: str) -> None:
     (``static/errors.js`` keeps them in ``window.admitErrors``)."""
     wait_until(driver, "document.readyState === 'complete'", f"{what} loaded")
     wide, inner = driver.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-    assert wide <= inner, f"{driver.engine}: {what} scrolls sideways ({wide} > {inner} px)"
+    if wide > inner:
+        past = driver.evaluate(
+            "[...document.querySelectorAll('body *')]"
+            ".filter((e) => e.getBoundingClientRect().right > innerWidth)"
+            ".map((e) => `${e.tagName}#${e.id}.${e.getAttribute('class')}`).slice(0, 8)"
+        )
+        raise AssertionError(
+            f"{driver.engine}: {what} scrolls sideways ({wide} > {inner} px): {past}"
+        )
     errors = driver.evaluate("window.admitErrors || []")
     assert errors == [], f"{driver.engine}: script errors on {what}: {errors}"
 
@@ -149,13 +160,16 @@ def test_the_gate_checks_pasted_codes_and_works_cut_off(
 ) -> None:
     """The gate scanner: a handheld signs in with its credential, downloads its session's
     manifest, and decides pasted codes on the device — a forged one red, a genuine one
-    admitted, the same again already inside; the service worker keeps the page, so with the
-    network cut (the link to the server refuses connections) the page opens again and still
-    admits a ticket of its manifest."""
+    admitted, the same again already inside — and reads a photo of a ticket with the QR
+    reader the engine has (jsQR where there is no ``BarcodeDetector``); the service worker
+    keeps the page and the reader, so with the network cut (the link to the server refuses
+    connections) the page opens again and still admits a pasted code and a photo."""
     width = driver.evaluate("innerWidth")
     index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
     _, genuine = sell(gate_site, f"L1-HALL-C-{index + 1}")
+    _, photographed = sell(gate_site, f"L1-HALL-E-{index + 1}")
     _, later = sell(gate_site, f"L1-HALL-D-{index + 1}")
+    _, later_photo = sell(gate_site, f"L1-HALL-F-{index + 1}")
     with cuttable(gate_site.base) as link:
         driver.goto(f"{link.base}/gate/")
         wait_until(driver, "!document.querySelector('#setup').hidden", "the sign-in form")
@@ -174,6 +188,8 @@ def test_the_gate_checks_pasted_codes_and_works_cut_off(
             (genuine, "already_inside"),
         ):
             _check(driver, code, result)
+        reader = _read_photo(driver, photographed)
+        assert reader == "jsQR" or (driver.engine == "chromium" and reader == "BarcodeDetector")
         wait_until(
             driver,
             "navigator.serviceWorker.getRegistration('/gate/')"
@@ -184,6 +200,25 @@ def test_the_gate_checks_pasted_codes_and_works_cut_off(
         driver.goto(f"{link.base}/gate/")  # nobody answers there now: the kept page opens
         wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner offline")
         _check(driver, later, "admitted")
+        _read_photo(driver, later_photo)
+
+
+def _read_photo(driver: Driver, qr: str) -> str:
+    """Give the page's "Photo" input a picture of the ticket's QR code, as the file picker
+    would: admitted. The name of the reader that decoded it."""
+    picture = io.BytesIO()
+    segno.make(qr, error="m", micro=False).save(picture, kind="png", scale=5, border=6)
+    data = base64.b64encode(picture.getvalue()).decode()
+    driver.evaluate(
+        f"(() => {{ const bytes = Uint8Array.from(atob('{data}'), (c) => c.charCodeAt(0));"
+        " const files = new DataTransfer();"
+        " files.items.add(new File([bytes], 'ticket.png', {type: 'image/png'}));"
+        " const input = document.querySelector('#photo'); input.files = files.files;"
+        " input.dispatchEvent(new Event('change', {bubbles: true})); return true; })()"
+    )
+    shown = "document.querySelector('#result').dataset.result"
+    wait_until(driver, f"{shown} === 'admitted'", "the photographed ticket admitted")
+    return str(driver.evaluate("document.querySelector('#camera-note').dataset.decoder"))
 
 
 def _check(driver: Driver, code: str, result: str) -> None:

@@ -16,7 +16,16 @@ from fastapi.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static" / "gate"
-FILES = ("payload.js", "scanner.js", "gate.css", "manifest.json", "icon.svg")
+FILES = (
+    "payload.js",
+    "camera.js",
+    "scanner.js",
+    "gate.css",
+    "manifest.json",
+    "icon.svg",
+    "vendor/jsQR.js",
+)
+ERRORS_JS = HERE / "static" / "errors.js"  # the site's error catcher, on this page too
 
 router = APIRouter(prefix="/gate", include_in_schema=False)
 _templates = Jinja2Templates(directory=HERE / "templates")
@@ -29,6 +38,7 @@ def build() -> str:
     digest = hashlib.sha256()
     for name in (*FILES, "sw.js"):
         digest.update((STATIC / name).read_bytes())
+    digest.update(ERRORS_JS.read_bytes())
     digest.update((HERE / "templates" / "gate" / "scanner.html").read_bytes())
     return digest.hexdigest()[:12]
 

@@ -275,26 +275,6 @@ async function chooseSession() {
   }
 }
 
-async function startCamera() {
-  const detector = new BarcodeDetector({ formats: ["qr_code"] });
-  const video = $("video");
-  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-  video.hidden = false;
-  await video.play();
-  let last = "";
-  const tick = async () => {
-    if (video.hidden) return;
-    const codes = await detector.detect(video).catch(() => []);
-    if (codes.length && codes[0].rawValue !== last) {
-      last = codes[0].rawValue;
-      await check(last);
-      setTimeout(() => { last = ""; }, 2000);
-    }
-    setTimeout(tick, 250);
-  };
-  tick();
-}
-
 function wire() {
   $("sign-in").addEventListener("click", signIn);
   $("download").addEventListener("click", chooseSession);
@@ -318,12 +298,7 @@ function wire() {
     for (const key of ["credential", "device", "manifest", "seen", "pending", "gate"]) localStorage.removeItem(STORE + key);
     location.reload();
   });
-  if ("BarcodeDetector" in window && navigator.mediaDevices) {
-    $("camera").hidden = false;
-    $("camera").addEventListener("click", () => startCamera().catch((e) => { $("camera-note").textContent = `Camera: ${e.message}`; }));
-  } else {
-    $("camera-note").textContent = "This browser cannot read QR codes from the camera: scan into the box, or type or paste the code.";
-  }
+  GateCamera.wire(check);
   window.addEventListener("online", () => { refreshStatus(); sync(); });
   window.addEventListener("offline", refreshStatus);
   setInterval(() => { if (navigator.onLine) sync(); }, SYNC_EVERY_MS);

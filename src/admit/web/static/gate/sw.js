@@ -4,12 +4,16 @@
 const CACHE = "admit-gate-__BUILD__";
 const SHELL = [
   "/gate/",
+  "/static/errors.js?b=__BUILD__",
   "/static/gate/payload.js?b=__BUILD__",
+  "/static/gate/camera.js?b=__BUILD__",
   "/static/gate/scanner.js?b=__BUILD__",
   "/static/gate/gate.css?b=__BUILD__",
   "/static/gate/manifest.json",
   "/static/gate/icon.svg",
+  "/static/gate/vendor/jsQR.js",  // the QR reader where the engine has none (camera.js)
 ];
+const KEPT = new Set(SHELL.map((path) => new URL(path, self.location.origin).href));
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -40,7 +44,7 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  if (url.pathname.startsWith("/static/gate/")) {
+  if (url.pathname.startsWith("/static/gate/") || KEPT.has(url.href)) {
     event.respondWith(caches.match(event.request).then((hit) => hit || fetch(event.request)));
   }
 });
