@@ -46,7 +46,31 @@ class Driver(Protocol):
     def click(self, selector: str) -> None: ...
     def fill(self, selector: str, text: str) -> None: ...
     def select(self, selector: str, value: str) -> None: ...
+    def press(self, key: str) -> None: ...
     def screenshot(self, path: Path) -> None: ...
+
+
+# WebDriver's codes for the keys a journey presses (Playwright takes the names themselves).
+KEYS = {
+    "Tab": "\ue004",
+    "Enter": "\ue007",
+    "Space": " ",
+    "Escape": "\ue00c",
+    "ArrowLeft": "\ue012",
+    "ArrowUp": "\ue013",
+    "ArrowRight": "\ue014",
+    "ArrowDown": "\ue015",
+}
+
+
+def key_actions(key: str) -> dict[str, Any]:
+    """One key pressed and released, as a WebDriver (classic or BiDi) input source."""
+    code = KEYS[key]
+    return {
+        "type": "key",
+        "id": "keyboard",
+        "actions": [{"type": "keyDown", "value": code}, {"type": "keyUp", "value": code}],
+    }
 
 
 def wait_until(driver: Driver, expression: str, what: str, timeout: float = WAIT_S) -> Any:
@@ -113,6 +137,10 @@ class PlaywrightDriver:
 
     def select(self, selector: str, value: str) -> None:
         self.page.select_option(selector, value)
+
+    def press(self, key: str) -> None:
+        assert key in KEYS, key
+        self.page.keyboard.press(key)
 
     def screenshot(self, path: Path) -> None:
         """The viewport, as the other engines' screenshots are."""
@@ -205,6 +233,9 @@ class WebKitDriver:
         # WebDriver selects an option by clicking it.
         option = self._element(f"{selector} option[value={json.dumps(value)}]")
         self._call("POST", self._s(f"/element/{option}/click"), {})
+
+    def press(self, key: str) -> None:
+        self._call("POST", self._s("/actions"), {"actions": [key_actions(key)]})
 
     def screenshot(self, path: Path) -> None:
         self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -329,6 +360,9 @@ class FirefoxDriver:
             " s.dispatchEvent(new Event('input', {bubbles: true}));"
             " s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()"
         )
+
+    def press(self, key: str) -> None:
+        self._act(key_actions(key))
 
     def _act(self, source: dict[str, Any]) -> None:
         self._send("input.performActions", {"context": self.context, "actions": [source]})

@@ -27,6 +27,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.cuttable import cuttable
 from tests.browser.engines import Driver, opened, wait_until
 from tests.browser.gate_site import GateSite, forge, sell
+from tests.browser.keyboard import tab_to, unreachable
 from tests.browser.site_accounts import PASSWORD, register, sms_code, unused_phone
 
 ENGINES = ("chromium", "webkit", "firefox")
@@ -69,6 +70,25 @@ def _fits(driver: Driver, what: str) -> None:
     assert errors == [], f"{driver.engine}: script errors on {what}: {errors}"
 
 
+def _reachable(driver: Driver, what: str) -> None:
+    """Every control of the page can be reached with Tab (``tests/browser/keyboard.py``)."""
+    missed = unreachable(driver)
+    assert missed == [], f"{driver.engine}: Tab never reaches {missed} on {what}"
+
+
+def _choose_by_keyboard(driver: Driver) -> None:
+    """Tab into the seat map, choose the seat with focus with Enter, and Enter again to give
+    it back: the seat's state and the bar follow the keyboard as they follow the mouse."""
+    tab_to(driver, "#seatmap [data-i]")
+    key = driver.evaluate("document.activeElement.dataset.key")
+    seat = f"document.querySelector('.seat[data-key=\"{key}\"]')"
+    driver.press("Enter")
+    wait_until(driver, f"{seat}.ariaPressed === 'true'", f"{key} chosen by keyboard")
+    wait_until(driver, "document.querySelector('#bar-count').textContent === '1 seat'", "1 seat")
+    driver.press("Enter")
+    wait_until(driver, f"{seat}.ariaPressed !== 'true'", f"{key} given back by keyboard")
+
+
 def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> None:
     """Home → search → seat map → two seats by click → sign-in hand-off → a new account by SMS
     code → straight on to checkout with the seats held → the bank simulator → the e-tickets
@@ -88,6 +108,8 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     driver.click(".session-card h3 a")
     wait_until(driver, "!!document.querySelector('#seatmap[data-ready]')", "the seat map")
     _fits(driver, "the session page")
+    _reachable(driver, "the session page")
+    _choose_by_keyboard(driver)
     start = 60 + 4 * index  # each engine and width its own seats, should they run at once
     keys = driver.evaluate(
         f"[...document.querySelectorAll('.seat:not(.taken)')].slice({start}, {start + 2})"
@@ -125,6 +147,7 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     wait_until(driver, "/^\\/checkout\\/\\d+$/.test(location.pathname)", "checkout", timeout=30)
     wait_until(driver, "document.querySelectorAll('.held-item').length === 2", "two held seats")
     _fits(driver, "the checkout page")
+    _reachable(driver, "the checkout page")
     driver.click("#pay")
     wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
     driver.click("#approve")
@@ -182,6 +205,7 @@ def test_the_gate_checks_pasted_codes_and_works_cut_off(
         label = "document.querySelector('#manifest-label').textContent"
         wait_until(driver, f"{label}.includes('tickets · 0 revoked')", "the manifest")
         _fits(driver, "the scanner")
+        _reachable(driver, "the scanner")
         for code, result in (
             (forge(genuine), "forged"),
             (genuine, "admitted"),
@@ -243,6 +267,7 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     driver.click("#sign-in")
     wait_until(driver, "location.pathname === '/account'", "the account page")
     _fits(driver, "the account page")
+    _reachable(driver, "the account page")
     rugby = httpx.get(f"{demo_site}/api/v1/sessions", params={"q": "rugby"}).json()
     driver.goto(f"{demo_site}/sessions/{rugby[0]['session']['id']}")
     wait_until(driver, "!!document.querySelector('#real-name-note')", "the real-name note")
@@ -253,6 +278,7 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     text = "document.body && document.body.textContent"
     wait_until(driver, f"({text} || '').includes('verify your own identity first')", "the note")
     _fits(driver, "the holders page")
+    _reachable(driver, "the holders page")
     driver.fill("#name", name)
     driver.fill("#number", number)
     driver.click("#add-holder")
@@ -271,13 +297,23 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_script_error_is_caught_in_every_engine(
+def test_what_the_journeys_check_can_fail_in_every_engine(
     engine: str, browser: Browser, demo_site: str
 ) -> None:
-    """What ``_fits`` relies on: an uncaught error and an unhandled rejection on a page are
-    kept in ``window.admitErrors`` in each engine (and reported to the server)."""
-    with opened(engine, 360, 740, chromium=browser) as driver:
+    """What ``_fits`` and ``_reachable`` rely on, shown failing in each engine: an uncaught
+    error and an unhandled rejection on a page are kept in ``window.admitErrors`` (and
+    reported to the server); a keyboard trap (a field that swallows Tab) leaves the controls
+    after it unreached, and the walk names them."""
+    with opened(engine, 1366, 768, chromium=browser) as driver:
         driver.goto(demo_site + "/")
+        wait_until(driver, "document.readyState === 'complete'", "the home page")
+        assert unreachable(driver) == []
+        driver.evaluate(
+            "document.querySelector('#site-q').addEventListener('keydown', (e) => {"
+            " if (e.key === 'Tab') e.preventDefault(); }) || true"
+        )
+        missed = unreachable(driver)
+        assert "button Search" in missed, missed  # the search box's own button, right after it
         driver.evaluate(
             "setTimeout(() => { throw new Error('boom'); }, 0)"
             " && Promise.reject(new Error('nobody waits')) && true"
