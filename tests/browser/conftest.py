@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 from tests.browser.gate_site import gate_site  # noqa: F401 (a fixture: the gate's live server)
+from tests.browser.journeys import driver  # noqa: F401 (a fixture: each engine at each width)
 from tests.e2e.harness import running_demo
 
 CHROMIUM = "/usr/bin/chromium"

@@ -47,6 +47,7 @@ class Driver(Protocol):
     def fill(self, selector: str, text: str) -> None: ...
     def select(self, selector: str, value: str) -> None: ...
     def press(self, key: str) -> None: ...
+    def drag(self, path: list[tuple[int, int]], pointer: str = "mouse") -> None: ...
     def screenshot(self, path: Path) -> None: ...
 
 
@@ -61,6 +62,24 @@ KEYS = {
     "ArrowRight": "\ue014",
     "ArrowDown": "\ue015",
 }
+
+
+def pointer_actions(path: list[tuple[int, int]], pointer: str) -> dict[str, Any]:
+    """A ``pointer`` ("mouse" or "pen") put down at the first point of ``path`` (viewport
+    pixels), moved through the others and lifted: one point is a tap, several a drag."""
+    (x, y), rest = path[0], path[1:]
+    moves = [{"type": "pointerMove", "x": px, "y": py, "duration": 20} for px, py in rest]
+    return {
+        "type": "pointer",
+        "id": pointer,
+        "parameters": {"pointerType": pointer},
+        "actions": [
+            {"type": "pointerMove", "x": x, "y": y},
+            {"type": "pointerDown", "button": 0},
+            *moves,
+            {"type": "pointerUp", "button": 0},
+        ],
+    }
 
 
 def key_actions(key: str) -> dict[str, Any]:
@@ -141,6 +160,19 @@ class PlaywrightDriver:
     def press(self, key: str) -> None:
         assert key in KEYS, key
         self.page.keyboard.press(key)
+
+    def drag(self, path: list[tuple[int, int]], pointer: str = "mouse") -> None:
+        """Through the DevTools protocol, which (unlike Playwright's mouse) can be a pen."""
+        cdp = self.context.new_cdp_session(self.page)
+        steps = [("mousePressed", path[0])] + [("mouseMoved", p) for p in path[1:]]
+        for kind, (x, y) in [*steps, ("mouseReleased", path[-1])]:
+            event = {"type": kind, "x": x, "y": y, "pointerType": pointer}
+            if kind != "mouseMoved":
+                event |= {"button": "left", "clickCount": 1}
+            else:
+                event |= {"button": "left", "buttons": 1}
+            cdp.send("Input.dispatchMouseEvent", event)
+        cdp.detach()
 
     def screenshot(self, path: Path) -> None:
         """The viewport, as the other engines' screenshots are."""
@@ -236,6 +268,11 @@ class WebKitDriver:
 
     def press(self, key: str) -> None:
         self._call("POST", self._s("/actions"), {"actions": [key_actions(key)]})
+
+    def drag(self, path: list[tuple[int, int]], pointer: str = "mouse") -> None:
+        actions = [pointer_actions(path, pointer)]
+        self._call("POST", self._s("/actions"), {"actions": actions})
+        self._call("DELETE", self._s("/actions"))
 
     def screenshot(self, path: Path) -> None:
         self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -363,6 +400,10 @@ class FirefoxDriver:
 
     def press(self, key: str) -> None:
         self._act(key_actions(key))
+
+    def drag(self, path: list[tuple[int, int]], pointer: str = "mouse") -> None:
+        self._act(pointer_actions(path, pointer))
+        self._send("input.releaseActions", {"context": self.context})
 
     def _act(self, source: dict[str, Any]) -> None:
         self._send("input.performActions", {"context": self.context, "actions": [source]})

@@ -166,6 +166,12 @@ def sell(site: GateSite, seat: str) -> tuple[str, str]:
     return str(code), str(qr)
 
 
+def venue_sessions(site: GateSite) -> list[int]:
+    """The sessions at the gate's venue (the cinema's showtimes), as its handheld sees them."""
+    me = httpx.get(f"{site.base}/api/v1/gate/device", headers={"X-Device-Key": site.credential})
+    return [int(s["id"]) for s in ok(me)["sessions"]]
+
+
 def forge(qr: str) -> str:
     """The same ticket with one signed byte changed (its issue time): still well formed,
     but the signature no longer matches."""

@@ -1,79 +1,31 @@
-"""The storefront in every engine (issue 35, NF4): the same journey, written once over
+"""The storefront in every engine (issue 35, NF4): the same journeys, written once over
 ``tests/browser/engines.py``, in Blink (Chromium through Playwright), WebKit (WebKitGTK through
 WebDriver) and Gecko (Firefox ESR through WebDriver BiDi), at a phone's width (360 px) and a
-desktop's (1366 px): the purchase from the home page to the PDF, seats chosen with the mouse,
-the sticky bar counting them, a new account on the way, the bank simulator, the e-tickets —
-and no page scrolls sideways.
+desktop's (1366 px): the purchase from the home page to the PDF (seats chosen with the mouse
+and with the keyboard, the sticky bar counting them, a new account on the way, the bank
+simulator, the e-tickets), the real-name purchase, and proof that the engines really differ
+and that the checks can fail. The gate and the waiting room: ``test_engine_gate.py``,
+``test_engine_queue.py``.
 WebKit and Firefox here are not phones (no touch, device pixel ratio 1): they catch engine
 differences in layout, CSS and JavaScript APIs; touch stays Chromium's job."""
 
 from __future__ import annotations
 
-import base64
-import io
 import json
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import segno
 from playwright.sync_api import Browser
 
 from admit.sims.police import demo_population
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.cuttable import cuttable
 from tests.browser.engines import Driver, opened, wait_until
-from tests.browser.gate_site import GateSite, forge, sell
+from tests.browser.journeys import ENGINES, fits, keep, reachable, run_index
 from tests.browser.keyboard import tab_to, unreachable
 from tests.browser.site_accounts import PASSWORD, register, sms_code, unused_phone
 
-ENGINES = ("chromium", "webkit", "firefox")
-WIDTHS = {360: 740, 1366: 768}
-DOCS_SHOTS = os.environ.get("ADMIT_SCREENSHOTS_DIR", "")
 REAL_NAME_PREFIX = {"chromium": "1384", "webkit": "1385", "firefox": "1386"}
 PHONE_PREFIX = {"chromium": "1381", "webkit": "1382", "firefox": "1383"}
-
-
-@pytest.fixture(params=[(e, w) for e in ENGINES for w in WIDTHS], ids=lambda p: f"{p[0]}-{p[1]}")
-def driver(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Driver]:
-    engine, width = request.param
-    with opened(engine, width, WIDTHS[width], chromium=browser) as d:
-        yield d
-
-
-def _keep(driver: Driver, width: int, shot: Path) -> None:
-    """With ``ADMIT_SCREENSHOTS_DIR`` (``make screenshots``), the 360 px pages go to docs."""
-    if DOCS_SHOTS and width == 360:
-        folder = Path(DOCS_SHOTS) / "engines"
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, folder / f"{driver.engine}-{shot.name}")
-
-
-def _fits(driver: Driver, what: str) -> None:
-    """No sideways scroll, and no script error or unhandled rejection so far on the page
-    (``static/errors.js`` keeps them in ``window.admitErrors``)."""
-    wait_until(driver, "document.readyState === 'complete'", f"{what} loaded")
-    wide, inner = driver.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-    if wide > inner:
-        past = driver.evaluate(
-            "[...document.querySelectorAll('body *')]"
-            ".filter((e) => e.getBoundingClientRect().right > innerWidth)"
-            ".map((e) => `${e.tagName}#${e.id}.${e.getAttribute('class')}`).slice(0, 8)"
-        )
-        raise AssertionError(
-            f"{driver.engine}: {what} scrolls sideways ({wide} > {inner} px): {past}"
-        )
-    errors = driver.evaluate("window.admitErrors || []")
-    assert errors == [], f"{driver.engine}: script errors on {what}: {errors}"
-
-
-def _reachable(driver: Driver, what: str) -> None:
-    """Every control of the page can be reached with Tab (``tests/browser/keyboard.py``)."""
-    missed = unreachable(driver)
-    assert missed == [], f"{driver.engine}: Tab never reaches {missed} on {what}"
 
 
 def _choose_by_keyboard(driver: Driver) -> None:
@@ -94,21 +46,21 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     code → straight on to checkout with the seats held → the bank simulator → the e-tickets
     with their QR codes → the PDF."""
     width = driver.evaluate("innerWidth")
-    index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
+    index = run_index(driver)
     shots = ARTIFACTS / f"engines-{driver.engine}-{width}"
     shots.mkdir(parents=True, exist_ok=True)
     driver.goto(demo_site + "/")
     wait_until(driver, "!!document.querySelector('#site-q')", "the search box")
-    _fits(driver, "the home page")
+    fits(driver, "the home page")
     driver.fill("#site-q", "night train")
     driver.click(".search-box button")
     wait_until(driver, "location.pathname === '/search'", "the search page")
     wait_until(driver, "!!document.querySelector('.session-card h3 a')", "a result")
-    _fits(driver, "the search page")
+    fits(driver, "the search page")
     driver.click(".session-card h3 a")
     wait_until(driver, "!!document.querySelector('#seatmap[data-ready]')", "the seat map")
-    _fits(driver, "the session page")
-    _reachable(driver, "the session page")
+    fits(driver, "the session page")
+    reachable(driver, "the session page")
     _choose_by_keyboard(driver)
     start = 60 + 4 * index  # each engine and width its own seats, should they run at once
     keys = driver.evaluate(
@@ -129,11 +81,11 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     )
     driver.evaluate("document.querySelector('#seatmap').scrollIntoView({block: 'start'}) || 1")
     driver.screenshot(shots / "seats.png")
-    _keep(driver, width, shots / "seats.png")
+    keep(driver, width, shots / "seats.png")
     driver.click("#seat-continue")
     wait_until(driver, "location.pathname === '/login'", "the sign-in page")
     assert all(k in driver.url() for k in keys)  # the choice travels to sign-in and back
-    _fits(driver, "the sign-in page")
+    fits(driver, "the sign-in page")
 
     driver.click("#register-link")
     wait_until(driver, "location.pathname === '/register'", "the registration page")
@@ -146,17 +98,17 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     driver.click("#create-account")
     wait_until(driver, "/^\\/checkout\\/\\d+$/.test(location.pathname)", "checkout", timeout=30)
     wait_until(driver, "document.querySelectorAll('.held-item').length === 2", "two held seats")
-    _fits(driver, "the checkout page")
-    _reachable(driver, "the checkout page")
+    fits(driver, "the checkout page")
+    reachable(driver, "the checkout page")
     driver.click("#pay")
     wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
     driver.click("#approve")
     wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
     wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 2", "QRs")
-    _fits(driver, "the order's page")
+    fits(driver, "the order's page")
     driver.evaluate("document.querySelector('.e-ticket').scrollIntoView({block: 'start'}) || 1")
     driver.screenshot(shots / "tickets.png")
-    _keep(driver, width, shots / "tickets.png")
+    keep(driver, width, shots / "tickets.png")
     pdf = driver.evaluate(
         "fetch(document.querySelector('#download-pdf').href)"
         ".then(r => r.arrayBuffer()).then(b => new TextDecoder().decode(b.slice(0, 5)))"
@@ -178,87 +130,12 @@ def test_the_engines_are_really_different(engine: str, browser: Browser, demo_si
                 driver.evaluate(chromium_only)
 
 
-def test_the_gate_checks_pasted_codes_and_works_cut_off(
-    driver: Driver, gate_site: GateSite
-) -> None:
-    """The gate scanner: a handheld signs in with its credential, downloads its session's
-    manifest, and decides pasted codes on the device — a forged one red, a genuine one
-    admitted, the same again already inside — and reads a photo of a ticket with the QR
-    reader the engine has (jsQR where there is no ``BarcodeDetector``); the service worker
-    keeps the page and the reader, so with the network cut (the link to the server refuses
-    connections) the page opens again and still admits a pasted code and a photo."""
-    width = driver.evaluate("innerWidth")
-    index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
-    _, genuine = sell(gate_site, f"L1-HALL-C-{index + 1}")
-    _, photographed = sell(gate_site, f"L1-HALL-E-{index + 1}")
-    _, later = sell(gate_site, f"L1-HALL-D-{index + 1}")
-    _, later_photo = sell(gate_site, f"L1-HALL-F-{index + 1}")
-    with cuttable(gate_site.base) as link:
-        driver.goto(f"{link.base}/gate/")
-        wait_until(driver, "!document.querySelector('#setup').hidden", "the sign-in form")
-        driver.fill("#credential", gate_site.credential)
-        driver.click("#sign-in")
-        wait_until(driver, "!document.querySelector('#sessions-box').hidden", "the sessions")
-        driver.select("#session", str(gate_site.session_id))
-        driver.click("#download")
-        wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner")
-        label = "document.querySelector('#manifest-label').textContent"
-        wait_until(driver, f"{label}.includes('tickets · 0 revoked')", "the manifest")
-        _fits(driver, "the scanner")
-        _reachable(driver, "the scanner")
-        for code, result in (
-            (forge(genuine), "forged"),
-            (genuine, "admitted"),
-            (genuine, "already_inside"),
-        ):
-            _check(driver, code, result)
-        reader = _read_photo(driver, photographed)
-        assert reader == "jsQR" or (driver.engine == "chromium" and reader == "BarcodeDetector")
-        wait_until(
-            driver,
-            "navigator.serviceWorker.getRegistration('/gate/')"
-            ".then(r => !!(r && r.active) && !!navigator.serviceWorker.controller)",
-            "the service worker in control",
-        )
-        link.cut()
-        driver.goto(f"{link.base}/gate/")  # nobody answers there now: the kept page opens
-        wait_until(driver, "!document.querySelector('#scanner').hidden", "the scanner offline")
-        _check(driver, later, "admitted")
-        _read_photo(driver, later_photo)
-
-
-def _read_photo(driver: Driver, qr: str) -> str:
-    """Give the page's "Photo" input a picture of the ticket's QR code, as the file picker
-    would: admitted. The name of the reader that decoded it."""
-    picture = io.BytesIO()
-    segno.make(qr, error="m", micro=False).save(picture, kind="png", scale=5, border=6)
-    data = base64.b64encode(picture.getvalue()).decode()
-    driver.evaluate(
-        f"(() => {{ const bytes = Uint8Array.from(atob('{data}'), (c) => c.charCodeAt(0));"
-        " const files = new DataTransfer();"
-        " files.items.add(new File([bytes], 'ticket.png', {type: 'image/png'}));"
-        " const input = document.querySelector('#photo'); input.files = files.files;"
-        " input.dispatchEvent(new Event('change', {bubbles: true})); return true; })()"
-    )
-    shown = "document.querySelector('#result').dataset.result"
-    wait_until(driver, f"{shown} === 'admitted'", "the photographed ticket admitted")
-    return str(driver.evaluate("document.querySelector('#camera-note').dataset.decoder"))
-
-
-def _check(driver: Driver, code: str, result: str) -> None:
-    driver.fill("#code", code)
-    driver.click("#check")
-    shown = "document.querySelector('#result').dataset.result"
-    wait_until(driver, f"{shown} === {json.dumps(result)}", result)
-
-
 def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     """The real-name match (the demo's rugby semi-final): best available asks for the buyer's
     own identity before anything is held; the ID card filed on the holders page is verified
     online (the identity simulator), the same choice is held straight after, the buyer names
     themself on the ticket and pays."""
-    width = driver.evaluate("innerWidth")
-    index = ENGINES.index(driver.engine) * len(WIDTHS) + list(WIDTHS).index(width)
+    index = run_index(driver)
     number, name = list(demo_population(1000, seed=1).items())[900 + index]
     login, _ = register(demo_site, REAL_NAME_PREFIX[driver.engine])
     driver.goto(demo_site + "/login")
@@ -266,8 +143,8 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     driver.fill("#password", PASSWORD)
     driver.click("#sign-in")
     wait_until(driver, "location.pathname === '/account'", "the account page")
-    _fits(driver, "the account page")
-    _reachable(driver, "the account page")
+    fits(driver, "the account page")
+    reachable(driver, "the account page")
     rugby = httpx.get(f"{demo_site}/api/v1/sessions", params={"q": "rugby"}).json()
     driver.goto(f"{demo_site}/sessions/{rugby[0]['session']['id']}")
     wait_until(driver, "!!document.querySelector('#real-name-note')", "the real-name note")
@@ -277,8 +154,8 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
     # (The path changes before the page is parsed: wait for its words, not only its URL.)
     text = "document.body && document.body.textContent"
     wait_until(driver, f"({text} || '').includes('verify your own identity first')", "the note")
-    _fits(driver, "the holders page")
-    _reachable(driver, "the holders page")
+    fits(driver, "the holders page")
+    reachable(driver, "the holders page")
     driver.fill("#name", name)
     driver.fill("#number", number)
     driver.click("#add-holder")
