@@ -106,6 +106,7 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
     wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 2", "QRs")
     fits(driver, "the order's page")
+    reachable(driver, "the order's page")
     driver.evaluate("document.querySelector('.e-ticket').scrollIntoView({block: 'start'}) || 1")
     driver.screenshot(shots / "tickets.png")
     keep(driver, width, shots / "tickets.png")
