@@ -1,8 +1,8 @@
 """No page answers 500, whatever the query string, path or form: every page route of the app
 (found in ``app.routes``, outside ``/api``, ``/_sim`` and ``/static``) gets malformed path
 parameters, query strings and form bodies, from a visitor, a signed-in customer and a visitor
-with a garbage session cookie (one test each, so that parallel workers share them), on SQLite
-and PostgreSQL. Each answer is a 2xx, 3xx or 4xx, and never shows a stack trace."""
+with a garbage session cookie (one test each, so that parallel workers share them; the last
+gets each query value in all the names at once), on SQLite and PostgreSQL. Each answer is a 2xx, 3xx or 4xx, and never shows a stack trace."""
 
 from __future__ import annotations
 
@@ -134,16 +134,21 @@ def concrete(template: str, value: str) -> str:
 
 
 def requests_for(
-    method: str, template: str, real_id: int
+    method: str, template: str, real_id: int, *, every_query: bool = True
 ) -> Iterator[tuple[str, bytes, dict[str, str]]]:
-    """(url, body, headers) of the malformed requests one route gets."""
+    """(url, body, headers) of the malformed requests one route gets; without
+    ``every_query``, the query values go in all the names at once instead of one name at a
+    time (15 requests instead of 210)."""
     has_params = "{" in template
     valid = concrete(template, str(real_id))
     for value in PATH_VALUES if has_params else []:
         yield concrete(template, value), b"", FORM
-    for name in QUERY_NAMES:
-        for value in QUERY_VALUES:
-            yield f"{valid}?{name}={value}", b"", FORM
+    for value in QUERY_VALUES:
+        if every_query or len(value) > 1000:  # (14 long values would pass a URL's limit)
+            for name in QUERY_NAMES:
+                yield f"{valid}?{name}={value}", b"", FORM
+        else:
+            yield f"{valid}?" + "&".join(f"{name}={value}" for name in QUERY_NAMES), b"", FORM
     for raw in RAW_QUERIES:
         yield f"{valid}?{raw}", b"", FORM
     if method == "POST":
@@ -156,11 +161,11 @@ def requests_for(
 
 
 async def _hammer(
-    client: httpx.AsyncClient, routes: list[tuple[str, str]], real_id: int
+    client: httpx.AsyncClient, routes: list[tuple[str, str]], real_id: int, every_query: bool
 ) -> list[str]:
     failures = []
     for method, template in routes:
-        for url, body, headers in requests_for(method, template, real_id):
+        for url, body, headers in requests_for(method, template, real_id, every_query=every_query):
             response = await client.request(method, url, content=body or None, headers=headers)
             bad = response.status_code >= 500 or response.status_code < 200
             if bad or "Traceback (most recent call last)" in response.text:
@@ -193,5 +198,7 @@ async def test_no_page_answers_500_to_malformed_input(
         cookies=cookies,
         follow_redirects=False,
     ) as client:
-        failures = await _hammer(client, routes, sid)
+        # A garbage cookie is read before any route's own parameters: it gets every path and
+        # body, and the query values all at once, not the whole name × value matrix again.
+        failures = await _hammer(client, routes, sid, every_query=visitor != "garbage_cookie")
     assert failures == [], f"{len(failures)} failures as a {visitor} visitor"
