@@ -2,7 +2,8 @@
 (found in ``app.routes``, outside ``/api``, ``/_sim`` and ``/static``) gets malformed path
 parameters, query strings and form bodies, from a visitor, a signed-in customer and a visitor
 with a garbage session cookie (one test each, so that parallel workers share them; the last
-gets each query value in all the names at once), on SQLite and PostgreSQL. Each answer is a 2xx, 3xx or 4xx, and never shows a stack trace."""
+gets each query value in all the names at once), on SQLite and PostgreSQL. Each answer is a
+2xx, 3xx or 4xx, and never shows a stack trace."""
 
 from __future__ import annotations
 
