@@ -48,6 +48,7 @@ from admit.messaging.email import EmailSender, FileEmailSender
 from admit.messaging.sms import SmsGateway
 from admit.migrations import upgrade
 from admit.sims.police import PoliceSimConfig, create_police_app
+from tests.engine_report import pytest_terminal_summary  # noqa: F401  (the hook)
 from tests.fakes.sms import RecordingSmsGateway
 from tests.parallel import pytest_xdist_make_scheduler  # noqa: F401  (the hook)
 

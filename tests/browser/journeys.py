@@ -22,10 +22,16 @@ DOCS_SHOTS = os.environ.get("ADMIT_SCREENSHOTS_DIR", "")
 
 
 @pytest.fixture(params=[(e, w) for e in ENGINES for w in WIDTHS], ids=lambda p: f"{p[0]}-{p[1]}")
-def driver(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Driver]:
+def driver(request: pytest.FixtureRequest) -> Iterator[Driver]:
     engine, width = request.param
-    with opened(engine, width, WIDTHS[width], chromium=browser) as d:
+    with opened(engine, width, WIDTHS[width], chromium=chromium_for(request, engine)) as d:
         yield d
+
+
+def chromium_for(request: pytest.FixtureRequest, engine: str) -> Browser | None:
+    """Chromium (package-scoped) only where it is driven: a worker running the WebKit or the
+    Firefox journeys (``tests/parallel.py``) never starts it."""
+    return request.getfixturevalue("browser") if engine == "chromium" else None  # type: ignore[no-any-return]
 
 
 def run_index(driver: Driver) -> int:

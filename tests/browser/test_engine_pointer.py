@@ -11,10 +11,9 @@ import json
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
 
 from tests.browser.engines import Driver, opened, wait_until
-from tests.browser.journeys import ENGINES
+from tests.browser.journeys import ENGINES, chromium_for
 
 # Firefox ESR's WebDriver has no pen ("Unimplemented pointerMove for pointerType pen"):
 # there the pen's path is the mouse's and touch's Pointer Events code, shown in the others.
@@ -59,9 +58,9 @@ def _free_seat_in_view(driver: Driver) -> tuple[str, int, int]:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_mouse_and_pen_pan_the_zoomed_map_and_choose_seats(
-    engine: str, browser: Browser, demo_site: str
+    engine: str, request: pytest.FixtureRequest, demo_site: str
 ) -> None:
-    with opened(engine, 1366, 768, chromium=browser) as driver:
+    with opened(engine, 1366, 768, chromium=chromium_for(request, engine)) as driver:
         driver.goto(f"{demo_site}/sessions/{_cinema_session(demo_site, engine)}")
         wait_until(driver, "!!document.querySelector('#seatmap[data-ready]')", "the seat map")
         driver.evaluate("document.querySelector('#seatmap').scrollIntoView({block: 'start'}) || 1")

@@ -15,12 +15,11 @@ import json
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
 
 from admit.sims.police import demo_population
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.engines import Driver, opened, wait_until
-from tests.browser.journeys import ENGINES, fits, keep, reachable, run_index
+from tests.browser.journeys import ENGINES, chromium_for, fits, keep, reachable, run_index
 from tests.browser.keyboard import tab_to, unreachable
 from tests.browser.site_accounts import PASSWORD, register, sms_code, unused_phone
 
@@ -118,10 +117,12 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_the_engines_are_really_different(engine: str, browser: Browser, demo_site: str) -> None:
+def test_the_engines_are_really_different(
+    engine: str, request: pytest.FixtureRequest, demo_site: str
+) -> None:
     """A Chromium-only API (``navigator.userAgentData``, in no WebKit or Firefox) works in
     Chromium and fails the others' run: each journey above really ran in its engine."""
-    with opened(engine, 360, 740, chromium=browser) as driver:
+    with opened(engine, 360, 740, chromium=chromium_for(request, engine)) as driver:
         driver.goto(demo_site + "/")
         chromium_only = "navigator.userAgentData.brands.length > 0"
         if engine == "chromium":
@@ -176,13 +177,13 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_what_the_journeys_check_can_fail_in_every_engine(
-    engine: str, browser: Browser, demo_site: str
+    engine: str, request: pytest.FixtureRequest, demo_site: str
 ) -> None:
     """What ``_fits`` and ``_reachable`` rely on, shown failing in each engine: an uncaught
     error and an unhandled rejection on a page are kept in ``window.admitErrors`` (and
     reported to the server); a keyboard trap (a field that swallows Tab) leaves the controls
     after it unreached, and the walk names them."""
-    with opened(engine, 1366, 768, chromium=browser) as driver:
+    with opened(engine, 1366, 768, chromium=chromium_for(request, engine)) as driver:
         driver.goto(demo_site + "/")
         wait_until(driver, "document.readyState === 'complete'", "the home page")
         assert unreachable(driver) == []
