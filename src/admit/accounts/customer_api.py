@@ -3,29 +3,35 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
 
-from admit.accounts import codes, customer_sign_in, customers, identities
+from admit.accounts import codes, customer_sign_in, customers, holder_edits, identities
 from admit.accounts.customer_phones import phone_of
 from admit.accounts.customer_schemas import (
     CodeLoginIn,
     CodeRequestIn,
     CustomerTokenOut,
     DocumentBody,
+    HolderEditBody,
     HolderOut,
     MeOut,
     PasswordLoginIn,
     PasswordResetIn,
     RegisterIn,
 )
+from admit.accounts.documents import mask_phone
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
 from admit.accounts.signup_limits_api import limit_code_request, limit_registration
 from admit.accounts.tokens import Attempt
-from admit.accounts.verification import file_and_verify
+from admit.accounts.verification import file_and_verify, verify_now
+from admit.accounts.verifier import VerifierUnavailable
 from admit.core.audit_context import Actor
+from admit.core.crypto import FieldCrypto
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
 from admit.http.contract import SIGN_IN
@@ -148,24 +154,26 @@ async def log_out(request: Request, cid: CustomerId, uow: PublicUoW, now: Now) -
     await customers.log_out(uow, token=token, now=now)
 
 
-def _holder_out(h: CustomerHolder, i: Identity, name: str) -> HolderOut:
+def _holder_out(crypto: FieldCrypto, h: CustomerHolder, i: Identity) -> HolderOut:
+    phone = crypto.decrypt(h.contact_phone_enc) if h.contact_phone_enc else None
     return HolderOut(
         holder_id=h.id,
         identity_id=i.id,
         is_self=h.is_self,
-        name=name,
+        name=crypto.decrypt(h.claimed_name_enc),
         doc_type=i.doc_type,
         number=i.number_masked,
         status=h.status(i),
         method=i.method,
         reason=h.reason(i),
+        contact_phone=mask_phone(phone) if phone else None,
     )
 
 
 async def _me(uow: UnitOfWork, rt: RuntimeDep, cid: int) -> MeOut:
     me = await get_or_404(uow, Customer, cid, "customer")
     rows = await identities.holders_of(uow, cid)
-    holders = [_holder_out(h, i, rt.crypto.decrypt(h.claimed_name_enc)) for h, i in rows]
+    holders = [_holder_out(rt.crypto, h, i) for h, i in rows]
     return MeOut(
         id=me.id,
         phone=phone_of(rt.crypto, me),
@@ -206,3 +214,32 @@ async def file_own_identity(body: DocumentBody, rt: RuntimeDep, cid: CustomerId)
 async def add_holder(body: DocumentBody, rt: RuntimeDep, cid: CustomerId) -> MeOut:
     """A linked holder to buy tickets for (at most the policy's number, verified first)."""
     return await _file(rt, cid, body, is_self=False)
+
+
+@router.patch("/me/holders/{identity_id}")
+async def edit_holder(
+    identity_id: int, body: HolderEditBody, rt: RuntimeDep, cid: CustomerId
+) -> MeOut:
+    """Change a holder's contact phone, or the document of a holder not yet verified (filed
+    again in its place, then verified as a new filing). A verified holder's document is fixed:
+    409 ``holder_verified`` (remove the holder and file the new document)."""
+    actor = Actor(kind="customer", id=str(cid))
+    change = holder_edits.HolderChange(
+        document=body.document.to_document() if body.document else None,
+        contact_phone=body.contact_phone,
+        set_contact_phone="contact_phone" in body.model_fields_set,
+    )
+    async with rt.uow(actor) as uow:
+        _, identity = await holder_edits.edit_holder(
+            uow,
+            rt.crypto,
+            customer_id=cid,
+            identity_id=identity_id,
+            change=change,
+            now=rt.clock.now(),
+        )
+    if body.document is not None:
+        with contextlib.suppress(VerifierUnavailable):  # the queued job asks again
+            await verify_now(rt, identity.id)
+    async with rt.uow(actor, readonly=True) as uow:
+        return await _me(uow, rt, cid)

@@ -58,13 +58,12 @@ class CustomerTokenOut(Model):
     expires_at: datetime
 
 
-class DocumentBody(Model):
+class DocumentFields(Model):
     doc_type: DocumentType
     number: Annotated[str, Field(min_length=4, max_length=30)]
     name: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(check_person_name)]
     nationality: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "CN"
     visa_expires: date | None = None
-    contact_phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")] | None = None
 
     def to_document(self) -> DocumentIn:
         return DocumentIn(
@@ -74,6 +73,21 @@ class DocumentBody(Model):
             nationality=self.nationality.upper(),
             visa_expires=self.visa_expires,
         )
+
+
+ContactPhone = Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")]
+
+
+class DocumentBody(DocumentFields):
+    contact_phone: ContactPhone | None = None
+
+
+class HolderEditBody(Model):
+    """A holder's change: a new document (only while the holder is not verified), and/or the
+    contact phone (``null`` removes it). Omitted fields stay as they are."""
+
+    document: DocumentFields | None = None
+    contact_phone: ContactPhone | None = None
 
 
 class HolderOut(Model):
@@ -86,6 +100,7 @@ class HolderOut(Model):
     status: IdentityStatus
     method: IdentityMethod
     reason: str | None
+    contact_phone: str | None = Field(default=None, description="masked")
 
 
 class MeOut(Model):

@@ -166,11 +166,10 @@ async def add_identity(
     return holder, identity
 
 
-async def unlink(uow: UnitOfWork, *, customer_id: int, identity_id: int, now: datetime) -> None:
-    """Take a holder off the customer's account: any linked holder, or the customer's own
-    identity while it is not verified (a verified own identity is who buys: it stays, so a
-    per-person limit cannot be reset by swapping documents). Tickets already sold keep their
-    holder. Raises ``NotFound``, ``Conflict``."""
+async def link_of(
+    uow: UnitOfWork, *, customer_id: int, identity_id: int
+) -> tuple[CustomerHolder, Identity]:
+    """The customer's link to a holder's identity, and the identity. Raises ``NotFound``."""
     found = (
         await uow.session.execute(
             select(CustomerHolder, Identity)
@@ -184,6 +183,15 @@ async def unlink(uow: UnitOfWork, *, customer_id: int, identity_id: int, now: da
     if found is None:
         raise NotFound(f"no holder {identity_id} on this account")
     holder, identity = found
+    return holder, identity
+
+
+async def unlink(uow: UnitOfWork, *, customer_id: int, identity_id: int, now: datetime) -> None:
+    """Take a holder off the customer's account: any linked holder, or the customer's own
+    identity while it is not verified (a verified own identity is who buys: it stays, so a
+    per-person limit cannot be reset by swapping documents). Tickets already sold keep their
+    holder. Raises ``NotFound``, ``Conflict``."""
+    holder, identity = await link_of(uow, customer_id=customer_id, identity_id=identity_id)
     if holder.is_self and holder.status(identity) == "verified":
         raise Conflict("your verified identity stays on the account")
     await uow.session.delete(holder)

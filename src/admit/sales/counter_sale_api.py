@@ -1,17 +1,19 @@
 """Selling at a counter (S7, S10): box-office, agent and client-representative staff hold seats
 for the person in front of them, order them and take cash; the sale is recorded with the staff
-member and the outlet, whose grant may be scoped to that outlet or channel. A cash refund is
-done when a clerk of its outlet records that the money was handed back."""
+member and the outlet, whose grant may be scoped to that outlet or channel. The tickets of a
+counter sale are shown and printed there (each time audited). A cash refund is done when a
+clerk of its outlet records that the money was handed back."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Response
 from pydantic import Field
 from sqlalchemy import select
 
+from admit.core import audit
 from admit.core.errors import NotFound
 from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.uow import UnitOfWork
@@ -26,11 +28,14 @@ from admit.http.deps import (
     require_any_scope,
     staff_writer,
 )
+from admit.http.media import PdfResponse
 from admit.payments.models import RefundStatus
 from admit.sales import checkout, holds, order_views, orders, refunds
 from admit.sales.hold_api import HoldOut, Model, PlacesIn, read_hold_out
 from admit.sales.models import Hold, Order
 from admit.sales.order_api import LineIn, OrderIn, OrderOut, order_out
+from admit.sales.ticket_api import TicketOut, ticket_out, tickets_pdf
+from admit.ticketing import issue
 
 router = APIRouter(prefix="/counter", tags=["counter sales"])
 
@@ -175,6 +180,31 @@ async def take_cash(
         order=await order_out(uow, order),
         pickup_code=order.pickup_code,
     )
+
+
+async def _counter_sale(uow: UnitOfWork, number: str, action: str, now: datetime) -> Order:
+    """A counter sale's order (a web or app order is not the counter's to print: 404), with
+    the showing or printing of its tickets audited."""
+    order = await uow.session.scalar(select(Order).where(Order.number == number))
+    if order is None or not order.buyer.startswith("staff:"):
+        raise NotFound(f"order {number} does not exist")
+    await audit.record(uow, action=action, entity_type="order", entity_id=number, data={}, now=now)
+    return order
+
+
+@router.get("/orders/{number}/tickets")
+async def counter_tickets(number: str, uow: OrderSeller, now: Now) -> list[TicketOut]:
+    """The tickets of a sale made at a counter, with their QR payloads, for staff of its
+    outlet or channel (another outlet's staff: 403)."""
+    order = await _counter_sale(uow, number, "tickets.shown", now)
+    return [ticket_out(t) for t in await issue.tickets_of(uow, order.number)]
+
+
+@router.get("/orders/{number}/tickets.pdf", response_class=PdfResponse)
+async def counter_tickets_pdf(number: str, uow: OrderSeller, now: Now) -> Response:
+    """The same tickets as one PDF to print at the counter (404 before they are issued)."""
+    order = await _counter_sale(uow, number, "tickets.printed", now)
+    return await tickets_pdf(uow, order, await issue.tickets_of(uow, order.number))
 
 
 class HandedOverOut(Model):

@@ -70,24 +70,25 @@ async def _own_ticket(uow: UnitOfWork, code: str, cid: int) -> Ticket:
     return ticket
 
 
+def ticket_out(t: Ticket) -> TicketOut:
+    return TicketOut(
+        code=t.code,
+        seat=t.seat_key,
+        area=t.area_code,
+        label=t.label,
+        ticket_type=t.ticket_type,
+        amount=t.amount,
+        holder=t.holder_name,
+        status=t.status,
+        qr=t.qr,
+        issued_at=t.issued_at,
+    )
+
+
 @router.get("/orders/{number}/tickets")
 async def order_tickets(number: str, uow: CustomerReader, cid: CustomerId) -> list[TicketOut]:
     _, tickets = await _tickets(uow, number, cid)
-    return [
-        TicketOut(
-            code=t.code,
-            seat=t.seat_key,
-            area=t.area_code,
-            label=t.label,
-            ticket_type=t.ticket_type,
-            amount=t.amount,
-            holder=t.holder_name,
-            status=t.status,
-            qr=t.qr,
-            issued_at=t.issued_at,
-        )
-        for t in tickets
-    ]
+    return [ticket_out(t) for t in tickets]
 
 
 @router.get("/tickets/{code}/qr.svg", response_class=SvgResponse)
@@ -106,8 +107,13 @@ async def ticket_qr_png(code: str, uow: CustomerReader, cid: CustomerId) -> Resp
 async def order_pdf(number: str, uow: CustomerReader, cid: CustomerId) -> Response:
     """The order's e-tickets, one page each: event, session, venue, seat, holder, QR."""
     order, tickets = await _tickets(uow, number, cid)
+    return await tickets_pdf(uow, order, tickets)
+
+
+async def tickets_pdf(uow: UnitOfWork, order: Order, tickets: list[Ticket]) -> Response:
+    """An order's tickets as one PDF download (the buyer's, or printed at a counter)."""
     if not tickets:
-        raise NotFound(f"order {number} has no tickets yet")
+        raise NotFound(f"order {order.number} has no tickets yet")
     event, starts, venue = (
         await uow.session.execute(
             select(Event.name, Session.starts_at, Venue.name)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.accounts.documents import DocumentType
+from admit.accounts.holder_edits import HolderChange, edit_holder
 from admit.accounts.identities import DocumentIn
 from admit.accounts.verification import file_and_verify
 from admit.core.errors import AdmitError, InvalidInput
@@ -219,8 +220,42 @@ async def remove_holder(
         return await _holders_again(
             request, rt, visitor, next, refusal_text(refused), refused.status
         )
-    target = "/account/holders" + (f"?{urlencode({'next': next})}" if safe_next(next, "") else "")
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(_back_to_holders(next), status_code=303)
+
+
+@router.post("/account/holders/{identity_id}/phone", response_model=None)
+async def change_holder_phone(
+    request: Request,
+    rt: Rt,
+    visitor: SignedIn,
+    _: Annotated[None, SameOrigin],
+    identity_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)],
+    contact_phone: Annotated[str, Form(pattern=r"^(1[3-9]\d{9})?$")] = "",
+    next: Next = "",  # noqa: A002
+) -> Response:
+    """Set a holder's contact phone, or (empty) remove it; the document stays as filed."""
+    change = HolderChange(contact_phone=contact_phone or None, set_contact_phone=True)
+    try:
+        async with rt.uow(visitor.actor) as uow:
+            await edit_holder(
+                uow,
+                rt.crypto,
+                customer_id=visitor.customer_id,
+                identity_id=identity_id,
+                change=change,
+                now=rt.clock.now(),
+            )
+    except AdmitError as refused:
+        return await _holders_again(
+            request, rt, visitor, next, refusal_text(refused), refused.status
+        )
+    return RedirectResponse(_back_to_holders(next), status_code=303)
+
+
+def _back_to_holders(next_path: str) -> str:
+    return "/account/holders" + (
+        f"?{urlencode({'next': next_path})}" if safe_next(next_path, "") else ""
+    )
 
 
 async def _holders_again(

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from admit.accounts import identities
+from admit.accounts.documents import mask_phone
 from admit.catalog import pricing
 from admit.catalog.models import Event, Session, Venue
 from admit.core.crypto import FieldCrypto
@@ -92,6 +93,7 @@ class HolderChoice:
     is_self: bool
     status: str  # pending, verified, rejected
     reason: str | None = None  # why it was rejected
+    phone: str | None = None  # the contact phone, masked
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,7 @@ async def holder_choices(
             is_self=h.is_self,
             status=h.status(i),
             reason=h.reason(i),
+            phone=mask_phone(crypto.decrypt(h.contact_phone_enc)) if h.contact_phone_enc else None,
         )
         for h, i in await identities.holders_of(uow, customer_id)
     ]

@@ -49,6 +49,7 @@ def holder_view(body: dict[str, Any], **expected: Any) -> dict[str, Any]:
     assert holder == {
         "holder_id": holder["holder_id"],
         "identity_id": holder["identity_id"],
+        "contact_phone": None,
         **expected,
     }
     return dict(holder)

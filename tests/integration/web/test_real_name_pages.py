@@ -240,3 +240,33 @@ async def test_the_holders_page_refuses_a_name_a_spreadsheet_would_run(
     holders = await web.get("/account/holders")
     assert "E7654321"[-4:] not in holders.text
     assert "HYPERLINK" not in holders.text
+
+
+async def test_a_holders_contact_phone_is_changed_on_the_page_and_the_document_stays(
+    web: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Issue 27, item 3: the holders page sets and removes a holder's contact phone (shown
+    masked); the verified document is untouched; a malformed number is refused."""
+    await signed_in_buyer(runtime, web, "13700000073")
+    number, name = list(police_population().items())[1]
+    assert await _verify_self(web, number, name, "") == "/account/holders"
+    page = (await web.get("/account/holders")).text
+    own = re.search(r'data-identity="(\d+)"', page)
+    assert own
+    before = re.search(r'<li data-identity="\d+">[^<]*', page)
+    assert before
+    url = f"/account/holders/{own.group(1)}/phone"
+    saved = await web.post(url, data={"contact_phone": "13812345678"})
+    assert location(saved) == "/account/holders"
+    page = (await web.get("/account/holders")).text
+    assert '<span class="holder-phone-number">138****5678</span>' in page
+    assert before.group(0) in page, "the name, masked document and status as before"
+    assert "verified" in page
+    bad = await web.post(url, data={"contact_phone": "12345"})
+    assert bad.status_code == 400  # the page's answer to a form field out of its pattern
+    assert "138****5678" in (await web.get("/account/holders")).text
+    cleared = await web.post(url, data={"contact_phone": ""})
+    assert location(cleared) == "/account/holders"
+    assert "holder-phone-number" not in (await web.get("/account/holders")).text
+    stranger = await web.post("/account/holders/999999/phone", data={"contact_phone": ""})
+    assert stranger.status_code == 404
