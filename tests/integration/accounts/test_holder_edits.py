@@ -19,7 +19,7 @@ from tests.integration.accounts.customer_flows import (
     police_stats,
     register_phone,
 )
-from tests.integration.accounts.identity_documents import PHONES, LI, ZHANG, cn_id, file_document
+from tests.integration.accounts.identity_documents import LI, PHONES, ZHANG, cn_id, file_document
 
 
 def _holder(body: dict, identity_id: int | None = None) -> dict:  # type: ignore[type-arg]

@@ -8,10 +8,6 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy import select
-
-from admit.core.audit import AuditEntry, PendingAudit
-from admit.core.clock import FixedClock
-from admit.core.runtime import Runtime
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.sale_factories import (
     ROW_A,
@@ -21,6 +17,10 @@ from tests.integration.sales.sale_factories import (
     customers_with_tokens,
     on_sale,
 )
+
+from admit.core.audit import AuditEntry, PendingAudit
+from admit.core.clock import FixedClock
+from admit.core.runtime import Runtime
 
 pytestmark = pytest.mark.backends
 ADMIN = "/api/v1/admin"
