@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, func, literal, or_, select, text, update
+from sqlalchemy import BigInteger, and_, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
@@ -26,6 +26,7 @@ from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
 from admit.inventory.best_available import Row, Search, Spot, choose
 from admit.inventory.claims import SoldOut
+from admit.inventory.counts import free_seat
 from admit.inventory.models import SessionSeat
 from admit.inventory.rules import SeatStatus
 
@@ -58,13 +59,6 @@ async def level_id(uow: UnitOfWork, *, session_id: int, level_code: str) -> int:
     return int(level)
 
 
-def _claimable(seat: Any, now: datetime) -> Any:
-    return or_(
-        seat.status == SeatStatus.AVAILABLE,
-        and_(seat.status == SeatStatus.HELD, seat.hold_expires_at <= now),
-    )
-
-
 async def level_plan(uow: UnitOfWork, *, session_id: int, level: int, now: datetime) -> LevelPlan:
     """The rows that have a seat free at the level, ranked in map order (one read)."""
     rows = (
@@ -75,7 +69,7 @@ async def level_plan(uow: UnitOfWork, *, session_id: int, level: int, now: datet
                 Seat.row_label,
                 Seat.key,
                 SessionSeat.id,
-                and_(SessionSeat.price_level_id == level, _claimable(SessionSeat, now)),
+                and_(SessionSeat.price_level_id == level, free_seat(now)),
             )
             .join(SessionSeat, SessionSeat.seat_id == Seat.id)
             .join(MapSection, MapSection.id == Seat.section_id)
@@ -172,7 +166,7 @@ async def _claim_first(
         .where(
             seat.session_id == claim.session_id,
             seat.price_level_id == claim.level,
-            _claimable(seat, now),
+            free_seat(now, seat),
         )
         .order_by(place)
         .limit(claim.quantity)
@@ -191,7 +185,7 @@ async def _claim_waiting(uow: UnitOfWork, claim: BestClaim, now: datetime) -> li
         .where(
             seat.session_id == claim.session_id,
             seat.price_level_id == claim.level,
-            _claimable(seat, now),
+            free_seat(now, seat),
         )
         .order_by(seat.ordinal)
         .limit(claim.quantity)

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 
 from admit.catalog.models import GAArea, Seat
 from admit.core import sliced_counters
 from admit.core.db import table
 from admit.core.errors import Conflict, InvalidInput
 from admit.core.uow import UnitOfWork
+from admit.inventory.counts import free_seat
 from admit.inventory.models import SessionGA, SessionGASlice, SessionPlan, SessionSeat
 from admit.inventory.rules import SeatStatus
 
@@ -33,13 +34,6 @@ class ClaimedSeat:
     price_level_id: int | None
 
 
-def _claimable(now: datetime) -> object:
-    return or_(
-        SessionSeat.status == SeatStatus.AVAILABLE,
-        and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
-    )
-
-
 async def claim_seats(
     uow: UnitOfWork,
     *,
@@ -50,7 +44,7 @@ async def claim_seats(
     allowed_levels: Sequence[int],
     now: datetime,
 ) -> list[ClaimedSeat]:
-    """Hold exactly these seats (available, or held by a hold that has expired) at one of
+    """Hold exactly these seats (free: available, or their hold or reservation lapsed) at one of
     ``allowed_levels``: one statement, the keys resolved inside it. Raises ``SeatsTaken``
     (409, listing the seats that could not be had) or ``InvalidInput`` (keys the session's map
     does not have); the caller's transaction then rolls back, so nothing stays claimed."""
@@ -66,7 +60,7 @@ async def claim_seats(
                 SessionSeat.session_id == session_id,
                 SessionSeat.seat_id.in_(wanted),
                 SessionSeat.price_level_id.in_(list(allowed_levels)),
-                _claimable(now),  # type: ignore[arg-type]
+                free_seat(now),
             )
             .values(status=SeatStatus.HELD, hold_id=hold_id, hold_expires_at=expires_at)
             .returning(SessionSeat.seat_id, SessionSeat.price_level_id),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
@@ -14,12 +15,15 @@ from admit.inventory.models import SessionGA, SessionSeat
 from admit.inventory.rules import SeatStatus
 
 
-def free_seat(now: datetime) -> ColumnElement[bool]:
-    """A seat anyone may hold now: available, or its hold or reservation has lapsed."""
+def free_seat(now: datetime, seat: Any = SessionSeat) -> ColumnElement[bool]:
+    """A seat anyone may hold now: available, or its hold or reservation has lapsed — what
+    the availability map shows free, what the counts count and what a hold may claim (the
+    claims here and in ``best_claims``, and ``admit_hold`` on PostgreSQL, migration 0028).
+    ``seat``: ``SessionSeat`` or an alias of it."""
     return or_(
-        SessionSeat.status == SeatStatus.AVAILABLE,
-        and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at <= now),
-        and_(SessionSeat.status == SeatStatus.RESERVED, SessionSeat.reserved_until <= now),
+        seat.status == SeatStatus.AVAILABLE,
+        and_(seat.status == SeatStatus.HELD, seat.hold_expires_at <= now),
+        and_(seat.status == SeatStatus.RESERVED, seat.reserved_until <= now),
     )
 
 
