@@ -40,6 +40,14 @@ def _choose_by_keyboard(driver: Driver) -> None:
     wait_until(driver, f"{seat}.ariaPressed !== 'true'", f"{key} given back by keyboard")
 
 
+def _pay_at_the_bank(driver: Driver) -> None:
+    """Pay on checkout: the bank simulator's page, approved, back on the paid order."""
+    driver.click("#pay")
+    wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
+    driver.click("#approve")
+    wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
+
+
 def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> None:
     """Home → search → seat map → two seats by click → sign-in hand-off → a new account by SMS
     code → straight on to checkout with the seats held → the bank simulator → the e-tickets
@@ -99,10 +107,7 @@ def test_buy_tickets_from_search_to_the_pdf(driver: Driver, demo_site: str) -> N
     wait_until(driver, "document.querySelectorAll('.held-item').length === 2", "two held seats")
     fits(driver, "the checkout page")
     reachable(driver, "the checkout page")
-    driver.click("#pay")
-    wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
-    driver.click("#approve")
-    wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
+    _pay_at_the_bank(driver)
     wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 2", "QRs")
     fits(driver, "the order's page")
     reachable(driver, "the order's page")
@@ -168,10 +173,7 @@ def test_a_real_name_purchase(driver: Driver, demo_site: str) -> None:
         f".find(o => o.textContent.includes({json.dumps(name)})).value"
     )
     driver.select("#holder-0", option)
-    driver.click("#pay")
-    wait_until(driver, "location.pathname.startsWith('/_sim/bank/pay/')", "the bank's page")
-    driver.click("#approve")
-    wait_until(driver, "location.search === '?msg=paid'", "the paid order", timeout=30)
+    _pay_at_the_bank(driver)
     wait_until(driver, "document.querySelectorAll('.e-ticket svg.admit-qr').length === 1", "QR")
 
 

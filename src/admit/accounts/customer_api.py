@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
@@ -28,8 +26,7 @@ from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.accounts.models import Customer
 from admit.accounts.signup_limits_api import limit_code_request, limit_registration
 from admit.accounts.tokens import Attempt
-from admit.accounts.verification import file_and_verify, verify_now
-from admit.accounts.verifier import VerifierUnavailable
+from admit.accounts.verification import edit_and_verify, file_and_verify
 from admit.core.audit_context import Actor
 from admit.core.crypto import FieldCrypto
 from admit.core.lookups import get_or_404
@@ -229,17 +226,6 @@ async def edit_holder(
         contact_phone=body.contact_phone,
         set_contact_phone="contact_phone" in body.model_fields_set,
     )
-    async with rt.uow(actor) as uow:
-        _, identity = await holder_edits.edit_holder(
-            uow,
-            rt.crypto,
-            customer_id=cid,
-            identity_id=identity_id,
-            change=change,
-            now=rt.clock.now(),
-        )
-    if body.document is not None:
-        with contextlib.suppress(VerifierUnavailable):  # the queued job asks again
-            await verify_now(rt, identity.id)
+    await edit_and_verify(rt, actor, customer_id=cid, identity_id=identity_id, change=change)
     async with rt.uow(actor, readonly=True) as uow:
         return await _me(uow, rt, cid)

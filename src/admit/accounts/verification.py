@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from admit.accounts import identities
+from admit.accounts import holder_edits, identities
 from admit.accounts.identity_models import Identity
 from admit.accounts.verifier import IdentityVerifier, VerifierUnavailable
 from admit.core import outbox
@@ -64,3 +64,28 @@ async def file_and_verify(
 @outbox.handler(identities.VERIFY_JOB)
 async def _verify_job(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     await verify_now(ctx.runtime, payload["identity_id"])
+
+
+async def edit_and_verify(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    customer_id: int,
+    identity_id: int,
+    change: holder_edits.HolderChange,
+) -> Identity:
+    """Change a holder in one transaction (``holder_edits.edit_holder``); a new document is
+    then verified between transactions, as a new filing is (``file_and_verify``)."""
+    async with rt.uow(actor) as uow:
+        _, identity = await holder_edits.edit_holder(
+            uow,
+            rt.crypto,
+            customer_id=customer_id,
+            identity_id=identity_id,
+            change=change,
+            now=rt.clock.now(),
+        )
+    if change.document is not None:
+        with contextlib.suppress(VerifierUnavailable):
+            identity = await verify_now(rt, identity.id) or identity
+    return identity

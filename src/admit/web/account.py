@@ -4,6 +4,7 @@ signing out are in ``web.sign_in``, whose pages this router carries."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from admit.accounts.identities import DocumentIn
 from admit.accounts.verification import file_and_verify
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.runtime import Runtime
+from admit.core.uow import UnitOfWork
 from admit.http.deps import runtime
 from admit.http.int_bounds import DB_INT_MAX
 from admit.sales import holder_removal, orders, ticket_api
@@ -211,16 +213,13 @@ async def remove_holder(
 ) -> Response:
     """Take a holder off the account (a verified own identity stays, and a holder on a ticket
     still to be used stays until its session is over)."""
-    try:
-        async with rt.uow(visitor.actor) as uow:
-            await holder_removal.remove_holder(
-                uow, customer_id=visitor.customer_id, identity_id=identity_id, now=rt.clock.now()
-            )
-    except AdmitError as refused:
-        return await _holders_again(
-            request, rt, visitor, next, refusal_text(refused), refused.status
+
+    async def remove(uow: UnitOfWork) -> None:
+        await holder_removal.remove_holder(
+            uow, customer_id=visitor.customer_id, identity_id=identity_id, now=rt.clock.now()
         )
-    return RedirectResponse(_back_to_holders(next), status_code=303)
+
+    return await _change_holders(request, rt, visitor, next, remove)
 
 
 @router.post("/account/holders/{identity_id}/phone", response_model=None)
@@ -235,21 +234,37 @@ async def change_holder_phone(
 ) -> Response:
     """Set a holder's contact phone, or (empty) remove it; the document stays as filed."""
     change = HolderChange(contact_phone=contact_phone or None, set_contact_phone=True)
+
+    async def set_phone(uow: UnitOfWork) -> None:
+        await edit_holder(
+            uow,
+            rt.crypto,
+            customer_id=visitor.customer_id,
+            identity_id=identity_id,
+            change=change,
+            now=rt.clock.now(),
+        )
+
+    return await _change_holders(request, rt, visitor, next, set_phone)
+
+
+async def _change_holders(
+    request: Request,
+    rt: Runtime,
+    visitor: Visitor,
+    next_path: str,
+    change: Callable[[UnitOfWork], Awaitable[None]],
+) -> Response:
+    """Make ``change`` in one transaction, then back to the holders page — or the page again
+    with the refusal said on it."""
     try:
         async with rt.uow(visitor.actor) as uow:
-            await edit_holder(
-                uow,
-                rt.crypto,
-                customer_id=visitor.customer_id,
-                identity_id=identity_id,
-                change=change,
-                now=rt.clock.now(),
-            )
+            await change(uow)
     except AdmitError as refused:
         return await _holders_again(
-            request, rt, visitor, next, refusal_text(refused), refused.status
+            request, rt, visitor, next_path, refusal_text(refused), refused.status
         )
-    return RedirectResponse(_back_to_holders(next), status_code=303)
+    return RedirectResponse(_back_to_holders(next_path), status_code=303)
 
 
 def _back_to_holders(next_path: str) -> str:

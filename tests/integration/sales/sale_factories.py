@@ -133,3 +133,22 @@ async def clerk_of(runtime: Runtime, outlet: str, username: str) -> dict[str, st
             uow, staff_id=clerk.id, now=runtime.clock.now(), lifetime=timedelta(hours=8)
         )
     return {"Authorization": f"Bearer {token.token}"}
+
+
+async def counter_order(
+    client: httpx.AsyncClient, clerk: dict[str, str], sid: int, seats: list[str], key: str
+) -> dict:  # type: ignore[type-arg]
+    """Hold ``seats`` at box office BO-1 (``box_office``) and order them: the order."""
+    hold = await client.post(
+        f"/api/v1/counter/sessions/{sid}/holds",
+        headers=clerk,
+        json={"channel": "box_office", "outlet": "BO-1", "seats": seats},
+    )
+    assert hold.status_code == 201, hold.text
+    order = await client.post(
+        f"/api/v1/counter/holds/{hold.json()['id']}/order",
+        headers={**clerk, "Idempotency-Key": key},
+        json={"lines": [{"seat": s} for s in seats]},
+    )
+    assert order.status_code == 201, order.text
+    return order.json()  # type: ignore[no-any-return]

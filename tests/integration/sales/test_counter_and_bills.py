@@ -18,6 +18,7 @@ from tests.integration.sales.sale_factories import (
     ROW_B,
     box_office,
     clerk_of,
+    counter_order,
     customers_with_tokens,
     on_sale,
 )
@@ -260,17 +261,8 @@ async def test_a_cash_refund_waits_for_a_clerk_of_its_outlet_to_hand_it_over(
     )
     assert other.status_code == 201, other.text
     stranger = await clerk_of(runtime, "BO-2", "kiosk2")
-    hold = await client.post(
-        f"/api/v1/counter/sessions/{sid}/holds",
-        headers=clerk,
-        json={"channel": "box_office", "outlet": "BO-1", "seats": ROW_B[:1]},
-    )
-    order = await client.post(
-        f"/api/v1/counter/holds/{hold.json()['id']}/order",
-        headers={**clerk, "Idempotency-Key": "counter-refund-1"},
-        json={"lines": [{"seat": ROW_B[0]}]},
-    )
-    number, total = order.json()["number"], order.json()["total"]
+    order = await counter_order(client, clerk, sid, ROW_B[:1], "counter-refund-1")
+    number, total = order["number"], order["total"]
     paid = await client.post(
         f"/api/v1/counter/orders/{number}/cash", headers=clerk, json={"received": total}
     )

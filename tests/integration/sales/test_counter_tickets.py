@@ -14,6 +14,7 @@ from tests.integration.sales.sale_factories import (
     ROW_B,
     box_office,
     clerk_of,
+    counter_order,
     customers_with_tokens,
     on_sale,
 )
@@ -28,19 +29,8 @@ COUNTER = "/api/v1/counter"
 
 
 async def _counter_sale(client: httpx.AsyncClient, clerk: dict[str, str], sid: int) -> str:
-    hold = await client.post(
-        f"{COUNTER}/sessions/{sid}/holds",
-        headers=clerk,
-        json={"channel": "box_office", "outlet": "BO-1", "seats": ROW_B[:2]},
-    )
-    assert hold.status_code == 201, hold.text
-    order = await client.post(
-        f"{COUNTER}/holds/{hold.json()['id']}/order",
-        headers={**clerk, "Idempotency-Key": "counter-tickets-1"},
-        json={"lines": [{"seat": s} for s in ROW_B[:2]]},
-    )
-    assert order.status_code == 201, order.text
-    return str(order.json()["number"])
+    order = await counter_order(client, clerk, sid, ROW_B[:2], "counter-tickets-1")
+    return str(order["number"])
 
 
 async def _audited(runtime: Runtime, number: str) -> list[str]:
