@@ -30,6 +30,7 @@ from admit.finance.api import router as finance_router
 from admit.http.access_log import RequestLogMiddleware
 from admit.http.audit_api import router as audit_router
 from admit.http.contract import contract, operation_id
+from admit.http.edge_limits import EdgeLimitMiddleware
 from admit.http.errors import install_error_handlers
 from admit.http.int_bounds import bounded_integers
 from admit.http.partner import AccessLogMiddleware
@@ -51,6 +52,7 @@ from admit.sales.payment_api import router as payment_router
 from admit.sales.purchase_api import router as purchase_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router
+from admit.web.errors import too_many_requests_page
 from admit.web.pages import mount_pages
 from admit.wiring import mount_simulators, production_refusals, wire_adapters
 
@@ -109,6 +111,9 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     wire_adapters(runtime)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(AccessLogMiddleware, rt_of=lambda: runtime)
+    app.add_middleware(
+        EdgeLimitMiddleware, rt_of=lambda: runtime, page_refusal=too_many_requests_page
+    )
     app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)
     # Outermost: times, logs and counts the whole request (the access log and the metrics).
     app.add_middleware(RequestLogMiddleware)

@@ -4,49 +4,16 @@ and the client's address is the socket's peer unless ``ADMIT_TRUSTED_PROXIES`` s
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import pg_template  # noqa: F401  (the migrated template database)
-from tests.e2e.harness import KEYS, Service, free_port, fresh_database
+from tests.e2e.harness import Service, fresh_database, serving
 
 ADDRESS_LOCKOUT = 20  # the security policy's default ip_lockout_threshold
-
-
-@contextmanager
-def _serving(url: str, data_dir: Path, *argv: str, **extra: str) -> Iterator[Service]:
-    port = free_port()
-    env = {
-        **KEYS,
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an install
-        "ADMIT_DATABASE_URL": url,
-        "ADMIT_DATA_DIR": str(data_dir),
-        "ADMIT_RUN_WORKER_IN_PROCESS": "false",
-        "ADMIT_SIMULATORS_IN_PROCESS": "false",
-        "ADMIT_ENVIRONMENT": "development",
-        **extra,
-    }
-    server = Service(
-        "serve",
-        ["serve", "--port", str(port), *argv],
-        env,
-        data_dir / f"serve-{port}.log",
-        url=f"http://127.0.0.1:{port}",
-        health="/livez",  # no worker runs: readiness would fail on its heartbeat
-    )
-    server.start()
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 def _wrong_login(server: Service, forwarded_for: str) -> httpx.Response:
@@ -61,7 +28,7 @@ def _wrong_login(server: Service, forwarded_for: str) -> httpx.Response:
 def test_two_worker_processes_answer_on_one_port(pg_template: str, tmp_path: Path) -> None:  # noqa: F811
     with (
         fresh_database(pg_template, "workers") as url,
-        _serving(url, tmp_path, "--workers", "2") as server,
+        serving(url, tmp_path, "--workers", "2") as server,
     ):
         assert server.proc is not None
         children = subprocess.run(
@@ -82,7 +49,7 @@ def test_spoofed_forwarded_for_reaches_the_address_lockout(
     ``X-Forwarded-For`` claims, so a new claimed address per guess still gets locked out."""
     with (
         fresh_database(pg_template, f"xff{workers}") as url,
-        _serving(url, tmp_path, "--workers", workers, ADMIT_TRUSTED_PROXIES="0") as server,
+        serving(url, tmp_path, "--workers", workers, ADMIT_TRUSTED_PROXIES="0") as server,
     ):
         answers = [
             _wrong_login(server, f"203.0.113.{i}").status_code for i in range(ADDRESS_LOCKOUT)
@@ -98,7 +65,7 @@ def test_one_trusted_proxy_means_the_last_hop(pg_template: str, tmp_path: Path) 
     the client wrote before it; another last hop is another address."""
     with (
         fresh_database(pg_template, "xffproxy") as url,
-        _serving(url, tmp_path, ADMIT_TRUSTED_PROXIES="1") as server,
+        serving(url, tmp_path, ADMIT_TRUSTED_PROXIES="1") as server,
     ):
         answers = [
             _wrong_login(server, f"10.0.0.{i}, 192.0.2.50").status_code

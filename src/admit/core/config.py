@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -166,6 +166,36 @@ class Settings(BaseSettings):
     )
     limit_client_errors_per_address_minute: int = Field(
         default=20, ge=1, description="Script errors reported by pages from one address a minute."
+    )
+    # Request budgets at the edge (``admit.http.edge_limits``): every request of its class.
+    limit_api_per_address_minute: int = Field(
+        default=1200,
+        ge=1,
+        description="Requests to the public and customer API from one address in a minute.",
+    )
+    limit_counter_per_address_minute: int = Field(
+        default=2400,
+        ge=1,
+        description="Requests to the counter API from one address (an outlet) in a minute.",
+    )
+    limit_pages_per_address_minute: int = Field(
+        default=600, ge=1, description="Page requests from one address in a minute."
+    )
+    limit_sign_in_per_address_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Sign-in attempts (customer, staff, pages) from one address in a minute.",
+    )
+    limit_customer_per_account_minute: int = Field(
+        default=600, ge=1, description="API requests with one customer's tokens in a minute."
+    )
+    limit_staff_per_account_minute: int = Field(
+        default=1200, ge=1, description="API requests with one staff member's tokens in a minute."
+    )
+    limit_exempt_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Addresses no request budget applies to, as a JSON list of networks "
+        "('[\"10.0.0.0/8\"]'): load generators, monitoring. Empty by default.",
     )
     new_account_hold_delay_seconds: int = Field(
         default=0,

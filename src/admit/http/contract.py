@@ -12,8 +12,10 @@ route's dependencies, in one place, instead of a ``responses=`` on every operati
   (our body, not FastAPI's ``{"detail": [...]}``); whole numbers in paths and queries carry the
   64-bit bounds ``admit.http.int_bounds`` enforces;
 - writing methods add ``409`` (a conflict, or the database's constraint safety net);
-- the partner key and the abuse-limited routes (``X-Device-Id``, or ``limits()`` on the route)
-  add ``429`` with ``Retry-After``; ``limits(423)`` adds the sign-in lock-out.
+- the request budgets (``admit.http.edge_limits``: per address on the public, customer and
+  counter API, per account with a customer's or staff member's token), the partner key and the
+  abuse-limited routes (``X-Device-Id``, or ``limits()`` on the route) add ``429`` with
+  ``Retry-After``; ``limits(423)`` adds the sign-in lock-out.
 
 Every refusal is ``ErrorBody``; the description lists the codes an operation can answer with.
 Operation ids are the route functions' names (``operation_id``)."""
@@ -29,6 +31,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 
+from admit.http.edge_limits import edge_of
 from admit.http.int_bounds import DB_INT_MAX, DB_INT_MIN
 
 STAFF_SCHEME = "StaffBearer"
@@ -36,8 +39,9 @@ CUSTOMER_SCHEME = "CustomerBearer"
 PARTNER_SCHEME = "PartnerKey"
 DEVICE_SCHEME = "GateDeviceKey"
 SCHEMES = (STAFF_SCHEME, CUSTOMER_SCHEME, PARTNER_SCHEME, DEVICE_SCHEME)
-# The schemes whose operations are throttled per credential.
-_THROTTLED_SCHEMES = {PARTNER_SCHEME}
+# The schemes whose operations are throttled per credential (the partner's key, a customer's or
+# a staff member's account: ``admit.http.edge_limits``).
+_THROTTLED_SCHEMES = {PARTNER_SCHEME, CUSTOMER_SCHEME, STAFF_SCHEME}
 _WRITES = {"post", "put", "patch", "delete"}
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -132,7 +136,8 @@ def _statuses(route: Any, method: str, operation: dict[str, Any]) -> set[int]:
         statuses |= {404, 422}
     if method in _WRITES:
         statuses.add(409)
-    if schemes & _THROTTLED_SCHEMES or _has_device_header(route):
+    budgeted = edge_of(method.upper(), route.path_format) is not None
+    if budgeted or schemes & _THROTTLED_SCHEMES or _has_device_header(route):
         statuses.add(429)
     statuses |= {int(s) for s in route.responses if str(s).isdigit() and int(s) >= 400}
     return statuses

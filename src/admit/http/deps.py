@@ -43,6 +43,8 @@ from admit.core.errors import Forbidden, NotFound, Unauthorized
 from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
+from admit.http.addresses import address_in
+from admit.http.edge_limits import spend_account
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -73,21 +75,21 @@ def authenticator(rt: Runtime) -> Authenticator:
 
 def address_of(request: Request, rt: Runtime) -> str:
     """The caller's address; X-Forwarded-For counts only behind configured trusted proxies."""
-    hops = rt.settings.trusted_proxies
-    forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.client.host if request.client else "unknown"
+    return address_in(request.scope, rt.settings.trusted_proxies)
 
 
 async def principal(
+    request: Request,
     rt: Annotated[Runtime, Depends(runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The staff member behind the bearer token (once per request). Raises ``Unauthorized``."""
+    """The staff member behind the bearer token (once per request), within the account's
+    request budget. Raises ``Unauthorized``, ``RateLimited``."""
     if credentials is None:
         raise Unauthorized("a staff bearer token is required")
-    return await authenticator(rt).staff(credentials.credentials)
+    who = await authenticator(rt).staff(credentials.credentials)
+    await spend_account(rt, request.scope, kind="staff", account=who.staff_id)
+    return who
 
 
 def staff_actor(who: Principal) -> Actor:
@@ -252,13 +254,17 @@ _customer_bearer = HTTPBearer(
 
 
 async def customer_id(
+    request: Request,
     rt: Annotated[Runtime, Depends(runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_customer_bearer)],
 ) -> int:
-    """The signed-in customer (C7: visitors may browse; buying needs an account)."""
+    """The signed-in customer (C7: visitors may browse; buying needs an account), within the
+    account's request budget. Raises ``Unauthorized``, ``RateLimited``."""
     if credentials is None:
         raise Unauthorized("sign in first")
-    return await authenticator(rt).customer(credentials.credentials)
+    cid = await authenticator(rt).customer(credentials.credentials)
+    await spend_account(rt, request.scope, kind="customer", account=cid)
+    return cid
 
 
 async def customer_uow(

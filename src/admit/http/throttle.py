@@ -16,6 +16,7 @@ from fastapi import Header
 from admit.core.errors import AdmitError
 from admit.core.ratelimit import Limit, RateLimiter
 from admit.core.runtime import Runtime
+from admit.http.addresses import is_exempt
 
 DeviceHeader = Annotated[
     str | None,
@@ -66,7 +67,10 @@ async def throttle_caller(
 ) -> None:
     """Spend one token from the address's bucket (``rule:address``), then — when the caller
     names a device — from the device's (``rule:device``). ``message`` has a ``{source}``
-    placeholder ("this address", "this device"). Raises ``RateLimited``."""
+    placeholder ("this address", "this device"). A caller from an exempt network
+    (``ADMIT_LIMIT_EXEMPT_NETWORKS``) spends neither. Raises ``RateLimited``."""
+    if is_exempt(address, rt.settings.limit_exempt_networks):
+        return
     await throttle(
         rt,
         rule=f"{rule}:address",

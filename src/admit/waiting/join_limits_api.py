@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from admit.core.ratelimit import Limit
 from admit.core.runtime import Runtime
+from admit.http.addresses import is_exempt
 from admit.http.throttle import throttle
 
 
 async def limit_joins(rt: Runtime, *, address: str) -> None:
-    """Spend one waiting-room join from the address's bucket. Raises ``RateLimited``."""
+    """Spend one waiting-room join from the address's bucket (none from an exempt network).
+    Raises ``RateLimited``."""
+    if is_exempt(address, rt.settings.limit_exempt_networks):
+        return
     await throttle(
         rt,
         rule="queue_joins:address",

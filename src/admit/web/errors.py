@@ -80,6 +80,14 @@ async def error_page(
         )
 
 
+async def too_many_requests_page(request: Request, refused: AdmitError) -> Response:
+    """The page for a request refused by the edge's budgets (``admit.http.edge_limits``)."""
+    retry = refused.details.get("retry_after", 1) if isinstance(refused.details, dict) else 1
+    return await error_page(
+        request, refused.code, refused.status, headers={"Retry-After": str(int(retry))}
+    )
+
+
 def _login_redirect(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
