@@ -48,7 +48,9 @@ from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.holder_api import router as holder_router
 from admit.sales.order_api import router as order_router
+from admit.sales.order_search_api import router as order_search_router
 from admit.sales.payment_api import router as payment_router
+from admit.sales.pickup_api import router as pickup_router
 from admit.sales.purchase_api import router as purchase_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router
@@ -138,12 +140,14 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         customer_router,
         holder_router,
         people_router,
+        order_search_router,
         counter_router,
         partner_router,
         messaging_router,
         sales_router,
         ticket_router,
         counter_sale_router,
+        pickup_router,
         finance_router,
         checkin_router,
         partners_router,

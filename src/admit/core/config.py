@@ -197,6 +197,11 @@ class Settings(BaseSettings):
         description="Addresses no request budget applies to, as a JSON list of networks "
         "('[\"10.0.0.0/8\"]'): load generators, monitoring. Empty by default.",
     )
+    pickups_per_person_day: int = Field(
+        default=5,
+        ge=1,
+        description="Orders one person (one document) may collect at the counters in a local day.",
+    )
     new_account_hold_delay_seconds: int = Field(
         default=0,
         ge=0,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -182,3 +182,28 @@ class HolderUsage(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id"))
     holder_key: Mapped[str] = mapped_column(String(64))
     tickets: Mapped[int] = mapped_column(default=0)
+
+
+class Pickup(Base):
+    """Paid tickets handed over at a counter (G18): once per order, to a person whose document
+    the clerk checked (its keyed hash), at an outlet, by a clerk."""
+
+    __tablename__ = "sales_pickup"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), unique=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    outlet: Mapped[str] = mapped_column(String(40))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PickupDay(Base):
+    """Orders one person collected on one local day: the per-person daily limit counts here,
+    raised by one conditional ``UPDATE`` so concurrent counters cannot pass it together."""
+
+    __tablename__ = "sales_pickup_day"
+
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    orders: Mapped[int] = mapped_column(default=0)
