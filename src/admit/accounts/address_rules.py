@@ -22,8 +22,24 @@ STREET_MASK = "****"
 T = TypeVar("T")
 
 
+# How the fields are named in refusals (``InvalidAddress``'s ``details`` names the field).
+FIELD_NAMES = {
+    "province": "province",
+    "city": "city",
+    "district": "district",
+    "street": "street address",
+    "recipient": "recipient's name",
+    "phone": "recipient's mobile number",
+    "postal_code": "postal code",
+    "label": "label",
+}
+
+
 class InvalidAddress(InvalidInput):
     code = "invalid_address"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{FIELD_NAMES.get(field, field)}: {problem}", details={"field": field})
 
 
 class AddressLimit(Conflict):
@@ -48,7 +64,8 @@ class AddressFields:
 def clean_text(value: str, *, max_length: int) -> str:
     """``value`` with runs of spaces made one and its ends trimmed; ``ValueError`` when it is
     blank, longer than ``max_length`` or holds control or invisible characters."""
-    if any(unicodedata.category(char)[0] == "C" for char in value):
+    # Tabs and line breaks a paste brings are spaces; other control characters are refused.
+    if any(unicodedata.category(char)[0] == "C" and not char.isspace() for char in value):
         raise ValueError("no control or invisible format characters")
     normal = " ".join(value.split())
     if not normal:
@@ -94,7 +111,7 @@ def _checked(field: str, check: Callable[[], T]) -> T:
     try:
         return check()
     except ValueError as problem:
-        raise InvalidAddress(f"{field}: {problem}", details={"field": field}) from None
+        raise InvalidAddress(field, str(problem)) from None
 
 
 def clean_label(value: str | None) -> str | None:

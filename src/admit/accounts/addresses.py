@@ -26,7 +26,8 @@ from admit.core.crypto import FieldCrypto
 from admit.core.errors import NotFound
 from admit.core.uow import UnitOfWork
 
-REQUIRED = ("province", "city", "district", "street", "recipient", "phone")
+FIELDS = frozenset(f.name for f in dataclasses.fields(AddressFields))
+REQUIRED = frozenset({"province", "city", "district", "street", "recipient", "phone"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -164,18 +165,14 @@ async def change_address(
     field, a required one set to ``None``, a value out of its format)."""
     await _lock_customer(uow, customer_id)
     row = await _row(uow, customer_id, address_id)
-    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(AddressFields)})
-    cleared = sorted(name for name in REQUIRED if name in changes and changes[name] is None)
-    if unknown or cleared:
-        field = (unknown or cleared)[0]
-        raise InvalidAddress(f"{field}: cannot be set to nothing", details={"field": field})
+    for field, value in changes.items():
+        if field not in FIELDS:
+            raise InvalidAddress(field, "is not a field of an address")
+        if field in REQUIRED and value is None:
+            raise InvalidAddress(field, "cannot be set to nothing")
     current = address_of(crypto, row).fields
     fields = check_address(dataclasses.replace(current, **changes))  # type: ignore[arg-type]
-    changed = sorted(
-        f.name
-        for f in dataclasses.fields(AddressFields)
-        if getattr(fields, f.name) != getattr(current, f.name)
-    )
+    changed = sorted(name for name in FIELDS if getattr(fields, name) != getattr(current, name))
     if changed:
         _encrypt_into(row, crypto, fields)
         row.updated_at = now

@@ -2,7 +2,8 @@
 PostgreSQL: add, list, read, change, remove and choose the default; only one's own (another
 customer's address: 404, and nothing moves); malformed addresses refused (422, 400) and past
 the cap (409 ``address_limit``) with nothing stored; every change audited without the
-personal data; the street, recipient and phone encrypted at rest."""
+personal data; the street, recipient and phone encrypted at rest; staff see them on the
+customer masked, and in clear only with ``personal_data.unmask`` (audited)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from admit.core.runtime import Runtime
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.accounts.customer_flows import API, bearer, count, error, ok, register_phone
 from tests.integration.accounts.identity_documents import PHONES
-from tests.integration.accounts.people_factories import audit_entries
+from tests.integration.accounts.people_factories import ADMIN, audit_entries, make_staff
 from tests.integration.accounts.stored_text import every_stored_text
 
 pytestmark = pytest.mark.backends
@@ -76,7 +77,7 @@ async def test_an_address_is_added_read_changed_made_default_and_removed(
         None,
         "135****1111",
     )
-    assert changed["recipient"] == RECIPIENT and changed["is_default"]
+    assert (changed["recipient"], changed["is_default"]) == (RECIPIENT, True)
 
     switched = ok(await web.post(f"{URL}/{office['id']}/default", headers=customer))
     assert _ids(switched) == [(office["id"], True), (home["id"], False)]
@@ -215,3 +216,52 @@ async def test_the_street_recipient_and_phone_are_encrypted_at_rest(
     everything = await every_stored_text(runtime)  # the audit log included
     for secret in (STREET, "中关村", RECIPIENT, "李小龙", PHONE):
         assert secret not in everything, secret
+
+
+async def test_staff_see_addresses_masked_and_unmasked_only_with_the_permission_audited(
+    web: httpx.AsyncClient,
+    customer: dict[str, str],
+    admin: httpx.AsyncClient,
+    http: httpx.AsyncClient,
+) -> None:
+    home = ok(await web.post(URL, json=HOME, headers=customer), 201)
+    cid = ok(await web.get(f"{API}/me", headers=customer))["id"]
+    kiosk = await make_staff(admin, http, username="kiosk1", role="kiosk_staff")
+    agent = await make_staff(admin, http, username="cs1", role="customer_service")
+    at = f"{ADMIN}/customers/{cid}"
+    masked_row = {
+        "id": home["id"],
+        "label": "家",
+        "province": "北京市",
+        "city": "北京市",
+        "district": "海淀区",
+        "street": "中关****",
+        "postal_code": "100080",
+        "recipient": "韩**",
+        "phone": "135****5678",
+        "is_default": True,
+    }
+
+    for who in (kiosk, agent):
+        seen = await http.get(at, headers=who.headers)
+        assert ok(seen)["addresses"] == [masked_row]
+        for secret in ("中关村", "大街", RECIPIENT, PHONE):
+            assert secret not in seen.text
+    refused = await http.get(at, params={"unmask": "true"}, headers=kiosk.headers)
+    error(refused, 403, "forbidden")
+    assert STREET not in refused.text
+    assert await _viewed(admin, cid) == []
+
+    full = ok(await http.get(at, params={"unmask": "true"}, headers=agent.headers))
+    assert full["addresses"] == [
+        {**masked_row, "street": STREET, "recipient": RECIPIENT, "phone": PHONE}
+    ]
+    viewed = await _viewed(admin, cid)
+    assert [(e["actor"], e["data"]["fields"]) for e in viewed] == [
+        (agent.actor, ["phone", "email", "holders", "addresses"])
+    ]
+
+
+async def _viewed(admin: httpx.AsyncClient, customer_id: int) -> list[dict[str, Any]]:
+    entries = await audit_entries(admin, entity_type="customer", entity_id=str(customer_id))
+    return [e for e in entries if e["action"] == "personal_data.viewed"]
