@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
 from admit import __version__
+from admit.accounts.address_api import router as address_router
 from admit.accounts.admin_api import router as people_router
 from admit.accounts.counter_api import router as counter_router
 from admit.accounts.customer_api import router as customer_router
@@ -138,6 +139,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         audit_router,
         staff_router,
         customer_router,
+        address_router,
         holder_router,
         people_router,
         order_search_router,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from admit.accounts import api_clients, customers, identities, review
+from admit.accounts import addresses, api_clients, customers, identities, review
 from admit.accounts.customer_phones import phone_of
 from admit.accounts.customers import SourceChannel
 from admit.accounts.documents import DocumentType, mask_phone
@@ -84,6 +84,38 @@ class HolderRow(Model):
     status: IdentityStatus
 
 
+class AddressRow(Model):
+    """A delivery address on the staff view: street, recipient and phone masked unless
+    unmasked."""
+
+    id: int
+    label: str | None
+    province: str
+    city: str
+    district: str
+    street: str
+    postal_code: str | None
+    recipient: str
+    phone: str
+    is_default: bool
+
+
+def _address_row(address: addresses.Address) -> AddressRow:
+    f = address.fields
+    return AddressRow(
+        id=address.id,
+        label=f.label,
+        province=f.province,
+        city=f.city,
+        district=f.district,
+        street=f.street,
+        postal_code=f.postal_code,
+        recipient=f.recipient,
+        phone=f.phone,
+        is_default=address.is_default,
+    )
+
+
 class CustomerRow(Model):
     id: int
     phone: str | None
@@ -92,6 +124,7 @@ class CustomerRow(Model):
     locked: bool
     created_at: datetime
     holders: list[HolderRow] = Field(default_factory=list)
+    addresses: list[AddressRow] = Field(default_factory=list)
 
 
 def _mask_email(email: str | None) -> str | None:
@@ -146,8 +179,9 @@ async def get_customer(
     now: Now,
     unmask: bool = False,
 ) -> CustomerRow:
-    """Masked by default. ``unmask=true`` needs the personal_data.unmask permission and is
-    written to the audit log."""
+    """The customer with their holders and delivery addresses, masked by default.
+    ``unmask=true`` needs the personal_data.unmask permission and is written to the audit
+    log."""
     if unmask and not who.can(Permission.PERSONAL_DATA_UNMASK):
         raise Forbidden("this needs the personal_data.unmask permission")
     customer = await get_or_404(uow, Customer, customer_id, "customer")
@@ -163,13 +197,15 @@ async def get_customer(
                 number=rt.crypto.decrypt(i.number_enc) if unmask else i.number_masked,
             )
         )
+    for address in await addresses.list_addresses(uow, rt.crypto, customer_id=customer_id):
+        row.addresses.append(_address_row(address if unmask else addresses.masked(address)))
     if unmask:
         await audit.record(
             uow,
             action="personal_data.viewed",
             entity_type="customer",
             entity_id=customer_id,
-            data={"fields": ["phone", "email", "holders"]},
+            data={"fields": ["phone", "email", "holders", "addresses"]},
             now=now,
         )
     return row

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from admit.accounts.customer_phones import login_matches
+from admit.accounts.mobile_numbers import MOBILE
 from admit.accounts.models import Customer, VerificationCode
 from admit.accounts.security import TooManyAttempts
 from admit.core.crypto import FieldCrypto
@@ -26,7 +27,7 @@ from admit.messaging.dispatch import MessageChannel, queue_message
 CODE_TTL = timedelta(minutes=10)
 CODE_INTERVAL = timedelta(seconds=60)
 CODE_ATTEMPTS = 5
-PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+PHONE = re.compile(rf"^(?:\+?86)?({MOBILE})$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PURPOSES = ("register", "login", "reset")
 # Stored in place of a code's hash when nothing was sent: no code's HMAC (hex) equals it.

@@ -11,6 +11,7 @@ from admit.accounts.customers import SourceChannel
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn
 from admit.accounts.identity_models import IdentityMethod, IdentityStatus
+from admit.accounts.mobile_numbers import MOBILE
 from admit.accounts.person_names import check_person_name
 
 Login = Annotated[str, Field(min_length=3, max_length=254, description="mobile or email")]
@@ -75,7 +76,7 @@ class DocumentFields(Model):
         )
 
 
-ContactPhone = Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")]
+ContactPhone = Annotated[str, Field(pattern=rf"^{MOBILE}$")]
 
 
 class DocumentBody(DocumentFields):

@@ -1,5 +1,6 @@
-"""Tables of the accounts slice: staff and their grants, customers, tokens, security policy,
-login failures, API clients and their access log. Real-name identities: identity_models.py."""
+"""Tables of the accounts slice: staff and their grants, customers and their delivery
+addresses, tokens, security policy, login failures, API clients and their access log.
+Real-name identities: identity_models.py."""
 
 from __future__ import annotations
 
@@ -80,6 +81,29 @@ class Customer(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     locked_by_operator: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@encrypted_columns("street_enc", "recipient_enc", "phone_enc")
+class CustomerAddress(Base):
+    """A customer's delivery address (FE3, API3): the region in clear (what staff and reports
+    may see), the street, recipient and phone encrypted (nothing searches by them). At most
+    one per account is the default (``addresses``, under the customer's row lock)."""
+
+    __tablename__ = "customer_address"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(30), default=None)
+    province: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str] = mapped_column(String(40))
+    district: Mapped[str] = mapped_column(String(40))
+    postal_code: Mapped[str | None] = mapped_column(String(6), default=None)
+    street_enc: Mapped[str] = mapped_column(Text)
+    recipient_enc: Mapped[str] = mapped_column(Text)
+    phone_enc: Mapped[str] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CustomerToken(Base):

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from admit.web.account import router as account_pages
+from admit.web.account_addresses import router as address_pages
 from admit.web.browse import router as browse_pages
 from admit.web.checkout import router as checkout_pages
 from admit.web.client_errors import router as client_error_reports
@@ -26,6 +27,7 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(gate_pages)
     app.include_router(browse_pages)
     app.include_router(account_pages)
+    app.include_router(address_pages)
     app.include_router(holding_pages)  # before /checkout/{hold_id}
     app.include_router(checkout_pages)
     app.include_router(queue_pages)

@@ -1,5 +1,5 @@
-"""Friendly words for what the account pages refuse: sign-in, registration and holder filing
-errors by their stable code. Pure: no request, no database."""
+"""Friendly words for what the account pages refuse: sign-in, registration, holder filing and
+delivery address errors by their stable code. Pure: no request, no database."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ REFUSALS: dict[str, str] = {
     "wrong_code": "That code is not right, or it has expired. Check it or ask for a new one.",
     "already_exists": "There is already an account with this phone or e-mail: please sign in.",
     "holder_limit": "You have as many ticket holders as an account may have.",
+    "address_limit": (
+        "You have as many delivery addresses as an account may keep: remove one to add another."
+    ),
 }
 
 
