@@ -139,7 +139,8 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     simulators_in_process: bool = Field(
         default=True,
-        description="Serve the SMS, identity and bank simulators under /_sim (demo and "
+        description="Serve the SMS, identity, bank, cinema and OpenID Connect simulators under "
+        "/_sim (demo and "
         "development).",
     )
     oidc_providers: list[OidcProviderSettings] = Field(

@@ -252,6 +252,7 @@ async def test_unlinking_keeps_a_way_to_sign_in(
     await idp.fault(email_verified=False)
     made = await come_back(web, await sign_in_at_provider(idp, await start(web), "gus"))
     assert location(made) == "/account?msg=registered"
+    assert "Signed in with Test ID" in (await web.get("/account")).text
     refused = await web.post(f"/account/providers/{PROVIDER}/unlink")
     assert refused.status_code == 409
     assert error_code(refused) == "last_way_to_sign_in"
