@@ -5,7 +5,8 @@ secrets), userinfo and the signing keys (RS256, generated per start).
 It refuses what a real provider refuses: an unregistered ``redirect_uri`` (an error page, never a
 redirect), a wrong client secret, a code used twice or after ``code_ttl_s``, a code verifier that
 does not match the challenge. Faults for tests (``POST /_control``): ID tokens under another
-issuer, carrying another nonce, or e-mails not verified."""
+issuer, for another audience, carrying another nonce or signed by another key; e-mails not
+verified."""
 
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ class _State:
     token_issuer: str | None = None
     wrong_nonce: bool = False
     email_verified: bool = True
+    token_audience: str | None = None
+    forged_signature: bool = False
     tokens_issued: int = 0
 
 
@@ -80,6 +83,8 @@ class Control(BaseModel):
     token_issuer: str | None = None
     wrong_nonce: bool | None = None
     email_verified: bool | None = None
+    token_audience: str | None = None
+    forged_signature: bool | None = None
 
 
 def subject_of(issuer: str, username: str) -> str:
@@ -170,7 +175,7 @@ def _id_token(config: IdpSimConfig, state: _State, grant: _Grant, now: datetime)
     claims: dict[str, Any] = {
         "iss": state.token_issuer or config.issuer,
         "sub": grant.user.sub,
-        "aud": grant.client_id,
+        "aud": state.token_audience or grant.client_id,
         "iat": at,
         "auth_time": at,
         "exp": at + config.token_ttl_s,
@@ -181,7 +186,9 @@ def _id_token(config: IdpSimConfig, state: _State, grant: _Grant, now: datetime)
     if grant.nonce is not None:
         claims["nonce"] = "not-" + grant.nonce if state.wrong_nonce else grant.nonce
     header = {"alg": "RS256", "kid": state.key.kid}
-    return jwt.encode(header, claims, state.key, algorithms=["RS256"])
+    # A forged token: signed by a key of the attacker's under the provider's key id.
+    key = RSAKey.generate_key(2048) if state.forged_signature else state.key
+    return jwt.encode(header, claims, key, algorithms=["RS256"])
 
 
 def _discovery(issuer: str) -> dict[str, Any]:
@@ -313,17 +320,14 @@ def _userinfo(state: _State, request: Request) -> JSONResponse:
 
 
 def _control(state: _State, change: Control) -> dict[str, Any]:
-    if "token_issuer" in change.model_fields_set:
-        state.token_issuer = change.token_issuer
-    for name in ("wrong_nonce", "email_verified"):
+    for name in ("token_issuer", "token_audience"):  # null: back to the real one
+        if name in change.model_fields_set:
+            setattr(state, name, getattr(change, name))
+    for name in ("wrong_nonce", "email_verified", "forged_signature"):
         value = getattr(change, name)
         if value is not None:
             setattr(state, name, value)
-    return {
-        "token_issuer": state.token_issuer,
-        "wrong_nonce": state.wrong_nonce,
-        "email_verified": state.email_verified,
-    }
+    return {name: getattr(state, name) for name in Control.model_fields}
 
 
 def create_idp_app(config: IdpSimConfig, clock: Clock | None = None) -> FastAPI:

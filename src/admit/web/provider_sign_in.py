@@ -27,6 +27,7 @@ from admit.accounts.oidc_providers import (
     check_state,
 )
 from admit.core.audit_context import ANONYMOUS, Actor
+from admit.core.crypto import UndecryptableValue
 from admit.core.errors import AdmitError
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
@@ -93,8 +94,8 @@ def _opened(rt: Runtime, sealed: str | None) -> PendingSignIn | None:
             next=str(f["x"]),
             customer_id=int(f["c"]) if f["c"] is not None else None,
         )
-    except Exception:  # tampered, another key, another shape: no sign-in was started here
-        return None
+    except (UndecryptableValue, ValueError, KeyError, TypeError):
+        return None  # tampered, another key, another shape: no sign-in was started here
 
 
 def _secure(rt: Runtime) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -138,8 +139,15 @@ async def test_a_wrong_issuer_is_refused_in_discovery_and_in_the_id_token(
     assert await accounts_and_links(runtime) == (0, [])
 
 
-async def test_a_wrong_nonce_is_refused(web: httpx.AsyncClient, runtime: Runtime, idp: Idp) -> None:
-    await idp.fault(wrong_nonce=True)
+@pytest.mark.parametrize(
+    "fault",
+    [{"wrong_nonce": True}, {"token_audience": "another-app"}, {"forged_signature": True}],
+    ids=["nonce", "audience", "signature"],
+)
+async def test_an_id_token_with_a_wrong_nonce_audience_or_signature_is_refused(
+    web: httpx.AsyncClient, runtime: Runtime, idp: Idp, fault: dict[str, object]
+) -> None:
+    await idp.fault(**fault)
     refused = await come_back(web, await sign_in_at_provider(idp, await start(web), "alice"))
     assert refused.status_code == 400
     assert error_code(refused) == "provider_token_invalid"
