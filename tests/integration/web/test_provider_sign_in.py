@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from admit.accounts import customers
 from admit.accounts.models import Customer
 from admit.accounts.oidc_providers import DISCOVERY
 from admit.core import audit
@@ -21,7 +22,7 @@ from admit.core.runtime import Runtime
 from admit.sims.idp import subject_of
 from admit.web.auth import SESSION_COOKIE
 from admit.web.provider_sign_in import FLOW_COOKIE
-from tests.conftest import TEST_ACTOR
+from tests.conftest import T0, TEST_ACTOR
 from tests.integration.web.checkout_flows import browser, location, make_customer, sign_in
 from tests.integration.web.provider_flows import (
     ISSUER,
@@ -265,3 +266,17 @@ async def test_unlinking_keeps_a_way_to_sign_in(
     assert refused.status_code == 409
     assert error_code(refused) == "last_way_to_sign_in"
     assert len((await accounts_and_links(runtime))[1]) == 1
+
+
+async def test_an_account_locked_by_an_operator_is_not_signed_in_by_its_provider(
+    web: httpx.AsyncClient, runtime: Runtime, idp: Idp, app: FastAPI
+) -> None:
+    async with browser(app) as first:
+        await come_back(first, await sign_in_at_provider(idp, await start(first), "hal"))
+    [(customer_id, _, _)] = (await accounts_and_links(runtime))[1]
+    async with runtime.uow(TEST_ACTOR) as uow:
+        await customers.set_locked(uow, customer_id=customer_id, locked=True, now=T0)
+    refused = await come_back(web, await sign_in_at_provider(idp, await start(web), "hal"))
+    assert refused.status_code == 423
+    assert error_code(refused) == "account_locked"
+    assert SESSION_COOKIE not in refused.cookies
