@@ -12,9 +12,10 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from admit.accounts.authenticator import AccountsAuthenticator
+from admit.accounts.oidc_providers import OidcProvider, OidcProviders
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
 from admit.core.authentication import Authenticator
-from admit.core.config import Settings
+from admit.core.config import OidcProviderSettings, Settings
 from admit.core.production_check import is_production, problems, shared_secrets
 from admit.core.ratelimit import RateLimiter
 from admit.core.ratelimit_redis import rate_limiter_from_settings
@@ -32,6 +33,7 @@ from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
+from admit.sims.idp import IdpClient, IdpSimConfig, create_idp_app
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population
 from admit.sims.sms import SmsSimConfig, create_sms_app
 
@@ -39,6 +41,30 @@ SIM_SMS = "/_sim/sms"
 SIM_POLICE = "/_sim/police"
 SIM_BANK = "/_sim/bank"
 SIM_CINEMA = "/_sim/cinema"
+SIM_IDP = "/_sim/idp"
+# The identity-provider simulator as a sign-in provider of the demo (never in production:
+# the simulators are not mounted there).
+SIM_IDP_PROVIDER = "demo-id"
+SIM_IDP_CLIENT = ("admit", "dev-secret")
+
+
+def simulated_provider(settings: Settings) -> OidcProviderSettings:
+    client_id, secret = SIM_IDP_CLIENT
+    return OidcProviderSettings(
+        name=SIM_IDP_PROVIDER,
+        label="Demo ID",
+        issuer=f"{settings.base_url}{SIM_IDP}",
+        client_id=client_id,
+        client_secret=secret,
+    )
+
+
+def sign_in_providers(settings: Settings) -> list[OidcProviderSettings]:
+    """The configured providers, and the simulator's where the simulators are served."""
+    chosen = list(settings.oidc_providers)
+    if settings.simulators_in_process and SIM_IDP_PROVIDER not in {p.name for p in chosen}:
+        chosen.append(simulated_provider(settings))
+    return chosen
 
 
 def production_refusals(settings: Settings) -> list[str]:
@@ -86,6 +112,8 @@ def wire_adapters(rt: Runtime) -> None:
         rt.register(BoxOffices, BoxOffices(office))
     if RateLimiter not in rt.adapters:
         rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
+    if OidcProviders not in rt.adapters:
+        rt.register(OidcProviders, OidcProviders([OidcProvider(p) for p in sign_in_providers(s)]))
     if Authenticator not in rt.adapters:
         rt.register(Authenticator, AccountsAuthenticator(rt))  # type: ignore[type-abstract]
 
@@ -123,5 +151,17 @@ def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[N
     app.mount(
         SIM_CINEMA,
         create_cinema_app(CinemaSimConfig(apps={cinema.app_code: cinema.secret}), clock=rt.clock),
+    )
+    client_id, secret = SIM_IDP_CLIENT
+    callback = f"{s.base_url}/login/with/{SIM_IDP_PROVIDER}/callback"
+    app.mount(
+        SIM_IDP,
+        create_idp_app(
+            IdpSimConfig(
+                issuer=f"{s.base_url}{SIM_IDP}",
+                clients={client_id: IdpClient(secret=secret, redirect_uris=(callback,))},
+            ),
+            clock=rt.clock,
+        ),
     )
     return bank.router.lifespan_context(bank)  # type: ignore[return-value]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.crypto import encrypted_columns
@@ -196,3 +196,21 @@ class ApiAccessLog(Base):
     path: Mapped[str] = mapped_column(String(300))
     status: Mapped[int]
     latency_ms: Mapped[int]
+
+
+class ProviderLink(Base):
+    """A customer's account at an OpenID Connect provider (G2): the provider's name in the
+    settings and its subject (``sub``, the provider's stable, opaque user id). One account per
+    subject, one subject per provider and account."""
+
+    __tablename__ = "customer_provider_link"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject"),
+        UniqueConstraint("customer_id", "provider"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from admit.cli.sim_bank import serve_bank
 from admit.cli.sim_cinema import serve_cinema
+from admit.cli.sim_idp import serve_idp
 from admit.cli.sim_sms import serve_sms
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population, load_population
 
@@ -84,3 +85,25 @@ def cinema(
 ) -> None:
     """Serve a cinema box-office system (cinemas, halls, showtimes, seat locks, orders)."""
     serve_cinema(host, port, app_code, secret, lock_minutes)
+
+
+@sim_app.command()
+def idp(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8105,
+    client_id: Annotated[str, typer.Option(help="The registered client's id.")] = "admit",
+    secret: Annotated[str, typer.Option(help="The registered client's secret.")] = "dev-secret",
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A callback the client may use (repeatable), e.g. "
+            "http://127.0.0.1:8000/login/with/NAME/callback."
+        ),
+    ] = None,
+    issuer: Annotated[
+        str, typer.Option(help="The issuer it names itself; default: http://HOST:PORT.")
+    ] = "",
+) -> None:
+    """Serve an OpenID Connect identity provider (discovery, authorize page, token, userinfo,
+    keys)."""
+    serve_idp(host, port, client_id, secret, redirect_uri or [], issuer)

@@ -6,8 +6,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork
+from pydantic import BaseModel, Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OidcProviderSettings(BaseModel):
+    """One OpenID Connect provider customers may sign in with (``ADMIT_OIDC_PROVIDERS``)."""
+
+    name: str = Field(pattern=r"^[a-z0-9-]{1,40}$", description="In URLs: /login/NAME.")
+    label: str = Field(min_length=1, max_length=60, description="Sign in with LABEL.")
+    issuer: str = Field(description="The issuer the provider's ID tokens must carry.")
+    discovery_url: str | None = Field(
+        default=None, description="Default: ISSUER/.well-known/openid-configuration."
+    )
+    client_id: str
+    client_secret: str
+    scope: str = "openid email profile"
 
 
 class Settings(BaseSettings):
@@ -125,8 +139,14 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     simulators_in_process: bool = Field(
         default=True,
-        description="Serve the SMS, identity and bank simulators under /_sim (demo and "
+        description="Serve the SMS, identity, bank, cinema and OpenID Connect simulators under "
+        "/_sim (demo and "
         "development).",
+    )
+    oidc_providers: list[OidcProviderSettings] = Field(
+        default_factory=list,
+        description="OpenID Connect providers offered on the sign-in page, a JSON list; with "
+        "simulators_in_process the IdP simulator is offered too.",
     )
     public_url: str | None = Field(
         default=None, description="How this server is reached; default http://host:port."

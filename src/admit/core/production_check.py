@@ -60,6 +60,12 @@ def problems(settings: Settings, secrets: list[SharedSecret]) -> list[str]:
             "ADMIT_LOOKUP_KEY is unset: lookups would be keyed with a key made on this "
             "machine's disk"
         )
+    for provider in settings.oidc_providers:
+        if not provider.issuer.startswith("https://"):
+            found.append(
+                f"ADMIT_OIDC_PROVIDERS[{provider.name}] has an issuer that is not https: its "
+                "keys and tokens could be changed on the way"
+            )
     if settings.simulators_in_process:
         found.append(
             "ADMIT_SIMULATORS_IN_PROCESS is true: /_sim would serve the SMS, identity, bank "
@@ -75,6 +81,10 @@ def shared_secrets(settings: Settings, cinema_secret: str) -> list[SharedSecret]
         SharedSecret("ADMIT_IDENTITY_SECRET", settings.identity_secret),
         SharedSecret("ADMIT_BANK_SECRET", settings.bank_secret),
         SharedSecret("ADMIT_CINEMA_SECRET", cinema_secret),
+        *(
+            SharedSecret(f"ADMIT_OIDC_PROVIDERS[{p.name}].client_secret", p.client_secret)
+            for p in settings.oidc_providers
+        ),
     ]
 
 

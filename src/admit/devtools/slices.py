@@ -185,7 +185,7 @@ SLICES = (
     Slice(
         "sims",
         "simulators of outside systems over HTTP: SMS carrier, public-security service, "
-        "bank payment gateway, cinema box office",
+        "bank payment gateway, cinema box office, OpenID Connect identity provider",
         imports=("core", "messaging", "accounts", "payments", "partners"),
     ),
     Slice(

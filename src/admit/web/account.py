@@ -22,7 +22,7 @@ from admit.core.uow import UnitOfWork
 from admit.http.deps import runtime
 from admit.http.int_bounds import DB_INT_MAX
 from admit.sales import holder_removal, orders, ticket_api
-from admit.web import sign_in
+from admit.web import provider_sign_in, sign_in
 from admit.web.auth import (
     SameOrigin,
     SignedIn,
@@ -42,6 +42,7 @@ from admit.web.rendering import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 router.include_router(sign_in.router)
+router.include_router(provider_sign_in.router)
 
 Clean = r"^[^\x00-\x1f\x7f]*$"
 Next = Annotated[str, Form(max_length=2000)]
@@ -66,6 +67,7 @@ async def account(request: Request, rt: Rt, visitor: SignedIn, uow: VisitorReade
             "visitor": visitor,
             "groups": await orders_by_status(uow, buyer=visitor.buyer),
             "holders": await holder_choices(uow, rt.crypto, visitor.customer_id),
+            "providers": await provider_sign_in.providers_of(request, uow, visitor.customer_id),
         },
     )
 

@@ -40,6 +40,8 @@ FLASH: dict[str, tuple[str, str]] = {
     "signed_out": ("ok", "You are signed out."),
     "registered": ("ok", "Welcome! Your account is ready."),
     "paid": ("ok", "Thank you! Your payment went through."),
+    "provider_linked": ("ok", "Linked: you can now sign in with that account too."),
+    "provider_unlinked": ("ok", "Unlinked: that account no longer signs you in here."),
 }
 
 
@@ -104,6 +106,49 @@ ERROR_PAGES: dict[str, ErrorText] = {
         "Already in the queue",
         "Someone else has joined this queue from this browser. Each browser holds one place.",
     ),
+    "sign_in_state_mismatch": ErrorText(
+        "Sign-in not recognised",
+        "That answer does not belong to a sign-in started in this browser, or it came too "
+        "late. Nothing was changed; please start signing in again.",
+    ),
+    "provider_wrong_issuer": ErrorText(
+        "Sign-in refused",
+        "The answer did not come from the provider we expected. Nothing was changed.",
+    ),
+    "provider_token_invalid": ErrorText(
+        "Sign-in refused",
+        "The provider's answer could not be verified. Nothing was changed; please try again.",
+    ),
+    "provider_refused": ErrorText(
+        "Not signed in", "The provider did not sign you in (cancelled or refused)."
+    ),
+    "provider_unavailable": ErrorText(
+        "Provider unavailable",
+        "We cannot reach that sign-in provider right now. Please try again later, or sign in "
+        "another way.",
+    ),
+    "unknown_provider": ErrorText(
+        "No such sign-in", "We do not offer signing in with that provider."
+    ),
+    "provider_email_in_use": ErrorText(
+        "You already have an account",
+        "An account with this provider's e-mail exists. Sign in to it (with its password or "
+        "a code), then link the provider on your account page.",
+    ),
+    "provider_linked_elsewhere": ErrorText(
+        "Linked to another account",
+        "That provider account already signs in another account here. Sign in there and "
+        "unlink it first.",
+    ),
+    "provider_already_linked": ErrorText(
+        "Already linked",
+        "Your account is linked to another account at that provider. Unlink it first.",
+    ),
+    "last_way_to_sign_in": ErrorText(
+        "Cannot unlink",
+        "This is the only way to sign in to your account, so it stays linked.",
+    ),
+    "account_locked": ErrorText("Account locked", "This account is locked."),
     "internal_error": ErrorText(
         "Something went wrong",
         "Something went wrong on our side. It is not your fault; please try again later.",

@@ -28,6 +28,7 @@ from admit.web.auth import (
     web_device,
 )
 from admit.web.errors import PageRoute
+from admit.web.provider_sign_in import providers_offered
 from admit.web.refusals import refusal_text
 from admit.web.rendering import render
 
@@ -79,7 +80,9 @@ def _signed_in_response(request: Request, attempt: Attempt, target: str) -> Resp
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: NextQuery = "") -> Response:  # noqa: A002
     page = await render(
-        request, "account/login.html", {"title": "Sign in", "next": safe_next(next, "")}
+        request,
+        "account/login.html",
+        {"title": "Sign in", "next": safe_next(next, ""), "providers": providers_offered(request)},
     )
     return await _with_device(request, page)
 
@@ -113,6 +116,7 @@ async def log_in(
                 "login": login,
                 "problem": refusal_text(attempt.refusal),
                 "visitor": None,
+                "providers": providers_offered(request),
             },
             attempt.refusal.status,
         )

@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from tests.integration.sales.conftest import bank  # noqa: F401
 from tests.integration.web.checkout_flows import browser
 
+# The identity-provider simulator wired as the sign-in provider ``test-id``.
+from tests.integration.web.provider_flows import idp  # noqa: F401
+
 
 @pytest.fixture
 async def web(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:

@@ -140,3 +140,25 @@ def test_a_secret_is_never_echoed() -> None:
 )
 def test_masked_url_hides_passwords(url: str, shown: str) -> None:
     assert masked_url(url) == shown
+
+
+def test_a_sign_in_provider_needs_https_and_its_own_secret() -> None:
+    provider = {
+        "name": "acme",
+        "label": "Acme",
+        "issuer": "https://id.acme.example",
+        "client_id": "admit",
+        "client_secret": GOOD_SECRET,
+    }
+    assert _problems(_settings(oidc_providers=[provider])) == []
+    found = _problems(
+        _settings(
+            oidc_providers=[
+                {**provider, "issuer": "http://id.acme.example", "client_secret": "dev-secret"}
+            ]
+        )
+    )
+    assert [line.split(" ", 1)[0] for line in found] == [
+        "ADMIT_OIDC_PROVIDERS[acme].client_secret",
+        "ADMIT_OIDC_PROVIDERS[acme]",
+    ]
