@@ -314,6 +314,7 @@ async def set_levels(
     if levels is None:
         if rule is not None:
             await uow.session.delete(rule)
+            await uow.session.flush()
         await _audit_levels(uow, session_id, None, {}, now)
         return
     ids = {code: level_id for level_id, code in (await _level_codes(uow, session_id)).items()}
