@@ -5,6 +5,7 @@ it (staff with a global grant see all)."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,14 +19,23 @@ from admit.core.db import Base, BigIntKey, UTCDateTime, table
 from admit.core.uow import UnitOfWork
 
 
+class NoticeKind(enum.StrEnum):
+    STOCK_LOW = "stock.low"  # a low-stock level crossed
+    STOCK_SOLD_OUT = "stock.sold_out"  # a price level of a session sold out
+
+
+class NoticeSubject(enum.StrEnum):
+    SESSION = "session"
+
+
 class StaffNotice(Base):
     __tablename__ = "staff_notice"
     __table_args__ = (Index("ix_staff_notice_organiser", "organiser_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))  # e.g. stock.low, stock.sold_out
+    kind: Mapped[str] = mapped_column(String(40))  # a NoticeKind
     organiser_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(40))  # a NoticeSubject
     subject_id: Mapped[str] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(String(200))
     data: Mapped[str] = mapped_column(Text)
@@ -36,9 +46,9 @@ class StaffNotice(Base):
 class Notice:
     """One notice to post."""
 
-    kind: str
+    kind: NoticeKind
     organiser_id: int | None
-    subject_type: str
+    subject_type: NoticeSubject
     subject_id: object
     title: str
     data: dict[str, Any]
@@ -70,7 +80,7 @@ async def list_notices(
     *,
     organisers: Collection[int] | None,
     before_id: int | None = None,
-    kind: str | None = None,
+    kind: NoticeKind | None = None,
     limit: int = 100,
 ) -> list[StaffNotice]:
     """Newest first; ``organisers``: only notices of these (``None``: every notice)."""

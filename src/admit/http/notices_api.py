@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from admit.core import staff_notices
 from admit.core.permissions import Permission, ScopeKind
+from admit.core.staff_notices import NoticeKind, NoticeSubject
 from admit.core.uow import UnitOfWork
 from admit.http.deps import PrincipalDep, narrowed, reach, staff_reader
 
@@ -24,9 +25,9 @@ NoticeReader = Annotated[
 
 class NoticeOut(BaseModel):
     id: int
-    kind: str
+    kind: NoticeKind
     organiser_id: int | None
-    subject_type: str
+    subject_type: NoticeSubject
     subject_id: str
     title: str
     data: Any
@@ -37,7 +38,7 @@ class NoticeOut(BaseModel):
 async def list_notices(
     uow: NoticeReader,
     who: PrincipalDep,
-    kind: Annotated[str | None, Query(max_length=40)] = None,
+    kind: NoticeKind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[NoticeOut]:
@@ -53,9 +54,9 @@ async def list_notices(
     return [
         NoticeOut(
             id=n.id,
-            kind=n.kind,
+            kind=NoticeKind(n.kind),
             organiser_id=n.organiser_id,
-            subject_type=n.subject_type,
+            subject_type=NoticeSubject(n.subject_type),
             subject_id=n.subject_id,
             title=n.title,
             data=orjson.loads(n.data),

@@ -27,6 +27,7 @@ from admit.core import audit, staff_notices
 from admit.core.audit_context import SYSTEM
 from admit.core.errors import NotFound
 from admit.core.runtime import Runtime
+from admit.core.staff_notices import NoticeKind, NoticeSubject
 from admit.core.uow import UnitOfWork
 from admit.core.worker import chore
 from admit.inventory import stock_alert_rules as rules
@@ -168,7 +169,7 @@ async def _announce(uow: UnitOfWork, new: Sequence[rules.Alert], now: datetime) 
     events, notices = [], []
     for alert in new:
         organiser_id, what, level_name = names[alert.stock.price_level_id]
-        kind = "stock.sold_out" if alert.level == 0 else "stock.low"
+        kind = NoticeKind.STOCK_SOLD_OUT if alert.level == 0 else NoticeKind.STOCK_LOW
         data = {
             "session_id": alert.stock.session_id,
             "price_level_id": alert.stock.price_level_id,
@@ -178,18 +179,18 @@ async def _announce(uow: UnitOfWork, new: Sequence[rules.Alert], now: datetime) 
             "left": alert.stock.left,
             "total": alert.stock.total,
         }
-        events.append(audit.Event(kind, "session", alert.stock.session_id, data))
+        events.append(audit.Event(kind.value, "session", alert.stock.session_id, data))
         notices.append(
             staff_notices.Notice(
                 kind=kind,
                 organiser_id=organiser_id,
-                subject_type="session",
+                subject_type=NoticeSubject.SESSION,
                 subject_id=alert.stock.session_id,
                 title=_title(what, level_name, alert),
                 data=data,
             )
         )
-        ALERTS.labels(kind).inc()
+        ALERTS.labels(kind.value).inc()
     await audit.record_many(uow, events, now=now)
     await staff_notices.post_many(uow, notices, now=now)
 
