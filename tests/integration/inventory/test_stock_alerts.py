@@ -5,10 +5,11 @@ is back above it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
-from tests.conftest import TEST_ACTOR
+from tests.conftest import ROOT_PASSWORD, TEST_ACTOR
 from tests.integration.inventory.stock_alert_steps import (
     ADMIN,
     SEATS,
@@ -21,7 +22,11 @@ from tests.integration.inventory.stock_alert_steps import (
 )
 from tests.integration.sales.sale_factories import counter_order
 
+from admit.accounts import staff
+from admit.core import staff_notices
+from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
+from admit.core.staff_notices import NoticeKind, NoticeSubject
 from admit.core.worker import sweep
 from admit.inventory import stock_alerts
 
@@ -185,3 +190,39 @@ async def test_levels_per_session_and_price_level(
     assert back.json()["own"] is False
     assert await stock_alerts.scan(runtime) == []  # 60 % is no level now: it is forgotten
     assert (await admin.get(f"{ADMIN}/sessions/{sid}/stock-alerts")).json()["raised"] == []
+
+
+async def test_organiser_staff_see_their_organisers_notices_only(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    async with runtime.uow(TEST_ACTOR) as uow:
+        await staff_notices.post_many(
+            uow,
+            [
+                staff_notices.Notice(
+                    NoticeKind.STOCK_LOW, org, NoticeSubject.SESSION, sid, f"low {sid}", {}
+                )
+                for org, sid in ((1, 10), (2, 20), (1, 11))
+            ],
+            now=runtime.clock.now(),
+        )
+        ops = await staff.create_staff(
+            uow,
+            runtime.crypto,
+            staff.NewStaff(
+                username="ops1",
+                password=ROOT_PASSWORD,
+                grants=[Grant(Role.TICKET_OPS, ScopeKind.ORGANISER, "1")],
+            ),
+            now=runtime.clock.now(),
+        )
+        token = await staff.issue_token(
+            uow, staff_id=ops.id, now=runtime.clock.now(), lifetime=timedelta(hours=1)
+        )
+    mine = await client.get(f"{ADMIN}/notices", headers={"Authorization": f"Bearer {token.token}"})
+    assert [n["title"] for n in mine.json()] == ["low 11", "low 10"]
+    assert [n["title"] for n in await notices(admin)] == ["low 11", "low 20", "low 10"]
+    assert [n["title"] for n in await notices(admin, before_id=mine.json()[0]["id"])] == [
+        "low 20",
+        "low 10",
+    ]
