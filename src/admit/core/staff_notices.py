@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, insert, select
+from sqlalchemy import BigInteger, Index, String, Text, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.audit import canonical_json
@@ -92,3 +93,9 @@ async def list_notices(
     if kind:
         query = query.where(StaffNotice.kind == kind)
     return list((await uow.session.scalars(query)).all())
+
+
+async def notices_by_kind(conn: AsyncConnection) -> dict[str, int]:
+    """How many notices of each kind were ever posted (``/metrics``)."""
+    rows = await conn.execute(select(StaffNotice.kind, func.count()).group_by(StaffNotice.kind))
+    return {str(kind): int(n) for kind, n in rows}

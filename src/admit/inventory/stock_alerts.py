@@ -1,6 +1,6 @@
 """Low-stock alerts (G7): a worker chore compares the stock of sessions to come with their
-alert levels and raises each level crossed once — an audit entry, a staff notice and a
-metric — and re-arms a level when stock is back above it.
+alert levels and raises each level crossed once — an audit entry and a staff notice (which
+``/metrics`` counts by kind) — and re-arms a level when stock is back above it.
 
 Why a chore and not the sale's transaction: the hold, order and payment statements are one
 round trip each on the hot path; counting a price level's stock there would add reads (and a
@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from prometheus_client import Counter
 from sqlalchemy import case, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,10 +42,6 @@ from admit.inventory.rules import SeatStatus
 
 BATCH = 200  # sessions read and compared in one unit of work
 _LAST_SCAN = "stock_alerts.last_scan"  # in ``rt.caches``: when this process last scanned
-
-ALERTS = Counter(
-    "admit_stock_alerts_total", "Low-stock alert levels raised (once per crossing)", ["kind"]
-)
 
 
 async def stock(uow: UnitOfWork, session_ids: Sequence[int]) -> list[rules.Stock]:
@@ -190,7 +185,6 @@ async def _announce(uow: UnitOfWork, new: Sequence[rules.Alert], now: datetime) 
                 data=data,
             )
         )
-        ALERTS.labels(kind.value).inc()
     await audit.record_many(uow, events, now=now)
     await staff_notices.post_many(uow, notices, now=now)
 

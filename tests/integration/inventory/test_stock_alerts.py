@@ -75,6 +75,9 @@ async def test_a_sale_crossing_the_5_percent_level_raises_exactly_one_alert(
     assert feed[0]["title"].endswith("Stalls down to 1 of 20 (the 5 % level)")
     shown = (await admin.get(f"{ADMIN}/sessions/{sid}/stock-alerts")).json()
     assert [(r["price_level"], r["level"]) for r in shown["raised"]] == [("A", 20), ("A", 5)]
+    scraped = (await client.get("/metrics")).text
+    assert 'admit_staff_notices{kind="stock.low"} 2.0' in scraped
+    assert 'admit_staff_notices{kind="stock.sold_out"} 0.0' in scraped
 
 
 async def test_concurrent_sales_and_worker_runs_raise_the_crossing_once(
