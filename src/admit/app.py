@@ -34,12 +34,14 @@ from admit.http.contract import contract, operation_id
 from admit.http.edge_limits import EdgeLimitMiddleware
 from admit.http.errors import install_error_handlers
 from admit.http.int_bounds import bounded_integers
+from admit.http.notices_api import router as notices_router
 from admit.http.partner import AccessLogMiddleware
 from admit.http.security_headers import SecurityHeadersMiddleware
 from admit.http.system_api import router as system_router
 from admit.inventory.api import admin_router as inventory_admin
 from admit.inventory.partner_api import router as partner_router
 from admit.inventory.public_api import router as inventory_public
+from admit.inventory.stock_alert_api import router as stock_alert_router
 from admit.messaging.api import router as messaging_router
 from admit.partners.api import router as partners_router
 from admit.partners.sync_api import router as partner_sync_router
@@ -156,6 +158,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         partner_sync_router,
         content_router,
         waiting_router,
+        stock_alert_router,
+        notices_router,
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(bounded_integers)])
     mount_pages(app)

@@ -5,7 +5,7 @@ from admit.accounts import models as accounts_models
 from admit.catalog import models as catalog_models
 from admit.checkin import models as checkin_models
 from admit.content import models as content_models
-from admit.core import audit, heartbeat, outbox, platform_mode
+from admit.core import audit, heartbeat, outbox, platform_mode, staff_notices
 from admit.core.db import Base
 from admit.finance import models as finance_models
 from admit.inventory import models as inventory_models
@@ -37,4 +37,5 @@ __all__ = [
     "metadata",
     "outbox",
     "platform_mode",
+    "staff_notices",
 ]

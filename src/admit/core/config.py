@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     )
     staff_token_hours: int = 12
     worker_poll_seconds: float = 1.0
+    stock_alert_levels: str = Field(
+        default="20,5,0",
+        pattern=r"^\s*(\d{1,2}\s*(,\s*\d{1,2}\s*)*)?$",
+        description="Low-stock alert levels: percentages of a session's price level's sellable "
+        "total, comma-separated (0: sold out; empty: no alerts). A session may set its own.",
+    )
+    stock_alert_scan_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="How often a worker compares the stock of sessions to come with their "
+        "alert levels (0: every worker cycle).",
+    )
     settle_in_server: bool = Field(
         default=True,
         description="The web process that records a payment notification settles it right "

@@ -5,7 +5,7 @@ last beat, the outbox's backlog, and Redis."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from admit.core.outbox import OutboxJob
 from admit.core.ratelimit import RateLimiter
 from admit.core.reachability import database_unreachable
 from admit.core.runtime import Runtime
+from admit.core.staff_notices import notices_by_kind
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class DatabaseFacts:
     due_jobs: int = 0  # outbox jobs due now, neither done nor parked
     oldest_due_age: float = 0.0  # seconds the oldest of them has waited
     parked_jobs: int = 0  # jobs that failed every attempt and wait for a person
+    notices: dict[str, int] = field(default_factory=dict)  # staff notices posted, by kind
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:
@@ -50,8 +52,9 @@ async def read_database(rt: Runtime, *, with_counts: bool) -> DatabaseFacts:
                     )
                 )
             ).one()
-            parked = 0
+            parked, notices = 0, {}
             if with_counts:
+                notices = await notices_by_kind(conn)
                 parked = int(
                     await conn.scalar(
                         select(func.count()).where(
@@ -72,6 +75,7 @@ async def read_database(rt: Runtime, *, with_counts: bool) -> DatabaseFacts:
         due_jobs=int(due[0] or 0),
         oldest_due_age=_age(now, due[1]) or 0.0,
         parked_jobs=parked,
+        notices=notices,
     )
 
 

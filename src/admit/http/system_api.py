@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from admit.core.health import DatabaseFacts, pool_usage, read_database, redis_up
 from admit.core.runtime import Runtime
+from admit.core.staff_notices import NoticeKind
 from admit.http.deps import RuntimeDep
 from admit.http.errors import RETRY_AFTER_SECONDS, error_body
 
@@ -125,6 +126,14 @@ async def _platform_metrics(rt: Runtime) -> bytes:
             "Seconds since any worker completed a cycle (+Inf: none ever did)",
             math.inf if facts.heartbeat_age is None else facts.heartbeat_age,
         )
+        notices = Gauge(
+            "admit_staff_notices",
+            "Staff notices posted, by kind (stock.low, stock.sold_out: low-stock alerts raised)",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in NoticeKind:
+            notices.labels(kind.value).set(facts.notices.get(kind.value, 0))
     pool = pool_usage(rt)
     if pool:
         gauge(

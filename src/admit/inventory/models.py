@@ -1,10 +1,11 @@
-"""Tables of the inventory slice: one row per (session, seat), one per (session, GA area)."""
+"""Tables of the inventory slice: one row per (session, seat), one per (session, GA area);
+low-stock alert levels and the levels raised."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -78,3 +79,34 @@ class SessionGA(Base):
     price_level_id: Mapped[int | None] = mapped_column(
         ForeignKey("price_level.id", ondelete="SET NULL"), default=None
     )
+
+
+class StockAlertRule(Base):
+    """A session's own low-stock alert levels (percentages of each price level's sellable
+    total), instead of the ``stock_alert_levels`` setting: ``levels`` for its price levels,
+    ``by_level`` (price level id → levels) for the ones that differ."""
+
+    __tablename__ = "stock_alert_rule"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True
+    )
+    levels: Mapped[list[int]] = mapped_column(JSON)
+    by_level: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StockAlert(Base):
+    """A level raised for a session × price level: the key makes the alert once per crossing
+    (inserted with ``ON CONFLICT DO NOTHING``); deleted when stock is back above the level."""
+
+    __tablename__ = "stock_alert"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True
+    )
+    price_level_id: Mapped[int] = mapped_column(
+        ForeignKey("price_level.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select
 
@@ -23,6 +24,13 @@ from admit.inventory.counts import free_seat
 from admit.inventory.models import SessionGA, SessionSeat
 from admit.web.listings import WebSale, web_sales
 from admit.web.sale_status import PublicStatus, label, public_status
+from admit.web.sold_out import (
+    KEPT_FOR,
+    NONE,
+    SOLD_OUT_ALTERNATIVES,
+    Alternatives,
+    alternatives,
+)
 
 SESSION_PAGES = "session_pages"
 # Keyed by availability version, which an on-sale changes many times a second: lapsed entries
@@ -77,6 +85,7 @@ class SessionPage:
     remaining: int
     seat_count: int
     etag: str  # of the availability it was built from
+    alternatives: Alternatives = NONE  # when the session or some of its levels sold out
     rendered: dict[bool, bytes] = field(default_factory=dict, compare=False)  # HTML by header
 
     @property
@@ -214,13 +223,44 @@ async def session_page(
     built: ShortCache[tuple[int, str], SessionPage] = cache_of(
         rt.caches, SESSION_PAGES, rt.settings.availability_cache_seconds, size=PAGES_KEPT
     )
+    kept: ShortCache[Any, Alternatives] = cache_of(
+        rt.caches,
+        SOLD_OUT_ALTERNATIVES,
+        KEPT_FOR * rt.settings.availability_cache_seconds,
+        size=PAGES_KEPT,
+    )
     return await built.get_or_load(
-        uow, (session_id, avail.etag), lambda: _build_page(uow, session_id, avail, now)
+        uow, (session_id, avail.etag), lambda: _build_page(uow, session_id, avail, kept, now)
     )
 
 
+async def _alternatives(
+    uow: UnitOfWork,
+    kept: ShortCache[Any, Alternatives],
+    row: SessionRow,
+    rows: list[LevelRow],
+    sale: WebSale | None,
+    status: PublicStatus,
+    now: datetime,
+) -> Alternatives:
+    """For a sold-out session, the event's other sessions and its levels elsewhere; for
+    one on sale, its levels the website sells and has sold out, elsewhere."""
+    if status is PublicStatus.SOLD_OUT:
+        names = [lv.name for lv in rows]
+        return await alternatives(uow, kept, row, whole=True, level_names=names, now=now)
+    if status is PublicStatus.ON_SALE and sale is not None:
+        names = [lv.name for lv in rows if lv.left_here == 0 and lv.id in sale.quota_left]
+        if names:
+            return await alternatives(uow, kept, row, whole=False, level_names=names, now=now)
+    return NONE
+
+
 async def _build_page(
-    uow: UnitOfWork, session_id: int, avail: Availability, now: datetime
+    uow: UnitOfWork,
+    session_id: int,
+    avail: Availability,
+    kept: ShortCache[Any, Alternatives],
+    now: datetime,
 ) -> SessionPage:
     row = await get_session_row(uow, session_id)
     if row is None:
@@ -251,4 +291,5 @@ async def _build_page(
         remaining=remaining,
         seat_count=len(avail.states),
         etag=avail.etag,
+        alternatives=await _alternatives(uow, kept, row, rows, sale, status, now),
     )
