@@ -4,7 +4,7 @@ One row per (provider, subject), the account it signs in; an account links at mo
 subject per provider.
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-07 16:20:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from admit.core.db import BigIntKey, UTCDateTime
 
 revision: str = "0030"
-down_revision: str | None = "0028"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

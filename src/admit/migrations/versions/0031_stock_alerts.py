@@ -6,7 +6,7 @@ when stock is back above the level. ``staff_notice`` is the feed staff read at
 ``GET /admin/notices``.
 
 Revision ID: 0031
-Revises: 0028
+Revises: 0030
 Create Date: 2026-12-07 16:10:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from admit.core.db import BigIntKey, UTCDateTime
 
 revision: str = "0031"
-down_revision: str | None = "0028"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

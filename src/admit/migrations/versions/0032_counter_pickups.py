@@ -1,8 +1,8 @@
 """counter pickups: paid tickets handed over once per order after an ID check, and each
 person's pickups per local day for the daily limit (issue 27, item 7)
 
-Revision ID: 0033
-Revises: 0028
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-07 16:40:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0033"
-down_revision: str | None = "0028"
+revision: str = "0032"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
