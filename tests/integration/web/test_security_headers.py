@@ -88,6 +88,8 @@ async def test_every_page_route_answers_with_the_security_headers(
         "hold_id": hold_id,
         "number": number,
         "identity_id": 1,
+        "provider": "demo-id",
+        "address_id": 1,
     }
     routes = page_routes(app)
     assert len(routes) >= 30  # the discovery found the storefront, account, checkout, gate
