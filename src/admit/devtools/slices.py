@@ -182,6 +182,7 @@ SLICES = (
             "http",
             "accounts",
             "catalog",
+            "clients",
             "content",
             "inventory",
             "payments",
