@@ -17,12 +17,6 @@ class ReservationKeys:
     def __bool__(self) -> bool:
         return bool(self.clients or self.groups)
 
-    def opens(self, client_id: int | None, group_id: int | None) -> bool:
-        """Whether a reservation for this client or group is the buyer's."""
-        return (client_id is not None and client_id in self.clients) or (
-            group_id is not None and group_id in self.groups
-        )
-
 
 NO_KEYS = ReservationKeys()
 
