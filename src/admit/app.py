@@ -19,6 +19,7 @@ from admit.accounts.staff_api import router as staff_router
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
 from admit.checkin.api import router as checkin_router
+from admit.clients.api import router as clients_router
 from admit.content.api import router as content_router
 from admit.core.config import load_settings
 from admit.core.gc_tuning import tune_for_serving
@@ -157,6 +158,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         partners_router,
         partner_sync_router,
         content_router,
+        clients_router,
         waiting_router,
         stock_alert_router,
         notices_router,

@@ -4,6 +4,7 @@ from admit.accounts import identity_models
 from admit.accounts import models as accounts_models
 from admit.catalog import models as catalog_models
 from admit.checkin import models as checkin_models
+from admit.clients import models as clients_models
 from admit.content import models as content_models
 from admit.core import audit, heartbeat, outbox, platform_mode, staff_notices
 from admit.core.db import Base
@@ -24,6 +25,7 @@ __all__ = [
     "audit",
     "catalog_models",
     "checkin_models",
+    "clients_models",
     "content_models",
     "heartbeat",
     "finance_models",

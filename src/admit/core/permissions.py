@@ -37,6 +37,7 @@ class Permission(enum.StrEnum):
     FINANCE = "finance.read"  # ledger balances and daily bills
     PARTNERS = "partners.manage"  # partner cinemas: import showtimes, watch their orders
     RECONCILE = "partners.reconcile"  # run reconciliations, resolve their exceptions
+    CLIENTS = "clients.manage"  # clients, client groups, the buyers linked to a client
 
 
 class Role(enum.StrEnum):
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.DASHBOARDS,
             P.PARTNERS,
             P.RECONCILE,
+            P.CLIENTS,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(

@@ -50,6 +50,7 @@ class Boundaries:
 
 _TABLE_OWNERS = (
     "accounts",
+    "clients",
     "messaging",
     "catalog",
     "inventory",
@@ -82,6 +83,13 @@ SLICES = (
         imports=("core", "messaging"),
     ),
     Slice(
+        "clients",
+        "clients and client groups that seats are reserved for, the buyers linked to a "
+        "client (customer accounts, staff reps) and a buyer's reservation keys",
+        imports=("core",),
+        reads=("accounts",),
+    ),
+    Slice(
         "catalog",
         "organisers, venues, seat maps (format, validation, generators, layout), events, "
         "sessions, price levels, passes, search",
@@ -91,8 +99,8 @@ SLICES = (
         "inventory",
         "session seat plans (one row per session and seat), categories, client "
         "reservations, venue changes reaching sessions, availability",
-        imports=("core", "catalog"),
-        reads=("catalog",),
+        imports=("core", "catalog", "clients"),
+        reads=("catalog", "clients"),
     ),
     Slice(
         "payments",
@@ -127,6 +135,7 @@ SLICES = (
         imports=(
             "core",
             "catalog",
+            "clients",
             "inventory",
             "accounts",
             "messaging",
@@ -173,6 +182,7 @@ SLICES = (
             "http",
             "accounts",
             "catalog",
+            "clients",
             "content",
             "inventory",
             "payments",
@@ -244,6 +254,7 @@ PURE_MODULES = (
     "catalog/seatmap_validate.py",
     "catalog/seatmap_generators.py",
     "inventory/rules.py",
+    "clients/rules.py",
     "inventory/best_available.py",
     "ticketing/qr_payload.py",
     "checkin/validation.py",

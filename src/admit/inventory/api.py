@@ -15,6 +15,7 @@ from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, PrincipalDep, narrowed, require_scope, staff_reader, staff_writer
 from admit.inventory import plans, reservations, venue_changes
 from admit.inventory.models import SessionPlan
+from admit.inventory.reservations import ReservedFor
 from admit.inventory.schemas import (
     CategoryIn,
     ChangedOut,
@@ -113,11 +114,14 @@ async def map_price_level(session_id: int, body: LevelMapIn, uow: Writer, now: N
 
 @admin_router.post("/sessions/{session_id}/plan/reservations")
 async def reserve(session_id: int, body: ReservationIn, uow: Writer, now: Now) -> ChangedOut:
+    """Reserve seats for a client or a client group until a date: only the buyers linked to
+    it may hold them until then (404 for a client or group that does not exist; 409
+    ``seats_not_changeable`` for seats held, sold, blocked or reserved for another)."""
     changed = await reservations.reserve_seats(
         uow,
         session_id=session_id,
         selector=body.select.to_selector(),
-        client=body.client,
+        reserved_for=ReservedFor(body.client_id, body.group_id),
         until=body.until,
         now=now,
     )

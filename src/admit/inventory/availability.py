@@ -2,7 +2,9 @@
 row in Python), cached briefly per session and served with an ETag.
 
 States: ``a`` available, ``h`` held, ``s`` sold, ``b`` blocked, ``r`` reserved. A hold whose
-time has passed reads as available, a reservation whose date has passed too (lazy expiry)."""
+time has passed reads as available, a reservation whose date has passed too (lazy expiry); a
+seat reserved for a client reads ``r`` for everyone here (the map is public and cached) — its
+client's buyers see it free through ``client_reservations.holdable_reserved``."""
 
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from admit.catalog.models import GAArea, PriceLevel
 from admit.core.uow import UnitOfWork
+from admit.inventory.counts import live_reservation
 from admit.inventory.models import SessionGA, SessionPlan, SessionSeat
 from admit.inventory.plans import get_plan
 from admit.inventory.rules import STATUS_CODE, SeatStatus
@@ -60,15 +63,11 @@ class Availability:
 
 def _state_char(now: datetime) -> Any:
     held_live = and_(SessionSeat.status == SeatStatus.HELD, SessionSeat.hold_expires_at > now)
-    reserved_live = and_(
-        SessionSeat.status == SeatStatus.RESERVED,
-        or_(SessionSeat.reserved_until.is_(None), SessionSeat.reserved_until > now),
-    )
     return case(
         (SessionSeat.status == SeatStatus.SOLD, literal("s")),
         (SessionSeat.status == SeatStatus.BLOCKED, literal("b")),
         (held_live, literal("h")),
-        (reserved_live, literal("r")),
+        (live_reservation(now), literal("r")),
         else_=literal("a"),
     )
 

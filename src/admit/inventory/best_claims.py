@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from admit.catalog.models import MapSection, PriceLevel, Seat
+from admit.clients.rules import NO_KEYS, ReservationKeys
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
 from admit.inventory.best_available import Row, Search, Spot, choose
@@ -59,8 +60,17 @@ async def level_id(uow: UnitOfWork, *, session_id: int, level_code: str) -> int:
     return int(level)
 
 
-async def level_plan(uow: UnitOfWork, *, session_id: int, level: int, now: datetime) -> LevelPlan:
-    """The rows that have a seat free at the level, ranked in map order (one read)."""
+async def level_plan(
+    uow: UnitOfWork,
+    *,
+    session_id: int,
+    level: int,
+    now: datetime,
+    keys: ReservationKeys = NO_KEYS,
+) -> LevelPlan:
+    """The rows that have a seat free at the level to the buyer with ``keys``, ranked in map
+    order (one read). A client's buyer may thus be given the client's reserved seats; the
+    public never is."""
     rows = (
         await uow.session.execute(
             select(
@@ -69,7 +79,7 @@ async def level_plan(uow: UnitOfWork, *, session_id: int, level: int, now: datet
                 Seat.row_label,
                 Seat.key,
                 SessionSeat.id,
-                and_(SessionSeat.price_level_id == level, free_seat(now)),
+                and_(SessionSeat.price_level_id == level, free_seat(now, keys=keys)),
             )
             .join(SessionSeat, SessionSeat.seat_id == Seat.id)
             .join(MapSection, MapSection.id == Seat.section_id)
@@ -108,6 +118,7 @@ class BestClaim:
     quantity: int
     hold_id: int
     expires_at: datetime
+    keys: ReservationKeys = NO_KEYS  # the buyer's: their clients' reserved seats count free
 
 
 async def claim_best_seats(uow: UnitOfWork, claim: BestClaim, *, now: datetime) -> list[str]:
@@ -115,7 +126,9 @@ async def claim_best_seats(uow: UnitOfWork, claim: BestClaim, *, now: datetime) 
     sorted. Raises ``SoldOut`` (409, with the number of seats available) only when fewer are
     free. The caller's transaction must not yet hold any seat of the session (the claim that
     waits relies on one lock order), and it rolls back on any error."""
-    plan = await level_plan(uow, session_id=claim.session_id, level=claim.level, now=now)
+    plan = await level_plan(
+        uow, session_id=claim.session_id, level=claim.level, now=now, keys=claim.keys
+    )
     if plan.free < claim.quantity:
         raise _sold_out(claim, plan.free)
     key_of = {seat_id: key for key, seat_id in plan.ids.items()}
@@ -166,7 +179,7 @@ async def _claim_first(
         .where(
             seat.session_id == claim.session_id,
             seat.price_level_id == claim.level,
-            free_seat(now, seat),
+            free_seat(now, seat, claim.keys),
         )
         .order_by(place)
         .limit(claim.quantity)
@@ -185,7 +198,7 @@ async def _claim_waiting(uow: UnitOfWork, claim: BestClaim, now: datetime) -> li
         .where(
             seat.session_id == claim.session_id,
             seat.price_level_id == claim.level,
-            free_seat(now, seat),
+            free_seat(now, seat, claim.keys),
         )
         .order_by(seat.ordinal)
         .limit(claim.quantity)

@@ -8,20 +8,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, case, literal, select, update
 
 from admit.catalog.models import GAArea, Seat
+from admit.clients.rules import NO_KEYS, ReservationKeys
 from admit.core import sliced_counters
 from admit.core.db import table
 from admit.core.errors import Conflict, InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.inventory.counts import free_seat
+from admit.inventory.counts import free_seat, live_reservation, reserved_for_another
 from admit.inventory.models import SessionGA, SessionGASlice, SessionPlan, SessionSeat
 from admit.inventory.rules import SeatStatus
 
 
 class SeatsTaken(Conflict):
     code = "seats_taken"
+
+
+class SeatReserved(Conflict):
+    """A seat named is reserved for a client or group the buyer does not buy for."""
+
+    code = "seat_reserved"
 
 
 class SoldOut(Conflict):
@@ -43,16 +50,21 @@ async def claim_seats(
     expires_at: datetime,
     allowed_levels: Sequence[int],
     now: datetime,
+    keys: ReservationKeys = NO_KEYS,
 ) -> list[ClaimedSeat]:
-    """Hold exactly these seats (free: available, or their hold or reservation lapsed) at one of
-    ``allowed_levels``: one statement, the keys resolved inside it. Raises ``SeatsTaken``
-    (409, listing the seats that could not be had) or ``InvalidInput`` (keys the session's map
-    does not have); the caller's transaction then rolls back, so nothing stays claimed."""
-    keys = list(dict.fromkeys(seat_keys))
-    if not keys or len(keys) != len(seat_keys):
+    """Hold exactly these seats (free to the buyer with ``keys``: ``counts.free_seat``) at one
+    of ``allowed_levels``: one statement, the keys resolved inside it. Raises ``SeatReserved``
+    (409, when a seat that could not be had is reserved for another client: all of them
+    listed), ``SeatsTaken`` (409, listing the seats that could not be had) or
+    ``InvalidInput`` (keys the session's map does not have); the caller's transaction then
+    rolls back, so nothing stays claimed."""
+    wanted_keys = list(dict.fromkeys(seat_keys))
+    if not wanted_keys or len(wanted_keys) != len(seat_keys):
         raise InvalidInput("name each seat once")
     of_map = select(SessionPlan.seat_map_id).where(SessionPlan.session_id == session_id)
-    wanted = select(Seat.id).where(Seat.seat_map_id == of_map.scalar_subquery(), Seat.key.in_(keys))
+    wanted = select(Seat.id).where(
+        Seat.seat_map_id == of_map.scalar_subquery(), Seat.key.in_(wanted_keys)
+    )
     claimed = (
         await uow.session.execute(
             update(SessionSeat)
@@ -60,43 +72,65 @@ async def claim_seats(
                 SessionSeat.session_id == session_id,
                 SessionSeat.seat_id.in_(wanted),
                 SessionSeat.price_level_id.in_(list(allowed_levels)),
-                free_seat(now),
+                free_seat(now, keys=keys),
             )
             .values(status=SeatStatus.HELD, hold_id=hold_id, hold_expires_at=expires_at)
             .returning(SessionSeat.seat_id, SessionSeat.price_level_id),
             execution_options={"synchronize_session": False},
         )
     ).all()
-    if len(claimed) != len(keys):
-        await _refuse(uow, session_id, keys, {seat_id for seat_id, _ in claimed})
+    if len(claimed) != len(wanted_keys):
+        got = {seat_id for seat_id, _ in claimed}
+        await _refuse(uow, session_id, wanted_keys, got, keys, now)
     return [ClaimedSeat(seat_id, level) for seat_id, level in claimed]
 
 
-async def _refuse(uow: UnitOfWork, session_id: int, keys: list[str], got: set[int]) -> None:
-    """Why a claim came up short: keys the map does not have (400), or seats taken (409)."""
-    seat_ids = dict(
-        (
-            await uow.session.execute(
-                select(Seat.key, Seat.id)
-                .join(SessionPlan, SessionPlan.seat_map_id == Seat.seat_map_id)
-                .where(SessionPlan.session_id == session_id, Seat.key.in_(keys))
+async def _refuse(
+    uow: UnitOfWork,
+    session_id: int,
+    keys: list[str],
+    got: set[int],
+    reservation_keys: ReservationKeys,
+    now: datetime,
+) -> None:
+    """Why a claim came up short: keys the map does not have (400), seats reserved for
+    another client (409 ``seat_reserved``), or seats taken (409)."""
+    rows = (
+        await uow.session.execute(
+            select(Seat.key, Seat.id, reserved_for_another(now, SessionSeat, reservation_keys))
+            .join(SessionPlan, SessionPlan.seat_map_id == Seat.seat_map_id)
+            .join(
+                SessionSeat,
+                and_(SessionSeat.seat_id == Seat.id, SessionSeat.session_id == session_id),
             )
-        ).all()
-    )
+            .where(SessionPlan.session_id == session_id, Seat.key.in_(keys))
+        )
+    ).all()
+    seat_ids = {key: seat_id for key, seat_id, _ in rows}
     unknown = [k for k in keys if k not in seat_ids]
     if unknown:
         raise InvalidInput("no such seats in this session", details={"seats": unknown})
     taken = [k for k in keys if seat_ids[k] not in got]
+    if any(reserved for key, seat_id, reserved in rows if seat_id not in got):
+        raise SeatReserved(RESERVED, details={"seats": taken})
     raise SeatsTaken("some seats are no longer available", details={"seats": taken})
 
 
-async def release_seats(uow: UnitOfWork, hold_ids: Sequence[int]) -> int:
+RESERVED = "some seats are reserved for a client until a date: only its buyers may hold them"
+
+
+async def release_seats(uow: UnitOfWork, hold_ids: Sequence[int], *, now: datetime) -> int:
     """Give back the seats these holds still have, in one statement (a seat another hold
-    took after expiry stays)."""
+    took after expiry stays): to their client when its reservation runs on, else to
+    general sale (``admit_end_holds`` on PostgreSQL, migration 0033, does the same)."""
+    back = case(
+        (live_reservation(now), literal(SeatStatus.RESERVED.value)),
+        else_=literal(SeatStatus.AVAILABLE.value),
+    )
     result = await uow.session.execute(
         update(SessionSeat)
         .where(SessionSeat.hold_id.in_(list(hold_ids)), SessionSeat.status == SeatStatus.HELD)
-        .values(status=SeatStatus.AVAILABLE, hold_id=None, hold_expires_at=None),
+        .values(status=back, hold_id=None, hold_expires_at=None),
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

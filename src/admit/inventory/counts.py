@@ -7,23 +7,59 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 
 from admit.catalog.models import Price, PriceLevel
+from admit.clients.rules import NO_KEYS, ReservationKeys
 from admit.core.uow import UnitOfWork
 from admit.inventory.models import SessionGA, SessionSeat
 from admit.inventory.rules import SeatStatus
 
 
-def free_seat(now: datetime, seat: Any = SessionSeat) -> ColumnElement[bool]:
-    """A seat anyone may hold now: available, or its hold or reservation has lapsed — what
-    the availability map shows free, what the counts count and what a hold may claim (the
-    claims here and in ``best_claims``, and ``admit_hold`` on PostgreSQL, migration 0028).
+def free_seat(
+    now: datetime, seat: Any = SessionSeat, keys: ReservationKeys = NO_KEYS
+) -> ColumnElement[bool]:
+    """A seat the buyer with ``keys`` may hold now: available, held by a hold that has lapsed,
+    or reserved — and no live reservation for a client or group the buyer does not buy for.
+    With no keys (the public) that is what the availability map shows free, what the counts
+    count and what a hold may claim (the claims here and in ``best_claims``, and
+    ``admit_hold`` on PostgreSQL, migration 0033, which spells the same condition).
     ``seat``: ``SessionSeat`` or an alias of it."""
-    return or_(
+    state = or_(
         seat.status == SeatStatus.AVAILABLE,
         and_(seat.status == SeatStatus.HELD, seat.hold_expires_at <= now),
-        and_(seat.status == SeatStatus.RESERVED, seat.reserved_until <= now),
+        seat.status == SeatStatus.RESERVED,
+    )
+    return and_(state, or_(not_(live_reservation(now, seat)), *_opened(keys, seat)))
+
+
+def reserved_for_another(now: datetime, seat: Any, keys: ReservationKeys) -> ColumnElement[bool]:
+    """Not sold or blocked, and reserved (live) for a client or group the buyer with ``keys``
+    does not buy for: why a claim of it is refused with ``seat_reserved``."""
+    return and_(
+        seat.status.not_in([SeatStatus.SOLD, SeatStatus.BLOCKED]),
+        live_reservation(now, seat),
+        not_(or_(false(), *_opened(keys, seat))),
+    )
+
+
+def _opened(keys: ReservationKeys, seat: Any) -> list[ColumnElement[bool]]:
+    """A reservation for one of the buyer's clients or groups (never NULL: two-valued)."""
+    found: list[ColumnElement[bool]] = []
+    if keys.clients:
+        column = seat.reserved_client_id
+        found.append(and_(column.is_not(None), column.in_(sorted(keys.clients))))
+    if keys.groups:
+        column = seat.reserved_group_id
+        found.append(and_(column.is_not(None), column.in_(sorted(keys.groups))))
+    return found
+
+
+def live_reservation(now: datetime, seat: Any = SessionSeat) -> ColumnElement[bool]:
+    """The seat is reserved for a client or a client group, and the reservation runs on."""
+    return and_(
+        or_(seat.reserved_client_id.is_not(None), seat.reserved_group_id.is_not(None)),
+        or_(seat.reserved_until.is_(None), seat.reserved_until > now),
     )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -34,6 +42,9 @@ class SessionSeat(Base):
         UniqueConstraint("session_id", "seat_id"),
         Index("ix_session_seat_status", "session_id", "status"),
         Index("ix_session_seat_hold", "hold_id"),  # a hold's seats: release, sale, reads
+        CheckConstraint(
+            "reserved_client_id IS NULL OR reserved_group_id IS NULL", name="one_reservation"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
@@ -48,7 +59,12 @@ class SessionSeat(Base):
         ForeignKey("price_level.id", ondelete="SET NULL"), default=None
     )
     status: Mapped[str] = mapped_column(String(10), default="available")
-    reserved_for: Mapped[str | None] = mapped_column(String(120), default=None)
+    # A reservation names a client or a client group (INV3); it stays on the seat while the
+    # client's buyer holds it, so that a released hold gives the seat back to the client.
+    reserved_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), default=None)
+    reserved_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_groups.id"), default=None
+    )
     reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     hold_id: Mapped[int | None] = mapped_column(default=None)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -170,7 +170,14 @@ async def write_states(
     await uow.session.flush()
 
 
-_RESTING_INPUTS = ("category", "excluded", "unusable", "reserved_for", "reserved_until")
+_RESTING_INPUTS = (
+    "category",
+    "excluded",
+    "unusable",
+    "reserved_client_id",
+    "reserved_group_id",
+    "reserved_until",
+)
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> Iterable[Sequence[int]]:

@@ -43,14 +43,16 @@ def resting_status(
     category: str,
     excluded: bool,
     unusable: bool,
-    reserved_for: str | None,
+    reserved_client_id: int | None,
+    reserved_group_id: int | None,
     reserved_until: datetime | None,
     now: datetime,
 ) -> SeatStatus:
     """The status of a seat nobody holds: what the plan's settings make of it."""
     if unusable or excluded or category != Category.SELLABLE:
         return SeatStatus.BLOCKED
-    if reserved_for is not None and (reserved_until is None or reserved_until > now):
+    reserved = reserved_client_id is not None or reserved_group_id is not None
+    if reserved and (reserved_until is None or reserved_until > now):
         return SeatStatus.RESERVED
     return SeatStatus.AVAILABLE
 

@@ -87,9 +87,18 @@ class GALevelIn(Model):
 
 
 class ReservationIn(Model):
+    """Seats reserved for one client or one client group (``/admin/clients``), not both."""
+
     select: SelectorIn
-    client: Annotated[str, Field(min_length=1, max_length=120)]
+    client_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    group_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="a client group")
     until: UTCTimestamp
+
+    @model_validator(mode="after")
+    def _one_holder(self) -> ReservationIn:
+        if (self.client_id is None) == (self.group_id is None):
+            raise ValueError("name a client_id or a group_id, not both")
+        return self
 
 
 class ReleaseIn(Model):

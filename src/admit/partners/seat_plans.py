@@ -136,7 +136,8 @@ async def apply_plan(uow: UnitOfWork, ref: PartnerRef, plan: SeatPlan, now: date
                 SessionSeat.category == "sellable",
                 SessionSeat.excluded.is_(False),
                 SessionSeat.unusable.is_(False),
-                SessionSeat.reserved_for.is_(None),
+                SessionSeat.reserved_client_id.is_(None),
+                SessionSeat.reserved_group_id.is_(None),
             )
             .values(status=new),
             execution_options={"synchronize_session": False},

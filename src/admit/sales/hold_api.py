@@ -10,12 +10,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.clients.keys import buyer_keys
+from admit.clients.rules import buyer_of_customer
 from admit.core.audit_context import Actor
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import ClientIP, CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
 from admit.http.throttle import DeviceHeader
 from admit.inventory.claims import seats_of_hold
+from admit.inventory.client_reservations import holdable_reserved
 from admit.sales import buyer_checks, hold_endings, holds
 from admit.sales.hold_requests import HoldSummary
 from admit.sales.models import Hold
@@ -150,6 +153,25 @@ async def check_buyer(
         delay=timedelta(seconds=rt.settings.new_account_hold_delay_seconds),
         now=now,
     )
+
+
+class ReservedForYouOut(Model):
+    session_id: int
+    seats: list[str] = Field(
+        description="seats the public map shows reserved (r) that you may hold now: reserved "
+        "for a client or client group you buy for"
+    )
+
+
+@router.get("/sessions/{session_id}/availability/mine")
+async def reserved_for_you(
+    session_id: int, uow: CustomerReader, cid: CustomerId, now: Now
+) -> ReservedForYouOut:
+    """The signed-in buyer's overlay on the public availability map (INV3): the reserved seats
+    that are theirs to hold. Empty for a buyer linked to no client."""
+    keys = await buyer_keys(uow, buyer_of_customer(cid))
+    seats = await holdable_reserved(uow, session_id=session_id, keys=keys, now=now)
+    return ReservedForYouOut(session_id=session_id, seats=seats)
 
 
 @router.get("/holds/{hold_id}")

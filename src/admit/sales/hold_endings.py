@@ -83,7 +83,7 @@ async def end_holds(uow: UnitOfWork, holds: Sequence[Ending], status: str, now: 
             for h in sorted(holds, key=lambda h: (h.session_id, h.buyer))
         ],
     )
-    await release_seats(uow, ids)
+    await release_seats(uow, ids, now=now)
     await _end_orders(uow, ids, "expired" if status == "expired" else "cancelled", now)
     held = table(Hold)
     await uow.session.execute(

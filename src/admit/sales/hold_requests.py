@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from admit.clients.rules import ReservationKeys
+
 
 @dataclass(frozen=True, slots=True)
 class HoldRequest:
@@ -20,6 +22,9 @@ class HoldRequest:
     outlet: str | None = None
     idempotency_key: str | None = None
     best: tuple[str, int] | None = None  # (price level code, quantity): we choose the seats
+    # The clients and client groups the buyer buys for (their reserved seats are the buyer's
+    # to hold); ``None``: ``holds.hold_seats`` looks them up by ``buyer``.
+    keys: ReservationKeys | None = None
 
 
 @dataclass(frozen=True, slots=True)

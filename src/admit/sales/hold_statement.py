@@ -1,5 +1,6 @@
 """A seat hold in one statement on PostgreSQL (issue 17): ``admit_hold(…)``, the SQL function
-of migration 0021, does what ``sales.holds`` does in five — the hold row (a repeated
+of migration 0021 (as 0033 left it: the buyer's reservation keys are its last two arguments),
+does what ``sales.holds`` does in five — the hold row (a repeated
 idempotency key returns the first hold), the buyer's per-person counter, the named seats, the
 GA areas' and the quotas' counter slices, the hold's counts — in the same lock order, and
 answers with a status: a refusal has written nothing (the function's block is rolled back) and
@@ -19,15 +20,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from admit.clients.rules import NO_KEYS
 from admit.core.errors import InvalidInput
 from admit.core.uow import UnitOfWork
-from admit.inventory.claims import SeatsTaken, SoldOut
+from admit.inventory.claims import RESERVED, SeatReserved, SeatsTaken, SoldOut
 from admit.sales.hold_requests import HoldRequest, HoldSummary, Placed
 from admit.sales.limits import LimitExceeded
 from admit.sales.sale_gate import OpenWindow
 from admit.sales.windows import NotOnSale
 
-CALL = "SELECT * FROM admit_hold(" + ", ".join(f"${i}" for i in range(1, 18)) + ")"
+CALL = "SELECT * FROM admit_hold(" + ", ".join(f"${i}" for i in range(1, 20)) + ")"
 
 
 def fits(uow: UnitOfWork, req: HoldRequest) -> bool:
@@ -54,6 +56,7 @@ async def hold_once(
     was written: the caller may expire lapsed holds and try again). Raises what
     ``holds.place_hold`` raises."""
     areas = sorted(places)
+    keys = req.keys or NO_KEYS
     args = (
         req.session_id,
         window.window_id,
@@ -72,6 +75,8 @@ async def hold_once(
         list(window.quota_slices.values()),
         areas,
         [places[a] for a in areas],
+        sorted(keys.clients),
+        sorted(keys.groups),
     )
     row = (await uow.call(CALL, args)).one()
     return answer(row, req, window)
@@ -98,6 +103,8 @@ def _refusal(status: str, detail: list[str], req: HoldRequest, window: OpenWindo
         )
     if status == "seats_taken":
         return SeatsTaken("some seats are no longer available", details={"seats": detail})
+    if status == "seat_reserved":
+        return SeatReserved(RESERVED, details={"seats": detail})
     if status == "unknown_seats":
         return InvalidInput("no such seats in this session", details={"seats": detail})
     if status == "no_area":

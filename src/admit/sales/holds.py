@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from admit.clients.keys import buyer_keys
+from admit.clients.rules import NO_KEYS
 from admit.core import sliced_counters
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.sliced_counters import home_slice
@@ -50,6 +53,7 @@ def summary(hold: Hold) -> HoldSummary:
 async def place_hold(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> HoldSummary:
     """Claim everything requested or nothing. Raises ``NotOnSale``/``ChannelClosed``,
     ``SeatsTaken`` (the seats already gone), ``SoldOut`` (a level quota or GA area),
+    ``SeatReserved`` (a seat reserved for a client the buyer does not buy for),
     ``LimitExceeded`` (per-person limit) — all 409 — or ``InvalidInput``. A repeated
     ``idempotency_key`` returns the buyer's first hold."""
     return (await hold_seats(uow, req, now=now)).hold
@@ -68,6 +72,8 @@ async def hold_seats(uow: UnitOfWork, req: HoldRequest, *, now: datetime) -> Pla
     window = await _gate(uow, req, now)
     if isinstance(window, Hold):  # a retry after the sale closed: the first hold stands
         return Placed(summary(window), (), True)
+    if req.keys is None:  # from the process's map: no statement (``clients.keys``)
+        req = replace(req, keys=await buyer_keys(uow, req.buyer))
     best = req.best[1] if req.best is not None else 0
     quantity = len(req.seat_keys) + sum(q for _, q in req.places) + best
     if quantity < 1:
@@ -125,6 +131,7 @@ async def _claim(
             expires_at=hold.expires_at,
             allowed_levels=list(quotas),
             now=now,
+            keys=req.keys or NO_KEYS,
         )
         per_quota.update(quotas[s.price_level_id] for s in seats if s.price_level_id is not None)
     areas = []
@@ -229,7 +236,9 @@ async def _claim_best(
     level = await level_id(uow, session_id=req.session_id, level_code=code)
     if level not in window.quotas:
         raise NotOnSale(f"level {code} is not sold through {req.channel}")
-    claim = BestClaim(req.session_id, level, code, quantity, hold.id, hold.expires_at)
+    claim = BestClaim(
+        req.session_id, level, code, quantity, hold.id, hold.expires_at, req.keys or NO_KEYS
+    )
     return await claim_best_seats(uow, claim, now=now), window.quotas[level]
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from admit.clients.keys import buyer_keys
 from admit.core import audit, outbox
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Conflict
@@ -188,6 +189,7 @@ async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) 
             expires_at=now,
             allowed_levels=sorted({ln.price_level_id for ln in lines}),
             now=now,
+            keys=await buyer_keys(uow, hold.buyer),  # a client's reserved seat is theirs again
         )
     counts = (
         await uow.session.scalars(select(HoldCount).where(HoldCount.hold_id == hold.id))

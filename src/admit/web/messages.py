@@ -9,6 +9,10 @@ from dataclasses import dataclass
 # nothing: the query string never reaches the page as text.
 FLASH: dict[str, tuple[str, str]] = {
     "seats_taken": ("error", "Sorry, some of those seats were just taken. Please pick others."),
+    "seat_reserved": (
+        "error",
+        "Some of those seats are reserved for a client for now. Please pick others.",
+    ),
     "sold_out": ("error", "Sorry, there are not enough tickets left for that choice."),
     "limit_exceeded": (
         "error",
@@ -65,6 +69,10 @@ ERROR_PAGES: dict[str, ErrorText] = {
     ),
     "seats_taken": ErrorText(
         "Those seats are gone", "Someone was quicker. Please go back and choose other seats."
+    ),
+    "seat_reserved": ErrorText(
+        "Those seats are reserved",
+        "They are kept for a client for now. Please go back and choose other seats.",
     ),
     "hold_expired": ErrorText(
         "Time ran out",

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from inventory_factories import ADMIN, error, key, make_session, ok, plan, seat_states, states
+from tests.integration.clients.client_factories import reserve
 
 from admit.inventory.schemas import MAX_RANGE_WIDTH, MAX_SELECTOR_TERMS
 
@@ -53,10 +54,7 @@ async def test_a_huge_selector_maps_price_levels_and_releases_reservations(
         f"{ADMIN}/sessions/{session_id}/plan/price-levels", json={"select": select, "level": "A"}
     )
     assert ok(mapped) == {"changed": 4}
-    reserved = await admin.post(
-        f"{ADMIN}/sessions/{session_id}/plan/reservations",
-        json={"select": select, "client": "Acme", "until": "2026-11-23T08:00:00Z"},
-    )
+    reserved = await reserve(admin, session_id, select, "2026-11-23T08:00:00Z")
     assert ok(reserved) == {"changed": 4}
     released = await admin.post(
         f"{ADMIN}/sessions/{session_id}/plan/reservations/release", json={"select": select}

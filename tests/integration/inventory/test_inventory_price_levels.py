@@ -17,6 +17,7 @@ from inventory_factories import (
     ok,
     snapshot,
 )
+from tests.integration.clients.client_factories import reserve
 
 from admit.core.runtime import Runtime
 
@@ -149,16 +150,7 @@ async def test_a_sold_seat_keeps_its_level(admin: httpx.AsyncClient, runtime: Ru
 
 async def test_reserved_and_blocked_seats_can_be_mapped(admin: httpx.AsyncClient) -> None:
     session_id = await _session_with_levels(admin)
-    ok(
-        await admin.post(
-            f"{ADMIN}/sessions/{session_id}/plan/reservations",
-            json={
-                "select": {"seats": [key("A", 1)]},
-                "client": "Acme",
-                "until": "2026-11-23T08:00:00Z",
-            },
-        )
-    )
+    ok(await reserve(admin, session_id, {"seats": [key("A", 1)]}, "2026-11-23T08:00:00Z"))
     ok(
         await admin.post(
             f"{ADMIN}/sessions/{session_id}/plan/categories",

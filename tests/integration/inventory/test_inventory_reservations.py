@@ -1,4 +1,5 @@
-"""Seats reserved for a named client until a date, released, or lapsing on their own."""
+"""Seats reserved for a client (or a client group) until a date, released, or lapsing on
+their own."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from inventory_factories import (
     set_category,
     snapshot,
 )
+from tests.integration.clients.client_factories import make_client, make_group, reserve
 
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
@@ -36,10 +38,7 @@ async def _reserve(
     client: str = "Acme",
     until: str = TOMORROW,
 ) -> httpx.Response:
-    return await admin.post(
-        f"{ADMIN}/sessions/{session_id}/plan/reservations",
-        json={"select": selection, "client": client, "until": until},
-    )
+    return await reserve(admin, session_id, selection, until, client=client)
 
 
 async def _release(
@@ -55,7 +54,8 @@ async def test_reserved_seats_read_reserved_and_are_not_remaining(
 ) -> None:
     _, session_id = await make_session(admin)
 
-    assert ok(await _reserve(admin, session_id, ROW_A, client=" Acme Corp ")) == {"changed": 4}
+    assert ok(await _reserve(admin, session_id, ROW_A, client="Acme Corp")) == {"changed": 4}
+    acme = await make_client(admin, "Acme Corp")
 
     seats = await availability(admin, session_id)
     assert seats["states"] == "rrrr" + "a" * 8
@@ -65,7 +65,9 @@ async def test_reserved_seats_read_reserved_and_are_not_remaining(
     assert (entry["action"], entry["data"]) == (
         "plan.reserved",
         {
-            "client": "Acme Corp",
+            "client_id": acme,
+            "group_id": None,
+            "for": "Acme Corp",
             "until": "2026-11-23T08:00:00+00:00",
             "seats": [key("A", n) for n in range(1, 5)],
         },
@@ -94,6 +96,7 @@ async def test_a_reservation_may_be_extended_for_the_same_client(
         ({"excluded": True}, [key("A", 2)]),
         ({"damaged": True}, [key("A", 2)]),
         ({"client": "Globex"}, [key("A", 2)]),
+        ({"group": "Globex and friends"}, [key("A", 2)]),
     ],
 )
 async def test_seats_not_free_for_sale_cannot_be_reserved(
@@ -116,8 +119,12 @@ async def test_seats_not_free_for_sale_cannot_be_reserved(
                 json={"seats": [{"key": key("A", 2), "damaged": True}]},
             )
         )
+    elif "group" in blocking:
+        group = await make_group(admin, blocking["group"], [await make_client(admin, "Acme")])
+        ok(await reserve(admin, session_id, target, TOMORROW, group_id=group))
     else:
         ok(await _reserve(admin, session_id, target, client=blocking["client"]))
+    await make_client(admin, "Acme")  # before the snapshot: its audit entry is not a change
     before = await snapshot(admin, session_id)
 
     response = await _reserve(admin, session_id, ROW_A, client="Acme")
@@ -131,6 +138,7 @@ async def test_seats_not_free_for_sale_cannot_be_reserved(
 async def test_a_sold_seat_cannot_be_reserved(admin: httpx.AsyncClient, runtime: Runtime) -> None:
     _, session_id = await make_session(admin)
     await mark_sold(runtime, session_id, key("A", 3))
+    await make_client(admin, "Acme")
     before = await snapshot(admin, session_id)
 
     response = await _reserve(admin, session_id, ROW_A)
@@ -146,26 +154,24 @@ async def test_a_sold_seat_cannot_be_reserved(admin: httpx.AsyncClient, runtime:
     ("payload", "status", "code", "message"),
     [
         (
-            {"client": "Acme", "until": "2026-11-22T07:59:00Z"},
+            {"client_id": "acme", "until": "2026-11-22T07:59:00Z"},
             400,
             "invalid_input",
             "a reservation must end in the future",
         ),
         (
-            {"client": "Acme", "until": "2026-11-22T08:00:00Z"},
+            {"client_id": "acme", "until": "2026-11-22T08:00:00Z"},
             400,
             "invalid_input",
             "a reservation must end in the future",
         ),
-        (
-            {"client": "   ", "until": TOMORROW},
-            400,
-            "invalid_input",
-            "name the client the seats are reserved for",
-        ),
-        ({"client": "", "until": TOMORROW}, 422, "invalid_request", None),
-        ({"client": "Acme", "until": "2026-11-23T08:00:00"}, 422, "invalid_request", None),
-        ({"client": "Acme"}, 422, "invalid_request", None),
+        ({"client_id": 999_999, "until": TOMORROW}, 404, "not_found", None),
+        ({"group_id": 999_999, "until": TOMORROW}, 404, "not_found", None),
+        ({"until": TOMORROW}, 422, "invalid_request", None),
+        ({"client_id": "acme", "group_id": 1, "until": TOMORROW}, 422, "invalid_request", None),
+        ({"client": "Acme", "until": TOMORROW}, 422, "invalid_request", None),
+        ({"client_id": "acme", "until": "2026-11-23T08:00:00"}, 422, "invalid_request", None),
+        ({"client_id": "acme"}, 422, "invalid_request", None),
     ],
 )
 async def test_a_bad_reservation_changes_nothing(
@@ -176,6 +182,8 @@ async def test_a_bad_reservation_changes_nothing(
     message: str | None,
 ) -> None:
     _, session_id = await make_session(admin)
+    if payload.get("client_id") == "acme":
+        payload = {**payload, "client_id": await make_client(admin, "Acme")}
     before = await snapshot(admin, session_id)
 
     response = await admin.post(

@@ -18,6 +18,7 @@ from inventory_factories import (
     seat_states,
     snapshot,
 )
+from tests.integration.clients.client_factories import reserve
 
 from admit.catalog.seatmap_format import to_json
 from admit.catalog.seatmap_generators import cinema_hall
@@ -171,12 +172,7 @@ async def test_a_repaired_seat_keeps_what_the_session_decided(admin: httpx.Async
         await cinema.schedule(admin, code) for code in ("S1", "S2", "S3", "S4")
     ]
     ok(await _exclude(admin, excluded_in, [B2]))
-    ok(
-        await admin.post(
-            f"{ADMIN}/sessions/{reserved_in}/plan/reservations",
-            json={"select": {"seats": [B2]}, "client": "Acme", "until": "2026-11-23T08:00:00Z"},
-        )
-    )
+    ok(await reserve(admin, reserved_in, {"seats": [B2]}, "2026-11-23T08:00:00Z"))
     ok(
         await admin.post(
             f"{ADMIN}/sessions/{occupied_in}/plan/categories",

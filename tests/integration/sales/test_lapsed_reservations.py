@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from tests.integration.clients.client_factories import reserve
 from tests.integration.sales.sale_factories import (
-    ADMIN,
     ROW_A,
     ROW_B,
     customers_with_tokens,
@@ -30,10 +30,7 @@ async def test_a_lapsed_reservation_is_held_by_anyone(
 ) -> None:
     sid = await on_sale(admin, clock)
     until = clock.now() + timedelta(hours=1)
-    reserved = await admin.post(
-        f"{ADMIN}/sessions/{sid}/plan/reservations",
-        json={"select": LEVEL_A, "client": "Acme", "until": until.isoformat()},
-    )
+    reserved = await reserve(admin, sid, LEVEL_A, until.isoformat())
     assert reserved.status_code == 200, reserved.text
     assert reserved.json() == {"changed": 10}
     ann, bob = await customers_with_tokens(runtime, 2)
@@ -42,7 +39,7 @@ async def test_a_lapsed_reservation_is_held_by_anyone(
     assert (await states(client, sid))[:10] == "r" * 10
     refused = await client.post(path, headers=ann, json={"seats": ROW_A[:1]})
     assert refused.status_code == 409, refused.text
-    assert refused.json()["error"]["code"] == "seats_taken"
+    assert refused.json()["error"]["code"] == "seat_reserved"
     none_left = await client.post(path, headers=bob, json={"best": {"level": "A", "quantity": 2}})
     assert none_left.status_code == 409, none_left.text
 

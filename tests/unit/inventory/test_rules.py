@@ -18,7 +18,8 @@ def _rest(**overrides: object) -> SeatStatus:
         "category": "sellable",
         "excluded": False,
         "unusable": False,
-        "reserved_for": None,
+        "reserved_client_id": None,
+        "reserved_group_id": None,
         "reserved_until": None,
         "now": NOW,
     }
@@ -33,9 +34,11 @@ def _rest(**overrides: object) -> SeatStatus:
         ({"category": "occupied"}, SeatStatus.BLOCKED),
         ({"category": "emergency"}, SeatStatus.BLOCKED),
         ({"excluded": True}, SeatStatus.BLOCKED),
-        ({"unusable": True, "reserved_for": "ACME"}, SeatStatus.BLOCKED),
-        ({"reserved_for": "ACME", "reserved_until": NOW + timedelta(days=1)}, SeatStatus.RESERVED),
-        ({"reserved_for": "ACME", "reserved_until": NOW}, SeatStatus.AVAILABLE),
+        ({"unusable": True, "reserved_client_id": 1}, SeatStatus.BLOCKED),
+        ({"reserved_client_id": 1, "reserved_until": NOW + timedelta(days=1)}, SeatStatus.RESERVED),
+        ({"reserved_group_id": 1, "reserved_until": NOW + timedelta(days=1)}, SeatStatus.RESERVED),
+        ({"reserved_client_id": 1, "reserved_until": NOW}, SeatStatus.AVAILABLE),
+        ({"reserved_until": NOW + timedelta(days=1)}, SeatStatus.AVAILABLE),
     ],
 )
 def test_resting_status(overrides: dict[str, object], expected: SeatStatus) -> None:

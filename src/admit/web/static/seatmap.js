@@ -54,6 +54,7 @@
     this.section = null;      // the section shown, or null for the whole map / overview
     this.etag = null;
     this.drawn = [];          // seat indices drawn now
+    this.mine = null;         // seat index → true: reserved for a client this buyer buys for
   }
 
   SeatMap.prototype.start = function () {
@@ -75,6 +76,7 @@
       self.host.setAttribute("data-ready", "1");
       self.poll();
       self.showHolding();
+      self.showReserved();
     }).catch(function (err) {
       self.say("The seat map could not be loaded. You can still use Best available.");
       self.host.setAttribute("data-error", String(err));
@@ -99,6 +101,21 @@
         note.appendChild(link);
         note.hidden = false;
       }).catch(function () { /* the note is a convenience */ });
+  };
+
+  SeatMap.prototype.showReserved = function () {
+    // Seats reserved for a client this buyer buys for: "r" on everyone's map, free on theirs.
+    var self = this;
+    fetch("/checkout/reserved/" + this.cfg.session, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.status === 200 ? r.json() : null; })
+      .then(function (found) {
+        if (!found) return;
+        self.mine = {};
+        found.seats.forEach(function (key) {
+          if (key in self.byKey) self.mine[self.byKey[key]] = true;
+        });
+        self.refresh();
+      }).catch(function () { /* the public map stands */ });
   };
 
   SeatMap.prototype.fetchAvailability = function () {
@@ -135,9 +152,9 @@
   SeatMap.prototype.free = function (i) {
     // Free to this buyer: nobody has it, and the website has tickets of its level left (a
     // sales window may sell only a share of a level; the box office sells the rest).
-    var level = this.levelOf(i);
-    return this.avail.states.charAt(i) === "a" && level !== null && !!this.cfg.levels[level] &&
-      this.cfg.levels[level].left > 0;
+    var level = this.levelOf(i), state = this.avail.states.charAt(i);
+    var open = state === "a" || (state === "r" && !!this.mine && !!this.mine[i]);
+    return open && level !== null && !!this.cfg.levels[level] && this.cfg.levels[level].left > 0;
   };
 
   SeatMap.prototype.whyNot = function (i) {
