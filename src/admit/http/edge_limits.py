@@ -12,7 +12,9 @@ metrics, the simulators.
 A refusal is ``429 rate_limited`` with ``Retry-After`` — JSON for the API, the friendly page
 for pages. Budgets are settings (``ADMIT_LIMIT_*_MINUTE``, docs/operations.md), kept in the
 runtime's ``RateLimiter``: shared by every server through Redis when ``ADMIT_REDIS_URL`` is
-set. Redis away degrades to this process's own buckets rather than refusing the sale. The
+set, its tokens leased a chunk at a time (a twentieth of the budget) so that Redis sees one call
+per chunk of an address's requests, not one per request. Redis away degrades to this process's
+own buckets rather than refusing the sale. The
 networks in ``ADMIT_LIMIT_EXEMPT_NETWORKS`` (a load generator, monitoring) spend nothing: an
 exemption is configuration, never code."""
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from weakref import WeakKeyDictionary
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admit.core.config import Settings
 from admit.core.ratelimit import Limit, MemoryRateLimiter, RateLimiter, RateLimiterUnavailable
+from admit.core.ratelimit_leases import LeasedTokens
 from admit.core.runtime import Runtime
 from admit.http.addresses import address_in, is_exempt
 from admit.http.errors import error_response
@@ -91,15 +95,28 @@ _MESSAGES = {
     Edge.API: "too many requests from this address: wait a moment and try again",
     Edge.PAGES: "too many pages asked for from this address: wait a moment and try again",
 }
-# Per process: the buckets used while the shared store cannot be reached.
+# Per process: the buckets used while the shared store cannot be reached, and the leases of
+# the shared store's tokens (one round trip to Redis per chunk of requests, not per request).
 _fallback = MemoryRateLimiter()
+_leases: WeakKeyDictionary[RateLimiter, LeasedTokens] = WeakKeyDictionary()
+
+
+def _budgets(rt: Runtime) -> RateLimiter | LeasedTokens:
+    limiter = rt.adapter(RateLimiter)  # type: ignore[type-abstract]
+    if isinstance(limiter, MemoryRateLimiter):
+        return limiter  # in this process already: a lease would only cost precision
+    leased = _leases.get(limiter)
+    if leased is None:
+        leased = _leases[limiter] = LeasedTokens(limiter)
+    return leased
 
 
 async def spend(rt: Runtime, *, rule: str, key: str, limit: Limit, message: str) -> None:
     """Spend one token of ``rule``'s bucket for ``key``; raise ``RateLimited`` when empty.
-    With the shared store unreachable, this process's own buckets decide."""
+    A shared store's tokens are leased in chunks (``core.ratelimit_leases``); with the store
+    unreachable, this process's own buckets decide."""
     try:
-        decision = await rt.adapter(RateLimiter).take(f"{rule}:{key}", limit)  # type: ignore[type-abstract]
+        decision = await _budgets(rt).take(f"{rule}:{key}", limit)
     except RateLimiterUnavailable:
         decision = await _fallback.take(f"{rule}:{key}", limit)
     if not decision.allowed:
