@@ -31,8 +31,8 @@ from admit.core.uow import UnitOfWork
 from admit.inventory.pass_claims import claim_pass_seat
 from admit.sales.limits import take_buyer_usage
 from admit.sales.models import Hold, Order, OrderLine, SalesWindow
-from admit.sales.outside_inventory import outside
 from admit.sales.orders import new_number
+from admit.sales.outside_inventory import outside
 from admit.sales.sale_gate import check_on_sale
 from admit.sales.windows import NotOnSale
 
