@@ -114,7 +114,7 @@ async def hold_pass(
         channel=channel,
         total=amount,
         currency=product.currency,
-        idempotency_key=idempotency_key or f"pass-hold-{hold.id}",
+        idempotency_key=f"pass-hold-{hold.id}",  # the hold carries the buyer's key
         created_at=now,
         pay_by=hold.expires_at,
     )
