@@ -10,9 +10,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
 from pydantic import Field
-from sqlalchemy import select
 
-from admit.catalog.models import Product, ProductSession, SeatMode
+from admit.catalog.models import SeatMode
 from admit.core.permissions import Permission, Principal, ScopeKind
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
@@ -29,12 +28,10 @@ from admit.http.deps import (
     staff_writer,
 )
 from admit.http.throttle import DeviceHeader
-from admit.sales import buyer_checks, pass_sales
+from admit.sales import buyer_checks, pass_listing, pass_sales
 from admit.sales.hold_api import HoldStatus, Model
 from admit.sales.on_sale_limits_api import limit_holds
 from admit.sales.order_api import OrderOut, order_out
-from admit.sales.rules import SaleState, sale_state
-from admit.sales.sale_gate import sale_config
 from admit.waiting import room as waiting_room
 
 router = APIRouter(tags=["passes"])
@@ -90,46 +87,21 @@ async def passes_on_sale(uow: PublicReader, now: Now) -> list[PassOnSale]:
     """The passes on sale on the website now: every session they cover open through ``web``
     (a seatless pass also needs a stock; whether one is left, or its seat free, the hold
     says)."""
-    products = (await uow.session.scalars(select(Product).order_by(Product.id))).all()
-    covered: dict[int, list[int]] = {}
-    for pid, sid in await uow.session.execute(
-        select(ProductSession.product_id, ProductSession.session_id).order_by(
-            ProductSession.session_id
+    return [
+        PassOnSale(
+            id=p.id,
+            code=p.code,
+            name=p.name,
+            seat_mode=p.seat_mode,
+            fixed_seat_key=p.fixed_seat_key,
+            currency=p.currency,
+            price=p.price,
+            level_prices={k: int(v) for k, v in p.level_prices.items()},
+            session_ids=listed.session_ids,
         )
-    ):
-        covered.setdefault(pid, []).append(sid)
-    out = []
-    for p in products:
-        if p.seat_mode is SeatMode.NONE and p.stock is None:
-            continue
-        sessions = covered.get(p.id, [])
-        if sessions and all([await _open(uow, sid, now) for sid in sessions]):
-            out.append(
-                PassOnSale(
-                    id=p.id,
-                    code=p.code,
-                    name=p.name,
-                    seat_mode=p.seat_mode,
-                    fixed_seat_key=p.fixed_seat_key,
-                    currency=p.currency,
-                    price=p.price,
-                    level_prices={k: int(v) for k, v in p.level_prices.items()},
-                    session_ids=sessions,
-                )
-            )
-    return out
-
-
-async def _open(uow: UnitOfWork, session_id: int, now: datetime) -> bool:
-    config = await sale_config(uow, session_id, "web")
-    w = config.window
-    return (
-        config.channel_enabled
-        and w is not None
-        and not w.real_name_required
-        and sale_state(starts_at=w.starts_at, ends_at=w.ends_at, enabled=w.enabled, now=now)
-        is SaleState.ON_SALE
-    )
+        for listed in await pass_listing.passes_on_sale(uow, now=now)
+        for p in (listed.product,)
+    ]
 
 
 @router.post("/passes/{product_id}/holds", status_code=201)

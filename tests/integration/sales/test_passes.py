@@ -7,19 +7,17 @@ sells a pass for cash within its clerk's outlet."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.conftest import T0, TEST_ACTOR
+from tests.conftest import TEST_ACTOR
 from tests.integration.catalog.catalog_factories import (
     STARTS,
-    make_venue_with_map,
-    schedule_session,
 )
 from tests.integration.sales.conftest import Bank
+from tests.integration.sales.pass_factories import SEAT, festival_on_sale, make_pass, ok
 from tests.integration.sales.purchase_steps import order_seats, pay_url
 from tests.integration.sales.sale_factories import clerk_of, customers_with_tokens
 
@@ -36,88 +34,6 @@ from admit.ticketing.models import OrganiserKey, Ticket
 
 pytestmark = pytest.mark.backends
 ADMIN = "/api/v1/admin"
-SEAT = "L1-HALL-A-1"
-
-
-@dataclass(frozen=True, slots=True)
-class Festival:
-    sessions: list[int]
-    organiser_id: int
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:  # type: ignore[type-arg]
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def _festival(admin: httpx.AsyncClient, clock: FixedClock) -> Festival:
-    """Three sessions of one event on one 4×5 map, a day apart, each on sale on the web
-    (level A rows A–B at 8000, level B rows C–D) and at box office BO-1."""
-    world = await make_venue_with_map(admin, rows=4, seats_per_row=5)
-    sessions = [world.session_id]
-    for day in (1, 2):
-        sessions.append(
-            await schedule_session(
-                admin,
-                event_id=world.event_id,
-                venue_id=world.venue_id,
-                seat_map_id=world.seat_map_id,
-                code=f"S{day + 1}",
-                starts_at=STARTS + timedelta(days=day),
-            )
-        )
-    ok(
-        await admin.post(
-            f"{ADMIN}/outlets",
-            json={"channel": "box_office", "code": "BO-1", "name": "Box office"},
-        ),
-        201,
-    )
-    for sid in sessions:
-        levels = [
-            {"code": "A", "name": "Front", "prices": {"adult": 8000}},
-            {"code": "B", "name": "Back", "prices": {"adult": 5000}},
-        ]
-        ok(await admin.put(f"{ADMIN}/sessions/{sid}/price-levels", json={"levels": levels}))
-        for level, rows in (("A", ("A", "B")), ("B", ("C", "D"))):
-            select_rows = {"rows": [{"section": "HALL", "row": r} for r in rows]}
-            ok(
-                await admin.post(
-                    f"{ADMIN}/sessions/{sid}/plan/price-levels",
-                    json={"select": select_rows, "level": level},
-                )
-            )
-        for channel in ("web", "box_office"):
-            ok(
-                await admin.post(
-                    f"{ADMIN}/sessions/{sid}/sales-windows",
-                    json={
-                        "channel": channel,
-                        "starts_at": (T0 + timedelta(hours=1)).isoformat(),
-                        "ends_at": (T0 + timedelta(days=5)).isoformat(),
-                        "per_person_limit": 4,
-                        "payment_minutes": 15,
-                        "quotas": [{"level": "A", "quota": 10}, {"level": "B", "quota": 10}],
-                    },
-                ),
-                201,
-            )
-    clock.advance(timedelta(hours=2))
-    return Festival(sessions, world.organiser_id)
-
-
-async def _pass(admin: httpx.AsyncClient, festival: Festival, **fields: object) -> int:
-    body = {
-        "organiser_id": festival.organiser_id,
-        "code": "FEST",
-        "name": "Festival pass",
-        "session_ids": festival.sessions,
-        "seat_mode": "fixed",
-        "fixed_seat_key": SEAT,
-        "price": 20000,
-        **fields,
-    }
-    return int(ok(await admin.post(f"{ADMIN}/passes", json=body), 201)["id"])
 
 
 async def _seat(runtime: Runtime, sessions: list[int]) -> list[tuple[str, int | None]]:
@@ -135,8 +51,8 @@ async def _seat(runtime: Runtime, sessions: list[int]) -> list[tuple[str, int | 
 async def test_two_buyers_race_for_a_fixed_seat_pass_and_exactly_one_gets_it(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    festival = await _festival(admin, clock)
-    pid = await _pass(admin, festival)
+    festival = await festival_on_sale(admin, clock)
+    pid = await make_pass(admin, festival)
     buyers = await customers_with_tokens(runtime, 2)
 
     answers = await asyncio.gather(
@@ -171,8 +87,8 @@ async def test_two_buyers_race_for_a_fixed_seat_pass_and_exactly_one_gets_it(
 async def test_a_seat_taken_in_one_session_keeps_the_pass_from_every_session(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    festival = await _festival(admin, clock)
-    pid = await _pass(admin, festival)
+    festival = await festival_on_sale(admin, clock)
+    pid = await make_pass(admin, festival)
     other, buyer = await customers_with_tokens(runtime, 2)
     await order_seats(client, festival.sessions[1], other, [SEAT], "single-ticket-1")
 
@@ -193,8 +109,8 @@ async def test_a_paid_pass_is_sold_everywhere_and_its_ticket_admitted_once_per_s
     clock: FixedClock,
     bank: Bank,
 ) -> None:
-    festival = await _festival(admin, clock)
-    pid = await _pass(admin, festival)
+    festival = await festival_on_sale(admin, clock)
+    pid = await make_pass(admin, festival)
     (buyer,) = await customers_with_tokens(runtime, 1)
     held = ok(await client.post(f"/api/v1/passes/{pid}/holds", headers=buyer, json={}), 201)
     number = held["order"]["number"]
@@ -240,8 +156,8 @@ async def _keys(runtime: Runtime) -> list[OrganiserKey]:
 async def test_a_counter_sells_a_pass_for_cash_within_its_outlet(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    festival = await _festival(admin, clock)
-    pid = await _pass(admin, festival)
+    festival = await festival_on_sale(admin, clock)
+    pid = await make_pass(admin, festival)
     clerk = await clerk_of(runtime, "BO-1", "kiosk1")
     stranger = await clerk_of(runtime, "BO-2", "kiosk2")
     url = f"/api/v1/counter/passes/{pid}/holds"
@@ -266,8 +182,8 @@ async def test_a_counter_sells_a_pass_for_cash_within_its_outlet(
 async def test_a_seatless_pass_sells_up_to_its_stock(
     admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
 ) -> None:
-    festival = await _festival(admin, clock)
-    pid = await _pass(admin, festival, seat_mode="none", fixed_seat_key=None, stock=1)
+    festival = await festival_on_sale(admin, clock)
+    pid = await make_pass(admin, festival, seat_mode="none", fixed_seat_key=None, stock=1)
     buyers = await customers_with_tokens(runtime, 2)
 
     listed = ok(await client.get("/api/v1/passes", headers={"Authorization": ""}))
@@ -295,8 +211,8 @@ async def test_a_late_payment_takes_the_pass_seat_again_in_every_session(
     clock: FixedClock,
     bank: Bank,
 ) -> None:
-    festival = await _festival(admin, clock)
-    pid = await _pass(admin, festival)
+    festival = await festival_on_sale(admin, clock)
+    pid = await make_pass(admin, festival)
     (buyer,) = await customers_with_tokens(runtime, 1)
     await bank.control(lose_notifications=True)  # only a query will reveal the payment
     held = ok(await client.post(f"/api/v1/passes/{pid}/holds", headers=buyer, json={}), 201)
