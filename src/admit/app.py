@@ -53,6 +53,7 @@ from admit.sales.hold_api import router as hold_router
 from admit.sales.holder_api import router as holder_router
 from admit.sales.order_api import router as order_router
 from admit.sales.order_search_api import router as order_search_router
+from admit.sales.pass_api import router as pass_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.pickup_api import router as pickup_router
 from admit.sales.purchase_api import router as purchase_router
@@ -146,6 +147,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         holder_router,
         people_router,
         order_search_router,
+        pass_router,
         counter_router,
         partner_router,
         messaging_router,

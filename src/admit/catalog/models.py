@@ -211,6 +211,9 @@ class Product(Base):
     price: Mapped[int | None] = mapped_column(default=None)
     level_prices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # How many seatless passes may be sold (held or sold at once); None: not on sale. A
+    # fixed-seat pass is its seat: one.
+    stock: Mapped[int | None] = mapped_column(default=None)
 
 
 class ProductSession(Base):

@@ -28,10 +28,12 @@ async def create_pass(
     level_prices: dict[str, int],
     currency: str,
     now: datetime,
+    stock: int | None = None,
 ) -> Product:
     """A pass with no seat, or with one seat that must exist in every session it covers.
 
-    Priced once (``price``) or by seat level (``level_prices``), never both."""
+    Priced once (``price``) or by seat level (``level_prices``), never both. A seatless pass
+    is sold up to its ``stock`` (``sales.pass_sales``); a fixed-seat pass is its seat."""
     await get_organiser(uow, organiser_id)
     ids = list(dict.fromkeys(session_ids))
     if len(ids) < 2:
@@ -46,6 +48,8 @@ async def create_pass(
     if missing:
         raise NotFound("unknown sessions", details={"sessions": missing})
     await _check_seat_mode(uow, seat_mode, fixed_seat_key, sessions)
+    if stock is not None and seat_mode is SeatMode.FIXED:
+        raise InvalidInput("a fixed-seat pass is its seat: it has no stock")
     product = Product(
         organiser_id=organiser_id,
         code=code,
@@ -55,6 +59,7 @@ async def create_pass(
         currency=currency,
         price=price,
         level_prices=level_prices,
+        stock=stock,
         created_at=now,
     )
     uow.session.add(product)
@@ -75,6 +80,7 @@ async def create_pass(
             "fixed_seat_key": fixed_seat_key,
             "price": price,
             "level_prices": level_prices,
+            "stock": stock,
         },
         now=now,
     )

@@ -172,6 +172,12 @@ class PassIn(Model):
     currency: Currency = "CNY"
     price: Amount | None = None
     level_prices: dict[str, Amount] = Field(default_factory=dict)
+    stock: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="how many seatless passes are sold; none: not on sale (a fixed seat: one)",
+    )
 
 
 class PassOut(Model):
@@ -184,4 +190,5 @@ class PassOut(Model):
     currency: str
     price: int | None
     level_prices: dict[str, int]
+    stock: int | None
     session_ids: list[int]

@@ -16,14 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from admit.accounts.documents import mask_name
 from admit.accounts.identity_models import Identity
-from admit.catalog.models import Event, GAArea, MapLevel, MapSection, Seat, Session
+from admit.catalog.models import (
+    Event,
+    GAArea,
+    MapLevel,
+    MapSection,
+    ProductSession,
+    Seat,
+    Session,
+)
 from admit.checkin import validation
 from admit.checkin.gates import admission_window, get_policy, venue_gates
 from admit.checkin.models import Manifest, ManifestEntry
@@ -53,6 +61,14 @@ class Listed:
 
     def values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in _FIELDS)
+
+
+def admits_to(session_id: int) -> ColumnElement[bool]:
+    """The tickets a session's gates admit: its own, and the tickets of passes covering it
+    (one ticket, ``session_id`` its pass's first session, listed in every covered session's
+    manifest; each device admits it once, as any ticket)."""
+    passes = select(ProductSession.product_id).where(ProductSession.session_id == session_id)
+    return or_(Ticket.session_id == session_id, Ticket.product_id.in_(passes))
 
 
 async def session_tickets(
@@ -86,7 +102,7 @@ async def session_tickets(
                 (GAArea.seat_map_id == session.seat_map_id) & (GAArea.code == Ticket.area_code),
             )
             .outerjoin(area_level, area_level.id == GAArea.level_id)
-            .where(Ticket.session_id == session.id)
+            .where(admits_to(session.id))
             .order_by(Ticket.code)
         )
     ).all()
@@ -213,7 +229,7 @@ async def _fingerprint(uow: UnitOfWork, session: Session) -> tuple[dict[str, Any
                 func.count(),
                 func.max(Ticket.id),
                 func.count().filter(Ticket.status != "valid"),
-            ).where(Ticket.session_id == session.id)
+            ).where(admits_to(session.id))
         )
     ).one()
     material = {**settings, "tickets": [count, newest, revoked]}

@@ -98,6 +98,9 @@ class Hold(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A pass's hold (``sales.pass_sales``): anchored to the pass's first session, its fixed
+    # seat held under this hold in every session the pass covers.
+    product_id: Mapped[int | None] = mapped_column(default=None, index=True)
 
 
 class HoldCount(Base):
@@ -163,9 +166,11 @@ class OrderLine(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)
     seat_key: Mapped[str | None] = mapped_column(String(60), default=None)
     area_code: Mapped[str | None] = mapped_column(String(20), default=None)
-    price_level_id: Mapped[int] = mapped_column(ForeignKey("price_level.id"))
+    # None only on a seatless pass's line (``product_id``), which has no price level.
+    price_level_id: Mapped[int | None] = mapped_column(ForeignKey("price_level.id"))
     ticket_type: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int]
+    product_id: Mapped[int | None] = mapped_column(default=None)  # a pass's line
     holder_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identity.id"), default=None)
     holder_name: Mapped[str | None] = mapped_column(String(80), default=None)  # masked
     holder_key: Mapped[str | None] = mapped_column(String(64), default=None)

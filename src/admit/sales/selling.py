@@ -235,12 +235,14 @@ async def _issue(
                     seat_key=ln.seat_key,
                     area_code=ln.area_code,
                     label=labels[s.session_id].get(
-                        ln.seat_key or ln.area_code or "", ln.seat_key or "?"
+                        ln.seat_key or ln.area_code or "",
+                        ln.seat_key or ("Pass" if ln.product_id is not None else "?"),
                     ),
                     ticket_type=ln.ticket_type,
                     amount=ln.amount,
                     holder_name=ln.holder_name,
                     holder_key=ln.holder_key,
+                    product_id=ln.product_id,
                 )
                 for ln in lines_of[s.order_id]
             ],

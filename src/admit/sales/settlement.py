@@ -26,6 +26,7 @@ from admit.inventory.claims import (
     take_places,
 )
 from admit.payments.models import Payment, Refund
+from admit.sales import pass_sales
 from admit.sales.hold_endings import give_back
 from admit.sales.holds import take_quota_counter
 from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
@@ -173,6 +174,11 @@ async def _settled(uow: UnitOfWork, payment: Payment) -> bool:
 
 
 async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) -> None:
+    if hold.product_id is not None:  # a pass: its seat in every session, or its stock
+        await pass_sales.take_again(uow, hold, now)
+        hold.status, hold.ended_at = "active", None
+        order.status = "pending_payment"
+        return
     window = await uow.session.get(SalesWindow, hold.window_id)
     assert window is not None
     lines = (
@@ -187,7 +193,7 @@ async def _take_again(uow: UnitOfWork, order: Order, hold: Hold, now: datetime) 
             seat_keys=seat_keys,
             hold_id=hold.id,
             expires_at=now,
-            allowed_levels=sorted({ln.price_level_id for ln in lines}),
+            allowed_levels=sorted({ln.price_level_id for ln in lines if ln.price_level_id}),
             now=now,
             keys=await buyer_keys(uow, hold.buyer),  # a client's reserved seat is theirs again
         )

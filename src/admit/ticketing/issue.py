@@ -1,6 +1,7 @@
 """Issuing tickets (G10, INV3, INV8): in the transaction that marks the order paid, one ticket
 per order line with a platform-unique code and a QR payload signed with the organiser's
-Ed25519 key. Private keys are encrypted at rest; public keys go to gates."""
+Ed25519 key (a pass's line: one ticket of QR kind "P", admitted at each session it covers).
+Private keys are encrypted at rest; public keys go to gates."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class LineToIssue:
     amount: int
     holder_name: str | None
     holder_key: str | None
+    product_id: int | None = None  # a pass's line: one ticket for every session it covers
 
 
 def new_code() -> str:
@@ -150,6 +152,7 @@ async def issue_tickets(
                 session_id=order.session_id,
                 seat=line.seat_key or line.area_code or "",
                 issued_at=int(now.timestamp()),
+                kind="T" if line.product_id is None else "P",
             )
             rows.append(
                 {
@@ -168,6 +171,7 @@ async def issue_tickets(
                     "kid": kid,
                     "qr": qr_payload.sign(claims, kid=kid, private_key=private),
                     "issued_at": now,
+                    "product_id": line.product_id,
                 }
             )
             issued.append(Issued(order.order_number, line.label, code))

@@ -52,3 +52,6 @@ class Ticket(Base):
     kid: Mapped[str] = mapped_column(String(16))
     qr: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A pass's ticket: admits once to every session the pass covers (``session_id`` is the
+    # first of them); its QR's kind is "P".
+    product_id: Mapped[int | None] = mapped_column(default=None, index=True)

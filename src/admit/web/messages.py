@@ -35,6 +35,11 @@ FLASH: dict[str, tuple[str, str]] = {
         "This session needs a verified name on every ticket.",
     ),
     "no_seats": ("error", "Choose at least one seat, or a number of tickets."),
+    "pass_seat_taken": (
+        "error",
+        "Sorry, the pass's seat is no longer free in every one of its sessions.",
+    ),
+    "pass_sold_out": ("error", "Sorry, this pass is sold out."),
     "verify_first": (
         "info",
         "This session sells real-name tickets: verify your own identity first. Your choice is "

@@ -15,6 +15,7 @@ from admit.web.client_errors import router as client_error_reports
 from admit.web.errors import install_page_errors
 from admit.web.gate import router as gate_pages
 from admit.web.holding import router as holding_pages
+from admit.web.pass_checkout import router as pass_pages
 from admit.web.queue import router as queue_pages
 
 HERE = Path(__file__).parent
@@ -29,6 +30,7 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(account_pages)
     app.include_router(address_pages)
     app.include_router(holding_pages)  # before /checkout/{hold_id}
+    app.include_router(pass_pages)  # before /checkout/{hold_id}
     app.include_router(checkout_pages)
     app.include_router(queue_pages)
     app.include_router(client_error_reports)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admit.catalog.events import get_event
 from admit.http.deps import Now, PublicReader, RuntimeDep
+from admit.sales.pass_listing import passes_on_sale
 from admit.web.categories import category_label
 from admit.web.errors import PageRoute
 from admit.web.listings import event_session_rows, session_cards
@@ -34,6 +35,7 @@ async def event_page(
 ) -> HTMLResponse:
     event = await get_event(uow, event_id)
     cards = await session_cards(uow, await event_session_rows(uow, event_id, now=now), now=now)
+    passes = await passes_on_sale(uow, now=now, event_id=event_id)
     return await render(
         request,
         "browse/event.html",
@@ -42,6 +44,7 @@ async def event_page(
             "event": event,
             "category": category_label(event.category.value),
             "sessions": cards,
+            "passes": passes,
         },
     )
 

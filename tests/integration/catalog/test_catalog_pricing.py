@@ -243,6 +243,7 @@ async def test_a_pass_without_seat_covers_its_sessions(
         "currency": "CNY",
         "price": 50000,
         "level_prices": {},
+        "stock": None,
         "session_ids": [*festival.big, festival.small],
     }
     assert ok(await admin.get(f"{ADMIN}/passes/{created['id']}")) == created
