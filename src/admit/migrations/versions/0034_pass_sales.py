@@ -3,7 +3,7 @@ ticket name the pass they are for; a seatless pass has a stock; a seatless pass'
 price level
 
 Revision ID: 0034
-Revises: 0032
+Revises: 0033
 Create Date: 2026-12-07 17:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0034"
-down_revision: str | None = "0032"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
