@@ -90,6 +90,7 @@ async def test_every_page_route_answers_with_the_security_headers(
         "identity_id": 1,
         "provider": "demo-id",
         "address_id": 1,
+        "product_id": 1,
     }
     routes = page_routes(app)
     assert len(routes) >= 30  # the discovery found the storefront, account, checkout, gate
