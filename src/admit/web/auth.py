@@ -24,6 +24,7 @@ from admit.core.errors import Forbidden, Unauthorized
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import runtime
+from admit.http.edge_limits import spend_account
 
 SESSION_COOKIE = "admit_session"
 DEVICE_COOKIE = "admit_device"
@@ -63,10 +64,14 @@ async def signed_in(request: Request) -> Visitor | None:
 
 
 async def signed_in_visitor(request: Request) -> Visitor:
-    """The signed-in customer; raises ``Unauthorized`` (a GET page then redirects to login)."""
+    """The signed-in customer, within the account's request budget (the API's: a page that
+    needs an account spends a token of it, ``admit.http.edge_limits``); raises
+    ``Unauthorized`` (a GET page then redirects to login) or ``RateLimited``."""
     visitor = await signed_in(request)
     if visitor is None:
         raise Unauthorized("sign in first")
+    rt: Runtime = request.app.state.runtime
+    await spend_account(rt, request.scope, kind="customer", account=visitor.customer_id)
     return visitor
 
 

@@ -132,6 +132,24 @@ async def test_a_customer_account_is_budgeted_from_every_address(runtime: Runtim
         assert (await b.get(f"{API}/sessions")).status_code == 200  # the address is not spent
 
 
+async def test_the_pages_of_a_signed_in_customer_spend_the_account_budget(
+    runtime: Runtime,
+) -> None:
+    budgets(runtime, limit_customer_per_account_minute=2)
+    token = await customer_token(runtime, "13900000003")
+    async with client_at(runtime, "198.51.100.5") as a, client_at(runtime, "198.51.100.6") as b:
+        a.cookies.set("admit_session", token)
+        b.cookies.set("admit_session", token)
+        assert (await a.get("/account")).status_code == 200
+        assert (await b.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"})).is_success
+
+        page = await b.get("/account")
+
+        assert page.status_code == 429
+        assert "Too many tries" in page.text
+        assert (await b.get("/")).status_code == 200  # a page that needs no account
+
+
 async def test_a_staff_account_is_budgeted(runtime: Runtime, admin_token: str) -> None:
     budgets(runtime, limit_staff_per_account_minute=2)
     auth = {"Authorization": f"Bearer {admin_token}"}
