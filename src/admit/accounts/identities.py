@@ -46,7 +46,17 @@ class DocumentIn:
 
 
 def document_lookup(crypto: FieldCrypto, doc: Document) -> str:
-    return crypto.lookup("document", doc.type.value, doc.number)
+    return number_lookup(crypto, doc.type.value, doc.number)
+
+
+def number_lookup(crypto: FieldCrypto, doc_type: str, number: str) -> str:
+    """The keyed hash a document of ``doc_type`` is known by, from its number as typed."""
+    return crypto.lookup("document", doc_type, number.strip().upper())
+
+
+def any_type_lookups(crypto: FieldCrypto, number: str) -> list[str]:
+    """The keyed hashes ``number`` would have as each type of document (a search by number)."""
+    return [number_lookup(crypto, t.value, number) for t in DocumentType]
 
 
 def name_lookup(crypto: FieldCrypto, name: str) -> str:
@@ -294,7 +304,7 @@ async def find_customers(uow: UnitOfWork, crypto: FieldCrypto, query: str) -> li
     text is compared as a phone or email only when it is one, and as a document only through
     keyed hashes, so a document number never reaches SQL (or its logs) in clear."""
     query = query.strip()
-    lookups = [crypto.lookup("document", t.value, query.upper()) for t in DocumentType]
+    lookups = any_type_lookups(crypto, query)
     matches: list[ColumnElement[bool]] = [
         Customer.id.in_(
             select(CustomerHolder.customer_id)

@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, or_, select
 
 from admit.accounts import identities
 from admit.accounts.customer_phones import phone_of
-from admit.accounts.documents import DocumentType
 from admit.accounts.identity_models import Identity
 from admit.accounts.models import Customer
 from admit.core.crypto import FieldCrypto
@@ -44,7 +43,7 @@ async def find_orders(
     """The orders ``query`` names, newest first (at most ``MOST``), within ``outlets`` (the
     outlet codes a scoped caller reaches; ``None``: everywhere)."""
     text = query.strip()
-    documents = [crypto.lookup("document", t.value, text.upper()) for t in DocumentType]
+    documents = identities.any_type_lookups(crypto, text)
     buyers = [f"{CUSTOMER}{c.id}" for c in await identities.find_customers(uow, crypto, text)]
     matches: list[ColumnElement[bool]] = [
         Order.number == text.upper(),

@@ -10,7 +10,6 @@ hash: no number is stored) and counted towards that person's daily limit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from admit.accounts import identities
 from admit.accounts.identity_models import CustomerHolder, Identity
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
@@ -55,8 +55,8 @@ class PickupRequest:
 
 
 def person_key(crypto: FieldCrypto, doc_type: str, number: str) -> str:
-    """The keyed hash a document is known by (as ``identities.document_lookup``)."""
-    return crypto.lookup("document", doc_type, number.strip().upper())
+    """The keyed hash the person's document is known by (``identities.number_lookup``)."""
+    return identities.number_lookup(crypto, doc_type, number)
 
 
 async def find_by_code(uow: UnitOfWork, code: str) -> Order:
@@ -111,7 +111,7 @@ async def collect(
         raise _collected(order, earlier)
     await _count_today(uow, person, per_day=per_day, now=now)
     upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    pickup_id = await uow.session.scalar(
+    pickup = await uow.session.scalar(
         upsert(Pickup)
         .values(
             order_id=order.id,
@@ -121,20 +121,18 @@ async def collect(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=[Pickup.order_id])
-        .returning(Pickup.id)
+        .returning(Pickup)
     )
-    if pickup_id is None:  # another counter handed it over a moment ago
+    if pickup is None:  # another counter handed it over a moment ago
         raise AlreadyCollected(f"order {order.number} has just been collected")
     await audit.record(
         uow,
         action="order.collected",
         entity_type="order",
         entity_id=order.number,
-        data={"outlet": req.outlet, "pickup": pickup_id},
+        data={"outlet": req.outlet, "pickup": pickup.id},
         now=now,
     )
-    pickup = await uow.session.get(Pickup, pickup_id)
-    assert pickup is not None
     return order, pickup
 
 
@@ -161,8 +159,3 @@ async def _count_today(uow: UnitOfWork, person: str, *, per_day: int, now: datet
             f"this person has collected {per_day} orders today, the most one may",
             details={"limit": per_day},
         )
-
-
-async def pickups_of(uow: UnitOfWork, order_ids: Sequence[int]) -> dict[int, Pickup]:
-    rows = await uow.session.scalars(select(Pickup).where(Pickup.order_id.in_(order_ids)))
-    return {p.order_id: p for p in rows.all()}
