@@ -57,6 +57,7 @@ from admit.sales.pass_api import router as pass_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.pickup_api import router as pickup_router
 from admit.sales.purchase_api import router as purchase_router
+from admit.sales.refund_api import router as refund_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router
 from admit.web.errors import too_many_requests_page
@@ -155,6 +156,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         ticket_router,
         counter_sale_router,
         pickup_router,
+        refund_router,
         finance_router,
         checkin_router,
         partners_router,

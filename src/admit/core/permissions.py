@@ -35,6 +35,7 @@ class Permission(enum.StrEnum):
     DASHBOARDS = "dashboards.read"
     MESSAGES = "messages.manage"
     FINANCE = "finance.read"  # ledger balances and daily bills
+    REFUNDS = "refunds.manage"  # refund policies, reviewing refund requests, cancelling sessions
     PARTNERS = "partners.manage"  # partner cinemas: import showtimes, watch their orders
     RECONCILE = "partners.reconcile"  # run reconciliations, resolve their exceptions
     CLIENTS = "clients.manage"  # clients, client groups, the buyers linked to a client
@@ -69,6 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PARTNERS,
             P.RECONCILE,
             P.CLIENTS,
+            P.REFUNDS,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(
@@ -78,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ACCOUNTS_OPERATE,
             P.PERSONAL_DATA_UNMASK,
             P.IDENTITY_REVIEW,
+            P.REFUNDS,
         }
     ),
     Role.CONTENT_ADMIN: frozenset({P.CATALOG_READ, P.CONTENT}),

@@ -204,3 +204,31 @@ async def sell_seats(uow: UnitOfWork, sold: Sequence[tuple[int, int]]) -> None:
         .values(status=SeatStatus.SOLD, hold_expires_at=None, order_id=bindparam("s_order")),
         [{"s_hold": hold_id, "s_order": order_id} for hold_id, order_id in sold],
     )
+
+
+async def return_sold_seats(
+    uow: UnitOfWork, *, session_id: int, order_id: int, seat_keys: Sequence[str], now: datetime
+) -> int:
+    """Refunded seats of an order go back on sale, in one statement: to their client when its
+    reservation runs on, else to general sale. Only seats still sold to that order move."""
+    if not seat_keys:
+        return 0
+    back = case(
+        (live_reservation(now), literal(SeatStatus.RESERVED.value)),
+        else_=literal(SeatStatus.AVAILABLE.value),
+    )
+    seat_ids = select(Seat.id).join(SessionPlan, SessionPlan.seat_map_id == Seat.seat_map_id)
+    result = await uow.session.execute(
+        update(SessionSeat)
+        .where(
+            SessionSeat.session_id == session_id,
+            SessionSeat.order_id == order_id,
+            SessionSeat.status == SeatStatus.SOLD,
+            SessionSeat.seat_id.in_(
+                seat_ids.where(SessionPlan.session_id == session_id, Seat.key.in_(seat_keys))
+            ),
+        )
+        .values(status=back, hold_id=None, order_id=None, hold_expires_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

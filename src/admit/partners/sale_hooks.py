@@ -21,13 +21,20 @@ from admit.core.uow import UnitOfWork
 from admit.partners import handover
 from admit.partners.holds import place_partner_hold
 from admit.partners.models import PartnerLock
+from admit.partners.refunds import refund_at_cinema
 from admit.partners.seat_plans import ONLINE_CHANNELS, is_partner, known_partner, remember_partner
 from admit.payments.models import Payment, Refund
 from admit.sales.hold_requests import HoldRequest
 from admit.sales.models import Hold, Order
 
-# What a partner order must be, by its lock at the cinema.
-PARTNER_ORDER = {"confirming": "confirm_pending", "confirmed": "paid", "refused": "confirm_failed"}
+# What a partner order may be, by its lock at the cinema (a confirmed lock's order refunded
+# here waits for the cinema's refund: ``partners.refunds``).
+PARTNER_ORDER = {
+    "confirming": ("confirm_pending",),
+    "confirmed": ("paid", "refunded"),
+    "refused": ("confirm_failed",),
+    "refunded": ("refunded",),
+}
 
 
 class PartnerCinemas:
@@ -58,6 +65,9 @@ class PartnerCinemas:
     async def refuse_late(self, uow: UnitOfWork, hold_id: int) -> None:
         await handover.refuse_late(uow, hold_id)
 
+    async def refund_order(self, rt: Runtime, order_number: str) -> None:
+        await refund_at_cinema(rt, order_number)
+
     async def settling_payments(self, uow: UnitOfWork) -> Set[str]:
         return await handover.confirming_payments(uow)
 
@@ -86,7 +96,7 @@ async def partner_order_problems(uow: UnitOfWork) -> list[str]:
     for ref, status, payment, order in rows:
         wanted = PARTNER_ORDER.get(status)
         have = order.status if order is not None else None
-        if wanted is not None and have != wanted:
+        if wanted is not None and have not in wanted:
             out.append(f"partner lock {ref} is {status} but its order is {have}")
         if wanted is None and have in ("paid", "confirm_pending"):
             out.append(f"partner lock {ref} is {status} but its order is {have}")

@@ -52,6 +52,7 @@ TRADES_PATH = "/gateway/trades"
 QUERY_PATH = "/gateway/query"
 CLOSE_PATH = "/gateway/close"
 REFUNDS_PATH = "/gateway/refunds"
+REFUND_QUERY_PATH = "/gateway/refund-query"
 STATEMENT_PATH = "/gateway/statement"
 STATEMENT_COLUMNS = ("trade_no", "out_trade_no", "type", "amount", "fee", "time", "out_refund_no")
 # Wire names of trade states (queries) and of notified outcomes.
@@ -145,6 +146,25 @@ class HttpBankGateway(PaymentGateway):
                 "reason": reason,
             },
         )
+        _expect(answer, "out_trade_no", out_trade_no)
+        _expect(answer, "out_refund_no", out_refund_no)
+        _expect(answer, "refund_status", "SUCCESS")
+        return RefundResult(
+            out_refund_no=out_refund_no,
+            refund_no=_str(answer, "refund_no"),
+            amount=_int(answer, "amount"),
+            status="done",
+        )
+
+    async def refund_query(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult | None:
+        try:
+            answer = await self._json_call(
+                REFUND_QUERY_PATH, {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no}
+            )
+        except GatewayRefused as exc:
+            if exc.reason == "refund_not_found":
+                return None
+            raise
         _expect(answer, "out_trade_no", out_trade_no)
         _expect(answer, "out_refund_no", out_refund_no)
         _expect(answer, "refund_status", "SUCCESS")

@@ -168,6 +168,12 @@ class PaymentGateway(ABC):
         """Refund part or all of a paid trade; idempotent by ``out_refund_no``."""
 
     @abstractmethod
+    async def refund_query(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult | None:
+        """The refund made under ``out_refund_no``, or None when the gateway has none: the
+        recovery path after a refund call whose outcome is unknown (a timeout, or a crash
+        between the gateway's answer and the platform's record)."""
+
+    @abstractmethod
     async def statement(self, day: date) -> list[StatementLine]:
         """The day's pays and refunds (UTC day), available once the day has ended."""
 

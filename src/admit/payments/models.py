@@ -108,4 +108,7 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(12), default="requested")
     refund_no: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set before each call to the gateway: a job that finds it set does not know whether the
+    # last call took effect, and asks the gateway (``refund_query``) before sending again.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

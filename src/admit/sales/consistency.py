@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from admit.core.outbox import OutboxJob
@@ -20,6 +20,7 @@ from admit.inventory.models import SessionGA, SessionGASlice, SessionSeat
 from admit.payments import inbox
 from admit.payments.models import Payment, Refund
 from admit.sales.models import (
+    SOLD_ORDER,
     BuyerUsage,
     Hold,
     HoldCount,
@@ -33,7 +34,9 @@ from admit.sales.outside_inventory import outside
 from admit.sales.settlement import LATE_JOB
 from admit.ticketing.models import Ticket
 
-LIVE_ORDER = ("pending_payment", "confirm_pending", "paid")
+# A sold order's tickets stay (refunded ones marked so); seats not given back stay sold to it.
+LIVE_ORDER = ("pending_payment", "confirm_pending", *SOLD_ORDER)
+SPENT_TICKET = ("refunded", "void")  # no longer counts against a seat or a holder
 # A hold whose payment was captured keeps its seats while an outside system (a cinema)
 # confirms.
 HOLDING = ("active", "confirming")
@@ -75,14 +78,19 @@ async def _seats(uow: UnitOfWork) -> list[str]:
     for seat_id, status, hold_id, order_id in rows:
         if status == "held" and holds.get(hold_id) not in HOLDING:
             out.append(f"seat row {seat_id} is held by hold {hold_id} ({holds.get(hold_id)})")
-        if status == "sold" and orders.get(order_id) != "paid":
+        if status == "sold" and orders.get(order_id) not in SOLD_ORDER:
             out.append(f"seat row {seat_id} is sold to order {order_id} ({orders.get(order_id)})")
     paid_seats = Counter(
         (
             await uow.session.execute(
                 select(Order.session_id, OrderLine.seat_key)
                 .join(Order, Order.id == OrderLine.order_id)
-                .where(Order.status == "paid", OrderLine.seat_key.is_not(None))
+                .outerjoin(Ticket, Ticket.line_id == OrderLine.id)
+                .where(
+                    Order.status.in_(SOLD_ORDER),
+                    OrderLine.seat_key.is_not(None),
+                    or_(Ticket.status.is_(None), Ticket.status.not_in(SPENT_TICKET)),
+                )
             )
         ).all()
     )
@@ -174,7 +182,12 @@ async def _people(uow: UnitOfWork) -> list[str]:
             await uow.session.execute(
                 select(Order.session_id, OrderLine.holder_key)
                 .join(Order, Order.id == OrderLine.order_id)
-                .where(Order.status.in_(LIVE_ORDER), OrderLine.holder_key.is_not(None))
+                .outerjoin(Ticket, Ticket.line_id == OrderLine.id)
+                .where(
+                    Order.status.in_(LIVE_ORDER),
+                    OrderLine.holder_key.is_not(None),
+                    or_(Ticket.status.is_(None), Ticket.status.not_in(SPENT_TICKET)),
+                )
             )
         ).all()
         if key is not None
@@ -203,11 +216,11 @@ async def _orders(uow: UnitOfWork) -> list[str]:
         )
     ).all()
     for order_id, number, status, paid_by, hold_status in rows:
-        if status == "paid" and (hold_status != "sold" or not paid_by):
+        if status in SOLD_ORDER and (hold_status != "sold" or not paid_by):
             out.append(f"order {number} is paid but its hold is {hold_status} (paid by {paid_by})")
-        if status == "paid" and tickets[number] != lines[order_id]:
+        if status in SOLD_ORDER and tickets[number] != lines[order_id]:
             out.append(f"order {number}: {lines[order_id]} lines, {tickets[number]} tickets")
-        if status != "paid" and tickets[number]:
+        if status not in SOLD_ORDER and tickets[number]:
             out.append(f"order {number} is {status} but has {tickets[number]} tickets")
         if status == "pending_payment" and hold_status != "active":
             out.append(f"order {number} awaits payment but its hold is {hold_status}")

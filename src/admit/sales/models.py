@@ -132,6 +132,10 @@ class BuyerUsage(Base):
     bought: Mapped[int] = mapped_column(default=0)
 
 
+# An order that was paid, whatever was refunded of it since (``refund_requests``).
+SOLD_ORDER = ("paid", "partially_refunded", "refunded")
+
+
 class Order(Base):
     """A buyer's purchase (S8, G12): made from one hold, priced per ticket, paid within the
     hold's time. pending_payment → paid → (partially_)refunded; → expired | cancelled."""

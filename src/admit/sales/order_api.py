@@ -59,10 +59,17 @@ class LineOut(Model):
     holder: str | None = Field(description="the holder's masked name on real-name tickets")
 
 
-# Every state an order takes (``orders``, ``holds``, ``settlement``, the partner jobs); refunds
-# are the refunds' own (``sales.refunds``), not an order's state.
+# Every state an order takes (``orders``, ``holds``, ``settlement``, the partner jobs, and
+# refund requests: ``sales.refund_requests``).
 OrderStatus = Literal[
-    "pending_payment", "confirm_pending", "confirm_failed", "paid", "cancelled", "expired"
+    "pending_payment",
+    "confirm_pending",
+    "confirm_failed",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+    "expired",
 ]
 
 

@@ -53,6 +53,11 @@ class OutsideInventory(Protocol):
         """Raise ``Conflict`` when a late payment's seats cannot be taken again here."""
         ...
 
+    async def refund_order(self, rt: Runtime, order_number: str) -> None:
+        """Refund a paid order at the outside system before its money goes back (no
+        transaction open; idempotent). Raises when it refuses or does not answer."""
+        ...
+
     async def settling_payments(self, uow: UnitOfWork) -> Set[str]:
         """Captured payments whose orders wait for the outside system's confirmation."""
         ...
@@ -86,6 +91,9 @@ class OwnInventory:
         return False
 
     async def refuse_late(self, uow: UnitOfWork, hold_id: int) -> None:
+        return None
+
+    async def refund_order(self, rt: Runtime, order_number: str) -> None:
         return None
 
     async def settling_payments(self, uow: UnitOfWork) -> Set[str]:

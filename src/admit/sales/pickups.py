@@ -98,7 +98,7 @@ async def collect(
     (also for a concurrent second counter: the order's pickup is unique) and
     ``PickupLimitReached`` (one conditional ``UPDATE``: counters racing cannot pass it)."""
     order = await find_by_code(uow, req.code)
-    if order.status != "paid":
+    if order.status not in ("paid", "partially_refunded"):
         raise NotCollectable(f"order {order.number} is {order.status}: nothing to hand over")
     person = person_key(crypto, req.doc_type, req.doc_number)
     people = await people_of(uow, order)

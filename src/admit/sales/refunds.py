@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+import structlog
+from sqlalchemy import func, select, update
 
 from admit.accounts.customers import contact_of
 from admit.core import audit, outbox
@@ -22,13 +23,18 @@ from admit.messaging.dispatch import MessageChannel, queue_message
 from admit.payments.directory import Gateways
 from admit.payments.models import Payment, Refund
 from admit.sales.models import Order
+from admit.sales.refund_models import RefundRequest
 
 JOB = "sales.refund"
+log = structlog.get_logger(__name__)
 REASONS = {
     "late": "the seats were gone when the payment arrived",
     "duplicate": "the order was already paid",
     "buyer": "you asked for it",
     "partner_refused": "the cinema could not confirm seats",  # carriers allow 35 characters
+    "session_cancelled": "the session was cancelled",
+    "session_postponed": "the session was postponed",
+    "refund_approved": "your refund was approved",
 }
 
 
@@ -95,6 +101,12 @@ async def complete_refund(
         memo=f"order {payment.order_number}: {refund.reason}",
     )
     await ledger.post_many(uow, [refunded])
+    await uow.session.execute(  # a refund request behind it is done
+        update(RefundRequest)
+        .where(RefundRequest.refund_number == refund.number, RefundRequest.status == "refunding")
+        .values(status="done", done_at=now),
+        execution_options={"synchronize_session": False},
+    )
     await uow.session.flush()
     buyer = await uow.session.scalar(
         select(Order.buyer).where(Order.number == payment.order_number)
@@ -178,21 +190,33 @@ async def record_handover(
 
 @outbox.handler(JOB)
 async def _send_refund(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    """Send a refund to its gateway. The time of each call is recorded first: a run that
+    finds one recorded does not know whether that call took effect (a timeout, or a crash
+    after the gateway's answer), so it asks the gateway for the refund before sending it
+    again — and the gateway refunds a number once in any case."""
     async with ctx.unit() as uow:
-        refund = await uow.session.scalar(select(Refund).where(Refund.number == payload["refund"]))
+        refund = await uow.session.scalar(
+            select(Refund).where(Refund.number == payload["refund"]).with_for_update()
+        )
         if refund is None or refund.status == "done":
             return
         payment = await uow.session.get(Payment, refund.payment_id)
         assert payment is not None
+        if payment.method == "cash":
+            return  # handed back over the counter and recorded by a clerk (``record_handover``)
         method, out_trade_no = payment.method, payment.number
         number, amount, reason = refund.number, refund.amount, refund.reason
-    if method == "cash":
-        return  # handed back over the counter and recorded by a clerk (``record_handover``)
+        sent_before, refund.sent_at = refund.sent_at is not None, ctx.now
     gateway = ctx.runtime.adapter(Gateways).get(method)
-    result = await gateway.refund(
-        out_trade_no=out_trade_no, out_refund_no=number, amount=amount, reason=reason
-    )  # unavailable → the job is retried; the same number cannot refund twice
-    refund_no = result.refund_no
+    result = None
+    if sent_before:
+        result = await gateway.refund_query(out_trade_no=out_trade_no, out_refund_no=number)
+        if result is not None:
+            log.info("refund recovered by query", refund=number, refund_no=result.refund_no)
+    if result is None:  # unavailable → the job is retried; the same number cannot refund twice
+        result = await gateway.refund(
+            out_trade_no=out_trade_no, out_refund_no=number, amount=amount, reason=reason
+        )
     async with ctx.unit() as uow:
         refund = await uow.session.scalar(
             select(Refund).where(Refund.number == number).with_for_update()
@@ -204,5 +228,5 @@ async def _send_refund(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
         assert payment is not None
         if refund.status != "done":
             await complete_refund(
-                uow, ctx.runtime.crypto, refund, payment, refund_no=refund_no, now=ctx.now
+                uow, ctx.runtime.crypto, refund, payment, refund_no=result.refund_no, now=ctx.now
             )

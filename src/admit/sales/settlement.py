@@ -31,6 +31,7 @@ from admit.sales.hold_endings import give_back
 from admit.sales.holds import take_quota_counter
 from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
 from admit.sales.models import (
+    SOLD_ORDER,
     Hold,
     HoldCount,
     Order,
@@ -117,7 +118,7 @@ async def capture(uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, now: d
 async def _settle(
     uow: UnitOfWork, crypto: FieldCrypto, payment: Payment, order: Order, hold: Hold, now: datetime
 ) -> str:
-    if order.status == "paid":
+    if order.status in SOLD_ORDER:  # paid already: this payment goes back
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
     if order.status == "pending_payment" and hold.status == "active":
@@ -158,7 +159,7 @@ async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: da
     if payment is None or payment.status != "captured" or await _settled(uow, payment):
         return "settled"
     order, hold = await order_and_hold(uow, payment.order_number)
-    if order.status == "paid":
+    if order.status in SOLD_ORDER:  # paid already: this payment goes back
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
     await outside().refuse_late(uow, hold.id)  # a cinema's lapsed lock is not taken again

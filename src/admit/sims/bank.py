@@ -29,6 +29,7 @@ from admit.core.signing import sign_params
 from admit.payments.bank import (
     CLOSE_PATH,
     QUERY_PATH,
+    REFUND_QUERY_PATH,
     REFUNDS_PATH,
     STATEMENT_COLUMNS,
     STATEMENT_PATH,
@@ -68,8 +69,11 @@ class TradeRef(BaseModel):
     out_trade_no: Number
 
 
-class RefundBody(TradeRef):
+class RefundRef(TradeRef):
     out_refund_no: Number
+
+
+class RefundBody(RefundRef):
     amount: Annotated[StrictInt, Field(gt=0)]
     reason: Annotated[str, Field(max_length=256)] = ""
 
@@ -116,6 +120,7 @@ def create_bank_app(config: BankSimConfig, clock: Clock | None = None) -> FastAP
         return JSONResponse({"error": error}, status_code=refusal.status)
 
     _gateway_api(app, state)
+    _refund_query_api(app, state)
     _statement_api(app, state)
     _payer_pages(app, state, notifier)
     _test_controls(app, state)
@@ -181,6 +186,31 @@ def _gateway_api(app: FastAPI, state: BankState) -> None:
             state.faults.timeout_next_refunds -= 1
             await _hang(request, config.hang_s)
         return answer
+
+
+def _refund_query_api(app: FastAPI, state: BankState) -> None:
+    @app.post(REFUND_QUERY_PATH)
+    async def refund_query(request: Request) -> dict[str, Any]:
+        """A refund by the merchant's refund number: what a merchant asks when its refund
+        call's outcome is unknown."""
+        merchant_id, raw = await _gate(state, request)
+        body = _parse(RefundRef, raw)
+        trade = state.trade(merchant_id, body.out_trade_no)
+        done = trade.refunds.get(body.out_refund_no)
+        if done is None:
+            raise SimRefusal(404, "refund_not_found", "no refund under this out_refund_no")
+        return _signed(
+            state,
+            raw,
+            {
+                "out_trade_no": body.out_trade_no,
+                "out_refund_no": done.out_refund_no,
+                "refund_no": done.refund_no,
+                "amount": done.amount,
+                "refund_status": "SUCCESS",
+                "refunded_at": done.at.isoformat(),
+            },
+        )
 
 
 def _statement_api(app: FastAPI, state: BankState) -> None:

@@ -193,3 +193,13 @@ async def set_status(uow: UnitOfWork, order_number: str, status: TicketStatus) -
         update(Ticket).where(Ticket.order_number == order_number).values(status=status),
         execution_options={"synchronize_session": False},
     )
+
+
+async def set_tickets_status(
+    uow: UnitOfWork, ticket_ids: Sequence[int], status: TicketStatus
+) -> None:
+    """Void or refund some tickets of an order (the next gate manifest refuses them)."""
+    await uow.session.execute(
+        update(Ticket).where(Ticket.id.in_(list(ticket_ids))).values(status=status),
+        execution_options={"synchronize_session": False},
+    )
