@@ -80,13 +80,15 @@ EventRefunds = Annotated[
 RequestReviewer = Annotated[
     UnitOfWork,
     staff_writer(
-        Permission.REFUNDS, scope=by_path("number", ScopeKind.ORGANISER, locate=_request_organiser)
+        Permission.REFUNDS,
+        scope=by_path("request_number", ScopeKind.ORGANISER, locate=_request_organiser),
     ),
 ]
 OrderRefunds = Annotated[
     UnitOfWork,
     staff_writer(
-        Permission.REFUNDS, scope=by_path("number", ScopeKind.ORGANISER, locate=_order_organiser)
+        Permission.REFUNDS,
+        scope=by_path("order_number", ScopeKind.ORGANISER, locate=_order_organiser),
     ),
 ]
 Reader = Annotated[UnitOfWork, staff_reader(Permission.REFUNDS)]
@@ -257,14 +259,14 @@ async def list_refund_requests(
     return [request_out(r) for r in rows]
 
 
-@router.post("/admin/orders/{number}/refund-requests", status_code=201)
+@router.post("/admin/orders/{order_number}/refund-requests", status_code=201)
 async def apply_for_order(
-    number: str, body: ApplyIn, uow: OrderRefunds, who: PrincipalDep, now: Now
+    order_number: str, body: ApplyIn, uow: OrderRefunds, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """Staff apply for a buyer (a contract client's rep, a phone call to customer service)."""
     applied = await refund_requests.apply(
         uow,
-        order_number=number,
+        order_number=order_number,
         buyer=None,
         codes=body.tickets,
         reason=body.reason,
@@ -274,34 +276,36 @@ async def apply_for_order(
     return request_out(applied.request)
 
 
-@router.post("/admin/refund-requests/{number}/approve")
+@router.post("/admin/refund-requests/{request_number}/approve")
 async def approve_refund(
-    number: str, body: DecisionIn, uow: RequestReviewer, who: PrincipalDep, now: Now
+    request_number: str, body: DecisionIn, uow: RequestReviewer, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """The tickets are refunded now (gates refuse them); the money follows."""
     request = await refund_requests.approve(
-        uow, number=number, who=who.username, note=body.note, now=now
+        uow, number=request_number, who=who.username, note=body.note, now=now
     )
     return request_out(request)
 
 
-@router.post("/admin/refund-requests/{number}/reject")
+@router.post("/admin/refund-requests/{request_number}/reject")
 async def reject_refund(
-    number: str, body: DecisionIn, uow: RequestReviewer, who: PrincipalDep, now: Now
+    request_number: str, body: DecisionIn, uow: RequestReviewer, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """Refuse with a reason (required): the tickets stay valid."""
     request = await refund_requests.reject(
-        uow, number=number, who=who.username, note=body.note, now=now
+        uow, number=request_number, who=who.username, note=body.note, now=now
     )
     return request_out(request)
 
 
-@router.post("/admin/refund-requests/{number}/returned")
+@router.post("/admin/refund-requests/{request_number}/returned")
 async def tickets_returned(
-    number: str, uow: RequestReviewer, who: PrincipalDep, now: Now
+    request_number: str, uow: RequestReviewer, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """The printed tickets came back by post: the money moves."""
-    request = await refund_requests.check_in_return(uow, number=number, who=who.username, now=now)
+    request = await refund_requests.check_in_return(
+        uow, number=request_number, who=who.username, now=now
+    )
     return request_out(request)
 
 

@@ -5,11 +5,14 @@ scoped credential can be tried on its own resources and on someone else's."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
 from admit.accounts.models import Customer
 from admit.core.runtime import Runtime
+from admit.sales.models import Hold, Order
+from admit.sales.refund_models import RefundPolicy, RefundRequest
 from tests.conftest import T0, TEST_ACTOR
 from tests.integration.catalog.catalog_factories import (
     ADMIN,
@@ -25,7 +28,7 @@ OUTLET, OTHER_OUTLET = "KIOSK-MINE", "KIOSK-OTHER"
 DAY = "2026-11-22"
 
 
-async def _side(admin: httpx.AsyncClient, tag: str) -> dict[str, int]:
+async def _side(admin: httpx.AsyncClient, tag: str) -> dict[str, Any]:
     """One organiser's and one venue's resources; ids by path parameter name."""
     organiser = await make_organiser(admin, code=f"ORG-{tag}", name=f"Organiser {tag}")
     venue = await make_venue(admin, code=f"VEN-{tag}", name=f"Venue {tag}")
@@ -100,11 +103,72 @@ async def _customer(runtime: Runtime, outlet: str | None) -> int:
         return customer.id
 
 
+async def _order_and_refund_request(
+    runtime: Runtime, side: dict[str, Any], tag: str
+) -> dict[str, str]:
+    """A paid order of the side's session and a refund request for it, as rows (the routes
+    that name them only need to find where they lie)."""
+    async with runtime.uow(TEST_ACTOR) as uow:
+        hold = Hold(
+            session_id=side["session_id"],
+            window_id=side["window_id"],
+            buyer="customer:0",
+            channel="web",
+            status="sold",
+            quantity=0,
+            created_at=T0,
+            expires_at=T0,
+        )
+        uow.session.add(hold)
+        await uow.session.flush()
+        order = Order(
+            number=f"A{tag:0>11}",
+            hold_id=hold.id,
+            session_id=side["session_id"],
+            buyer="customer:0",
+            channel="web",
+            status="paid",
+            total=0,
+            currency="CNY",
+            idempotency_key=f"scoped-{tag}",
+            created_at=T0,
+            pay_by=T0,
+            paid_at=T0,
+        )
+        policy = RefundPolicy(
+            target=f"session:{side['session_id']}",
+            session_id=side["session_id"],
+            reason="approved",
+            paid_before=T0,
+            opened_at=T0,
+            opened_by="test",
+        )
+        uow.session.add_all([order, policy])
+        await uow.session.flush()
+        request = RefundRequest(
+            number=f"RR{tag:0>10}",
+            order_id=order.id,
+            order_number=order.number,
+            session_id=side["session_id"],
+            buyer="customer:0",
+            policy_id=policy.id,
+            tickets=0,
+            amount=0,
+            fee=0,
+            refund=0,
+            created_at=T0,
+        )
+        uow.session.add(request)
+        return {"order_number": order.number, "request_number": request.number}
+
+
 async def two_sides(
     admin: httpx.AsyncClient, runtime: Runtime
-) -> tuple[dict[str, int], dict[str, int]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(mine, other): ids by path parameter name."""
     mine, other = await _side(admin, "MINE"), await _side(admin, "OTHER")
     mine["customer_id"] = await _customer(runtime, OUTLET)
     other["customer_id"] = await _customer(runtime, OTHER_OUTLET)
+    mine.update(await _order_and_refund_request(runtime, mine, "MINE"))
+    other.update(await _order_and_refund_request(runtime, other, "OTHER"))
     return mine, other

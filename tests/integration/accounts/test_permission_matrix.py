@@ -150,7 +150,7 @@ def scope_table(rt: Runtime) -> str:
     return "\n".join(lines)
 
 
-def _fill(path: str, ids: dict[str, int]) -> str:
+def _fill(path: str, ids: dict[str, Any]) -> str:
     fallback = {"day": DAY, "code": "NO-SUCH-TICKET"}
     return re.sub(r"\{([^}]+)\}", lambda m: str(ids.get(m[1], fallback.get(m[1], 999999))), path)
 
@@ -176,7 +176,7 @@ async def _scoped_tokens(rt: Runtime, grants: dict[str, Grant]) -> dict[str, str
     return tokens
 
 
-def _scoped_grants(mine: dict[str, int]) -> dict[str, Grant]:
+def _scoped_grants(mine: dict[str, Any]) -> dict[str, Grant]:
     return {
         "kiosk@outlet": Grant(Role.KIOSK_STAFF, ScopeKind.OUTLET, OUTLET),
         "agent@channel": Grant(Role.AGENT_STAFF, ScopeKind.CHANNEL, "agent"),

@@ -102,7 +102,9 @@ async def test_an_approved_request_revokes_the_tickets_frees_the_seats_and_pays_
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, tickets = await _paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-apply-1")
+    number, who, tickets = await _paid_order(
+        client, bank, runtime, sid, ROW_A[:2], "refund-apply-1"
+    )
     await _open(admin, sid, fee_percent_bp=1000, fee_fixed=100)
     code = next(t["code"] for t in tickets if t["seat"] == ROW_A[0])
 
@@ -160,7 +162,9 @@ async def test_a_rejected_request_keeps_the_tickets_and_needs_a_reason(
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, tickets = await _paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-reject-1")
+    number, who, tickets = await _paid_order(
+        client, bank, runtime, sid, ROW_A[:1], "refund-reject-1"
+    )
     await _open(admin, sid)
     request = (
         await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
