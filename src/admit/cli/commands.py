@@ -291,3 +291,50 @@ def check_sales() -> None:
     for line in found:
         console.print(f"[red]✗[/red] {line}")
     raise typer.Exit(1)
+
+
+@app.command("cancel-session")
+def cancel_session(
+    session_id: Annotated[int, typer.Argument(help="The session to cancel.")],
+    note: Annotated[str, typer.Option(help="Why: kept in the audit log and the policy.")],
+) -> None:
+    """Cancel a session: sales stop, unpaid holds end, and every paid order is refunded in
+    full (tickets revoked, money back through each payment by the worker's refund jobs).
+    Run again, it refunds what is left."""
+    from admit.sales.session_cancel import AlreadyCancelled, CancelReport, refund_session
+    from admit.sales.session_cancel import cancel_session as cancel
+
+    async def work(rt: Runtime) -> CancelReport:
+        try:
+            async with rt.uow(CLI_ACTOR) as uow:
+                await cancel(
+                    uow,
+                    session_id=session_id,
+                    note=note,
+                    who="cli",
+                    now=rt.clock.now(),
+                    queue=False,
+                )
+        except AlreadyCancelled:
+            console.print("The session was cancelled already: refunding what is left")
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("Refunding orders", total=None)
+            report, _ = await refund_session(
+                rt,
+                session_id,
+                actor=CLI_ACTOR,
+                who="cli",
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        return report
+
+    report = _run(work)
+    console.print(
+        f"[green]Session {session_id} cancelled[/green]: {report.refunded} of {report.orders} "
+        f"orders refunded, {report.tickets} tickets revoked, {report.amount / 100:.2f} going "
+        "back through the payments (the worker sends the refunds)"
+    )
+    for reason, count in sorted(report.skipped.items()):
+        console.print(f"[yellow]{count} orders passed over[/yellow]: {reason}")

@@ -27,7 +27,7 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
-from admit.sales import refund_policies, refund_requests
+from admit.sales import refund_policies, refund_requests, session_cancel
 from admit.sales.hold_api import Model
 from admit.sales.models import Order
 from admit.sales.refund_models import OpenedBecause, RefundPolicy, RefundRequest, RequestStatus
@@ -67,6 +67,13 @@ async def _order_organiser(uow: UnitOfWork, value: str) -> list[Place]:
 SessionRefunds = Annotated[
     UnitOfWork,
     staff_writer(
+        Permission.REFUNDS,
+        scope=by_path("session_id", ScopeKind.ORGANISER, locate=_session_organiser),
+    ),
+]
+SessionRefundsReader = Annotated[
+    UnitOfWork,
+    staff_reader(
         Permission.REFUNDS,
         scope=by_path("session_id", ScopeKind.ORGANISER, locate=_session_organiser),
     ),
@@ -307,6 +314,36 @@ async def tickets_returned(
         uow, number=request_number, who=who.username, now=now
     )
     return request_out(request)
+
+
+class CancelIn(Model):
+    note: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CancelOut(Model):
+    session_id: int
+    holds_released: int
+    refunds: dict[str, int] = Field(description="the session's refund requests by state")
+
+
+@router.post("/admin/sessions/{session_id}/cancellation", status_code=202)
+async def cancel_session(
+    session_id: int, body: CancelIn, uow: SessionRefunds, who: PrincipalDep, now: Now
+) -> CancelOut:
+    """Cancel the session: sales stop, unpaid holds end, and a batch job refunds every paid
+    order in full (tickets revoked, money back through each payment). Follow it with
+    ``GET …/refunds``."""
+    released = await session_cancel.cancel_session(
+        uow, session_id=session_id, note=body.note, who=who.username, now=now
+    )
+    return CancelOut(session_id=session_id, holds_released=released, refunds={})
+
+
+@router.get("/admin/sessions/{session_id}/refunds")
+async def session_refunds(session_id: int, uow: SessionRefundsReader) -> CancelOut:
+    """How the session's refund requests stand, by state."""
+    counts = await session_cancel.requests_of(uow, session_id)
+    return CancelOut(session_id=session_id, holds_released=0, refunds=counts)
 
 
 # --- customers ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from admit.catalog.models import Session, SessionStatus
 from admit.clients.keys import buyer_keys
 from admit.core import audit, outbox
 from admit.core.crypto import FieldCrypto
@@ -163,6 +164,9 @@ async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: da
         await request_refund(uow, payment, amount=payment.amount, reason="duplicate", now=now)
         return "refunding"
     await outside().refuse_late(uow, hold.id)  # a cinema's lapsed lock is not taken again
+    status = await uow.session.scalar(select(Session.status).where(Session.id == hold.session_id))
+    if status == SessionStatus.CANCELLED:
+        raise Conflict("the session was cancelled")  # refunded by the caller
     await _take_again(uow, order, hold, now)
     await sell(uow, crypto, order, hold, payment.number, now)
     return "paid"
