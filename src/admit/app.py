@@ -49,6 +49,7 @@ from admit.partners.sync_api import router as partner_sync_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
 from admit.sales.api import router as sales_router
 from admit.sales.counter_sale_api import router as counter_sale_router
+from admit.sales.exchange_api import router as exchange_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.holder_api import router as holder_router
 from admit.sales.order_api import router as order_router
@@ -157,6 +158,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         counter_sale_router,
         pickup_router,
         refund_router,
+        exchange_router,
         finance_router,
         checkin_router,
         partners_router,

@@ -34,9 +34,10 @@ from admit.partners.models import PartnerCinema, PartnerLock
 from admit.sales.hold_endings import give_back
 from admit.sales.limits import give_back_holder_usage
 from admit.sales.models import Hold, Order
+from admit.sales.order_locks import order_and_hold
 from admit.sales.refunds import request_refund
 from admit.sales.selling import Notice, sell
-from admit.sales.settlement import lock_payment, order_and_hold
+from admit.sales.settlement import lock_payment
 
 log = structlog.get_logger(__name__)
 POLL_DELAYS = (2, 5, 15, 30, 60, 120)

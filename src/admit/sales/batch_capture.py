@@ -65,6 +65,7 @@ async def capture_batch(
         and o.hold_status == "active"
         and o.expires_at > now
         and not o.named  # orders naming holders go the one-by-one way (limits counted there)
+        and o.exchanged_from is None  # so do exchanges (the old tickets are voided there)
         and not await _outside(uow, o.session_id)
     ]
     if not sales:
@@ -142,6 +143,7 @@ async def _lock_orders(uow: UnitOfWork, numbers: list[str]) -> Sequence[Row[*tup
                 hold.c.status.label("hold_status"),
                 hold.c.expires_at,
                 hold.c.quantity,
+                order.c.exchanged_from,
                 named,
             )
             .join(order, order.c.hold_id == hold.c.id)

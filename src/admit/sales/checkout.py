@@ -83,14 +83,15 @@ async def open_payment(
 async def add_payment(
     uow: UnitOfWork, order: Order, *, number: str, method: str, now: datetime, **extra: Any
 ) -> Payment:
-    """A payment of the order's total, payable until the order's time runs out (added to the
-    unit of work): what ``open_payment`` opens and a reconciliation gives back."""
+    """A payment of the order's total (less an exchange's credit), payable until the order's
+    time runs out (added to the unit of work): what ``open_payment`` opens and a
+    reconciliation gives back."""
     payment = Payment(
         number=number,
         order_number=order.number,
         organiser_id=await organiser_of(uow, order.session_id),
         method=method,
-        amount=order.total,
+        amount=order.total - order.credit,
         currency=order.currency,
         created_at=now,
         expires_at=order.pay_by,

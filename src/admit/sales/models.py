@@ -132,8 +132,9 @@ class BuyerUsage(Base):
     bought: Mapped[int] = mapped_column(default=0)
 
 
-# An order that was paid, whatever was refunded of it since (``refund_requests``).
-SOLD_ORDER = ("paid", "partially_refunded", "refunded")
+# An order that was paid, whatever was refunded or exchanged of it since (``refund_requests``,
+# ``exchanges``).
+SOLD_ORDER = ("paid", "partially_refunded", "refunded", "exchanged")
 
 
 class Order(Base):
@@ -159,6 +160,10 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     pickup_code: Mapped[str | None] = mapped_column(String(12), unique=True, default=None)
     paid_by: Mapped[str | None] = mapped_column(String(32), default=None)  # payment number
+    # An exchange's new order (``sales.exchanges``): the order its tickets came from, and the
+    # value carried over from them — its payment is for ``total - credit``.
+    exchanged_from: Mapped[int | None] = mapped_column(default=None)
+    credit: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class OrderLine(Base):

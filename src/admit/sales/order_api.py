@@ -68,6 +68,7 @@ OrderStatus = Literal[
     "paid",
     "partially_refunded",
     "refunded",
+    "exchanged",
     "cancelled",
     "expired",
 ]

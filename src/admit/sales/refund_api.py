@@ -121,6 +121,10 @@ class PolicyIn(Model):
         "the hours left applies instead of fee_percent_bp",
     )
     approval_required: bool = True
+    exchanges: bool = Field(
+        default=True, description="tickets may be changed for another session or seat"
+    )
+    exchange_fee_fixed: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 
 
 class PolicyOut(Model):
@@ -133,6 +137,8 @@ class PolicyOut(Model):
     fee_percent_bp: int
     fee_tiers: list[list[int]]
     approval_required: bool
+    exchanges: bool
+    exchange_fee_fixed: int
     opened_at: datetime
     opened_by: str
     closed_at: datetime | None
@@ -149,6 +155,8 @@ def policy_out(p: RefundPolicy) -> PolicyOut:
         fee_percent_bp=p.fee_percent_bp,
         fee_tiers=[[int(h), int(bp)] for h, bp in p.fee_tiers],
         approval_required=p.approval_required,
+        exchanges=p.exchanges,
+        exchange_fee_fixed=p.exchange_fee_fixed,
         opened_at=p.opened_at,
         opened_by=p.opened_by,
         closed_at=p.closed_at,
@@ -165,6 +173,8 @@ def _terms(body: PolicyIn) -> refund_policies.PolicyInput:
         fee_percent_bp=body.fee_percent_bp,
         fee_tiers=[(h, bp) for h, bp in body.fee_tiers],
         approval_required=body.approval_required,
+        exchanges=body.exchanges,
+        exchange_fee_fixed=body.exchange_fee_fixed,
     )
 
 

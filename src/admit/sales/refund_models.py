@@ -45,6 +45,10 @@ class RefundPolicy(Base):
     # left applies instead of ``fee_percent_bp`` (fees rise as the session nears).
     fee_tiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     approval_required: Mapped[bool] = mapped_column(default=True)
+    # Exchanges to another session or seat of the same event while the policy is open, for a
+    # fixed fee per ticket (``sales.exchanges``).
+    exchanges: Mapped[bool] = mapped_column(default=True)
+    exchange_fee_fixed: Mapped[int] = mapped_column(default=0)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_by: Mapped[str] = mapped_column(String(120))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -95,3 +99,42 @@ class RefundRequestTicket(Base):
     live_ticket_id: Mapped[int | None] = mapped_column(unique=True, default=None)
     amount: Mapped[int]
     fee: Mapped[int]
+
+
+ExchangeStatus = Literal["pending_payment", "done", "expired"]
+
+
+class Exchange(Base):
+    """Tickets of one order changed for new ones of the same event (G11): a new order whose
+    ``credit`` is the old tickets' value less the fee. ``due`` is what the buyer pays on top
+    (through the new order's payment), ``back`` what goes back through the old payment. Done
+    when the new order is paid: the old tickets are voided in that transaction."""
+
+    __tablename__ = "sales_exchange"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    old_order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    new_order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), unique=True)
+    buyer: Mapped[str] = mapped_column(String(80), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("refund_policy.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending_payment")
+    tickets: Mapped[int]
+    old_amount: Mapped[int]
+    fee: Mapped[int]
+    new_amount: Mapped[int]
+    due: Mapped[int]
+    back: Mapped[int]
+    refund_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ExchangeTicket(Base):
+    """An old ticket an exchange gives up."""
+
+    __tablename__ = "sales_exchange_ticket"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("sales_exchange.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from admit.catalog.models import Event, Session
+from admit.catalog.models import Event, Session, SessionStatus
 from admit.core import audit
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
@@ -29,6 +29,8 @@ class PolicyInput:
     fee_percent_bp: int = 0
     fee_tiers: Sequence[tuple[int, int]] = ()
     approval_required: bool = True
+    exchanges: bool = True
+    exchange_fee_fixed: int = 0
 
 
 def terms_of(policy: RefundPolicy) -> Terms:
@@ -64,7 +66,10 @@ async def open_policy(
     if event_id is not None and await uow.session.get(Event, event_id) is None:
         raise NotFound(f"event {event_id} does not exist")
     rates = [terms.fee_percent_bp, *(bp for _, bp in terms.fee_tiers)]
-    if any(not 0 <= bp <= BASIS_POINTS for bp in rates) or terms.fee_fixed < 0:
+    if (
+        any(not 0 <= bp <= BASIS_POINTS for bp in rates)
+        or min(terms.fee_fixed, terms.exchange_fee_fixed) < 0
+    ):
         raise InvalidInput("fees are 0–100 % and a fixed fee is not negative")
     if any(hours < 0 for hours, _ in terms.fee_tiers):
         raise InvalidInput("a fee tier's hours before the session are not negative")
@@ -81,6 +86,7 @@ async def open_policy(
     policy.fee_fixed, policy.fee_percent_bp = terms.fee_fixed, terms.fee_percent_bp
     policy.fee_tiers = [[h, bp] for h, bp in sorted(terms.fee_tiers)]
     policy.approval_required = terms.approval_required
+    policy.exchanges, policy.exchange_fee_fixed = terms.exchanges, terms.exchange_fee_fixed
     policy.opened_at, policy.opened_by = now, who
     await uow.session.flush()
     await audit.record(
@@ -95,6 +101,8 @@ async def open_policy(
             "fee_percent_bp": terms.fee_percent_bp,
             "fee_tiers": policy.fee_tiers,
             "approval_required": terms.approval_required,
+            "exchanges": terms.exchanges,
+            "exchange_fee_fixed": terms.exchange_fee_fixed,
         },
         now=now,
     )
@@ -135,3 +143,12 @@ async def policy_for(uow: UnitOfWork, session: Session) -> RefundPolicy | None:
     ).all()
     by_target = {p.target: p for p in rows}
     return by_target.get(f"session:{session.id}") or by_target.get(f"event:{session.event_id}")
+
+
+def still_sells(session: Session, policy: RefundPolicy, now: datetime) -> bool:
+    """Refunded seats go back on sale while the session is on and has not started."""
+    return (
+        session.status == SessionStatus.SCHEDULED
+        and policy.reason != "cancelled"
+        and session.starts_at > now
+    )

@@ -20,19 +20,19 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from admit.catalog.models import Session, SessionStatus
+from admit.catalog.models import Session
 from admit.core import audit, outbox
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.payments.models import Payment
 from admit.sales.models import Hold, Order, OrderLine, Pickup
+from admit.sales.order_locks import order_and_hold
 from admit.sales.outside_inventory import outside
 from admit.sales.refund_models import RefundPolicy, RefundRequest, RefundRequestTicket
-from admit.sales.refund_policies import policy_for, terms_of
+from admit.sales.refund_policies import policy_for, still_sells, terms_of
 from admit.sales.refund_rules import refusal, ticket_fee
 from admit.sales.refunds import request_refund
-from admit.sales.settlement import order_and_hold
-from admit.sales.ticket_returns import Returned, return_tickets
+from admit.sales.ticket_returns import Returned, in_live_exchange, return_tickets
 from admit.ticketing.models import Ticket
 
 OUTSIDE_JOB = "sales.refund_outside"
@@ -98,7 +98,10 @@ async def apply(
     )
     if why is not None or policy is None:
         raise RefundRefused("refunds are not open for this order", details={"reason": why})
-    tickets = await _tickets(uow, order, codes)
+    tickets = await tickets_of_order(uow, order, codes)
+    exchanging = await in_live_exchange(uow, order.id)
+    if any(t.id in exchanging for t, _ in tickets):
+        raise AlreadyRequested("some of these tickets are being exchanged")
     if any(t.product_id is not None for t, _ in tickets):
         raise RefundRefused(
             "a pass is refunded by customer service", details={"reason": "pass_ticket"}
@@ -161,7 +164,7 @@ async def apply(
     return Applied(request, tuple(t.code for t, _ in tickets))
 
 
-async def _tickets(
+async def tickets_of_order(
     uow: UnitOfWork, order: Order, codes: Sequence[str] | None
 ) -> list[tuple[Ticket, OrderLine]]:
     rows = (
@@ -263,7 +266,7 @@ async def _approve(
         order,
         hold,
         [Returned(t.id, t.seat_key, t.area_code, level, t.holder_key) for t, level in rows],
-        resell=not partner and _still_sells(session, policy, now),
+        resell=not partner and still_sells(session, policy, now),
         now=now,
     )
     await audit.record(
@@ -282,15 +285,6 @@ async def _approve(
     else:
         await _send_money(uow, request, policy, now)
     await uow.session.flush()
-
-
-def _still_sells(session: Session, policy: RefundPolicy, now: datetime) -> bool:
-    """Refunded seats go back on sale while the session is on and has not started."""
-    return (
-        session.status == SessionStatus.SCHEDULED
-        and policy.reason != "cancelled"
-        and session.starts_at > now
-    )
 
 
 async def _send_money(

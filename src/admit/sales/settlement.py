@@ -27,7 +27,7 @@ from admit.inventory.claims import (
     take_places,
 )
 from admit.payments.models import Payment, Refund
-from admit.sales import pass_sales
+from admit.sales import exchange_completion, pass_sales
 from admit.sales.hold_endings import give_back
 from admit.sales.holds import take_quota_counter
 from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
@@ -39,6 +39,7 @@ from admit.sales.models import (
     OrderLine,
     SalesWindow,
 )
+from admit.sales.order_locks import order_and_hold
 from admit.sales.outside_inventory import outside
 from admit.sales.refunds import request_refund
 from admit.sales.selling import sell
@@ -131,25 +132,13 @@ async def _settle(
             ):
                 return "confirming"  # e.g. the cinema confirms first (partners.confirm)
             await sell(uow, crypto, order, hold, payment.number, now)
+            if order.exchanged_from is not None:  # an exchange: the old tickets go now
+                await exchange_completion.complete(uow, order, now)
             return "paid"
         ended = "expired" if hold.expires_at <= now else "released"
         await give_back(uow, hold, ended, now)  # its seats may be someone else's now
     await outbox.enqueue(uow, kind=LATE_JOB, payload={"payment": payment.number}, now=now)
     return "late"
-
-
-async def order_and_hold(uow: UnitOfWork, number: str) -> tuple[Order, Hold]:
-    fresh = {"populate_existing": True}  # the rows as locked, not as first loaded
-    of_order = select(Order.hold_id).where(Order.number == number).scalar_subquery()
-    hold = await uow.session.scalar(
-        select(Hold).where(Hold.id == of_order).with_for_update().execution_options(**fresh)
-    )
-    order = await uow.session.scalar(
-        select(Order).where(Order.number == number).with_for_update().execution_options(**fresh)
-    )
-    assert hold is not None
-    assert order is not None
-    return order, hold
 
 
 async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: datetime) -> str:
@@ -169,6 +158,8 @@ async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: da
         raise Conflict("the session was cancelled")  # refunded by the caller
     await _take_again(uow, order, hold, now)
     await sell(uow, crypto, order, hold, payment.number, now)
+    if order.exchanged_from is not None:  # Conflict when the old tickets went meanwhile
+        await exchange_completion.complete(uow, order, now)
     return "paid"
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import aliased
 
 from admit.core import sliced_counters
 from admit.core.db import table
@@ -30,8 +31,26 @@ from admit.sales.models import (
     WindowQuota,
     WindowQuotaSlice,
 )
+from admit.sales.refund_models import Exchange, ExchangeTicket
 from admit.ticketing.issue import set_tickets_status
-from admit.ticketing.models import Ticket
+from admit.ticketing.models import Ticket, TicketStatus
+
+
+async def in_live_exchange(uow: UnitOfWork, order_id: int) -> set[int]:
+    """The order's tickets that an exchange waiting for its payment gives up (an exchange
+    whose new order expired or was cancelled holds none)."""
+    new_order = aliased(Order)
+    rows = await uow.session.scalars(
+        select(ExchangeTicket.ticket_id)
+        .join(Exchange, Exchange.id == ExchangeTicket.exchange_id)
+        .join(new_order, new_order.id == Exchange.new_order_id)
+        .where(
+            Exchange.old_order_id == order_id,
+            Exchange.status == "pending_payment",
+            new_order.status == "pending_payment",
+        )
+    )
+    return set(rows.all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +72,13 @@ async def return_tickets(
     *,
     resell: bool,
     now: datetime,
+    status: TicketStatus = "refunded",
 ) -> None:
-    """The tickets (of ``order``, whose hold and order rows the caller locked) are refunded;
-    with ``resell`` their seats and places are on sale again."""
+    """The tickets (of ``order``, whose hold and order rows the caller locked) are refunded
+    (or voided: ``status``, an exchange's); with ``resell`` their seats and places are on
+    sale again. An order left without a valid ticket is ``refunded`` (``exchanged`` when the
+    last went by exchange); one with some left stays as it is after an exchange and is
+    ``partially_refunded`` after a refund."""
     n = len(tickets)
     if not n:
         return
@@ -65,14 +88,17 @@ async def return_tickets(
         .select_from(Ticket)
         .where(Ticket.order_number == order.number, Ticket.status == "valid")
     )
-    order.status = "refunded" if int(valid_left or 0) <= n else "partially_refunded"
+    if int(valid_left or 0) <= n:
+        order.status = "refunded" if status == "refunded" else "exchanged"
+    elif status == "refunded":
+        order.status = "partially_refunded"
     usage = table(BuyerUsage)
     await uow.session.execute(
         update(usage)
         .where(usage.c.session_id == hold.session_id, usage.c.buyer == hold.buyer)
         .values(bought=usage.c.bought - n)
     )
-    await set_tickets_status(uow, [t.ticket_id for t in tickets], "refunded")
+    await set_tickets_status(uow, [t.ticket_id for t in tickets], status)
     if resell:
         await return_sold_seats(
             uow,
