@@ -16,6 +16,8 @@ from admit.accounts.admin_api import router as people_router
 from admit.accounts.counter_api import router as counter_router
 from admit.accounts.customer_api import router as customer_router
 from admit.accounts.staff_api import router as staff_router
+from admit.aftersale.api import router as refund_router
+from admit.aftersale.exchange_api import router as exchange_router
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
 from admit.checkin.api import router as checkin_router
@@ -49,7 +51,6 @@ from admit.partners.sync_api import router as partner_sync_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
 from admit.sales.api import router as sales_router
 from admit.sales.counter_sale_api import router as counter_sale_router
-from admit.sales.exchange_api import router as exchange_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.holder_api import router as holder_router
 from admit.sales.order_api import router as order_router
@@ -58,7 +59,6 @@ from admit.sales.pass_api import router as pass_router
 from admit.sales.payment_api import router as payment_router
 from admit.sales.pickup_api import router as pickup_router
 from admit.sales.purchase_api import router as purchase_router
-from admit.sales.refund_api import router as refund_router
 from admit.sales.ticket_api import router as ticket_router
 from admit.waiting.api import router as waiting_router
 from admit.web.errors import too_many_requests_page

@@ -2,6 +2,7 @@
 
 from admit.accounts import identity_models
 from admit.accounts import models as accounts_models
+from admit.aftersale import models as aftersale_models
 from admit.catalog import models as catalog_models
 from admit.checkin import models as checkin_models
 from admit.clients import models as clients_models
@@ -14,7 +15,6 @@ from admit.messaging import models as messaging_models
 from admit.partners import models as partners_models
 from admit.payments import models as payments_models
 from admit.sales import models as sales_models
-from admit.sales import refund_models
 from admit.ticketing import models as ticketing_models
 from admit.waiting import models as waiting_models
 
@@ -22,6 +22,7 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts_models",
+    "aftersale_models",
     "identity_models",
     "audit",
     "catalog_models",
@@ -35,7 +36,6 @@ __all__ = [
     "partners_models",
     "payments_models",
     "sales_models",
-    "refund_models",
     "waiting_models",
     "ticketing_models",
     "metadata",

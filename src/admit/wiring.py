@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from admit.accounts.authenticator import AccountsAuthenticator
 from admit.accounts.oidc_providers import OidcProvider, OidcProviders
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
+from admit.aftersale.hooks import AfterSaleHooks
 from admit.core.authentication import Authenticator
 from admit.core.config import OidcProviderSettings, Settings
 from admit.core.production_check import is_production, problems, shared_secrets
@@ -28,7 +29,7 @@ from admit.partners.sale_hooks import PartnerCinemas
 from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
-from admit.sales import outside_inventory
+from admit.sales import after_sale, outside_inventory
 from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
@@ -79,6 +80,8 @@ def wire_adapters(rt: Runtime) -> None:
     s = rt.settings
     # A partner cinema's showtimes are sold from its box office's inventory (C2).
     outside_inventory.install(PartnerCinemas())
+    # Refunds and exchanges answer the sale: an exchange's new order sold, a refund done.
+    after_sale.install(AfterSaleHooks())
     if SmsGateway not in rt.adapters:
         url = s.sms_url or f"{s.base_url}{SIM_SMS}"
         rt.register(SmsGateway, HttpSmsGateway(url, s.sms_access_key, s.sms_secret))  # type: ignore[type-abstract]

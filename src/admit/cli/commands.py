@@ -301,8 +301,8 @@ def cancel_session(
     """Cancel a session: sales stop, unpaid holds end, and every paid order is refunded in
     full (tickets revoked, money back through each payment by the worker's refund jobs).
     Run again, it refunds what is left."""
-    from admit.sales.session_cancel import AlreadyCancelled, CancelReport, refund_session
-    from admit.sales.session_cancel import cancel_session as cancel
+    from admit.aftersale.session_cancel import AlreadyCancelled, CancelReport, refund_session
+    from admit.aftersale.session_cancel import cancel_session as cancel
 
     async def work(rt: Runtime) -> CancelReport:
         try:

@@ -60,6 +60,7 @@ _TABLE_OWNERS = (
     "waiting",
     "sales",
     "partners",
+    "aftersale",
     "checkin",
     "content",
 )
@@ -154,6 +155,20 @@ SLICES = (
         reads=("catalog", "inventory", "sales", "payments"),
     ),
     Slice(
+        "aftersale",
+        "after the sale: refund policies and requests, refunded tickets leaving their order, "
+        "exchanges, cancelling a session; its answers to the sale (``sales.after_sale``)",
+        imports=(
+            "core",
+            "catalog",
+            "inventory",
+            "payments",
+            "ticketing",
+            "sales",
+        ),
+        reads=("catalog", "inventory", "sales", "payments", "ticketing"),
+    ),
+    Slice(
         "checkin",
         "gates, devices and their credentials, validation policies, manifests, offline "
         "validation (pure, shared with devices), scan uploads, attendance",
@@ -222,7 +237,17 @@ SLICES = (
     Slice(
         "wiring.py",
         "the composition root's adapters: real services by settings, or the simulators",
-        imports=("core", "accounts", "messaging", "sims", "payments", "partners", "sales", "http"),
+        imports=(
+            "core",
+            "accounts",
+            "messaging",
+            "sims",
+            "payments",
+            "partners",
+            "sales",
+            "aftersale",
+            "http",
+        ),
     ),
     Slice(
         "tables.py",
@@ -265,6 +290,7 @@ PURE_MODULES = (
     "partners/recon_rules.py",
     "waiting/rules.py",
     "sales/rules.py",
+    "aftersale/rules.py",
     "content/rules.py",
     "web/refusals.py",
     "web/messages.py",

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from admit.accounts.customers import contact_of
 from admit.core import audit, outbox
@@ -22,8 +22,8 @@ from admit.finance import ledger
 from admit.messaging.dispatch import MessageChannel, queue_message
 from admit.payments.directory import Gateways
 from admit.payments.models import Payment, Refund
+from admit.sales.after_sale import after_sale
 from admit.sales.models import Order
-from admit.sales.refund_models import RefundRequest
 
 JOB = "sales.refund"
 log = structlog.get_logger(__name__)
@@ -101,12 +101,7 @@ async def complete_refund(
         memo=f"order {payment.order_number}: {refund.reason}",
     )
     await ledger.post_many(uow, [refunded])
-    await uow.session.execute(  # a refund request behind it is done
-        update(RefundRequest)
-        .where(RefundRequest.refund_number == refund.number, RefundRequest.status == "refunding")
-        .values(status="done", done_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    await after_sale().refund_done(uow, refund.number, now)  # a refund request behind it
     await uow.session.flush()
     buyer = await uow.session.scalar(
         select(Order.buyer).where(Order.number == payment.order_number)

@@ -27,7 +27,8 @@ from admit.inventory.claims import (
     take_places,
 )
 from admit.payments.models import Payment, Refund
-from admit.sales import exchange_completion, pass_sales
+from admit.sales import pass_sales
+from admit.sales.after_sale import after_sale
 from admit.sales.hold_endings import give_back
 from admit.sales.holds import take_quota_counter
 from admit.sales.limits import holders_fit, take_buyer_usage, take_holder_usage
@@ -133,7 +134,7 @@ async def _settle(
                 return "confirming"  # e.g. the cinema confirms first (partners.confirm)
             await sell(uow, crypto, order, hold, payment.number, now)
             if order.exchanged_from is not None:  # an exchange: the old tickets go now
-                await exchange_completion.complete(uow, order, now)
+                await after_sale().order_sold(uow, order, now)
             return "paid"
         ended = "expired" if hold.expires_at <= now else "released"
         await give_back(uow, hold, ended, now)  # its seats may be someone else's now
@@ -159,7 +160,7 @@ async def honour_late(uow: UnitOfWork, crypto: FieldCrypto, number: str, now: da
     await _take_again(uow, order, hold, now)
     await sell(uow, crypto, order, hold, payment.number, now)
     if order.exchanged_from is not None:  # Conflict when the old tickets went meanwhile
-        await exchange_completion.complete(uow, order, now)
+        await after_sale().order_sold(uow, order, now)
     return "paid"
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from admit.accounts.models import Customer
+from admit.aftersale.models import RefundPolicy, RefundRequest
 from admit.core.runtime import Runtime
 from admit.sales.models import Hold, Order
-from admit.sales.refund_models import RefundPolicy, RefundRequest
 from tests.conftest import T0, TEST_ACTOR
 from tests.integration.catalog.catalog_factories import (
     ADMIN,

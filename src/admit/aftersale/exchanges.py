@@ -22,12 +22,17 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from admit.aftersale.exchange_completion import complete
+from admit.aftersale.models import Exchange, ExchangeTicket, RefundPolicy
+from admit.aftersale.policies import policy_for, terms_of
+from admit.aftersale.requests import AlreadyRequested, tickets_of_order
+from admit.aftersale.returns import in_live_exchange
+from admit.aftersale.rules import refusal
 from admit.catalog.models import Session, SessionStatus
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
-from admit.sales.exchange_completion import complete
 from admit.sales.hold_requests import HoldRequest
 from admit.sales.holds import place_hold
 from admit.sales.models import Hold, Order
@@ -35,12 +40,7 @@ from admit.sales.order_locks import order_and_hold
 from admit.sales.order_views import LineInput
 from admit.sales.orders import place_order
 from admit.sales.outside_inventory import outside
-from admit.sales.refund_models import Exchange, ExchangeTicket, RefundPolicy
-from admit.sales.refund_policies import policy_for, terms_of
-from admit.sales.refund_requests import AlreadyRequested, tickets_of_order
-from admit.sales.refund_rules import refusal
 from admit.sales.selling import sell
-from admit.sales.ticket_returns import in_live_exchange
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 

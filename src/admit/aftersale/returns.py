@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
+from admit.aftersale.models import Exchange, ExchangeTicket
 from admit.core import sliced_counters
 from admit.core.db import table
 from admit.core.uow import UnitOfWork
@@ -31,7 +32,6 @@ from admit.sales.models import (
     WindowQuota,
     WindowQuotaSlice,
 )
-from admit.sales.refund_models import Exchange, ExchangeTicket
 from admit.ticketing.issue import set_tickets_status
 from admit.ticketing.models import Ticket, TicketStatus
 

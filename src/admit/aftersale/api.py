@@ -11,6 +11,10 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import select
 
+from admit.aftersale import policies as refund_policies
+from admit.aftersale import requests as refund_requests
+from admit.aftersale import session_cancel
+from admit.aftersale.models import OpenedBecause, RefundPolicy, RefundRequest, RequestStatus
 from admit.catalog import ownership
 from admit.core.errors import NotFound
 from admit.core.permissions import Permission, ScopeKind
@@ -27,10 +31,8 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
-from admit.sales import refund_policies, refund_requests, session_cancel
 from admit.sales.hold_api import Model
 from admit.sales.models import Order
-from admit.sales.refund_models import OpenedBecause, RefundPolicy, RefundRequest, RequestStatus
 
 router = APIRouter(tags=["refunds"])
 

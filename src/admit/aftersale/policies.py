@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from admit.aftersale.models import OpenedBecause, RefundPolicy
+from admit.aftersale.rules import BASIS_POINTS, Terms
 from admit.catalog.models import Event, Session, SessionStatus
 from admit.core import audit
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
-from admit.sales.refund_models import OpenedBecause, RefundPolicy
-from admit.sales.refund_rules import BASIS_POINTS, Terms
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from admit.aftersale.models import RefundPolicy, RefundRequest, RefundRequestTicket
+from admit.aftersale.policies import policy_for, still_sells, terms_of
+from admit.aftersale.returns import Returned, in_live_exchange, return_tickets
+from admit.aftersale.rules import refusal, ticket_fee
 from admit.catalog.models import Session
 from admit.core import audit, outbox
 from admit.core.errors import Conflict, InvalidInput, NotFound
@@ -28,11 +32,7 @@ from admit.payments.models import Payment
 from admit.sales.models import Hold, Order, OrderLine, Pickup
 from admit.sales.order_locks import order_and_hold
 from admit.sales.outside_inventory import outside
-from admit.sales.refund_models import RefundPolicy, RefundRequest, RefundRequestTicket
-from admit.sales.refund_policies import policy_for, still_sells, terms_of
-from admit.sales.refund_rules import refusal, ticket_fee
 from admit.sales.refunds import request_refund
-from admit.sales.ticket_returns import Returned, in_live_exchange, return_tickets
 from admit.ticketing.models import Ticket
 
 OUTSIDE_JOB = "sales.refund_outside"

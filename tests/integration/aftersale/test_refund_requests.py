@@ -20,6 +20,8 @@ from tests.integration.sales.purchase_steps import count_rows, order_seats, pay_
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale, states
 
 from admit.accounts.models import StaffUser
+from admit.aftersale import session_cancel
+from admit.aftersale.models import RefundRequest
 from admit.catalog.models import Session
 from admit.checkin.manifests import session_tickets
 from admit.core.clock import FixedClock
@@ -27,9 +29,8 @@ from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.finance.models import LedgerEntry
 from admit.payments.models import Refund
-from admit.sales import refunds, session_cancel
+from admit.sales import refunds
 from admit.sales.models import Order, Pickup
-from admit.sales.refund_models import RefundRequest
 
 ADMIN = "/api/v1/admin"
 

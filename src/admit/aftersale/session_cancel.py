@@ -18,6 +18,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from admit.aftersale.models import RefundRequest
+from admit.aftersale.policies import PolicyInput, open_policy
+from admit.aftersale.requests import RefundRefused, apply, approve
 from admit.catalog.models import Session, SessionStatus
 from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM, Actor
@@ -27,9 +30,6 @@ from admit.core.short_cache import SALE_CONFIG, forget_on_commit
 from admit.core.uow import UnitOfWork
 from admit.sales.hold_endings import end_holds
 from admit.sales.models import Hold, Order, SalesWindow
-from admit.sales.refund_models import RefundRequest
-from admit.sales.refund_policies import PolicyInput, open_policy
-from admit.sales.refund_requests import RefundRefused, apply, approve
 
 JOB = "sales.cancel_session"
 BATCH = 200  # orders per job; each is refunded in its own transaction

@@ -12,12 +12,12 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import select
 
+from admit.aftersale import exchanges
+from admit.aftersale.models import Exchange
 from admit.core.uow import UnitOfWork
 from admit.http.deps import CustomerId, CustomerReader, CustomerUoW, Now, RuntimeDep
-from admit.sales import exchanges
 from admit.sales.hold_api import Model
 from admit.sales.models import Order
-from admit.sales.refund_models import Exchange
 
 router = APIRouter(tags=["exchanges"])
 ExchangeState = Literal["pending_payment", "done", "expired"]

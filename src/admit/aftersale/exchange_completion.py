@@ -9,6 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from admit.aftersale.models import Exchange, ExchangeTicket, RefundPolicy
+from admit.aftersale.policies import still_sells
+from admit.aftersale.returns import Returned, return_tickets
 from admit.catalog.models import Session
 from admit.core import audit
 from admit.core.errors import Conflict
@@ -16,10 +19,7 @@ from admit.core.uow import UnitOfWork
 from admit.payments.models import Payment
 from admit.sales.models import Order, OrderLine
 from admit.sales.order_locks import order_and_hold
-from admit.sales.refund_models import Exchange, ExchangeTicket, RefundPolicy
-from admit.sales.refund_policies import still_sells
 from admit.sales.refunds import request_refund
-from admit.sales.ticket_returns import Returned, return_tickets
 from admit.ticketing.models import Ticket
 
 
