@@ -36,7 +36,7 @@ class Permission(enum.StrEnum):
     MESSAGES = "messages.manage"
     FINANCE = "finance.read"  # ledger balances and daily bills
     PARTNERS = "partners.manage"  # partner cinemas: import showtimes, watch their orders
-    RECONCILE = "partners.reconcile"  # run reconciliations, resolve their exceptions
+    RECONCILE = "partners.reconcile"  # reconcile cinemas and gateways, resolve exceptions
     CLIENTS = "clients.manage"  # clients, client groups, the buyers linked to a client
 
 
