@@ -120,7 +120,7 @@ def _detail(view: recon.RunView) -> RunDetailOut:
 
 
 @router.post("/gateways/{gateway}/{day}", responses={502: {}, 503: {}})
-async def fetch_and_reconcile(
+async def fetch_gateway_statement(
     gateway: GatewayName, day: date, rt: RuntimeDep, who: Runner
 ) -> RunDetailOut:
     """Fetch the gateway's statement of a UTC day that is over and reconcile it with the
@@ -139,7 +139,7 @@ async def fetch_and_reconcile(
         }
     },
 )
-async def upload_and_reconcile(
+async def upload_gateway_statement(
     gateway: GatewayName, day: date, request: Request, uow: Reconciler, now: Now
 ) -> RunDetailOut:
     """Reconcile a UTC day with a statement uploaded in the generic CSV format
@@ -161,7 +161,7 @@ async def upload_and_reconcile(
 
 
 @router.get("/gateways/{gateway}/{day}")
-async def gateway_day(gateway: GatewayName, day: date, uow: Reader) -> RunDetailOut:
+async def gateway_reconciliation(gateway: GatewayName, day: date, uow: Reader) -> RunDetailOut:
     """A gateway's day as last reconciled (404 ``not_reconciled`` before its first run)."""
     return _detail(
         await recon.get_run(uow, counterparty=gateway_recon.counterparty(gateway), day=day)
@@ -169,7 +169,7 @@ async def gateway_day(gateway: GatewayName, day: date, uow: Reader) -> RunDetail
 
 
 @router.get("/runs")
-async def runs(
+async def recon_runs(
     uow: Reader,
     counterparty: Annotated[
         str, Query(max_length=60, description="a prefix: gateway:, cinema:")
@@ -184,7 +184,7 @@ async def runs(
 
 
 @router.get("/exceptions")
-async def exceptions(
+async def recon_exceptions(
     uow: Reader,
     status: ExceptionStatus | None = None,
     counterparty: Annotated[
@@ -197,7 +197,7 @@ async def exceptions(
 
 
 @router.post("/exceptions/{exception_id}/resolve")
-async def resolve(
+async def resolve_recon_exception(
     exception_id: int, body: ResolveIn, uow: Reconciler, who: PrincipalDep, now: Now
 ) -> ExceptionOut:
     """Close an exception with a note saying what was done (A3); it stays on record. With

@@ -4,9 +4,10 @@ none."""
 
 from __future__ import annotations
 
-from admit.finance.recon_rules import Difference, Record, compare, correction
 from hypothesis import given
 from hypothesis import strategies as st
+
+from admit.finance.recon_rules import Difference, Record, compare, correction
 
 
 def _sale(no: str, amount: int, tickets: int = 1) -> Record:
