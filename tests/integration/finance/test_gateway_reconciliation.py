@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 from tests.conftest import T0, TEST_ACTOR
-from tests.integration.sales.conftest import Bank
+from tests.integration.sales.conftest import Bank, consistent  # noqa: F401  (autouse)
 from tests.integration.sales.purchase_steps import one_seat_each, pay_each
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale
 
