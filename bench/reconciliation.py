@@ -2,9 +2,9 @@
 
 A fresh migrated PostgreSQL database is filled with SQL (``INSERT … SELECT generate_series``):
 ``--payments`` captured bank payments spread evenly over ``--days`` UTC days, one in twenty
-refunded the same day (evenly over the days), each with its ledger entry (``capture`` /
-``refund``, two lines). The statement of the middle day is built from the day's payments and
-refunds and perturbed (a hundred lines each dropped, changed, duplicated and foreign), written in the generic upload
+refunded the same day, each with its ledger entry (``capture`` / ``refund``, two lines). The
+statement of the middle day is built from the day's payments and refunds and perturbed (a
+hundred lines each dropped, changed, duplicated and foreign), written in the generic upload
 CSV. Then, timed: the CSV parsed (``finance.statement_csv``), the day compared with the
 ledger and stored (``finance.gateway_recon.compare_and_store``: one query for the platform's
 side, matching in memory, the run and its exceptions written), and the same run again (the
