@@ -202,11 +202,24 @@ async def _reconcile(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     await reconcile(ctx.runtime, gateway=payload["gateway"], day=date.fromisoformat(payload["day"]))
 
 
+async def _moved(uow: UnitOfWork, account: str, day: date) -> bool:
+    """Whether the ledger moved money through ``account`` that day (stops at the first line)."""
+    start, end = recon.day_bounds(day)
+    found = await uow.session.scalar(
+        select(LedgerLine.id)
+        .join(LedgerEntry, LedgerEntry.id == LedgerLine.entry_id)
+        .where(LedgerEntry.at >= start, LedgerEntry.at < end, LedgerLine.account == account)
+        .limit(1)
+    )
+    return found is not None
+
+
 @chore("finance.reconcile_gateways_daily")
 async def queue_yesterday(rt: Runtime) -> int:
-    """Queue yesterday's reconciliation of every gateway of this process that has none (the
-    run is written as ``queued`` at once, so no other worker queues it again). A chore, not a
-    sweeper: the gateways are the runtime's."""
+    """Queue yesterday's reconciliation of every gateway of this process that moved money in
+    the ledger that day and has no run of it (the run is written as ``queued`` at once, so no
+    other worker queues it again). A chore, not a sweeper: the gateways are the runtime's. A
+    day the platform recorded nothing through a gateway is reconciled on demand."""
     gateways = rt.adapters.get(Gateways)
     if not isinstance(gateways, Gateways):
         return 0
@@ -225,7 +238,7 @@ async def queue_yesterday(rt: Runtime) -> int:
         )
         queued = 0
         for name in gateways:
-            if counterparty(name) in done:
+            if counterparty(name) in done or not await _moved(uow, counterparty(name), day):
                 continue
             uow.session.add(
                 ReconRun(counterparty=counterparty(name), day=day, ran_at=now, status="queued")
