@@ -194,20 +194,27 @@ async def test_a_statement_with_injected_discrepancies_reports_exactly_those_and
     assert (await resolve("amount_differs", adjust=True)).json()["error"]["code"] == (
         "already_resolved"
     )
-    for kind in ("missing_at_gateway", "missing_on_platform", "duplicate_at_gateway"):
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        organiser = await uow.session.scalar(select(Payment.organiser_id).limit(1))
+    foreign = await resolve("missing_on_platform", adjust=True, organiser_id=organiser)
+    assert foreign.json()["adjustment"] == 777  # the bank holds it: into suspense to refund
+    for kind in ("missing_at_gateway", "duplicate_at_gateway"):
         assert (await resolve(kind)).status_code == 200
 
     day = (await admin.get(f"{RECON}/gateways/bank/{DAY}", headers=staff)).json()
     assert (day["open_exceptions"], day["reconciled"]) == (0, True)
     balances = (await admin.get("/api/v1/admin/finance/ledger/balances", headers=staff)).json()
     assert (balances["total"], balances["unbalanced_entries"]) == (0, [])
-    assert balances["accounts"]["suspense:reconciliation"] == 500
+    assert balances["accounts"]["suspense:reconciliation"] == 500 - 777
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        adjust = await uow.session.scalar(
-            select(LedgerEntry).where(LedgerEntry.kind == "recon_adjust")
-        )
-    assert adjust is not None
-    assert adjust.ref == str(ids["amount_differs"])
+        adjusts = (
+            await uow.session.scalars(
+                select(LedgerEntry.ref)
+                .where(LedgerEntry.kind == "recon_adjust")
+                .order_by(LedgerEntry.id)
+            )
+        ).all()
+    assert adjusts == [str(ids["amount_differs"]), str(ids["missing_on_platform"])]
     resolutions = await _audited(runtime, "reconciliation.exception_resolved")
     assert sorted(e for _, e in resolutions) == sorted(str(i) for i in ids.values())
 
