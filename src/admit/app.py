@@ -31,6 +31,7 @@ from admit.core.runtime import Runtime
 from admit.core.startup_errors import exit_on_startup_error
 from admit.core.worker import run_forever
 from admit.finance.api import router as finance_router
+from admit.finance.recon_api import router as reconciliation_router
 from admit.http.access_log import RequestLogMiddleware
 from admit.http.audit_api import router as audit_router
 from admit.http.contract import contract, operation_id
@@ -160,6 +161,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         refund_router,
         exchange_router,
         finance_router,
+        reconciliation_router,
         checkin_router,
         partners_router,
         partner_sync_router,

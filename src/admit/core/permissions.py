@@ -37,7 +37,7 @@ class Permission(enum.StrEnum):
     FINANCE = "finance.read"  # ledger balances and daily bills
     REFUNDS = "refunds.manage"  # refund policies, reviewing refund requests, cancelling sessions
     PARTNERS = "partners.manage"  # partner cinemas: import showtimes, watch their orders
-    RECONCILE = "partners.reconcile"  # run reconciliations, resolve their exceptions
+    RECONCILE = "partners.reconcile"  # reconcile cinemas and gateways, resolve exceptions
     CLIENTS = "clients.manage"  # clients, client groups, the buyers linked to a client
 
 

@@ -118,9 +118,11 @@ SLICES = (
     ),
     Slice(
         "finance",
-        "the append-only double-entry ledger and the daily bills read from payments",
+        "the append-only double-entry ledger, the daily bills read from payments, and "
+        "reconciliation (runs and exceptions of any counterparty; the payment gateways' "
+        "statements against the ledger)",
         imports=("core", "payments"),
-        reads=("payments",),
+        reads=("payments", "catalog"),
     ),
     Slice(
         "waiting",
@@ -150,9 +152,19 @@ SLICES = (
     Slice(
         "partners",
         "cinemas' own box offices: the adapter, sync, the partner sale flow "
-        "(lock, confirm, unlock) and reconciliation",
-        imports=("core", "catalog", "inventory", "payments", "messaging", "accounts", "sales"),
-        reads=("catalog", "inventory", "sales", "payments"),
+        "(lock, confirm, unlock) and their daily reports reconciled (on finance's "
+        "reconciliation)",
+        imports=(
+            "core",
+            "catalog",
+            "inventory",
+            "payments",
+            "messaging",
+            "accounts",
+            "sales",
+            "finance",
+        ),
+        reads=("catalog", "inventory", "sales", "payments", "finance"),
     ),
     Slice(
         "aftersale",
@@ -287,7 +299,8 @@ PURE_MODULES = (
     "payments/gateway.py",
     "payments/bank_notice.py",
     "partners/box_office.py",
-    "partners/recon_rules.py",
+    "finance/recon_rules.py",
+    "finance/statement_csv.py",
     "waiting/rules.py",
     "sales/rules.py",
     "aftersale/rules.py",

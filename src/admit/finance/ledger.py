@@ -3,7 +3,9 @@ sum to zero, in minor units, posted in the transaction that moves the money. Ent
 never changed or deleted (the database refuses); a correction is a new entry.
 
 Accounts: ``gateway:<name>`` (what a payment gateway holds for us), ``cash:<outlet>`` (cash
-in a counter's drawer), ``organiser:<id>:payable`` (what the platform owes an organiser)."""
+in a counter's drawer), ``organiser:<id>:payable`` (what the platform owes an organiser),
+``suspense:reconciliation`` (differences with a gateway's statement corrected and not yet
+settled: ``finance.gateway_recon``)."""
 
 from __future__ import annotations
 

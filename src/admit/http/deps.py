@@ -225,6 +225,20 @@ def staff_reader(permission: Permission, *, scope: Scoping | None = None) -> Any
     return Depends(_staff_uow(permission, readonly=True, scoping=scope), scope="function")
 
 
+def staff_may(permission: Permission) -> Any:
+    """``Annotated[Principal, staff_may(P)]``: the staff member holding P globally, with no unit
+    of work open (for routes that call an outside system — a cinema, a payment gateway — before
+    they write: nothing may be held open meanwhile)."""
+
+    async def dependency(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.can(permission):
+            raise Forbidden(f"this needs the {permission.value} permission")
+        return who
+
+    dependency.required_permission = permission  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
 def require_scope(
     who: Principal, permission: Permission, scope: ScopeKind, scope_id: object
 ) -> None:

@@ -6,55 +6,37 @@ bills. Calls to a cinema happen with no unit of work open."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from admit.core.audit_context import ANONYMOUS
-from admit.core.errors import Forbidden
 from admit.core.permissions import Permission, Principal
 from admit.core.uow import UnitOfWork
+from admit.finance.models import ExceptionStatus, ReconException, RunStatus
+from admit.finance.recon_rules import DifferenceKind
 from admit.http.deps import (
     Now,
     PrincipalDep,
     RuntimeDep,
     staff_actor,
+    staff_may,
     staff_reader,
     staff_writer,
 )
 from admit.http.media import CsvResponse
 from admit.inventory.availability import load_availability
 from admit.partners import bills, reconciliation
-from admit.partners.models import (
-    ExceptionStatus,
-    LockStatus,
-    PartnerCinema,
-    PartnerLock,
-    RunStatus,
-)
-from admit.partners.recon_rules import DifferenceKind
+from admit.partners.models import LockStatus, PartnerCinema, PartnerLock
 from admit.partners.seat_plans import refresh_plan
 
 router = APIRouter()
 Finance = Annotated[UnitOfWork, staff_reader(Permission.FINANCE)]
 Watcher = Annotated[UnitOfWork, staff_reader(Permission.PARTNERS)]
 Reconciler = Annotated[UnitOfWork, staff_writer(Permission.RECONCILE)]
-
-
-def staff_may(permission: Permission) -> Any:
-    """The staff member, if a global grant carries ``permission``, without opening a unit of
-    work (for routes that call a cinema: nothing may be held open meanwhile)."""
-
-    async def dependency(who: PrincipalDep) -> Principal:
-        if not who.can(permission):
-            raise Forbidden(f"this needs the {permission.value} permission")
-        return who
-
-    dependency.required_permission = permission  # type: ignore[attr-defined]
-    return Depends(dependency)
 
 
 class Model(BaseModel):
@@ -141,10 +123,26 @@ class BillOut(Model):
     lines: list[BillLineOut]
 
 
+def _exception_out(row: ReconException) -> ExceptionOut:
+    return ExceptionOut(
+        id=row.id,
+        cinema_id=reconciliation.cinema_of(row),
+        day=row.day,
+        order_no=row.ref,
+        kind=row.kind,
+        platform_amount=row.platform_amount,
+        partner_amount=row.partner_amount,
+        status=row.status,
+        note=row.note,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+    )
+
+
 def _run_out(view: reconciliation.RunView) -> RunOut:
     run = view.run
     return RunOut(
-        cinema_id=run.cinema_id,
+        cinema_id=reconciliation.cinema_of(run),
         day=run.day,
         status=run.status,
         ran_at=run.ran_at,
@@ -152,7 +150,7 @@ def _run_out(view: reconciliation.RunView) -> RunOut:
         platform_total=run.platform_total,
         partner_total=run.partner_total,
         open_exceptions=run.open_exceptions,
-        exceptions=[ExceptionOut.model_validate(e) for e in view.exceptions],
+        exceptions=[_exception_out(e) for e in view.exceptions],
     )
 
 
@@ -219,7 +217,7 @@ async def exceptions(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[ExceptionOut]:
     rows = await reconciliation.list_exceptions(uow, status=status, limit=limit)
-    return [ExceptionOut.model_validate(e) for e in rows]
+    return [_exception_out(e) for e in rows]
 
 
 @router.post("/admin/partners/exceptions/{exception_id}/resolve", tags=["admin: partners"])
@@ -230,7 +228,7 @@ async def resolve_exception(
     row = await reconciliation.resolve(
         uow, exception_id=exception_id, note=body.note, who=staff_actor(who).name or "", now=now
     )
-    return ExceptionOut.model_validate(row)
+    return _exception_out(row)
 
 
 @router.get(

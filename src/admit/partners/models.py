@@ -1,22 +1,19 @@
 """Tables of the partners slice: cinemas sold through their own box-office systems, their
-halls and sessions as imported, the platform's locks at the cinema (one per partner hold),
-and the daily reconciliation with its exceptions."""
+halls and sessions as imported and the platform's locks at the cinema (one per partner hold).
+The daily reconciliation with a cinema is stored by the finance slice (``recon_run``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
 
-# The states of a lock at a cinema (``partners.locks``, the partner jobs), of a reconciliation
-# run and of an exception it found (``partners.reconciliation``).
+# The states of a lock at a cinema (``partners.locks``, the partner jobs).
 LockStatus = Literal["locked", "confirming", "confirmed", "refused", "releasing", "released"]
-RunStatus = Literal["queued", "done"]
-ExceptionStatus = Literal["open", "resolved", "cleared"]
 
 
 class PartnerCinema(Base):
@@ -92,42 +89,3 @@ class PartnerLock(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-
-
-class ReconRun(Base):
-    """One comparison of a cinema's day: the platform's confirmed orders against its report."""
-
-    __tablename__ = "partner_recon_run"
-    __table_args__ = (UniqueConstraint("cinema_id", "day"),)
-
-    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
-    cinema_id: Mapped[int] = mapped_column(ForeignKey("partner_cinema.id"))
-    day: Mapped[date] = mapped_column(Date)
-    ran_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(10), default="done")  # queued | done
-    matched: Mapped[int] = mapped_column(default=0)
-    platform_total: Mapped[int] = mapped_column(default=0)
-    partner_total: Mapped[int] = mapped_column(default=0)
-    open_exceptions: Mapped[int] = mapped_column(default=0)
-
-
-class ReconException(Base):
-    """A difference found by reconciliation (A2, A3): open until an operator resolves it with
-    a note; one that a later run no longer finds is marked cleared."""
-
-    __tablename__ = "partner_recon_exception"
-    __table_args__ = (UniqueConstraint("cinema_id", "day", "order_no", "kind"),)
-
-    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("partner_recon_run.id"), index=True)
-    cinema_id: Mapped[int] = mapped_column(ForeignKey("partner_cinema.id"))
-    day: Mapped[date] = mapped_column(Date)
-    order_no: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(24))
-    platform_amount: Mapped[int | None] = mapped_column(default=None)
-    partner_amount: Mapped[int | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(String(10), default="open")
-    note: Mapped[str | None] = mapped_column(Text, default=None)
-    resolved_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -22,7 +22,9 @@ from admit.core import heartbeat
 from admit.core.audit_context import SYSTEM
 from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
+from admit.payments.directory import Gateways
 from tests.conftest import T0, TEST_ACTOR
+from tests.fakes.gateway import EmptyStatements
 from tests.integration.accounts.people_factories import make_api_client
 from tests.integration.accounts.scoped_world import OUTLET, two_sides
 from tests.integration.sales.sale_factories import customers_with_ids
@@ -65,8 +67,11 @@ async def _staff(runtime: Runtime, grants: list[Grant]) -> Headers:
 
 async def identity(name: str, runtime: Runtime, admin: httpx.AsyncClient) -> Identity:
     """Build the world, then the identity ``name`` in it. A worker has beaten, as on a
-    running platform, so readiness answers 200 (its 503 is for a platform without one)."""
+    running platform, so readiness answers 200 (its 503 is for a platform without one); the
+    bank serves statements (empty ones), so a reconciliation answers rather than 503."""
     mine, _ = await two_sides(admin, runtime)
+    gateways = runtime.adapter(Gateways)
+    runtime.register(Gateways, Gateways(*(EmptyStatements(gateways.get(n)) for n in gateways)))
     async with runtime.uow(SYSTEM) as uow:
         await heartbeat.beat(uow, runtime.clock.now())
 
