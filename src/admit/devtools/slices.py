@@ -59,6 +59,7 @@ _TABLE_OWNERS = (
     "finance",
     "waiting",
     "sales",
+    "settlement",
     "partners",
     "checkin",
     "content",
@@ -145,6 +146,14 @@ SLICES = (
             "waiting",
         ),
         reads=("catalog", "inventory", "accounts", "payments", "ticketing", "finance", "waiting"),
+    ),
+    Slice(
+        "settlement",
+        "agreements with each party of a sale (organiser, platform, agents, printers, "
+        "clients), settlement runs per period that split the organiser's payable in the "
+        "ledger, and each party's statement (CSV, PDF)",
+        imports=("core", "catalog", "clients", "payments", "finance", "sales"),
+        reads=("catalog", "clients", "payments", "finance", "sales"),
     ),
     Slice(
         "partners",
@@ -265,6 +274,7 @@ PURE_MODULES = (
     "partners/recon_rules.py",
     "waiting/rules.py",
     "sales/rules.py",
+    "settlement/rules.py",
     "content/rules.py",
     "web/refusals.py",
     "web/messages.py",
