@@ -201,9 +201,9 @@ def expected(
     for kind, (bp, per_ticket) in terms.items():
         key = None if kind == "platform" else outlets[kind]
         party = "platform:fees" if kind == "platform" else f"agent:{outlets[kind]}"
-        out[party] = round(
-            Fraction(book.net(day, key) * bp, 10_000)
-        )  # Python rounds half to even + per_ticket * book.count(day, key)
+        # ``round`` of a Fraction rounds half to even: the rule, computed another way.
+        percent = round(Fraction(book.net(day, key) * bp, 10_000))
+        out[party] = percent + per_ticket * book.count(day, key)
     return out
 
 
