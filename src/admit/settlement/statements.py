@@ -61,6 +61,7 @@ def statement_pdf(run: SettlementRun, share: SettlementShare) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_title(f"Settlement {share.kind}:{share.party} {share.period_start}")
     pdf.set_creator("Admit")
+    pdf.set_creation_date(run.created_at)  # the same statement, byte for byte, when asked again
     pdf.add_page()
     pdf.set_font("Helvetica", style="B", size=16)
     pdf.cell(0, 10, "Settlement statement", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

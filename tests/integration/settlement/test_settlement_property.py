@@ -18,8 +18,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from fractions import Fraction
 from datetime import UTC, datetime, time, timedelta
+from fractions import Fraction
 from typing import Any, TypeVar
 
 import httpx
