@@ -1,7 +1,8 @@
-"""``admit settle``: settle a period for one organiser or for every organiser that took money
+"""``admit settle-period``: settle a period for one organiser or for every organiser that took money
 in it (A1, OPS6), with a progress bar; optionally write each party's statement (CSV and PDF)
 to a directory. Running it again settles nothing twice: each organiser's run of the period is
-returned as it was."""
+returned as it was. (``admit settle`` is the payment-inbox settlement worker, issue 17:
+another thing that is also called settling.)"""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ def _write(out: Path, run: SettlementRun, shares: list[SettlementShare]) -> None
         (out / f"{safe}.pdf").write_bytes(statements.statement_pdf(run, share))
 
 
-@app.command("settle")
-def settle(
+@app.command("settle-period")
+def settle_period(
     start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day (UTC).")],
     end: Annotated[
         datetime, typer.Option(formats=["%Y-%m-%d"], help="First day after the period.")
