@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.db import Base, BigIntKey, UTCDateTime
@@ -58,8 +58,9 @@ class SettlementRun(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
-    gross: Mapped[int]
-    refunded: Mapped[int]
+    # Money in minor units: a quarter of a large organiser's takings passes 2³¹ fen.
+    gross: Mapped[int] = mapped_column(BigInteger)
+    refunded: Mapped[int] = mapped_column(BigInteger)
     trigger: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(80))
@@ -87,11 +88,15 @@ class SettlementShare(Base):
     agreement_id: Mapped[int | None] = mapped_column(
         ForeignKey("settlement_agreement.id"), default=None
     )
-    gross: Mapped[int]  # captured through this party in the period
-    refunded: Mapped[int]  # refunded in the period (of sales of any period: carried forward)
+    gross: Mapped[int] = mapped_column(BigInteger)  # captured through this party in the period
+    refunded: Mapped[int] = mapped_column(
+        BigInteger
+    )  # refunded in the period (of sales of any period: carried forward)
     tickets: Mapped[int]  # tickets counted for the fixed fee
     percent_bp: Mapped[int]
     per_ticket: Mapped[int]
-    amount: Mapped[int]  # what the party is owed (negative: what it owes back)
+    amount: Mapped[int] = mapped_column(
+        BigInteger
+    )  # what the party is owed (negative: what it owes back)
     account: Mapped[str] = mapped_column(String(80))
     entry_ref: Mapped[str | None] = mapped_column(String(40), default=None)
