@@ -9,10 +9,11 @@ on it back there, since commissions are on sales net of refunds."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from admit.clients.models import ClientCustomer, ClientRep
 from admit.core.uow import UnitOfWork
@@ -49,31 +50,26 @@ class Figures:
         return self.by_sale.setdefault(key, Slice())
 
     def total(self) -> Slice:
-        out = Slice()
-        for part in self.by_sale.values():
-            out.gross, out.refunded = out.gross + part.gross, out.refunded + part.refunded
-            out.tickets += part.tickets
-        return out
+        return self._sum(lambda outlet, buyer: True)
 
     def of_outlet(self, outlet: str) -> Slice:
-        out = Slice()
-        for (where, _), part in self.by_sale.items():
-            if where == outlet:
-                out.gross, out.refunded = out.gross + part.gross, out.refunded + part.refunded
-                out.tickets += part.tickets
-        return out
+        return self._sum(lambda where, buyer: where == outlet)
 
     def of_buyers(self, buyers: set[str]) -> Slice:
+        return self._sum(lambda where, buyer: buyer in buyers)
+
+    def _sum(self, pick: Callable[[str, str], bool]) -> Slice:
         out = Slice()
-        for (_, buyer), part in self.by_sale.items():
-            if buyer in buyers:
+        for (outlet, buyer), part in self.by_sale.items():
+            if pick(outlet, buyer):
                 out.gross, out.refunded = out.gross + part.gross, out.refunded + part.refunded
                 out.tickets += part.tickets
         return out
 
 
-def _where(query: Select, organiser_id: int, kind: str, start: datetime, end: datetime) -> Select:  # type: ignore[type-arg]
-    return query.where(
+def _entries(organiser_id: int, kind: str, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """The organiser's ledger entries of one kind posted in ``[start, end)``."""
+    return and_(
         LedgerEntry.organiser_id == organiser_id,
         LedgerEntry.kind == kind,
         LedgerEntry.at >= start,
@@ -91,7 +87,7 @@ async def period_figures(
     tickets picked up at each counter, and refunds still owed to buyers at ``end``."""
     figures = Figures()
     payable = ledger.payable_account(organiser_id)
-    captured = _where(
+    captured = (
         select(OUTLET, Order.buyer, func.sum(LedgerLine.amount), func.min(LedgerEntry.currency))
         .select_from(LedgerLine)
         .join(LedgerEntry, LedgerEntry.id == LedgerLine.entry_id)
@@ -99,16 +95,13 @@ async def period_figures(
         .join(Order, Order.number == Payment.order_number)
         .join(Hold, Hold.id == Order.hold_id)
         .where(LedgerLine.account == payable)
-        .group_by(OUTLET, Order.buyer),
-        organiser_id,
-        "capture",
-        start,
-        end,
+        .group_by(OUTLET, Order.buyer)
+        .where(_entries(organiser_id, "capture", start, end))
     )
     for outlet, buyer, amount, currency in (await uow.session.execute(captured)).all():
         figures._part((outlet, buyer)).gross -= int(amount)  # the payable is credited
         figures.currency = currency
-    refunded = _where(
+    refunded = (
         select(OUTLET, Order.buyer, func.sum(LedgerLine.amount))
         .select_from(LedgerLine)
         .join(LedgerEntry, LedgerEntry.id == LedgerLine.entry_id)
@@ -117,28 +110,22 @@ async def period_figures(
         .join(Order, Order.number == Payment.order_number)
         .join(Hold, Hold.id == Order.hold_id)
         .where(LedgerLine.account == payable)
-        .group_by(OUTLET, Order.buyer),
-        organiser_id,
-        "refund",
-        start,
-        end,
+        .group_by(OUTLET, Order.buyer)
+        .where(_entries(organiser_id, "refund", start, end))
     )
     for outlet, buyer, amount in (await uow.session.execute(refunded)).all():
         figures._part((outlet, buyer)).refunded += int(amount)  # the payable is debited
     # Tickets sold: the lines of orders a capture of the period paid (a capture refunded as a
     # duplicate or too late paid no order, and sold no ticket).
-    sold = _where(
+    sold = (
         select(OUTLET, Order.buyer, func.count(OrderLine.id))
         .select_from(LedgerEntry)
         .join(Payment, Payment.number == LedgerEntry.ref)
         .join(Order, Order.paid_by == Payment.number)
         .join(Hold, Hold.id == Order.hold_id)
         .join(OrderLine, OrderLine.order_id == Order.id)
-        .group_by(OUTLET, Order.buyer),
-        organiser_id,
-        "capture",
-        start,
-        end,
+        .group_by(OUTLET, Order.buyer)
+        .where(_entries(organiser_id, "capture", start, end))
     )
     for outlet, buyer, count in (await uow.session.execute(sold)).all():
         figures._part((outlet, buyer)).tickets += int(count)

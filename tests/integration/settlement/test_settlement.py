@@ -65,10 +65,23 @@ async def test_a_period_settles_once_with_the_same_statements(
     await agree(admin, organiser_id=org, kind="organiser", cadence="daily")
     await agree(admin, organiser_id=org, kind="platform", percent_bp=300)
     await agree(admin, organiser_id=org, kind="agent", party=agent, percent_bp=1000, per_ticket=50)
-    sale = {"organiser_id": org, "tickets": 2, "price": 5000, "at": at(DAY)}
-    await w.sale(runtime, stage, outlet=None, method="bank", **sale)  # type: ignore[arg-type]
-    cash = await w.sale(runtime, stage, outlet=agent, method="cash", **sale)  # type: ignore[arg-type]
-    await w.sale(runtime, stage, outlet=agent, method="bank", outcome="declined", **sale)  # type: ignore[arg-type]
+
+    async def sale(outlet: str | None, method: str, outcome: str = "captured") -> str:
+        return await w.sale(
+            runtime,
+            stage,
+            organiser_id=org,
+            outlet=outlet,
+            method=method,
+            tickets=2,
+            price=5000,
+            at=at(DAY),
+            outcome=outcome,
+        )
+
+    await sale(None, "bank")
+    cash = await sale(agent, "cash")
+    await sale(agent, "bank", "declined")
     await w.refund(runtime, cash, amount=1001, at=at(DAY, 11), done=at(DAY, 11))
     clock.advance(at(DAY + timedelta(days=1), 1) - clock.now())
     body = {"organiser_id": org, "start": str(DAY), "end": str(DAY + timedelta(days=1))}
@@ -131,7 +144,7 @@ async def test_refused_inputs_have_their_codes(
     agent = await w.outlet(runtime, "agent", T0)
     made = await agree(admin, organiser_id=org, kind="agent", party=agent, percent_bp=500)
 
-    async def refused(path: str, body: dict, status: int, code: str) -> None:  # type: ignore[type-arg]
+    async def refused(path: str, body: dict[str, object], status: int, code: str) -> None:
         got = await admin.post(f"{S}/{path}", json=body)
         assert (got.status_code, got.json().get("error", {}).get("code")) == (status, code), (
             path,
