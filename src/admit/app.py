@@ -61,6 +61,8 @@ from admit.sales.payment_api import router as payment_router
 from admit.sales.pickup_api import router as pickup_router
 from admit.sales.purchase_api import router as purchase_router
 from admit.sales.ticket_api import router as ticket_router
+from admit.settlement import schedule  # noqa: F401  (its sweeper: scheduled runs)
+from admit.settlement.api import router as settlement_router
 from admit.waiting.api import router as waiting_router
 from admit.web.errors import too_many_requests_page
 from admit.web.pages import mount_pages
@@ -162,6 +164,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         exchange_router,
         finance_router,
         reconciliation_router,
+        settlement_router,
         checkin_router,
         partners_router,
         partner_sync_router,

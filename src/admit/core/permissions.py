@@ -34,7 +34,8 @@ class Permission(enum.StrEnum):
     CONTENT = "content.manage"
     DASHBOARDS = "dashboards.read"
     MESSAGES = "messages.manage"
-    FINANCE = "finance.read"  # ledger balances and daily bills
+    FINANCE = "finance.read"  # ledger balances, daily bills, settlement runs and statements
+    SETTLEMENT = "finance.settle"  # agreements with the parties, settlement runs
     REFUNDS = "refunds.manage"  # refund policies, reviewing refund requests, cancelling sessions
     PARTNERS = "partners.manage"  # partner cinemas: import showtimes, watch their orders
     RECONCILE = "partners.reconcile"  # reconcile cinemas and gateways, resolve exceptions
@@ -84,7 +85,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.CONTENT_ADMIN: frozenset({P.CATALOG_READ, P.CONTENT}),
-    Role.BUSINESS_MANAGER: frozenset({P.CATALOG_READ, P.DASHBOARDS, P.AUDIT_READ, P.FINANCE}),
+    Role.BUSINESS_MANAGER: frozenset(
+        {P.CATALOG_READ, P.DASHBOARDS, P.AUDIT_READ, P.FINANCE, P.SETTLEMENT}
+    ),
     Role.VALIDATION_ADMIN: frozenset({P.CATALOG_READ, P.GATE, P.GATE_ADMIN}),
     Role.VALIDATION_STAFF: frozenset({P.GATE}),
     Role.KIOSK_STAFF: frozenset({P.CATALOG_READ, P.SELL, P.CUSTOMERS_READ}),

@@ -59,6 +59,7 @@ _TABLE_OWNERS = (
     "finance",
     "waiting",
     "sales",
+    "settlement",
     "partners",
     "aftersale",
     "checkin",
@@ -148,6 +149,14 @@ SLICES = (
             "waiting",
         ),
         reads=("catalog", "inventory", "accounts", "payments", "ticketing", "finance", "waiting"),
+    ),
+    Slice(
+        "settlement",
+        "agreements with each party of a sale (organiser, platform, agents, printers, "
+        "clients), settlement runs per period that split the organiser's payable in the "
+        "ledger, and each party's statement (CSV, PDF)",
+        imports=("core", "catalog", "clients", "payments", "finance", "sales"),
+        reads=("catalog", "clients", "payments", "finance", "sales"),
     ),
     Slice(
         "partners",
@@ -304,6 +313,7 @@ PURE_MODULES = (
     "waiting/rules.py",
     "sales/rules.py",
     "aftersale/rules.py",
+    "settlement/rules.py",
     "content/rules.py",
     "web/refusals.py",
     "web/messages.py",

@@ -93,6 +93,7 @@ async def daily_bill(uow: UnitOfWork, *, organiser_id: int, day: date) -> DailyB
         account=ledger.payable_account(organiser_id),
         start=start,
         end=end,
+        kinds=("capture", "refund"),  # a settlement moves the payable, not the day's takings
     )
     return DailyBill(
         organiser_id=organiser_id,

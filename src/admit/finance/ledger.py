@@ -5,7 +5,9 @@ never changed or deleted (the database refuses); a correction is a new entry.
 Accounts: ``gateway:<name>`` (what a payment gateway holds for us), ``cash:<outlet>`` (cash
 in a counter's drawer), ``organiser:<id>:payable`` (what the platform owes an organiser),
 ``suspense:reconciliation`` (differences with a gateway's statement corrected and not yet
-settled: ``finance.gateway_recon``)."""
+settled: ``finance.gateway_recon``), and what settlement runs (``admit.settlement``) move out
+of that payable for the other parties: ``agent:<outlet>:payable``, ``printer:<code>:payable``,
+``client:<id>:payable``, ``platform:fees``."""
 
 from __future__ import annotations
 
@@ -155,10 +157,17 @@ async def unbalanced_entries(uow: UnitOfWork) -> list[int]:
 
 
 async def day_total(
-    uow: UnitOfWork, *, organiser_id: int, account: str, start: datetime, end: datetime
+    uow: UnitOfWork,
+    *,
+    organiser_id: int,
+    account: str,
+    start: datetime,
+    end: datetime,
+    kinds: Sequence[str] | None = None,
 ) -> int:
-    """The movement of one account in ``[start, end)`` for one organiser."""
-    total = await uow.session.scalar(
+    """The movement of one account in ``[start, end)`` for one organiser (by entries of
+    ``kinds`` only, when given: a bill counts captures and refunds, not settlements)."""
+    query = (
         select(func.coalesce(func.sum(LedgerLine.amount), 0))
         .join(LedgerEntry, LedgerEntry.id == LedgerLine.entry_id)
         .where(
@@ -168,4 +177,6 @@ async def day_total(
             LedgerEntry.at < end,
         )
     )
-    return int(total or 0)
+    if kinds is not None:
+        query = query.where(LedgerEntry.kind.in_(kinds))
+    return int(await uow.session.scalar(query) or 0)
