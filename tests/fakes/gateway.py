@@ -59,6 +59,9 @@ class EmptyStatements(PaymentGateway):
             out_trade_no=out_trade_no, out_refund_no=out_refund_no, amount=amount, reason=reason
         )
 
+    async def refund_query(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult | None:
+        return await self.inner.refund_query(out_trade_no=out_trade_no, out_refund_no=out_refund_no)
+
     async def statement(self, day: date) -> list[StatementLine]:
         return []
 

@@ -32,7 +32,8 @@ from admit.sales.hold_endings import end_holds
 from admit.sales.models import Hold, Order, SalesWindow
 
 JOB = "sales.cancel_session"
-BATCH = 200  # orders per job; each is refunded in its own transaction
+BATCH = 200  # orders per job
+CHUNK = 25  # orders per transaction, each in a savepoint of its own
 REFUNDS_OPEN_FOR = timedelta(days=365)  # a cancelled session's refunds stay open this long
 
 Progress = Callable[[int, int], None]  # (orders done, orders in all)
@@ -50,6 +51,16 @@ class CancelReport:
     tickets: int = 0  # tickets revoked by this run
     amount: int = 0  # money sent back by this run (refund jobs queued)
     skipped: dict[str, int] = field(default_factory=dict)  # reason → orders passed over
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def add(self, other: CancelReport) -> None:
+        self.refunded += other.refunded
+        self.tickets += other.tickets
+        self.amount += other.amount
+        for reason, n in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
 
 
 async def cancel_session(
@@ -117,8 +128,9 @@ async def refund_session(
     progress: Progress | None = None,
 ) -> tuple[CancelReport, int | None]:
     """Refund the paid orders of a cancelled session after order id ``after_id`` (at most
-    ``limit``), one transaction per order — one that cannot be refunded does not hold the
-    others back. Returns what was done and the last order id seen (None: none left)."""
+    ``limit``), ``CHUNK`` orders per transaction, each in a savepoint — one that cannot be
+    refunded does not hold the others back. Returns what was done and the last order id
+    seen (None: none left)."""
     report = CancelReport(session_id)
     query = (
         select(Order.id, Order.number)
@@ -132,34 +144,43 @@ async def refund_session(
     async with rt.uow(actor, readonly=True) as uow:
         rows = (await uow.session.execute(query.limit(limit) if limit else query)).all()
     report.orders = len(rows)
-    for done, (_, number) in enumerate(rows, start=1):
-        await _refund_one(rt, actor, who, number, report)
-        if progress is not None and (done % 50 == 0 or done == len(rows)):
-            progress(done, len(rows))
+    for start in range(0, len(rows), CHUNK):
+        part = CancelReport(session_id)
+        async with rt.uow(actor) as uow:
+            now = rt.clock.now()
+            for _, number in rows[start : start + CHUNK]:
+                await _refund_one(uow, who, number, part, now)
+        report.add(part)  # counted once its transaction committed
+        if progress is not None:
+            progress(min(start + CHUNK, len(rows)), len(rows))
     return report, (rows[-1][0] if rows else None)
 
 
 async def _refund_one(
-    rt: Runtime, actor: Actor, who: str, number: str, report: CancelReport
+    uow: UnitOfWork, who: str, number: str, report: CancelReport, now: datetime
 ) -> None:
-    """Approve the order's undecided requests, then refund what is left of it."""
-    now = rt.clock.now()
-    async with rt.uow(actor) as uow:
-        waiting = (
-            await uow.session.scalars(
-                select(RefundRequest.number).where(
-                    RefundRequest.order_number == number, RefundRequest.status == "requested"
-                )
-            )
-        ).all()
-        for request_number in waiting:
-            request = await approve(
-                uow, number=request_number, who=who, note="the session was cancelled", now=now
-            )
-            report.tickets += request.tickets
-            report.amount += request.refund
+    """Approve the order's undecided requests, then refund what is left of it — inside a
+    savepoint each, so an order that cannot be refunded leaves the others of its chunk be."""
     try:
-        async with rt.uow(actor) as uow:
+        async with uow.session.begin_nested():
+            waiting = (
+                await uow.session.scalars(
+                    select(RefundRequest.number).where(
+                        RefundRequest.order_number == number, RefundRequest.status == "requested"
+                    )
+                )
+            ).all()
+            for request_number in waiting:
+                request = await approve(
+                    uow, number=request_number, who=who, note="the session was cancelled", now=now
+                )
+                report.tickets += request.tickets
+                report.amount += request.refund
+    except Conflict as exc:
+        report.skip(exc.code)
+        return
+    try:
+        async with uow.session.begin_nested():
             applied = await apply(
                 uow,
                 order_number=number,
@@ -171,13 +192,13 @@ async def _refund_one(
             )
     except RefundRefused as exc:
         why = str((exc.details or {}).get("reason", exc.code))
-        if not (waiting and why in ("nothing_to_refund", "order_not_paid")):  # all approved
-            report.skipped[why] = report.skipped.get(why, 0) + 1
-        else:
+        if waiting and why in ("nothing_to_refund", "order_not_paid"):  # all approved above
             report.refunded += 1
+        else:
+            report.skip(why)
         return
     except Conflict as exc:
-        report.skipped[exc.code] = report.skipped.get(exc.code, 0) + 1
+        report.skip(exc.code)
         return
     report.refunded += 1
     report.tickets += applied.request.tickets

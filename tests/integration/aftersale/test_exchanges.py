@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 from tests.conftest import TEST_ACTOR
-from tests.integration.catalog.catalog_factories import STARTS, schedule_session
+from tests.integration.aftersale.aftersale_world import other_session
+from tests.integration.catalog.catalog_factories import STARTS
 from tests.integration.sales.conftest import Bank
 from tests.integration.sales.purchase_steps import order_seats, pay_url
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale, states
 
-from admit.catalog.models import Session
 from admit.checkin import manifests, validation
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
@@ -24,42 +24,6 @@ from admit.core.worker import run_once
 from admit.finance import ledger
 
 ADMIN = "/api/v1/admin"
-
-
-async def _other_session(
-    admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock, sid: int, price: int
-) -> int:
-    """A second session of the same event and hall, level A (rows A–B) at ``price``."""
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        first = await uow.session.get(Session, sid)
-        assert first is not None
-        event_id, venue_id, seat_map_id = first.event_id, first.venue_id, first.seat_map_id
-    other = await schedule_session(
-        admin,
-        event_id=event_id,
-        venue_id=venue_id,
-        seat_map_id=seat_map_id,
-        code="S2",
-        starts_at=STARTS + timedelta(days=1),
-    )
-    levels = {"levels": [{"code": "A", "name": "Front", "prices": {"adult": price}}]}
-    assert (await admin.put(f"{ADMIN}/sessions/{other}/price-levels", json=levels)).is_success
-    painted = await admin.post(
-        f"{ADMIN}/sessions/{other}/plan/price-levels",
-        json={"select": {"rows": [{"section": "HALL", "row": r} for r in "AB"]}, "level": "A"},
-    )
-    assert painted.is_success, painted.text
-    window = await admin.post(
-        f"{ADMIN}/sessions/{other}/sales-windows",
-        json={
-            "channel": "web",
-            "starts_at": (clock.now() - timedelta(minutes=1)).isoformat(),
-            "ends_at": (clock.now() + timedelta(days=5)).isoformat(),
-            "quotas": [{"level": "A", "quota": 10}],
-        },
-    )
-    assert window.status_code == 201, window.text
-    return other
 
 
 async def _bought(
@@ -96,7 +60,7 @@ async def test_a_dearer_session_collects_the_difference_then_the_old_qr_is_refus
 ) -> None:
     sid = await on_sale(admin, clock)
     number, who, tickets = await _bought(client, bank, runtime, sid)
-    dearer = await _other_session(admin, runtime, clock, sid, price=9500)
+    dearer = await other_session(admin, runtime, clock, sid, price=9500)
     old = tickets[0]
 
     closed = await _exchange(
@@ -169,7 +133,7 @@ async def test_a_cheaper_session_refunds_the_difference_at_once(
 ) -> None:
     sid = await on_sale(admin, clock)
     number, who, tickets = await _bought(client, bank, runtime, sid)
-    cheaper = await _other_session(admin, runtime, clock, sid, price=6000)
+    cheaper = await other_session(admin, runtime, clock, sid, price=6000)
     await admin.put(
         f"{ADMIN}/sessions/{sid}/refund-policy",
         json={"reason": "postponed", "exchange_fee_fixed": 100},
@@ -206,7 +170,7 @@ async def test_exchanges_refused_where_the_policy_or_the_seats_do_not_allow(
 ) -> None:
     sid = await on_sale(admin, clock)
     number, who, tickets = await _bought(client, bank, runtime, sid)
-    other = await _other_session(admin, runtime, clock, sid, price=8000)
+    other = await other_session(admin, runtime, clock, sid, price=8000)
     await admin.put(
         f"{ADMIN}/sessions/{sid}/refund-policy", json={"reason": "postponed", "exchanges": False}
     )
