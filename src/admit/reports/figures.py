@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute
@@ -57,6 +59,7 @@ Dimension = Literal[
     "region",
 ]
 Movements = Literal["all", "refunds"]
+WORK_MEM = "64MB"
 
 NONE_LABELS: dict[str, str] = {
     "outlet": "(online, no outlet)",
@@ -148,7 +151,7 @@ def _grouping(dim: Dimension, src: _Source, dialect: str) -> _Grouping:
             return _Grouping((Hold.outlet, Outlet.name), ("order", "hold", "outlet"), None, _named)
         case "ticket_type":
             assert src.ticket_type is not None
-            return _Grouping((src.ticket_type,), ("lines",) if src.reason is not None else ())
+            return _Grouping((src.ticket_type,), ())
         case "staff":
             return _Grouping(
                 (Order.buyer, StaffUser.username),
@@ -200,7 +203,7 @@ def _join(query: Select[Any], joins: Sequence[str], src: _Source) -> Select[Any]
     wanted = set(joins)
     if "order?" in wanted and src.session_id is None:
         wanted.add("order")
-    if "order" in wanted or "lines" in wanted:
+    if "order" in wanted:
         query = query.join(Order, Order.number == src.order_number)
     if "session" in wanted:
         sid = src.session_id if src.session_id is not None else Order.session_id
@@ -259,49 +262,61 @@ def _moves(organiser_id: int, period: Period, movements: Movements) -> FromClaus
     return union_all(pays, refunds).subquery("m")
 
 
-def _line_shares() -> FromClause:
-    """Each order line with its running total and its order's whole (for the shares)."""
-    return select(
-        OrderLine.order_id,
-        OrderLine.ticket_type,
-        OrderLine.amount,
-        func.sum(OrderLine.amount)
-        .over(partition_by=OrderLine.order_id, order_by=OrderLine.id)
-        .label("upto"),
-        func.sum(OrderLine.amount).over(partition_by=OrderLine.order_id).label("whole"),
-    ).subquery("l")
+def _moves_by_line(m: FromClause) -> FromClause:
+    """Each movement once per line of its order, with the lines' running total and whole
+    (for the shares): the window runs over the period's movements only."""
+    return (
+        select(
+            m.c.ref,
+            m.c.amount,
+            m.c.at,
+            m.c.reason,
+            m.c.order_number,
+            OrderLine.ticket_type,
+            OrderLine.amount.label("line"),
+            func.sum(OrderLine.amount)
+            .over(partition_by=m.c.ref, order_by=OrderLine.id)
+            .label("upto"),
+            func.sum(OrderLine.amount).over(partition_by=m.c.ref).label("whole"),
+        )
+        .select_from(m)
+        .join(Order, Order.number == m.c.order_number)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .subquery("ml")
+    )
 
 
-async def _money(
-    uow: UnitOfWork,
+def money_query(
     organiser_id: int,
     period: Period,
     dim: Dimension,
     movements: Movements,
     with_buyers: bool,
     dialect: str,
-) -> list[tuple[Any, ...]]:
+) -> Select[Any]:
     m = _moves(organiser_id, period, movements)
-    lines = _line_shares() if dim == "ticket_type" else None
+    by_line = dim == "ticket_type"
+    if by_line:
+        m = _moves_by_line(m)
     src = _Source(
         at=m.c.at,
         order_number=m.c.order_number,
         session_id=None,
-        ticket_type=lines.c.ticket_type if lines is not None else None,
+        ticket_type=m.c.ticket_type if by_line else None,
         reason=m.c.reason,
     )
     grouping = _grouping(dim, src, dialect)
     amount: ColumnElement[Any] = m.c.amount
-    if lines is not None:
-        whole = func.nullif(lines.c.whole, 0)
+    if by_line:
+        whole = func.nullif(m.c.whole, 0)
         amount = func.coalesce(
-            m.c.amount * lines.c.upto / whole
-            - m.c.amount * (lines.c.upto - lines.c.amount) / whole,
+            # ``//``: whole-number division on every database (``/`` is numeric on PostgreSQL)
+            m.c.amount * m.c.upto // whole - m.c.amount * (m.c.upto - m.c.line) // whole,
             0,
         )
     pay, back = m.c.amount > 0, m.c.amount < 0
     # With lines, one movement has a row per line: count the movements, not the rows.
-    counted = (lambda c: func.count(func.distinct(c))) if lines is not None else func.count
+    counted = (lambda c: func.count(func.distinct(c))) if by_line else func.count
     query: Select[Any] = select(
         *grouping.keys,
         counted(case((pay, m.c.ref))),
@@ -312,16 +327,12 @@ async def _money(
     ).select_from(m)
     joins = grouping.joins + (("order",) if with_buyers else ())
     query = _join(query, joins, src)
-    if lines is not None:
-        query = query.join(lines, lines.c.order_id == Order.id)
     if grouping.where is not None:
         query = query.where(grouping.where)
-    return [tuple(r) for r in await uow.session.execute(query.group_by(*grouping.keys))]
+    return query.group_by(*grouping.keys)
 
 
-async def _tickets(
-    uow: UnitOfWork, organiser_id: int, period: Period, dim: Dimension, dialect: str
-) -> list[tuple[Any, ...]]:
+def tickets_query(organiser_id: int, period: Period, dim: Dimension, dialect: str) -> Select[Any]:
     src = _Source(
         at=Ticket.issued_at,
         order_number=Ticket.order_number,
@@ -339,7 +350,7 @@ async def _tickets(
     )
     if grouping.where is not None:
         query = query.where(grouping.where)
-    return [tuple(r) for r in await uow.session.execute(query.group_by(*grouping.keys))]
+    return query.group_by(*grouping.keys)
 
 
 async def figures(
@@ -354,27 +365,33 @@ async def figures(
     """The groups of ``dimension`` in ``period``: money (and, unless only refunds are asked
     for, tickets) — two aggregate queries, merged by key; rows in key order."""
     dialect = uow.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Sorts and hashes of a year's movements fit in memory instead of spilling to disk;
+        # for this read-only transaction only.
+        await uow.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     blank = _Source(literal(0), literal(""), None, literal(""), None)
     grouping = _grouping(dimension, blank, dialect)
     width = len(grouping.keys)
     rows: dict[str, Row] = {}
 
     def row_of(parts: Sequence[Any]) -> Row:
+        if isinstance(parts[0], datetime):  # PostgreSQL's bucket: the day it starts
+            parts = (parts[0].date().isoformat(),)
         key = "" if parts[0] is None else str(parts[0])
         if key not in rows:
             label = NONE_LABELS.get(dimension, "") if parts[0] is None else grouping.label(parts)
             rows[key] = Row(key, label or key)
         return rows[key]
 
-    for found in await _money(
-        uow, organiser_id, period, dimension, movements, with_buyers, dialect
-    ):
+    money = money_query(organiser_id, period, dimension, movements, with_buyers, dialect)
+    for found in await uow.session.execute(money):
         row = row_of(found[:width])
         payments, paid, refunds, refunded, buyers = found[width:]
         row.payments, row.paid = int(payments), int(paid)
         row.refunds, row.refunded, row.buyers = int(refunds), int(refunded), int(buyers)
     if movements == "all" and dimension != "reason":
-        for found in await _tickets(uow, organiser_id, period, dimension, dialect):
+        tickets = tickets_query(organiser_id, period, dimension, dialect)
+        for found in await uow.session.execute(tickets):
             row_of(found[:width]).tickets = int(found[width])
     if dimension in GRAINS:
         ordered = [rows[k] for k in sorted(rows)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, literal_column
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import InstrumentedAttribute
 
 from admit.core.errors import InvalidInput
@@ -50,11 +50,13 @@ class Period:
 
 def bucket(
     at: ColumnElement[Any] | InstrumentedAttribute[Any], grain: Grain, dialect: str
-) -> ColumnElement[str]:
-    """The first day of ``at``'s day, week or month as ``YYYY-MM-DD`` text, in the database."""
+) -> ColumnElement[Any]:
+    """The first day of ``at``'s day, week or month: ``YYYY-MM-DD`` text on SQLite, the
+    midnight starting it on PostgreSQL (grouped as a timestamp: formatting every row costs
+    more than the grouping; ``figures`` writes the key)."""
     if dialect == "postgresql":
         utc = func.timezone("UTC", at)  # timestamptz → the UTC wall clock
-        return func.to_char(func.date_trunc(grain, utc), literal_column("'YYYY-MM-DD'"))
+        return func.date_trunc(grain, utc)
     # SQLite keeps naive UTC text: date() reads it; a week goes back to its Monday.
     if grain == "day":
         return func.date(at)

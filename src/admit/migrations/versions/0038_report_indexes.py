@@ -19,9 +19,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_payment_captured", "payment", ["organiser_id", "captured_at"])
+    # PostgreSQL reads the reports' columns from the index alone (SQLite has no INCLUDE).
+    op.create_index(
+        "ix_payment_captured",
+        "payment",
+        ["organiser_id", "captured_at"],
+        postgresql_include=["amount", "number", "order_number"],
+    )
     op.create_index("ix_payment_refund_done", "payment_refund", ["status", "done_at"])
-    op.create_index("ix_ticket_issued", "ticket", ["organiser_id", "issued_at"])
+    op.create_index(
+        "ix_ticket_issued",
+        "ticket",
+        ["organiser_id", "issued_at"],
+        postgresql_include=["session_id", "ticket_type", "order_number"],
+    )
 
 
 def downgrade() -> None:
