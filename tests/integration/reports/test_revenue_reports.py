@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
+from tests.conftest import TEST_ACTOR
 from tests.integration.reports.conftest import figures
 from tests.integration.reports.conftest import get_report as report
 from tests.integration.reports.report_world import MONDAY, SUNDAY, History
+
+from admit.core.runtime import Runtime
+from admit.core.worker import run_once
+from admit.payments.models import Payment
+from admit.sales.refunds import request_refund
 
 pytestmark = pytest.mark.backends
 MONEY = ("key", "payments", "paid", "refunds", "refunded", "net", "tickets")
@@ -59,3 +66,25 @@ async def test_revenue_by_what_was_sold(admin: httpx.AsyncClient, history: Histo
         ("child", 1, 4000, 0, 0, 4000, 1),
     ]
     assert by_type["totals"]["net"] == by_channel["totals"]["net"] == 33000
+
+
+async def test_a_partial_refund_splits_by_ticket_type_to_the_fen(
+    admin: httpx.AsyncClient, runtime: Runtime, history: History
+) -> None:
+    """1001 fen back of Ann's 12000 (8000 adult, 4000 child): ⌊1001·8000/12000⌋ = 667 to
+    the adult line and the rest, 334, to the child — never a fen lost or made."""
+    async with runtime.uow(TEST_ACTOR) as uow:
+        ann = await uow.session.scalar(
+            select(Payment).where(Payment.method == "bank", Payment.amount == 12000)
+        )
+        assert ann is not None
+        await request_refund(uow, ann, amount=1001, reason="buyer", now=runtime.clock.now())
+    for _ in range(3):
+        await run_once(runtime)  # the refund job: the bank agrees, the refund is done
+    by_type = await report(admin, history, "revenue", by="ticket_type")
+    assert figures(by_type, "key", "refunded", "net") == [
+        ("adult", 8000 + 667, 29000 - 667),
+        ("child", 334, 4000 - 334),
+    ]
+    by_day = await report(admin, history, "revenue", by="day")
+    assert by_day["totals"]["refunded"] == by_type["totals"]["refunded"] == 8000 + 1001
