@@ -2,7 +2,8 @@
 demo catalogue, the benchmark's buyers and a festival field; then for each number of server
 processes, the platform started with the bank simulator and driven over loopback — browse,
 login, on-sale, GA rush, the hold-only rush — and, once, profiled with py-spy. The gate's and
-the storefront's benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist.
+the storefront's benchmarks (``bench/gate.py``, ``bench/page_load.py``) run when they exist;
+the reports' (``bench/reports.py``: a year of sales bulk-built, every report timed) too.
 Prints the table; saves JSON and Markdown under ``bench/results/``."""
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
 
 console = Console(width=None if Console().is_terminal else 200)
-SCENARIOS = ("browse", "login", "onsale", "ga", "holds", "gate", "pages", "cost")
+SCENARIOS = ("browse", "login", "onsale", "ga", "holds", "gate", "pages", "cost", "reports")
 LOGIN_PEOPLE = 500
 Say = Callable[[str], None]
 
@@ -386,6 +387,9 @@ def main(argv: list[str] | None = None) -> None:
         if "cost" in opts.scenarios:
             say("CPU per request of the purchase path, one at a time")
             rows += _cost(opts)
+        if "reports" in opts.scenarios:
+            say("reports over a year of sales (PostgreSQL)")
+            rows += _external("reports", "bench.reports")
     console.print(table(rows, f"Admit benchmarks — {meta['started']}"))
     out = save(rows, meta)
     console.print(f"saved {out} and {RESULTS / 'latest.md'}")
