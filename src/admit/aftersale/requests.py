@@ -387,6 +387,24 @@ async def check_in_return(
     return request
 
 
+async def open_policy_for(uow: UnitOfWork, order: Order, now: datetime) -> RefundPolicy | None:
+    """The policy under which the buyer may apply for this order now, if any (what the
+    order page offers; ``apply`` checks again under the order's lock)."""
+    if order.status not in REFUNDABLE_ORDER:
+        return None
+    session = await uow.session.get(Session, order.session_id)
+    if session is None:
+        return None
+    policy = await policy_for(uow, session)
+    why = refusal(
+        terms_of(policy) if policy else None,
+        paid_at=order.paid_at,
+        session_starts=session.starts_at,
+        now=now,
+    )
+    return policy if why is None else None
+
+
 async def get_request(uow: UnitOfWork, number: str, *, buyer: str | None = None) -> RefundRequest:
     request = await uow.session.scalar(select(RefundRequest).where(RefundRequest.number == number))
     if request is None or (buyer is not None and request.buyer != buyer):

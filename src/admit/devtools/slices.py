@@ -222,6 +222,7 @@ SLICES = (
         "layer, like a slice's API modules",
         imports=(
             "core",
+            "aftersale",
             "http",
             "accounts",
             "catalog",

@@ -16,6 +16,7 @@ from admit.accounts.documents import DocumentType
 from admit.accounts.holder_edits import HolderChange, edit_holder
 from admit.accounts.identities import DocumentIn
 from admit.accounts.verification import file_and_verify
+from admit.aftersale import requests as refund_requests
 from admit.core.errors import AdmitError, InvalidInput
 from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
@@ -74,15 +75,47 @@ async def account(request: Request, rt: Rt, visitor: SignedIn, uow: VisitorReade
 
 @router.get("/account/orders/{number}", response_class=HTMLResponse)
 async def order_page(
-    number: OrderNumber, request: Request, visitor: SignedIn, uow: VisitorReader
+    number: OrderNumber, request: Request, rt: Rt, visitor: SignedIn, uow: VisitorReader
 ) -> Response:
-    """One order: what was bought, its payments, and each e-ticket's QR with the PDF."""
+    """One order: what was bought, its payments, each e-ticket's QR with the PDF, and — while
+    refunds are open for its session — the refund form and the order's refund requests."""
     detail = await order_detail(uow, number=number, buyer=visitor.buyer)
     return await render(
         request,
         "account/order.html",
-        {"title": f"Order {detail.order.number}", "visitor": visitor, "detail": detail},
+        {
+            "title": f"Order {detail.order.number}",
+            "visitor": visitor,
+            "detail": detail,
+            "refunds": await refund_requests.open_policy_for(uow, detail.order, rt.clock.now()),
+            "requests": await refund_requests.list_requests(
+                uow, buyer=visitor.buyer, order_number=number
+            ),
+        },
     )
+
+
+@router.post("/account/orders/{number}/refund-requests", response_model=None)
+async def apply_for_refund(
+    number: OrderNumber,
+    rt: Rt,
+    visitor: SignedIn,
+    _: Annotated[None, SameOrigin],
+    tickets: Annotated[list[str], Form(min_length=1, max_length=100)],
+    reason: Annotated[str, Form(max_length=200, pattern=Clean)] = "",
+) -> Response:
+    """Ask for a refund of the ticked tickets (the policy's fee is kept)."""
+    async with rt.uow(visitor.actor) as uow:
+        await refund_requests.apply(
+            uow,
+            order_number=number,
+            buyer=visitor.buyer,
+            codes=tickets,
+            reason=reason,
+            who=visitor.buyer,
+            now=rt.clock.now(),
+        )
+    return RedirectResponse(f"/account/orders/{number}?msg=refund_requested", status_code=303)
 
 
 @router.get("/account/orders/{number}/tickets.pdf", response_class=Response)

@@ -51,6 +51,7 @@ FLASH: dict[str, tuple[str, str]] = {
     "paid": ("ok", "Thank you! Your payment went through."),
     "provider_linked": ("ok", "Linked: you can now sign in with that account too."),
     "provider_unlinked": ("ok", "Unlinked: that account no longer signs you in here."),
+    "refund_requested": ("ok", "Your refund request was received: we tell you when it is done."),
 }
 
 

@@ -29,7 +29,7 @@ DEFAULT_TICKET_TYPE = "adult"
 STATUS_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("pending", "Waiting for payment", ("pending_payment",)),
     ("paid", "Paid", ("paid",)),
-    ("refunded", "Refunded", ("refunded", "partially_refunded")),
+    ("refunded", "Refunded or exchanged", ("refunded", "partially_refunded", "exchanged")),
     ("ended", "Cancelled or expired", ("cancelled", "expired")),
 )
 STATUS_TEXT = {
@@ -37,6 +37,7 @@ STATUS_TEXT = {
     "paid": "Paid",
     "refunded": "Refunded",
     "partially_refunded": "Partly refunded",
+    "exchanged": "Exchanged",
     "cancelled": "Cancelled",
     "expired": "Expired",
 }
