@@ -55,7 +55,18 @@ from bench.purchase import SaleResult
 from bench.report import RESULTS, Row, machine, save, table
 
 console = Console(width=None if Console().is_terminal else 200)
-SCENARIOS = ("browse", "login", "onsale", "ga", "holds", "gate", "pages", "cost", "reports")
+SCENARIOS = (
+    "browse",
+    "login",
+    "onsale",
+    "ga",
+    "holds",
+    "gate",
+    "pages",
+    "cost",
+    "reports",
+    "refunds",
+)
 LOGIN_PEOPLE = 500
 Say = Callable[[str], None]
 
@@ -390,6 +401,9 @@ def main(argv: list[str] | None = None) -> None:
         if "reports" in opts.scenarios:
             say("reports over a year of sales (PostgreSQL)")
             rows += _external("reports", "bench.reports")
+        if "refunds" in opts.scenarios:
+            say("cancelling a sold-out 20,160-seat session: refunds through the bank")
+            rows += _external("refunds", "bench.cancel_session")
     console.print(table(rows, f"Admit benchmarks — {meta['started']}"))
     out = save(rows, meta)
     console.print(f"saved {out} and {RESULTS / 'latest.md'}")
