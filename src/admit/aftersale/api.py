@@ -11,9 +11,9 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import select
 
+from admit.aftersale import decisions, session_cancel
 from admit.aftersale import policies as refund_policies
 from admit.aftersale import requests as refund_requests
-from admit.aftersale import session_cancel
 from admit.aftersale.models import OpenedBecause, RefundPolicy, RefundRequest, RequestStatus
 from admit.catalog import ownership
 from admit.core.errors import NotFound
@@ -300,7 +300,7 @@ async def approve_refund(
     request_number: str, body: DecisionIn, uow: RequestReviewer, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """The tickets are refunded now (gates refuse them); the money follows."""
-    request = await refund_requests.approve(
+    request = await decisions.approve(
         uow, number=request_number, who=who.username, note=body.note, now=now
     )
     return request_out(request)
@@ -311,7 +311,7 @@ async def reject_refund(
     request_number: str, body: DecisionIn, uow: RequestReviewer, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """Refuse with a reason (required): the tickets stay valid."""
-    request = await refund_requests.reject(
+    request = await decisions.reject(
         uow, number=request_number, who=who.username, note=body.note, now=now
     )
     return request_out(request)
@@ -322,9 +322,7 @@ async def tickets_returned(
     request_number: str, uow: RequestReviewer, who: PrincipalDep, now: Now
 ) -> RequestOut:
     """The printed tickets came back by post: the money moves."""
-    request = await refund_requests.check_in_return(
-        uow, number=request_number, who=who.username, now=now
-    )
+    request = await decisions.check_in_return(uow, number=request_number, who=who.username, now=now)
     return request_out(request)
 
 
@@ -387,5 +385,5 @@ async def my_refund_requests(uow: CustomerReader, cid: CustomerId) -> list[Reque
 
 @router.post("/refund-requests/{number}/withdraw")
 async def withdraw_refund(number: str, uow: CustomerUoW, cid: CustomerId, now: Now) -> RequestOut:
-    request = await refund_requests.withdraw(uow, number=number, buyer=f"customer:{cid}", now=now)
+    request = await decisions.withdraw(uow, number=number, buyer=f"customer:{cid}", now=now)
     return request_out(request)

@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from admit.aftersale.decisions import approve
 from admit.aftersale.models import RefundRequest
 from admit.aftersale.policies import PolicyInput, open_policy
-from admit.aftersale.requests import RefundRefused, apply, approve
+from admit.aftersale.requests import RefundRefused, apply
 from admit.catalog.models import Session, SessionStatus
 from admit.core import audit, outbox
 from admit.core.audit_context import SYSTEM, Actor

@@ -9,68 +9,30 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from tests.conftest import TEST_ACTOR
+from tests.integration.aftersale.refund_steps import (
+    open_refunds,
+    paid_order,
+    revoked,
+    settle_refunds,
+)
 from tests.integration.sales.conftest import Bank
 from tests.integration.sales.purchase_steps import count_rows, order_seats, pay_url
 from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale, states
 
 from admit.accounts.models import StaffUser
-from admit.aftersale import session_cancel
 from admit.aftersale.models import RefundRequest
 from admit.catalog.models import Session
-from admit.checkin.manifests import session_tickets
 from admit.core.clock import FixedClock
 from admit.core.runtime import Runtime
-from admit.core.worker import run_once
 from admit.finance.models import LedgerEntry
 from admit.payments.models import Refund
-from admit.sales import refunds
 from admit.sales.models import Order, Pickup
 
 ADMIN = "/api/v1/admin"
-
-
-async def _paid_order(
-    client: httpx.AsyncClient,
-    bank: Bank,
-    runtime: Runtime,
-    sid: int,
-    seats: list[str],
-    key: str,
-    first: int = 0,
-) -> tuple[str, dict[str, str], list[dict[str, Any]]]:
-    (who,) = await customers_with_tokens(runtime, 1, first)
-    number = await order_seats(client, sid, who, seats, key)
-    await bank.decide(await pay_url(client, number, who))
-    await bank.settled()
-    tickets = (await client.get(f"/api/v1/orders/{number}/tickets", headers=who)).json()
-    return number, who, tickets
-
-
-async def _open(admin: httpx.AsyncClient, sid: int, **terms: Any) -> dict[str, Any]:
-    opened = await admin.put(
-        f"{ADMIN}/sessions/{sid}/refund-policy", json={"reason": "postponed", **terms}
-    )
-    assert opened.status_code == 200, opened.text
-    return dict(opened.json())
-
-
-async def _settle_refunds(runtime: Runtime, clock: FixedClock, rounds: int = 1) -> None:
-    for _ in range(rounds):
-        await run_once(runtime)
-        clock.advance(timedelta(seconds=5))  # past a failed job's back-off
-
-
-async def _revoked(runtime: Runtime, sid: int) -> dict[str, str | None]:
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        session = await uow.session.get(Session, sid)
-        assert session is not None
-        return {t.code: t.revoked for t in await session_tickets(uow, None, session)}
 
 
 async def test_refunds_are_closed_until_an_operator_opens_them(
@@ -81,7 +43,7 @@ async def test_refunds_are_closed_until_an_operator_opens_them(
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-closed-1")
+    number, who, _ = await paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-closed-1")
     refused = await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
     assert refused.status_code == 409, refused.text
     assert refused.json()["error"]["code"] == "refund_refused"
@@ -89,7 +51,7 @@ async def test_refunds_are_closed_until_an_operator_opens_them(
 
     # Opened for orders paid until a moment before this one: still not eligible.
     clock.advance(timedelta(minutes=1))
-    await _open(admin, sid, paid_before=(clock.now() - timedelta(hours=3)).isoformat())
+    await open_refunds(admin, sid, paid_before=(clock.now() - timedelta(hours=3)).isoformat())
     late = await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
     assert late.json()["error"]["details"]["reason"] == "order_not_eligible"
     assert await count_rows(runtime, RefundRequest) == 0
@@ -103,10 +65,8 @@ async def test_an_approved_request_revokes_the_tickets_frees_the_seats_and_pays_
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, tickets = await _paid_order(
-        client, bank, runtime, sid, ROW_A[:2], "refund-apply-1"
-    )
-    await _open(admin, sid, fee_percent_bp=1000, fee_fixed=100)
+    number, who, tickets = await paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-apply-1")
+    await open_refunds(admin, sid, fee_percent_bp=1000, fee_fixed=100)
     code = next(t["code"] for t in tickets if t["seat"] == ROW_A[0])
 
     applied = await client.post(
@@ -128,19 +88,19 @@ async def test_an_approved_request_revokes_the_tickets_frees_the_seats_and_pays_
     )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "refund_already_requested"
-    assert (await _revoked(runtime, sid))[code] is None  # valid until approved
+    assert (await revoked(runtime, sid))[code] is None  # valid until approved
 
     approved = await admin.post(
         f"{ADMIN}/refund-requests/{request['number']}/approve", json={"note": "postponement"}
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "refunding"
-    assert (await _revoked(runtime, sid))[code] == "refunded"
+    assert (await revoked(runtime, sid))[code] == "refunded"
     assert (await states(client, sid))[:2] == "as"  # the seat is on sale again, not its pair
     order = (await client.get(f"/api/v1/orders/{number}", headers=who)).json()
     assert order["status"] == "partially_refunded"
 
-    await _settle_refunds(runtime, clock)
+    await settle_refunds(runtime, clock)
     done = (await client.get("/api/v1/refund-requests", headers=who)).json()
     assert [(r["status"], r["refund"]) for r in done] == [("done", 7100)]
     (trade,) = await bank.trades()
@@ -163,10 +123,10 @@ async def test_a_rejected_request_keeps_the_tickets_and_needs_a_reason(
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, tickets = await _paid_order(
+    number, who, tickets = await paid_order(
         client, bank, runtime, sid, ROW_A[:1], "refund-reject-1"
     )
-    await _open(admin, sid)
+    await open_refunds(admin, sid)
     request = (
         await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
     ).json()
@@ -180,7 +140,7 @@ async def test_a_rejected_request_keeps_the_tickets_and_needs_a_reason(
     twice = await admin.post(f"{ADMIN}/refund-requests/{request['number']}/approve", json={})
     assert twice.status_code == 409
     assert twice.json()["error"]["code"] == "refund_request_state"
-    assert (await _revoked(runtime, sid))[tickets[0]["code"]] is None
+    assert (await revoked(runtime, sid))[tickets[0]["code"]] is None
     assert (await states(client, sid))[:1] == "s"
     # The tickets may be asked for again.
     again = await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
@@ -195,13 +155,13 @@ async def test_without_approval_the_whole_order_is_refunded_at_once_with_a_tiere
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-tier-1")
+    number, who, _ = await paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-tier-1")
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         session = await uow.session.get(Session, sid)
         assert session is not None
         hours_left = (session.starts_at - clock.now()).total_seconds() / 3600
     # 5 % far from the session, 20 % within the hours left now + 1: the 20 % applies.
-    await _open(
+    await open_refunds(
         admin,
         sid,
         approval_required=False,
@@ -211,88 +171,13 @@ async def test_without_approval_the_whole_order_is_refunded_at_once_with_a_tiere
     applied = await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
     assert applied.status_code == 201, applied.text
     assert (applied.json()["status"], applied.json()["fee"]) == ("refunding", 3200)
-    await _settle_refunds(runtime, clock)
+    await settle_refunds(runtime, clock)
     order = (await client.get(f"/api/v1/orders/{number}", headers=who)).json()
     assert order["status"] == "refunded"
     assert (await states(client, sid))[:2] == "aa"
-    assert set((await _revoked(runtime, sid)).values()) == {"refunded"}
+    assert set((await revoked(runtime, sid)).values()) == {"refunded"}
     nothing = await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
     assert nothing.json()["error"]["details"]["reason"] == "order_not_paid"
-
-
-async def test_a_refund_interrupted_after_the_bank_accepted_it_is_recovered_by_query(
-    admin: httpx.AsyncClient,
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    clock: FixedClock,
-    bank: Bank,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    sid = await on_sale(admin, clock)
-    number, who, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-crash-1")
-    await _open(admin, sid, approval_required=False)
-
-    # The process dies between the bank's answer and the platform's record of it.
-    real = refunds.complete_refund
-    crashes = []
-
-    async def crash_once(*args: Any, **kwargs: Any) -> None:
-        if not crashes:
-            crashes.append(1)
-            raise RuntimeError("killed after the bank accepted the refund")
-        await real(*args, **kwargs)
-
-    monkeypatch.setattr(refunds, "complete_refund", crash_once)
-    sent_again: list[str] = []
-    real_refund = bank.gateway.refund
-
-    async def counting_refund(**kwargs: Any) -> Any:
-        sent_again.append(kwargs["out_refund_no"])
-        return await real_refund(**kwargs)
-
-    monkeypatch.setattr(bank.gateway, "refund", counting_refund)
-    applied = await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
-    assert applied.status_code == 201, applied.text
-
-    await _settle_refunds(runtime, clock)  # the bank refunds; the record is lost
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        refund = await uow.session.scalar(select(Refund))
-        assert refund is not None
-        assert (refund.status, refund.sent_at is not None) == ("requested", True)
-    assert len(sent_again) == 1
-
-    await _settle_refunds(runtime, clock)  # the job runs again: it asks, and records
-    assert len(sent_again) == 1  # not sent a second time: the query found it
-    (trade,) = await bank.trades()
-    assert [r["amount"] for r in trade["refunds"]] == [8000]
-    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        refund = await uow.session.scalar(select(Refund))
-        assert refund is not None
-        assert refund.status == "done"
-        assert refund.refund_no == trade["refunds"][0]["refund_no"]
-        request = await uow.session.scalar(select(RefundRequest))
-        assert request is not None
-        assert request.status == "done"
-    assert await count_rows(runtime, LedgerEntry, LedgerEntry.kind == "refund") == 1
-
-
-async def test_a_refund_whose_answer_timed_out_is_recovered_by_query(
-    admin: httpx.AsyncClient,
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    clock: FixedClock,
-    bank: Bank,
-) -> None:
-    sid = await on_sale(admin, clock)
-    number, who, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-timeout-1")
-    await _open(admin, sid, approval_required=False)
-    bank.gateway._timeout = 0.3  # noqa: SLF001 - the sim hangs past any client's wait
-    await bank.control(timeout_next_refunds=1)
-    await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
-    await _settle_refunds(runtime, clock, rounds=2)
-    (trade,) = await bank.trades()
-    assert len(trade["refunds"]) == 1
-    assert await count_rows(runtime, Refund, Refund.status == "done") == 1
 
 
 async def test_printed_tickets_come_back_by_post_before_the_money_moves(
@@ -303,7 +188,7 @@ async def test_printed_tickets_come_back_by_post_before_the_money_moves(
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, tickets = await _paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-post-1")
+    number, who, tickets = await paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-post-1")
     async with runtime.uow(TEST_ACTOR) as uow:  # collected printed at a counter
         order = await uow.session.scalar(select(Order).where(Order.number == number))
         staff_id = await uow.session.scalar(select(StaffUser.id).limit(1))
@@ -318,22 +203,22 @@ async def test_printed_tickets_come_back_by_post_before_the_money_moves(
                 created_at=clock.now(),
             )
         )
-    await _open(admin, sid)
+    await open_refunds(admin, sid)
     request = (
         await client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
     ).json()
     assert request["physical"] is True
     approved = await admin.post(f"{ADMIN}/refund-requests/{request['number']}/approve", json={})
     assert approved.json()["status"] == "awaiting_return"
-    assert (await _revoked(runtime, sid))[tickets[0]["code"]] == "refunded"
-    await _settle_refunds(runtime, clock)
+    assert (await revoked(runtime, sid))[tickets[0]["code"]] == "refunded"
+    await settle_refunds(runtime, clock)
     assert await count_rows(runtime, Refund) == 0  # no money until the tickets are back
 
     back = await admin.post(f"{ADMIN}/refund-requests/{request['number']}/returned")
     assert back.status_code == 200, back.text
     assert back.json()["status"] == "refunding"
     assert back.json()["returned_at"] is not None
-    await _settle_refunds(runtime, clock)
+    await settle_refunds(runtime, clock)
     assert (await admin.get(f"{ADMIN}/refund-requests", params={"order": number})).json()[0][
         "status"
     ] == "done"
@@ -347,8 +232,8 @@ async def test_concurrent_requests_for_the_same_tickets_make_one(
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-race-1")
-    await _open(admin, sid)
+    number, who, _ = await paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-race-1")
+    await open_refunds(admin, sid)
     answers = await asyncio.gather(
         *(
             client.post(f"/api/v1/orders/{number}/refund-requests", headers=who, json={})
@@ -367,8 +252,8 @@ async def test_someone_elses_order_and_unknown_tickets_are_refused(
     bank: Bank,
 ) -> None:
     sid = await on_sale(admin, clock)
-    number, who, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-other-1")
-    await _open(admin, sid)
+    number, who, _ = await paid_order(client, bank, runtime, sid, ROW_A[:1], "refund-other-1")
+    await open_refunds(admin, sid)
     (stranger,) = await customers_with_tokens(runtime, 1, 7)
     theirs = await client.post(
         f"/api/v1/orders/{number}/refund-requests", headers=stranger, json={}
@@ -380,83 +265,3 @@ async def test_someone_elses_order_and_unknown_tickets_are_refused(
     assert unknown.status_code == 400
     assert unknown.json()["error"]["details"]["tickets"] == ["NOSUCHCODE"]
     assert await count_rows(runtime, RefundRequest) == 0
-
-
-async def test_cancelling_a_session_refunds_every_order_and_a_late_payment(
-    admin: httpx.AsyncClient,
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    clock: FixedClock,
-    bank: Bank,
-) -> None:
-    sid = await on_sale(admin, clock)
-    first, who1, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-cancel-1")
-    second, who2, _ = await _paid_order(
-        client, bank, runtime, sid, ROW_A[2:3], "refund-cancel-2", first=1
-    )
-    (late_buyer,) = await customers_with_tokens(runtime, 1, 2)
-    unpaid = await order_seats(client, sid, late_buyer, ROW_A[3:4], "refund-cancel-3")
-    url = await pay_url(client, unpaid, late_buyer)
-
-    cancelled = await admin.post(
-        f"{ADMIN}/sessions/{sid}/cancellation", json={"note": "storm warning"}
-    )
-    assert cancelled.status_code == 202, cancelled.text
-    assert cancelled.json()["holds_released"] == 1
-    again = await admin.post(f"{ADMIN}/sessions/{sid}/cancellation", json={"note": "twice"})
-    assert again.json()["error"]["code"] == "session_cancelled"
-    (newcomer,) = await customers_with_tokens(runtime, 1, 3)
-    refused = await client.post(
-        f"/api/v1/sessions/{sid}/holds", headers=newcomer, json={"seats": ROW_A[4:5]}
-    )
-    assert refused.status_code in (403, 409), refused.text  # no longer on sale
-
-    await bank.decide(url)  # the payer pays the trade opened before the cancellation
-    await bank.settled()
-    await _settle_refunds(runtime, clock, rounds=3)  # the batch, then the refund jobs
-
-    for number, who in ((first, who1), (second, who2)):
-        order = (await client.get(f"/api/v1/orders/{number}", headers=who)).json()
-        assert order["status"] == "refunded"
-    assert set((await _revoked(runtime, sid)).values()) == {"refunded"}
-    summary = (await admin.get(f"{ADMIN}/sessions/{sid}/refunds")).json()
-    assert summary["refunds"] == {"done": 2}
-    trades = {t["out_trade_no"][:12]: t for t in await bank.trades()}
-    for number in (first, second, unpaid):  # every yuan went back, the late one too
-        trade = trades[number]
-        assert sum(r["amount"] for r in trade["refunds"]) == trade["amount"]
-    late = (await client.get(f"/api/v1/orders/{unpaid}", headers=late_buyer)).json()
-    assert late["status"] == "cancelled"
-
-
-async def test_the_batch_approves_waiting_requests_and_reports_what_it_did(
-    admin: httpx.AsyncClient,
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    clock: FixedClock,
-    bank: Bank,
-) -> None:
-    sid = await on_sale(admin, clock)
-    first, _, _ = await _paid_order(client, bank, runtime, sid, ROW_A[:2], "refund-batch-1")
-    second, who, _ = await _paid_order(
-        client, bank, runtime, sid, ROW_A[2:3], "refund-batch-2", first=1
-    )
-    await _open(admin, sid, fee_fixed=100)  # a request waits for approval on the second order
-    made = await client.post(f"/api/v1/orders/{second}/refund-requests", headers=who, json={})
-    assert made.status_code == 201
-    async with runtime.uow(TEST_ACTOR) as uow:
-        await session_cancel.cancel_session(
-            uow, session_id=sid, note="test", who="test", now=clock.now(), queue=False
-        )
-    seen: list[tuple[int, int]] = []
-    report, last = await session_cancel.refund_session(
-        runtime, sid, progress=lambda done, total: seen.append((done, total))
-    )
-    # The waiting request is approved on its own terms (its fee kept), the other order
-    # refunded in full.
-    assert (report.orders, report.refunded, report.tickets, report.amount) == (2, 2, 3, 23900)
-    assert report.skipped == {}
-    assert seen[-1] == (2, 2)
-    assert last is not None
-    again, none_left = await session_cancel.refund_session(runtime, sid)
-    assert (again.orders, again.refunded, none_left) == (0, 0, None)
