@@ -12,18 +12,22 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from admit.aftersale.models import RefundPolicy, RefundRequest, RefundRequestTicket
+from admit.aftersale.models import (
+    RefundPolicy,
+    RefundRequest,
+    RefundRequestRefund,
+    RefundRequestTicket,
+)
+from admit.aftersale.money_back import send_back
 from admit.aftersale.policies import still_sells
 from admit.aftersale.returns import Returned, return_tickets
 from admit.catalog.models import Session
 from admit.core import audit, outbox
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
-from admit.payments.models import Payment
 from admit.sales.models import Hold, Order, OrderLine
 from admit.sales.order_locks import order_and_hold
 from admit.sales.outside_inventory import outside
-from admit.sales.refunds import request_refund
 from admit.ticketing.models import Ticket
 
 OUTSIDE_JOB = "sales.refund_outside"
@@ -118,26 +122,24 @@ async def approve_now(
 async def _send_money(
     uow: UnitOfWork, request: RefundRequest, policy: RefundPolicy, now: datetime
 ) -> None:
-    """The refund's money goes back through the order's payment (a job); nothing to send
-    when the fee kept it all."""
+    """The refund's money goes back through the payments behind the order (a job each,
+    ``money_back``); nothing to send when the fee kept it all."""
     if request.refund <= 0:
         request.status, request.done_at = "done", now
         return
     order = await uow.session.get(Order, request.order_id)
     assert order is not None
-    assert order.paid_by is not None
-    payment = await uow.session.scalar(
-        select(Payment).where(Payment.number == order.paid_by).with_for_update()
-    )
-    assert payment is not None
-    refund = await request_refund(
+    refunds = await send_back(
         uow,
-        payment,
-        amount=request.refund,
+        order,
+        request.refund,
         reason=MONEY_REASON.get(policy.reason, "refund_approved"),
         now=now,
     )
-    request.status, request.refund_number = "refunding", refund.number
+    uow.session.add_all(
+        RefundRequestRefund(request_id=request.id, refund_number=r.number) for r in refunds
+    )
+    request.status, request.refund_number = "refunding", refunds[0].number
 
 
 async def reject(

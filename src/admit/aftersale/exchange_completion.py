@@ -10,16 +10,15 @@ from datetime import datetime
 from sqlalchemy import select
 
 from admit.aftersale.models import Exchange, ExchangeTicket, RefundPolicy
+from admit.aftersale.money_back import send_back
 from admit.aftersale.policies import still_sells
 from admit.aftersale.returns import Returned, return_tickets
 from admit.catalog.models import Session
 from admit.core import audit
 from admit.core.errors import Conflict
 from admit.core.uow import UnitOfWork
-from admit.payments.models import Payment
 from admit.sales.models import Order, OrderLine
 from admit.sales.order_locks import order_and_hold
-from admit.sales.refunds import request_refund
 from admit.ticketing.models import Ticket
 
 
@@ -62,15 +61,9 @@ async def complete(uow: UnitOfWork, new_order: Order, now: datetime) -> None:
         now=now,
         status="void",
     )
-    if exchange.back > 0:
-        payment = await uow.session.scalar(
-            select(Payment).where(Payment.number == old_order.paid_by).with_for_update()
-        )
-        assert payment is not None
-        refund = await request_refund(
-            uow, payment, amount=exchange.back, reason="exchange", now=now
-        )
-        exchange.refund_number = refund.number
+    if exchange.back > 0:  # what the credit did not use, through the old order's payments
+        refunds = await send_back(uow, old_order, exchange.back, reason="exchange", now=now)
+        exchange.refund_number = refunds[0].number
     exchange.status, exchange.done_at = "done", now
     await uow.session.flush()
     await audit.record(

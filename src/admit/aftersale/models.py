@@ -86,6 +86,18 @@ class RefundRequest(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
+class RefundRequestRefund(Base):
+    """A payment refund a request's money went back by: one per payment drawn on (an order an
+    exchange made was paid by more than one, ``aftersale.money_back``). The request is done
+    when all of them are."""
+
+    __tablename__ = "refund_request_refund"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("refund_request.id"), index=True)
+    refund_number: Mapped[str] = mapped_column(String(32), unique=True)
+
+
 class RefundRequestTicket(Base):
     """One ticket of a request. ``live_ticket_id`` is the ticket's id while the request is
     live or done and empty once it is rejected or withdrawn: unique, so the database itself

@@ -192,3 +192,37 @@ async def test_exchanges_refused_where_the_policy_or_the_seats_do_not_allow(
     again = await _exchange(client, number, who, tickets=[code], session_id=other, seats=[ROW_A[1]])
     assert again.status_code == 409
     assert again.json()["error"]["details"]["reason"] == "ticket_not_valid"
+
+
+async def test_an_order_an_exchange_paid_for_is_refunded_through_the_old_payment(
+    admin: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FixedClock,
+    bank: Bank,
+) -> None:
+    sid = await on_sale(admin, clock)
+    number, who, tickets = await _bought(client, bank, runtime, sid)
+    await admin.put(
+        f"{ADMIN}/sessions/{sid}/refund-policy",
+        json={"reason": "postponed", "approval_required": False},
+    )
+    # Row C is level B (50.00): the credit of 80.00 pays it, 30.00 goes back.
+    started = await _exchange(
+        client, number, who, tickets=[tickets[0]["code"]], session_id=sid, seats=["L1-HALL-C-1"]
+    )
+    ex = started.json()
+    assert (ex["status"], ex["due"], ex["back"]) == ("done", 0, 3000)
+    refund = await client.post(
+        f"/api/v1/orders/{ex['new_order_number']}/refund-requests", headers=who, json={}
+    )
+    assert refund.status_code == 201, refund.text
+    assert refund.json()["refund"] == 5000
+    await run_once(runtime)
+    (trade,) = await bank.trades()  # the new order has no payment of its own: the old one
+    assert sorted(r["amount"] for r in trade["refunds"]) == [3000, 5000]
+    done = (await client.get("/api/v1/refund-requests", headers=who)).json()
+    assert [r["status"] for r in done] == ["done"]
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        balances = await ledger.balances(uow)
+    assert balances["gateway:bank"] == 16000 - 3000 - 5000

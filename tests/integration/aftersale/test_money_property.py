@@ -282,7 +282,7 @@ async def test_every_yuan_is_where_the_model_says_after_sales_refunds_and_exchan
         return asyncio.run_coroutine_threadsafe(work, loop).result(timeout=300)
 
     @settings(
-        max_examples=15,
+        max_examples=25,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

@@ -130,6 +130,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_refund_request_ticket_request_id", "refund_request_ticket", ["request_id"])
     op.create_index("ix_refund_request_ticket_ticket_id", "refund_request_ticket", ["ticket_id"])
+    op.create_table(
+        "refund_request_refund",
+        sa.Column("id", BIG, primary_key=True, autoincrement=True),
+        sa.Column("request_id", BIG, sa.ForeignKey("refund_request.id"), nullable=False),
+        sa.Column("refund_number", sa.String(32), nullable=False, unique=True),
+    )
+    op.create_index("ix_refund_request_refund_request_id", "refund_request_refund", ["request_id"])
     op.add_column("sales_order", sa.Column("exchanged_from", sa.Integer(), nullable=True))
     op.add_column(
         "sales_order", sa.Column("credit", sa.Integer(), nullable=False, server_default="0")
@@ -178,6 +185,7 @@ def downgrade() -> None:
     op.drop_table("sales_exchange")
     op.drop_column("sales_order", "credit")
     op.drop_column("sales_order", "exchanged_from")
+    op.drop_table("refund_request_refund")
     op.drop_table("refund_request_ticket")
     op.drop_table("refund_request")
     op.drop_table("refund_policy")
