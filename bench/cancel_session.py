@@ -28,8 +28,6 @@ from sqlalchemy import func, select
 from admit import tables  # noqa: F401  (every table on the metadata)
 from admit.aftersale import session_cancel
 from admit.aftersale.hooks import AfterSaleHooks
-from admit.catalog.models import MapSection, Seat
-from admit.catalog.seatmap_generators import stadium_bowl
 from admit.core.clock import FixedClock
 from admit.core.config import Settings
 from admit.core.outbox import OutboxJob
@@ -43,20 +41,12 @@ from admit.sales import after_sale, checkout, holds, order_views, orders, settle
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
 from admit.ticketing.models import Ticket
-from bench.catalogue import SaleSetup, create_place, open_sale
+from bench.catalogue import stadium_session
 from bench.harness import BENCH_ACTOR, POSTGRESQL, SQLITE, database
 
 ORDER_SIZE = 4
 MERCHANT, SECRET = "admit", "bench-secret"
 console = Console()
-
-
-async def _sections(rt: Runtime, seat_map_id: int) -> list[str]:
-    async with rt.uow(BENCH_ACTOR, readonly=True) as uow:
-        rows = await uow.session.scalars(
-            select(MapSection.code).where(MapSection.seat_map_id == seat_map_id)
-        )
-        return list(rows.all())
 
 
 async def _sell_one(
@@ -147,26 +137,7 @@ async def _measure(rt: Runtime, clock: FixedClock, seats: int) -> list[dict[str,
     )
     rt.register(Gateways, Gateways(gateway))
     after_sale.install(AfterSaleHooks())  # what ``wiring`` does for the app's processes
-    place = await create_place(rt, "CANCELBENCH", stadium_bowl())
-    async with rt.uow(BENCH_ACTOR, readonly=True) as uow:
-        keys = list(
-            (
-                await uow.session.scalars(
-                    select(Seat.key)
-                    .where(Seat.seat_map_id == place.seat_map_id)
-                    .order_by(Seat.ordinal)
-                    .limit(seats)
-                )
-            ).all()
-        )
-    setup = SaleSetup(
-        tag="CANCEL",
-        seat_levels={"A": await _sections(rt, place.seat_map_id)},
-        ga_levels={},
-        quotas={"A": len(keys)},
-        per_person_limit=ORDER_SIZE,
-    )
-    sid = await open_sale(rt, place, setup)
+    _, sid, keys = await stadium_session(rt, "CANCELBENCH", seats, ORDER_SIZE)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     figures: list[dict[str, Any]] = []
     async with (

@@ -24,10 +24,11 @@ from admit.catalog.models import (
     MapLevel,
     MapSection,
     Organiser,
+    Seat,
     SeatMap,
     Venue,
 )
-from admit.catalog.seatmap_generators import cinema_hall
+from admit.catalog.seatmap_generators import cinema_hall, stadium_bowl
 from admit.catalog.seatmap_spec import GAAreaSpec, SeatMapSpec
 from admit.cli.demo_data import seed_demo
 from admit.core.runtime import Runtime
@@ -277,3 +278,37 @@ async def ga_area_codes(rt: Runtime, place: Place) -> list[str]:
                 )
             ).all()
         )
+
+
+async def stadium_session(
+    rt: Runtime, code: str, seats: int, per_person_limit: int
+) -> tuple[Place, int, list[str]]:
+    """A fresh stadium bowl with one session selling its first ``seats`` seats at one level
+    ("A", every section): the place, the session's id and those seats' keys, in map order."""
+    place = await create_place(rt, code, stadium_bowl())
+    async with rt.uow(BENCH_ACTOR, readonly=True) as uow:
+        keys = list(
+            (
+                await uow.session.scalars(
+                    select(Seat.key)
+                    .where(Seat.seat_map_id == place.seat_map_id)
+                    .order_by(Seat.ordinal)
+                    .limit(seats)
+                )
+            ).all()
+        )
+        sections = list(
+            (
+                await uow.session.scalars(
+                    select(MapSection.code).where(MapSection.seat_map_id == place.seat_map_id)
+                )
+            ).all()
+        )
+    setup = SaleSetup(
+        tag=code,
+        seat_levels={"A": sections},
+        ga_levels={},
+        quotas={"A": len(keys)},
+        per_person_limit=per_person_limit,
+    )
+    return place, await open_sale(rt, place, setup), keys

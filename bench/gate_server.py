@@ -16,11 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-
 from admit import tables  # noqa: F401  (every table on the metadata)
-from admit.catalog.models import MapSection, Seat
-from admit.catalog.seatmap_generators import stadium_bowl
 from admit.checkin import devices, manifests, scans
 from admit.core.clock import FixedClock
 from admit.core.config import Settings
@@ -28,7 +24,7 @@ from admit.core.runtime import Runtime
 from admit.migrations import upgrade
 from admit.sales import checkout, holds, order_views, orders
 from admit.ticketing import issue
-from bench.catalogue import SaleSetup, create_place, open_sale
+from bench.catalogue import stadium_session
 from bench.harness import BENCH_ACTOR
 
 T = TypeVar("T")
@@ -79,26 +75,7 @@ async def _timed(work: Callable[[], Awaitable[T]]) -> tuple[float, T]:
 
 
 async def _measure(rt: Runtime, clock: FixedClock, tickets: int) -> list[dict[str, Any]]:
-    place = await create_place(rt, "GATEBENCH", stadium_bowl())
-    async with rt.uow(BENCH_ACTOR, readonly=True) as uow:
-        keys = list(
-            (
-                await uow.session.scalars(
-                    select(Seat.key)
-                    .where(Seat.seat_map_id == place.seat_map_id)
-                    .order_by(Seat.ordinal)
-                    .limit(tickets)
-                )
-            ).all()
-        )
-    setup = SaleSetup(
-        tag="GATE",
-        seat_levels={"A": await _sections(rt, place.seat_map_id)},
-        ga_levels={},
-        quotas={"A": len(keys)},
-        per_person_limit=ORDER_SIZE,
-    )
-    session_id = await open_sale(rt, place, setup)
+    place, session_id, keys = await stadium_session(rt, "GATEBENCH", tickets, ORDER_SIZE)
     sell_s, numbers = await _timed(lambda: _sell(rt, session_id, keys))
     figures = [_row("sell and issue tickets (setup)", len(keys), sell_s)]
 
@@ -122,14 +99,6 @@ async def _measure(rt: Runtime, clock: FixedClock, tickets: int) -> list[dict[st
     figures.append(_row("update after a 1,000-ticket refund", len(delta["revoked"]), delta_s))
     figures.append(await _uploads(rt, session_id, place.venue_id, doc))
     return figures
-
-
-async def _sections(rt: Runtime, seat_map_id: int) -> list[str]:
-    async with rt.uow(BENCH_ACTOR, readonly=True) as uow:
-        rows = await uow.session.scalars(
-            select(MapSection.code).where(MapSection.seat_map_id == seat_map_id)
-        )
-        return list(rows.all())
 
 
 async def _uploads(

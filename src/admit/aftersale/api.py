@@ -16,6 +16,7 @@ from admit.aftersale import policies as refund_policies
 from admit.aftersale import requests as refund_requests
 from admit.aftersale.models import OpenedBecause, RefundPolicy, RefundRequest, RequestStatus
 from admit.catalog import ownership
+from admit.catalog.api import EVENT_ORGANISER, SESSION_ORGANISER
 from admit.core.errors import NotFound
 from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
@@ -27,7 +28,6 @@ from admit.http.deps import (
     Place,
     PrincipalDep,
     by_path,
-    path_int,
     staff_reader,
     staff_writer,
 )
@@ -37,54 +37,42 @@ from admit.sales.models import Order
 router = APIRouter(tags=["refunds"])
 
 
-async def _session_organiser(uow: UnitOfWork, value: str) -> list[Place]:
-    organiser, _ = await ownership.places_of_session(uow, path_int(value, "session"))
+async def _organiser_of(uow: UnitOfWork, session_id: int | None, what: str) -> list[Place]:
+    if session_id is None:
+        raise NotFound(f"{what} does not exist")
+    organiser, _ = await ownership.places_of_session(uow, session_id)
     return [(ScopeKind.ORGANISER, organiser)]
-
-
-async def _event_organiser(uow: UnitOfWork, value: str) -> list[Place]:
-    return [
-        (ScopeKind.ORGANISER, await ownership.organiser_of_event(uow, path_int(value, "event")))
-    ]
 
 
 async def _request_organiser(uow: UnitOfWork, value: str) -> list[Place]:
     session_id = await uow.session.scalar(
         select(RefundRequest.session_id).where(RefundRequest.number == value)
     )
-    if session_id is None:
-        raise NotFound(f"refund request {value} does not exist")
-    organiser, _ = await ownership.places_of_session(uow, session_id)
-    return [(ScopeKind.ORGANISER, organiser)]
+    return await _organiser_of(uow, session_id, f"refund request {value}")
 
 
 async def _order_organiser(uow: UnitOfWork, value: str) -> list[Place]:
     session_id = await uow.session.scalar(select(Order.session_id).where(Order.number == value))
-    if session_id is None:
-        raise NotFound(f"order {value} does not exist")
-    organiser, _ = await ownership.places_of_session(uow, session_id)
-    return [(ScopeKind.ORGANISER, organiser)]
+    return await _organiser_of(uow, session_id, f"order {value}")
 
 
 SessionRefunds = Annotated[
     UnitOfWork,
     staff_writer(
         Permission.REFUNDS,
-        scope=by_path("session_id", ScopeKind.ORGANISER, locate=_session_organiser),
+        scope=SESSION_ORGANISER,
     ),
 ]
 SessionRefundsReader = Annotated[
     UnitOfWork,
     staff_reader(
         Permission.REFUNDS,
-        scope=by_path("session_id", ScopeKind.ORGANISER, locate=_session_organiser),
+        scope=SESSION_ORGANISER,
     ),
 ]
 EventRefunds = Annotated[
     UnitOfWork,
-    staff_writer(
-        Permission.REFUNDS, scope=by_path("event_id", ScopeKind.ORGANISER, locate=_event_organiser)
-    ),
+    staff_writer(Permission.REFUNDS, scope=EVENT_ORGANISER),
 ]
 RequestReviewer = Annotated[
     UnitOfWork,

@@ -27,7 +27,7 @@ from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.sales.models import Hold, Order, OrderLine
 from admit.sales.order_locks import order_and_hold
-from admit.sales.outside_inventory import outside
+from admit.sales.outside_inventory import outside, sold_outside
 from admit.ticketing.models import Ticket
 
 OUTSIDE_JOB = "sales.refund_outside"
@@ -92,7 +92,7 @@ async def approve_now(
     ).all()
     session = await uow.session.get(Session, order.session_id)
     assert session is not None
-    partner = bool(outside().known(uow.caches, order.session_id))
+    partner = await sold_outside(uow, order.session_id)
     await return_tickets(
         uow,
         order,

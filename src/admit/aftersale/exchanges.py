@@ -24,10 +24,9 @@ from sqlalchemy import select
 
 from admit.aftersale.exchange_completion import complete
 from admit.aftersale.models import Exchange, ExchangeTicket, RefundPolicy
-from admit.aftersale.policies import policy_for, terms_of
+from admit.aftersale.policies import open_for
 from admit.aftersale.requests import AlreadyRequested, tickets_of_order
 from admit.aftersale.returns import in_live_exchange
-from admit.aftersale.rules import refusal
 from admit.catalog.models import Session, SessionStatus
 from admit.core import audit
 from admit.core.crypto import FieldCrypto
@@ -39,7 +38,7 @@ from admit.sales.models import Hold, Order
 from admit.sales.order_locks import order_and_hold
 from admit.sales.order_views import LineInput
 from admit.sales.orders import place_order
-from admit.sales.outside_inventory import outside
+from admit.sales.outside_inventory import sold_outside
 from admit.sales.selling import sell
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -70,16 +69,10 @@ async def _open_for(uow: UnitOfWork, order: Order, session_id: int, now: datetim
     new_session = await uow.session.get(Session, session_id)
     if old_session is None or new_session is None:
         raise NotFound(f"session {session_id} does not exist")
-    policy = await policy_for(uow, old_session)
-    why = refusal(
-        terms_of(policy) if policy else None,
-        paid_at=order.paid_at,
-        session_starts=old_session.starts_at,
-        now=now,
-    )
-    if why is None and (policy is None or not policy.exchanges):
-        why = "exchanges_closed"
-    if why is not None or policy is None:
+    policy, why = await open_for(uow, order, old_session, now)
+    if policy is not None and not policy.exchanges:
+        policy, why = None, "exchanges_closed"
+    if policy is None:
         raise ExchangeRefused("exchanges are not open for this order", details={"reason": why})
     if new_session.event_id != old_session.event_id:
         raise ExchangeRefused(
@@ -89,9 +82,7 @@ async def _open_for(uow: UnitOfWork, order: Order, session_id: int, now: datetim
         raise ExchangeRefused(
             "the new session is not on sale", details={"reason": "session_not_on_sale"}
         )
-    if outside().known(uow.caches, order.session_id) or await outside().remember(
-        uow.caches, uow, session_id
-    ):
+    if await sold_outside(uow, order.session_id) or await sold_outside(uow, session_id):
         raise ExchangeRefused(
             "a partner cinema's tickets are not exchanged", details={"reason": "partner"}
         )

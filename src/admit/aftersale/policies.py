@@ -12,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from admit.aftersale.models import OpenedBecause, RefundPolicy
-from admit.aftersale.rules import BASIS_POINTS, Terms
+from admit.aftersale.rules import BASIS_POINTS, Terms, refusal
 from admit.catalog.models import Event, Session, SessionStatus
 from admit.core import audit
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
+from admit.sales.models import Order
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,21 @@ async def policy_for(uow: UnitOfWork, session: Session) -> RefundPolicy | None:
     ).all()
     by_target = {p.target: p for p in rows}
     return by_target.get(f"session:{session.id}") or by_target.get(f"event:{session.event_id}")
+
+
+async def open_for(
+    uow: UnitOfWork, order: Order, session: Session, now: datetime
+) -> tuple[RefundPolicy | None, str | None]:
+    """The policy under which the order (of ``session``) may be refunded or exchanged now, or
+    why not (``rules.refusal``'s code)."""
+    policy = await policy_for(uow, session)
+    why = refusal(
+        terms_of(policy) if policy else None,
+        paid_at=order.paid_at,
+        session_starts=session.starts_at,
+        now=now,
+    )
+    return (policy, None) if why is None and policy is not None else (None, why)
 
 
 def still_sells(session: Session, policy: RefundPolicy, now: datetime) -> bool:

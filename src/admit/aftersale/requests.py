@@ -18,16 +18,16 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.aftersale.decisions import approve_now
 from admit.aftersale.models import RefundPolicy, RefundRequest, RefundRequestTicket
-from admit.aftersale.policies import policy_for, terms_of
+from admit.aftersale.policies import open_for, terms_of
 from admit.aftersale.returns import in_live_exchange
-from admit.aftersale.rules import refusal, ticket_fee
+from admit.aftersale.rules import ticket_fee
 from admit.catalog.models import Session
 from admit.core import audit
 from admit.core.errors import Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
 from admit.sales.models import Order, OrderLine, Pickup
 from admit.sales.order_locks import order_and_hold
-from admit.sales.outside_inventory import outside
+from admit.sales.outside_inventory import sold_outside
 from admit.ticketing.models import Ticket
 
 REFUNDABLE_ORDER = ("paid", "partially_refunded")
@@ -77,14 +77,8 @@ async def apply(
         )
     session = await uow.session.get(Session, order.session_id)
     assert session is not None
-    policy = await policy_for(uow, session)
-    why = refusal(
-        terms_of(policy) if policy else None,
-        paid_at=order.paid_at,
-        session_starts=session.starts_at,
-        now=now,
-    )
-    if why is not None or policy is None:
+    policy, why = await open_for(uow, order, session, now)
+    if policy is None:
         raise RefundRefused("refunds are not open for this order", details={"reason": why})
     tickets = await tickets_of_order(uow, order, codes)
     exchanging = await in_live_exchange(uow, order.id)
@@ -94,10 +88,9 @@ async def apply(
         raise RefundRefused(
             "a pass is refunded by customer service", details={"reason": "pass_ticket"}
         )
-    partner = outside().known(uow.caches, order.session_id) or await outside().remember(
-        uow.caches, uow, order.session_id
-    )
-    if partner and len(tickets) != await _valid_count(uow, order.number):
+    if await sold_outside(uow, order.session_id) and len(tickets) != await _valid_count(
+        uow, order.number
+    ):
         raise RefundRefused(
             "a partner cinema refunds whole orders only", details={"reason": "whole_order_only"}
         )
@@ -201,16 +194,7 @@ async def open_policy_for(uow: UnitOfWork, order: Order, now: datetime) -> Refun
     if order.status not in REFUNDABLE_ORDER:
         return None
     session = await uow.session.get(Session, order.session_id)
-    if session is None:
-        return None
-    policy = await policy_for(uow, session)
-    why = refusal(
-        terms_of(policy) if policy else None,
-        paid_at=order.paid_at,
-        session_starts=session.starts_at,
-        now=now,
-    )
-    return policy if why is None else None
+    return None if session is None else (await open_for(uow, order, session, now))[0]
 
 
 async def get_request(uow: UnitOfWork, number: str, *, buyer: str | None = None) -> RefundRequest:

@@ -85,6 +85,7 @@ SESSION_ORGANISER = by_path("session_id", ScopeKind.ORGANISER, locate=_session_o
 SESSION_VENUE = by_path("session_id", ScopeKind.VENUE, locate=_session_venue)
 SESSION_EITHER = by_path("session_id", ScopeKind.ORGANISER, ScopeKind.VENUE, locate=_session_places)
 SEATMAP_VENUE = by_path("seat_map_id", ScopeKind.VENUE, locate=_seatmap_venue)
+EVENT_ORGANISER = by_path("event_id", ScopeKind.ORGANISER, locate=_event_organiser)
 
 Writer = Annotated[UnitOfWork, staff_writer(Permission.CATALOG_WRITE)]
 OrganiserReader = Annotated[
@@ -105,7 +106,7 @@ EventWriter = Annotated[
     UnitOfWork,
     staff_writer(
         Permission.CATALOG_WRITE,
-        scope=by_path("event_id", ScopeKind.ORGANISER, locate=_event_organiser),
+        scope=EVENT_ORGANISER,
     ),
 ]
 SessionWriter = Annotated[

@@ -27,7 +27,7 @@ from admit.payments.inbox import Pending
 from admit.payments.models import Payment
 from admit.sales.hold_endings import OPEN_PAYMENTS
 from admit.sales.models import Hold, Order, OrderLine
-from admit.sales.outside_inventory import outside
+from admit.sales.outside_inventory import sold_outside
 from admit.sales.selling import Sale, sell_many
 from admit.sales.settlement import capture_entry
 
@@ -66,7 +66,7 @@ async def capture_batch(
         and o.expires_at > now
         and not o.named  # orders naming holders go the one-by-one way (limits counted there)
         and o.exchanged_from is None  # so do exchanges (the old tickets are voided there)
-        and not await _outside(uow, o.session_id)
+        and not await sold_outside(uow, o.session_id)
     ]
     if not sales:
         return {}
@@ -152,8 +152,3 @@ async def _lock_orders(uow: UnitOfWork, numbers: list[str]) -> Sequence[Row[*tup
             .with_for_update()
         )
     ).all()
-
-
-async def _outside(uow: UnitOfWork, session_id: int) -> bool:
-    known = outside().known(uow.caches, session_id)
-    return known if known is not None else await outside().remember(uow.caches, uow, session_id)

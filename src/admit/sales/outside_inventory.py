@@ -113,3 +113,10 @@ def install(inventory: OutsideInventory) -> None:
 
 def outside() -> OutsideInventory:
     return _installed[0]
+
+
+async def sold_outside(uow: UnitOfWork, session_id: int) -> bool:
+    """Whether the session's seats are another system's: from the process's memory, or
+    looked up once in the caller's transaction."""
+    known = outside().known(uow.caches, session_id)
+    return known if known is not None else await outside().remember(uow.caches, uow, session_id)

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 from tests.conftest import TEST_ACTOR
 from tests.integration.aftersale.aftersale_world import other_session
+from tests.integration.aftersale.refund_steps import paid_order
 from tests.integration.catalog.catalog_factories import STARTS
 from tests.integration.sales.conftest import Bank
-from tests.integration.sales.purchase_steps import order_seats, pay_url
-from tests.integration.sales.sale_factories import ROW_A, customers_with_tokens, on_sale, states
+from tests.integration.sales.sale_factories import ROW_A, on_sale, states
 
 from admit.checkin import manifests, validation
 from admit.core.clock import FixedClock
@@ -29,11 +29,7 @@ ADMIN = "/api/v1/admin"
 async def _bought(
     client: httpx.AsyncClient, bank: Bank, runtime: Runtime, sid: int
 ) -> tuple[str, dict[str, str], list[dict[str, Any]]]:
-    (who,) = await customers_with_tokens(runtime, 1)
-    number = await order_seats(client, sid, who, ROW_A[:2], "exchange-buy-1")
-    await bank.decide(await pay_url(client, number, who))
-    await bank.settled()
-    tickets = (await client.get(f"/api/v1/orders/{number}/tickets", headers=who)).json()
+    number, who, tickets = await paid_order(client, bank, runtime, sid, ROW_A[:2], "exchange-buy-1")
     return number, who, sorted(tickets, key=lambda t: t["seat"])
 
 
