@@ -49,6 +49,7 @@ from admit.inventory.stock_alert_api import router as stock_alert_router
 from admit.messaging.api import router as messaging_router
 from admit.partners.api import router as partners_router
 from admit.partners.sync_api import router as partner_sync_router
+from admit.reports import rollup  # noqa: F401  (its sweeper: the daily roll-up)
 from admit.reports.api import router as reports_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
 from admit.sales.api import router as sales_router

@@ -2,7 +2,7 @@
 
 import structlog
 
-from admit.cli import backup, restore, serving, settle_period  # noqa: F401  (their commands join the app)
+from admit.cli import backup, report_rollup, restore, serving, settle_period  # noqa: F401  (their commands join the app)
 from admit.cli.commands import app
 from admit.core.logging import baseline_logging
 

@@ -64,6 +64,7 @@ _TABLE_OWNERS = (
     "aftersale",
     "checkin",
     "content",
+    "reports",
 )
 
 SLICES = (
@@ -161,7 +162,8 @@ SLICES = (
     Slice(
         "reports",
         "reports (revenue by period and by what was sold, refunds, seller rankings, audience "
-        "sources, bills per day): SQL aggregates as JSON, CSV, XLSX and a page with a chart",
+        "sources, bills per day): SQL aggregates over a daily roll-up (closed days) and the "
+        "live tables (the rest), as JSON, CSV, XLSX and a page with a chart",
         imports=("core", "finance"),
         reads=("accounts", "catalog", "payments", "sales", "ticketing"),
     ),

@@ -20,8 +20,9 @@ from admit.finance import bills
 from admit.http.deps import by_path, staff_reader
 from admit.http.media import CsvResponse
 from admit.reports import bill_export, page
+from admit.reports.dimensions import Dimension
 from admit.reports.exports import XLSX, csv_chunks, xlsx_bytes
-from admit.reports.figures import Dimension, Figures, Row, figures
+from admit.reports.figures import Figures, Row, figures
 from admit.reports.kinds import KINDS, Column, Kind, RankBy, ReportName, ranked
 from admit.reports.periods import Period
 
@@ -224,10 +225,6 @@ async def report_json(
 def _sum(rows: list[Row]) -> Row:
     total = Row("", "total")
     for row in rows:
-        total.payments += row.payments
-        total.paid += row.paid
-        total.refunds += row.refunds
-        total.refunded += row.refunded
-        total.tickets += row.tickets
+        total.add(row.payments, row.paid, row.refunds, row.refunded, row.tickets)
         total.buyers += row.buyers
     return total

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from admit.core.errors import InvalidInput
-from admit.reports.figures import Dimension, Movements, Row
+from admit.reports.dimensions import Dimension, Movements
+from admit.reports.figures import Row
 
 ReportName = Literal["revenue", "refunds", "sellers", "audience", "bills"]
 Column = Literal[

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Date, cast, func
 from sqlalchemy.orm import InstrumentedAttribute
 
 from admit.core.errors import InvalidInput
@@ -46,6 +46,30 @@ class Period:
     @property
     def end(self) -> datetime:
         return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=UTC)
+
+    def split(self, through: date | None) -> tuple[Period | None, Period | None]:
+        """The days up to ``through`` (rolled up) and the days after it (read live)."""
+        if through is None or through < self.first:
+            return None, self
+        if through >= self.last:
+            return self, None
+        return Period(self.first, through), Period(through + timedelta(days=1), self.last)
+
+
+def bucket_of(day: date, grain: Grain) -> date:
+    """The first day of ``day``'s day, week (from Monday) or month."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def day_of(at: ColumnElement[Any] | InstrumentedAttribute[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC day of ``at`` as a date (``YYYY-MM-DD`` text on SQLite, as its dates are kept)."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", at), Date)
+    return func.date(at)
 
 
 def bucket(
