@@ -1,13 +1,15 @@
 """Reports benchmark (issue 18, item 5): every report's JSON, CSV, XLSX and page over a year
 of sales of one organiser on PostgreSQL — by default 800,000 paid orders with 1,000,000
-tickets and lines, 800,000 captured payments and 40,000 done refunds — answered by a real
-server process over loopback.
+tickets and lines, 800,000 captured payments and 40,000 done refunds over the 365 days that
+end today — answered by a real server process over loopback.
 
 The data is bulk-inserted with ``INSERT … SELECT generate_series`` (in chunks, with a Rich
-progress bar), then ``ANALYZE``d; every fifth order is sold at one of 20 box-office outlets
-by one of 40 clerks, the others on the web by one of 200,000 customers (half with a default
-address in one of 10 provinces); every fourth order has a second (child) ticket; every
-twentieth payment is refunded two days later. Each request is made once to warm up, then
+progress bar), then ``ANALYZE``d, and the closed days are rolled up (``reports.rollup``, as
+``admit rollup-reports`` does; timed): today is read live, as on a running platform. Every
+fifth order is sold at one of 20 box-office outlets by one of 40 clerks, the others on the
+web by one of 200,000 customers (half with a default address in one of 10 provinces); every
+fourth order has a second (child) ticket; every twentieth payment is refunded two days
+later. Each request is made once to warm up, then
 ``REPEAT`` times; the table shows the median and the slowest. Run: ``python -m bench.reports``
 (``BENCH_REPORT_ORDERS``, ``BENCH_REPORT_REPEAT`` change the sizes)."""
 
@@ -18,6 +20,7 @@ import os
 import statistics
 import tempfile
 import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +31,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from admit.accounts.tokens import new_token
+from admit.core.audit_context import SYSTEM
 from admit.core.crypto import load_crypto
-from bench.harness import POSTGRESQL, database, new_keys, start_cluster
+from admit.reports import rollup
+from bench.harness import POSTGRESQL, Cluster, database, new_keys, start_cluster
 
 ORDERS = int(os.environ.get("BENCH_REPORT_ORDERS", "800000"))
 REPEAT = int(os.environ.get("BENCH_REPORT_REPEAT", "2"))
@@ -47,11 +52,18 @@ PROVINCES = [
     "福建省",
     "陕西省",
 ]
-# A month (about 66,000 payments and 82,000 tickets) in all four forms, and the whole year
-# (everything) as JSON and XLSX.
-PERIODS = [
-    ("June", ("2026-06-01", "2026-06-30"), ("", ".csv", ".xlsx", ".html")),
-    ("year", ("2026-01-01", "2026-12-31"), ("", ".xlsx")),
+# The sales cover the 365 days ending today: last month (about 66,000 payments and 82,000
+# tickets, rolled up) in all four forms, this month so far (rolled up but today) as JSON, and
+# the whole 365 days (everything) as JSON and XLSX.
+TODAY = datetime.now(UTC).date()
+START = TODAY - timedelta(days=364)
+LAST_MONTH_END = TODAY.replace(day=1) - timedelta(days=1)
+LAST_MONTH = LAST_MONTH_END.replace(day=1)
+BILL_DAY = LAST_MONTH.replace(day=15)
+PERIODS: list[tuple[str, tuple[date, date], tuple[str, ...]]] = [
+    ("last month", (LAST_MONTH, LAST_MONTH_END), ("", ".csv", ".xlsx", ".html")),
+    ("this month", (TODAY.replace(day=1), TODAY), ("",)),
+    ("365 days", (START, TODAY), ("", ".xlsx")),
 ]
 # The reports and groupings timed (each as JSON, CSV, XLSX and the page).
 CASES: list[tuple[str, str]] = [
@@ -87,7 +99,8 @@ _CATALOGUE = [
     f"now() FROM generate_series(1, {SESSIONS}) s",
     f"INSERT INTO sales_window (id, session_id, channel, starts_at, ends_at, per_person_limit, "
     f"payment_minutes, real_name_required, enabled, created_at) SELECT 2 * s - c, s, "
-    f"CASE c WHEN 0 THEN 'box_office' ELSE 'web' END, '2025-12-01', '2027-01-01', 6, 15, "
+    f"CASE c WHEN 0 THEN 'box_office' ELSE 'web' END, '{START - timedelta(days=31)}', "
+    f"'{TODAY + timedelta(days=31)}', 6, 15, "
     f"false, true, now() FROM generate_series(1, {SESSIONS}) s, generate_series(0, 1) c",
     f"INSERT INTO sales_outlet (id, channel, code, name, enabled, created_at) SELECT o, "
     f"'box_office', 'BO-' || o, 'Kiosk ' || o, true, now() FROM generate_series(0, "
@@ -106,8 +119,8 @@ _CUSTOMERS = [
     "(ARRAY['" + "','".join(PROVINCES) + "'])[1 + c % 10], 'city', 'district', $3, $3, $3, "
     "true, now(), now() FROM generate_series($1::bigint, $2::bigint) c WHERE c % 2 = 0",
 ]
-# Order i: a year spread evenly; web unless i % 5 = 0 (a clerk at an outlet).
-_AT = "('2026-01-01'::timestamptz + interval '1 second' * (i * 31535000 / {n}))"
+# Order i: 365 days spread evenly; web unless i % 5 = 0 (a clerk at an outlet).
+_AT = "('{start}'::timestamptz + interval '1 second' * (i * 31535000 / {n}))"
 _SALES = [
     "INSERT INTO sales_hold (id, session_id, window_id, buyer, channel, outlet, status, "
     "quantity, created_at, expires_at, ended_at) SELECT i, 1 + i % {sessions}, "
@@ -132,7 +145,7 @@ _SALES = [
     "label, ticket_type, amount, status, kid, qr, issued_at) SELECT l.id, 'T' || l.id, "
     "'B' || l.order_id, l.id, 1 + l.order_id % {sessions}, 1, l.seat_key, l.seat_key, "
     "l.ticket_type, l.amount, 'valid', 'k', 'qr', "
-    "('2026-01-01'::timestamptz + interval '1 second' * (l.order_id * 31535000 / {n})) "
+    "('{start}'::timestamptz + interval '1 second' * (l.order_id * 31535000 / {n})) "
     "+ interval '1 minute' FROM sales_order_line l WHERE l.order_id BETWEEN $1 AND $2",
     "INSERT INTO payment (id, number, order_number, organiser_id, method, amount, currency, "
     "status, staff, outlet, created_at, expires_at, captured_at, refunded) SELECT i, "
@@ -150,11 +163,10 @@ _SALES = [
 
 
 def _sales_sql(n: int) -> list[str]:
-    at = _AT.format(n=n)
-    return [
-        s.format(at=at, n=n, sessions=SESSIONS, clerks=CLERKS, customers=CUSTOMERS, outlets=OUTLETS)
-        for s in _SALES
-    ]
+    start = f"{START} 00:00+00"
+    at = _AT.format(n=n, start=start)
+    sizes = {"sessions": SESSIONS, "clerks": CLERKS, "customers": CUSTOMERS, "outlets": OUTLETS}
+    return [s.format(at=at, n=n, start=start, **sizes) for s in _SALES]
 
 
 async def build(dsn: str, orders: int, keys: dict[str, str]) -> str:
@@ -206,6 +218,34 @@ async def build(dsn: str, orders: int, keys: dict[str, str]) -> str:
     return token
 
 
+async def _roll_up(cluster: Cluster) -> dict[str, Any]:
+    """Roll up every closed day, a month per transaction (as ``admit rollup-reports``)."""
+    async with cluster.runtime() as rt:
+        now = rt.clock.now()
+        async with rt.uow(SYSTEM, readonly=True) as uow:
+            total = await rollup.pending(uow, now)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        started = time.perf_counter()
+        with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("rolling up the closed days", total=total)
+            while True:
+                async with rt.uow(SYSTEM) as uow:
+                    days = await rollup.advance(uow, now, days=31)
+                if not days:
+                    break
+                bar.advance(task, len(days))
+        elapsed = (time.perf_counter() - started) * 1000
+    return {
+        "backend": POSTGRESQL,
+        "what": f"roll-up of {total} closed days (once, not a request)",
+        "requests": 1,
+        "p50_ms": elapsed,
+        "p99_ms": elapsed,
+        "errors": 0,
+        "bytes": 0,
+    }
+
+
 async def _time(base: str, token: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     headers = {"Authorization": f"Bearer {token}"}
@@ -220,11 +260,11 @@ async def _time(base: str, token: str) -> list[dict[str, Any]]:
                         what = f"{period}: {report}{suffix or ' (JSON)'} by {by}"
                         bar.update(task, description=what)
                         url = f"/api/v1/admin/reports/1/{report}{suffix}"
-                        params = {"from": first, "to": last, "by": by}
+                        params = {"from": str(first), "to": str(last), "by": by}
                         rows.append(await _timed(http, what, url, params))
                         bar.advance(task)
-            day = "/api/v1/admin/reports/1/bills/2026-06-15.xlsx"
-            rows.append(await _timed(http, "one day's bill .xlsx (2026-06-15)", day, {}))
+            day = f"/api/v1/admin/reports/1/bills/{BILL_DAY}.xlsx"
+            rows.append(await _timed(http, f"one day's bill .xlsx ({BILL_DAY})", day, {}))
     return rows
 
 
@@ -259,12 +299,14 @@ def run(orders: int = ORDERS) -> list[dict[str, Any]]:
             keys = new_keys()
             token = asyncio.run(build(dsn, orders, keys))
             with start_cluster(POSTGRESQL, url, data_dir, keys, servers=1) as cluster:
-                return asyncio.run(_time(cluster.urls[0], token))
+                rolled = asyncio.run(_roll_up(cluster))
+                return [rolled, *asyncio.run(_time(cluster.urls[0], token))]
 
 
 def main() -> None:
     rows = run()
-    table = Table(title=f"Reports: a year of {ORDERS:,} orders, PostgreSQL, one server")
+    title = f"Reports: {ORDERS:,} orders over the 365 days to {TODAY}, PostgreSQL, one server"
+    table = Table(title=title)
     for col in ("report", "median ms", "slowest ms", "bytes", "ok"):
         table.add_column(col, justify="left" if col == "report" else "right")
     for r in rows:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, union_all
+from sqlalchemy import Select, func, select, text, union
 
 from admit.core.uow import UnitOfWork
 from admit.reports import live, rollup
@@ -137,5 +137,7 @@ def _buyers(
         parts.append(rollup.payers(organiser_id, rolled, dim))
     if fresh is not None:
         parts.append(live.payers_query(live.Scope(organiser_id, fresh), dim, dialect))
-    both = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("p")
-    return select(both.c.key, func.count(func.distinct(both.c.buyer))).group_by(both.c.key)
+    # The distinct (key, buyer) pairs, then a count per key: a hash of the pairs, where
+    # ``count(DISTINCT buyer)`` would sort every key's buyers (a third of the time on a year).
+    pairs = (parts[0].distinct() if len(parts) == 1 else union(*parts)).subquery("p")
+    return select(pairs.c.key, func.count()).group_by(pairs.c.key)
