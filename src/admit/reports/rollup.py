@@ -5,7 +5,8 @@ joined to their orders.
 A day is closed an hour after it ends (``MARGIN``): what moves money or issues tickets stamps
 the time it ran, and no transaction lasts an hour, so nothing lands on a day once it is closed.
 Each worker cycle rolls up at most one day (the one after ``report_rollup.through``), under a
-lock on that row, so several workers never write the same day; the day's rows and the new
+lock on that row (a worker finding it locked goes on with its cycle), so several workers
+never write the same day; the day's rows and the new
 ``through`` are committed together. A report reads the days up to ``through`` from here and
 the others live (``reports.figures``). Rolling a day again (``admit reports rollup --from``,
 after data was imported into the past) replaces its rows in one transaction."""
@@ -60,13 +61,19 @@ async def rolled_through(uow: UnitOfWork) -> date | None:
     return through
 
 
-async def _locked_state(uow: UnitOfWork) -> ReportRollup:
-    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    await uow.session.execute(upsert(ReportRollup).values(id=1).on_conflict_do_nothing())
-    state = await uow.session.scalar(
-        select(ReportRollup).where(ReportRollup.id == 1).with_for_update()
-    )
-    assert state is not None
+async def _locked_state(uow: UnitOfWork, *, wait: bool = True) -> ReportRollup | None:
+    """The roll-up's row, locked for this transaction; ``None`` if another holds it and
+    ``wait`` is false (PostgreSQL; SQLite has one writer at a time anyway)."""
+    locked = select(ReportRollup).where(ReportRollup.id == 1).with_for_update(skip_locked=not wait)
+    state: ReportRollup | None = await uow.session.scalar(locked)
+    if state is None:
+        there = await uow.session.scalar(select(ReportRollup.id).where(ReportRollup.id == 1))
+        if there is not None:
+            return None  # locked by another transaction
+        # Made by the migration; a database made otherwise gets it on first use.
+        upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+        await uow.session.execute(upsert(ReportRollup).values(id=1).on_conflict_do_nothing())
+        state = await uow.session.scalar(locked)
     return state
 
 
@@ -167,11 +174,14 @@ async def _first_day(uow: UnitOfWork) -> date | None:
     return min(firsts, default=None)
 
 
-async def advance(uow: UnitOfWork, now: datetime, *, days: int = 1) -> list[date]:
-    """Roll up the next ``days`` closed days not yet rolled up; returns those rolled."""
+async def advance(
+    uow: UnitOfWork, now: datetime, *, days: int = 1, wait: bool = True
+) -> list[date]:
+    """Roll up the next ``days`` closed days not yet rolled up; returns those rolled. With
+    ``wait`` false, another transaction rolling up meanwhile is left to it (none rolled)."""
     closed = last_closed(now)
-    state = await _locked_state(uow)
-    if state.through is not None and state.through >= closed:
+    state = await _locked_state(uow, wait=wait)
+    if state is None or (state.through is not None and state.through >= closed):
         return []
     first = state.through + timedelta(days=1) if state.through else await _first_day(uow)
     if first is None or first > closed:  # nothing ever happened: nothing to roll up before
@@ -195,13 +205,14 @@ async def rewind(uow: UnitOfWork, to: date) -> None:
     rolled up again): after sales were imported into the past."""
     state = await _locked_state(uow)
     before = to - timedelta(days=1)
-    if state.through is not None and state.through > before:
+    if state is not None and state.through is not None and state.through > before:
         state.through = before
 
 
 @sweeper("reports.rollup")
 async def roll_closed_day(uow: UnitOfWork, now: datetime) -> int:
-    return len(await advance(uow, now))
+    # Another worker rolling a day up is not waited for: this one's cycle goes on.
+    return len(await advance(uow, now, wait=False))
 
 
 async def read(

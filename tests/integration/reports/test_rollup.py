@@ -129,6 +129,20 @@ async def test_two_workers_never_roll_the_same_day_twice(
     first, second = await asyncio.gather(worker(), worker())
     assert sorted([*first, *second]) == [date(2026, 11, 22), date(2026, 11, 23)]
     assert await asyncio.gather(worker(), worker()) == [[], []]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_worker_does_not_wait_for_another_rolling_up(
+    admin: httpx.AsyncClient, runtime: Runtime, clock: FixedClock, history: History
+) -> None:
+    """While one transaction rolls a day up, another worker's sweep passes at once."""
+    clock.advance(timedelta(days=1))
+    async with runtime.uow(TEST_ACTOR) as holding:
+        assert await rollup.advance(holding, clock.now()) == [date(2026, 11, 22)]
+        swept = await asyncio.wait_for(sweep(runtime, only=ROLLUP), timeout=30)
+        assert swept["reports.rollup"] == 0
+    assert await through(runtime) == date(2026, 11, 22)
+    assert (await sweep(runtime, only=ROLLUP))["reports.rollup"] == 1  # Monday, now free
     by_day = await report(admin, history, "revenue", by="day")
     assert figures(by_day, "key", "paid", "refunded") == [(SUNDAY, 33000, 0), (MONDAY, 8000, 8000)]
 

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("through", sa.Date(), nullable=True),
         sa.Column("rolled_at", admit.core.db.UTCDateTime(timezone=True), nullable=True),
     )
+    op.execute("INSERT INTO report_rollup (id) VALUES (1)")  # nothing rolled up yet
 
 
 def downgrade() -> None:
