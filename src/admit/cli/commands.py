@@ -12,7 +12,14 @@ from typing import Annotated, TypeVar
 import structlog
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from admit import tables  # noqa: F401  (registers every table's encrypted columns)
@@ -57,6 +64,17 @@ DEMO_WARNING = (
 )
 HostOpt = Annotated[str | None, typer.Option(help="Interface to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
+
+
+def counted_progress() -> Progress:
+    """A progress bar for work counted in items (days, organisers): done of total, elapsed."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def _settings() -> Settings:

@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from admit.cli.commands import CLI_ACTOR, _run, app, console
+from admit.cli.commands import CLI_ACTOR, _run, app, console, counted_progress
 from admit.core.runtime import Runtime
 from admit.reports import rollup
 
@@ -37,13 +36,7 @@ def rollup_reports(
         async with rt.uow(CLI_ACTOR, readonly=True) as uow:
             total = await rollup.pending(uow, now)
         done = 0
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
+        with counted_progress() as bar:
             task = bar.add_task("Rolling up days", total=total)
             while True:
                 async with rt.uow(CLI_ACTOR) as uow:

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from admit.cli.commands import CLI_ACTOR, _run, app, console
+from admit.cli.commands import CLI_ACTOR, _run, app, console, counted_progress
 from admit.core.runtime import Runtime
 from admit.finance.models import LedgerEntry
 from admit.settlement import runs, statements
@@ -64,13 +63,7 @@ def settle_period(
     async def work(rt: Runtime) -> list[tuple[SettlementRun, list[SettlementShare]]]:
         ids = organiser or await _organisers(rt, first, after)
         done = []
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
+        with counted_progress() as bar:
             task = bar.add_task("Settling", total=len(ids))
             for organiser_id in ids:
                 bar.update(task, description=f"Settling organiser {organiser_id}")
