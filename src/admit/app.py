@@ -50,6 +50,8 @@ from admit.messaging.api import router as messaging_router
 from admit.partners.api import router as partners_router
 from admit.partners.sync_api import router as partner_sync_router
 from admit.reports import rollup  # noqa: F401  (its sweeper: the daily roll-up)
+from admit.production.api import router as production_router
+from admit.production.counter_print_api import router as counter_print_router
 from admit.reports.api import router as reports_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
 from admit.sales.api import router as sales_router
@@ -161,6 +163,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         sales_router,
         ticket_router,
         counter_sale_router,
+        counter_print_router,
+        production_router,
         pickup_router,
         refund_router,
         exchange_router,

@@ -29,6 +29,8 @@ from admit.partners.sale_hooks import PartnerCinemas
 from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
+from admit.production.printer import TcpTicketPrinter, TicketPrinter
+from admit.production.settings import PrinterSettings
 from admit.sales import after_sale, outside_inventory
 from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
@@ -113,6 +115,14 @@ def wire_adapters(rt: Runtime) -> None:
             timeout=c.timeout_seconds,
         )
         rt.register(BoxOffices, BoxOffices(office))
+    if TicketPrinter not in rt.adapters:  # printers' addresses are registered per outlet
+        p = PrinterSettings()
+        rt.register(
+            TicketPrinter,  # type: ignore[type-abstract]
+            TcpTicketPrinter(
+                connect_timeout=p.connect_timeout_seconds, ack_timeout=p.ack_timeout_seconds
+            ),
+        )
     if RateLimiter not in rt.adapters:
         rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
     if OidcProviders not in rt.adapters:
