@@ -7,6 +7,8 @@ real HTTP. Anything already registered (a test's recording fake) is left as it i
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
@@ -38,6 +40,7 @@ from admit.sims.bank_state import BankSimConfig
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
 from admit.sims.idp import IdpClient, IdpSimConfig, create_idp_app
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population
+from admit.sims.printer import PrinterSim
 from admit.sims.sms import SmsSimConfig, create_sms_app
 
 SIM_SMS = "/_sim/sms"
@@ -178,3 +181,22 @@ def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[N
         ),
     )
     return bank.router.lifespan_context(bank)  # type: ignore[return-value]
+
+
+def printer_simulator() -> AbstractAsyncContextManager[None] | None:
+    """The ticket printer simulator on ``ADMIT_PRINTER_SIM_PORT`` (raw TCP, not mountable
+    under ``/_sim``), run for the app's lifespan; None when no port is set."""
+    port = PrinterSettings().sim_port
+    if port is None:
+        return None
+
+    @contextlib.asynccontextmanager
+    async def serving() -> AsyncIterator[None]:
+        sim = PrinterSim()
+        await sim.start("127.0.0.1", port)
+        try:
+            yield
+        finally:
+            await sim.stop()
+
+    return serving()

@@ -12,7 +12,15 @@ from sqlalchemy import select
 from admit.catalog.api import SESSION_ORGANISER
 from admit.core.permissions import Permission, Principal
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PrincipalDep, RuntimeDep, staff_actor, staff_may, staff_reader, staff_writer
+from admit.http.deps import (
+    Now,
+    PrincipalDep,
+    RuntimeDep,
+    staff_actor,
+    staff_may,
+    staff_reader,
+    staff_writer,
+)
 from admit.production import exceptions, printers
 from admit.production.models import PrintLog
 from admit.production.schemas import (
@@ -68,9 +76,7 @@ async def change_printer(
 @router.put("/sessions/{session_id}/thermal")
 async def set_thermal(session_id: int, body: ThermalIn, uow: SessionWriter, now: Now) -> ThermalOut:
     """Mark the session's tickets as thermal: they print only at designated terminals."""
-    thermal = await printers.set_thermal(
-        uow, session_id=session_id, thermal=body.thermal, now=now
-    )
+    thermal = await printers.set_thermal(uow, session_id=session_id, thermal=body.thermal, now=now)
     return ThermalOut(session_id=session_id, thermal=thermal)
 
 

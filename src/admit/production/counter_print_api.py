@@ -81,9 +81,7 @@ async def print_tickets(
     actor = staff_actor(who)
     async with rt.uow(actor, readonly=True) as uow:
         require_any_scope(who, Permission.SELL, await _order_places(uow, number))
-    done = await printing.print_order(
-        rt, actor, number=number, printer_code=body.printer, now=now
-    )
+    done = await printing.print_order(rt, actor, number=number, printer_code=body.printer, now=now)
     return print_out(number, body.printer, done)
 
 

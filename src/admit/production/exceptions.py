@@ -26,7 +26,7 @@ from admit.core.uow import UnitOfWork
 from admit.production import printers
 from admit.production.escpos_ticket import ticket_job
 from admit.production.faces import ticket_faces
-from admit.production.models import PrintException, Printer, TicketProduction
+from admit.production.models import PrintException, TicketProduction
 from admit.production.printer import TicketPrinter
 from admit.production.printing import (
     TicketPrinted,
@@ -101,9 +101,7 @@ async def report_not_printed(
     if ticket is None:
         raise NotFound(f"order {number} has no ticket {code}")
     state = await uow.session.scalar(
-        select(TicketProduction)
-        .where(TicketProduction.ticket_id == ticket.id)
-        .with_for_update()
+        select(TicketProduction).where(TicketProduction.ticket_id == ticket.id).with_for_update()
     )
     if state is None or state.status != "printed":
         status = state.status if state is not None else "never printed"
@@ -178,7 +176,9 @@ async def reprint(
         order = await uow.session.scalar(select(Order).where(Order.number == ticket.order_number))
         assert order is not None
         face = (
-            await ticket_faces(uow, [ticket], currency=order.currency, pickup_code=order.pickup_code)
+            await ticket_faces(
+                uow, [ticket], currency=order.currency, pickup_code=order.pickup_code
+            )
         )[ticket.id]
         reprint_number = await reissue.reprints(uow, ticket.id)
         where, log_id = address(printer), log.id
@@ -186,17 +186,10 @@ async def reprint(
     outcome = await device.print_job(where, ticket_job(face, reprint=reprint_number), log.job)
     async with rt.uow(actor) as uow:
         printed = await record_outcome(uow, log_id, outcome, now=now)
-        row = await uow.session.get(PrintException, exception_id)
-        assert row is not None
+        after = await uow.session.get(PrintException, exception_id)
+        assert after is not None
         if outcome.result == "printed":
-            _resolve(row, "reprinted", note, actor.name or actor.id, now)
+            _resolve(after, "reprinted", note, actor.name or actor.id, now)
             await uow.session.flush()
-            await _audit(uow, row, "print_exception.reprinted", now)
-    return Reprinted(row, old_code, printed)
-
-
-async def printer_of(uow: UnitOfWork, printer_id: int | None) -> str | None:
-    if printer_id is None:
-        return None
-    printer = await uow.session.get(Printer, printer_id)
-    return printer.code if printer is not None else None
+            await _audit(uow, after, "print_exception.reprinted", now)
+    return Reprinted(after, old_code, printed)

@@ -33,7 +33,7 @@ from admit.core.uow import UnitOfWork
 from admit.production import printers
 from admit.production.escpos_ticket import ticket_job
 from admit.production.faces import ticket_faces
-from admit.production.models import PrintException, PrintLog, Printer, TicketProduction
+from admit.production.models import Printer, PrintException, PrintLog, TicketProduction
 from admit.production.printer import PrinterAddress, PrintOutcome, TicketPrinter
 from admit.sales.models import Hold, Order
 from admit.ticketing import issue
@@ -257,4 +257,3 @@ async def _open(
         now=now,
     )
     return row
-

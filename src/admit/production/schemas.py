@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.production.models import PrintException, Printer
+from admit.production.models import Printer, PrintException
 from admit.production.printing import TicketPrinted
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]

@@ -16,3 +16,8 @@ class PrinterSettings(BaseSettings):
         default=15.0,
         description="The acknowledgement after a job (an 80 mm ticket prints in about a second).",
     )
+    sim_port: int | None = Field(
+        default=None,
+        description="Where the demo serves the printer simulator in process (e.g. 9100); "
+        "only with the simulators in process. Default: none (run ``admit sim printer``).",
+    )

@@ -91,4 +91,3 @@ async def reissue(
     )
     await uow.session.refresh(ticket)
     return ticket
-

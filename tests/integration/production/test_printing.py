@@ -49,7 +49,8 @@ async def test_tickets_are_printed_once_acknowledged_and_their_qr_verifies(
         claims = await verified(runtime, qr)
         assert (claims.code, claims.session_id, claims.reprint) == (ticket.code, sale.session_id, 0)
         # The middle dots of the label print from the printer's code page (CP437).
-        assert ticket.code in job.text and ticket.label.split(" · ")[-1] in job.text
+        assert ticket.code in job.text
+        assert ticket.label.split(" · ")[-1] in job.text
         assert await production_status(runtime, ticket.id) == "printed"
         assert await log_results(runtime, ticket.id) == ["printed"]
 
@@ -99,9 +100,7 @@ async def test_thermal_tickets_print_only_at_designated_terminals_of_the_outlet(
     sale = await counter_sale(admin, client, runtime, clock)
     await register_printer(admin, printer_sim, code="BO-1-PLAIN", thermal=False)
     # Not thermal yet: a plain printer prints it.
-    marked = await admin.put(
-        f"{ADMIN}/sessions/{sale.session_id}/thermal", json={"thermal": True}
-    )
+    marked = await admin.put(f"{ADMIN}/sessions/{sale.session_id}/thermal", json={"thermal": True})
     assert marked.json() == {"session_id": sale.session_id, "thermal": True}
     refused = await print_order(client, sale, "BO-1-PLAIN")
     assert refused.status_code == 409, refused.text

@@ -52,7 +52,9 @@ def test_the_job_prints_the_ticket_and_its_qr_verifies() -> None:
 
 def test_price_is_on_the_type_line_within_48_columns() -> None:
     line = next(ln for ln in read(ticket_job(_view())).text.splitlines() if "Adult" in ln)
-    assert len(line) == 48 and line.startswith("Adult") and line.endswith("CNY 180.00")
+    assert len(line) == 48
+    assert line.startswith("Adult")
+    assert line.endswith("CNY 180.00")
 
 
 def test_a_ticket_without_holder_prints_no_holder_line() -> None:
@@ -69,4 +71,3 @@ def test_a_reprint_says_so_and_its_qr_carries_the_reprint_number() -> None:
 def test_the_same_view_gives_the_same_bytes() -> None:
     view = _view()
     assert ticket_job(view) == ticket_job(dataclasses.replace(view))
-

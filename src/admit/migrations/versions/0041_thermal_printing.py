@@ -42,9 +42,7 @@ def upgrade() -> None:
         _fk("ticket_retired_code", "session_id", "session"),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_ticket_retired_code")),
     )
-    op.create_index(
-        op.f("ix_ticket_retired_code_ticket_id"), "ticket_retired_code", ["ticket_id"]
-    )
+    op.create_index(op.f("ix_ticket_retired_code_ticket_id"), "ticket_retired_code", ["ticket_id"])
     op.create_index(
         op.f("ix_ticket_retired_code_session_id"), "ticket_retired_code", ["session_id"]
     )
