@@ -94,7 +94,8 @@ async def _audit(uow: UnitOfWork, row: PrintException, action: str, now: datetim
 async def report_not_printed(
     uow: UnitOfWork, *, number: str, code: str, note: str, now: datetime
 ) -> PrintException:
-    """Staff at the printer say a ticket recorded as printed did not come out."""
+    """Staff at the printer say a ticket recorded as printed (or left printing by a server
+    that died mid-job) did not come out, or cannot tell: open an exception for review."""
     ticket = await uow.session.scalar(
         select(Ticket).where(Ticket.order_number == number, Ticket.code == code)
     )
@@ -103,7 +104,8 @@ async def report_not_printed(
     state = await uow.session.scalar(
         select(TicketProduction).where(TicketProduction.ticket_id == ticket.id).with_for_update()
     )
-    if state is None or state.status != "printed":
+    # "printing" too: a job whose server died before the outcome was written stays so.
+    if state is None or state.status not in ("printed", "printing"):
         status = state.status if state is not None else "never printed"
         raise NotPrinted(f"ticket {code} is not recorded as printed ({status})")
     state.status, state.updated_at = "exception", now
