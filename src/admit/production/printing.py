@@ -22,8 +22,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core import audit
 from admit.core.audit_context import Actor
@@ -143,30 +146,25 @@ async def claim(
 ) -> PrintLog | None:
     """Take the ticket for printing (None when it is printed, being printed or disputed) and
     write its log row ``sending``."""
-    state = await uow.session.scalar(
-        select(TicketProduction).where(TicketProduction.ticket_id == ticket.id).with_for_update()
-    )
-    if state is None:
-        uow.session.add(
-            TicketProduction(
-                ticket_id=ticket.id,
-                status="printing",
-                code=ticket.code,
-                printer_id=printer.id,
-                updated_at=now,
-            )
-        )
-        await uow.session.flush()  # a concurrent claim's insert fails on the primary key
-    else:
+    values = {"code": ticket.code, "printer_id": printer.id, "updated_at": now}
+    # First print: insert, or nothing when a row exists (a concurrent claim's insert waits
+    # for the other to commit, then does nothing). Later ones: only from "unprinted".
+    first = _insert(uow).values(ticket_id=ticket.id, status="printing", **values)
+    inserted = await uow.session.execute(first.on_conflict_do_nothing(index_elements=["ticket_id"]))
+    if not inserted.rowcount:  # type: ignore[attr-defined]
         taken = await uow.session.execute(
             update(TicketProduction)
             .where(TicketProduction.ticket_id == ticket.id, TicketProduction.status == "unprinted")
-            .values(status="printing", code=ticket.code, printer_id=printer.id, updated_at=now),
+            .values(status="printing", **values),
             execution_options={"synchronize_session": False},
         )
         if not taken.rowcount:  # type: ignore[attr-defined]
             return None
     return await start_log(uow, ticket.id, ticket.code, printer, actor, now=now)
+
+
+def _insert(uow: UnitOfWork) -> Any:
+    return (pg_insert if uow.dialect == "postgresql" else sqlite_insert)(TicketProduction)
 
 
 async def start_log(

@@ -4,6 +4,8 @@ sends nothing, and thermal tickets print only at designated terminals of the sal
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from tests.integration.production.print_world import (
@@ -134,3 +136,21 @@ async def test_thermal_tickets_print_only_at_designated_terminals_of_the_outlet(
     assert [t["result"] for t in printed.json()["tickets"]] == ["printed", "printed"]
     off = await admin.patch(f"{ADMIN}/printers/{listed.json()[1]['id']}", json={"enabled": False})
     assert off.json()["enabled"] is False
+
+
+async def test_two_counters_printing_one_sale_at_once_print_each_ticket_once(
+    admin: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FixedClock,
+    printer_sim: PrinterSim,
+) -> None:
+    sale = await counter_sale(admin, client, runtime, clock)
+    await register_printer(admin, printer_sim)
+    answers = await asyncio.gather(*(print_order(client, sale) for _ in range(4)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    results = [t for a in answers for t in a.json()["tickets"]]
+    printed = sorted(t["code"] for t in results if t["result"] == "printed")
+    assert printed == sorted(t.code for t in await tickets(runtime, sale.number))
+    assert {t["result"] for t in results} <= {"printed", "skipped"}
+    assert len(printer_sim.jobs) == 2
