@@ -18,6 +18,7 @@ PrintResult = Literal[
     "unreachable",  # no connection to the printer: nothing was sent
     "unacknowledged",  # sent (perhaps partly), no acknowledgement: an exception
 ]
+LogResult = Literal[PrintResult, "sending"]  # "sending": the job is (or was, at a crash) out
 # Why an exception was opened: the record and the printer may disagree.
 ExceptionKind = Literal[
     "unacknowledged",  # a job went out, the printer never acknowledged it (dropped, timed out)

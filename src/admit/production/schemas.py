@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.production.models import Printer, PrintException
+from admit.production.models import (
+    ExceptionKind,
+    ExceptionStatus,
+    LogResult,
+    Printer,
+    PrintException,
+    PrintResult,
+    Resolution,
+)
 from admit.production.printing import TicketPrinted
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -62,7 +70,7 @@ class PrintIn(Model):
 
 class TicketPrintOut(Model):
     code: str = Field(description="the ticket code sent (the current one)")
-    result: str = Field(
+    result: PrintResult | Literal["skipped"] = Field(
         description="printed (acknowledged), paper_out or unreachable (nothing sent), "
         "unacknowledged (sent, no acknowledgement: see exception_id), or skipped "
         "(already printed, being printed, or under a print exception)"
@@ -105,10 +113,10 @@ class ExceptionOut(Model):
     order_number: str
     code: str = Field(description="the code the disputed stub carries (after a reprint: the new)")
     printer_id: int | None
-    kind: str = Field(description="unacknowledged or reported_not_printed")
+    kind: ExceptionKind
     detail: str | None
-    status: str
-    resolution: str | None
+    status: ExceptionStatus
+    resolution: Resolution | None
     note: str | None
     opened_at: datetime
     resolved_at: datetime | None
@@ -123,7 +131,7 @@ class ReprintOut(Model):
     exception: ExceptionOut
     old_code: str
     new_code: str
-    result: str
+    result: PrintResult
     detail: str | None
 
 
@@ -134,7 +142,7 @@ class PrintLogOut(Model):
     printer_id: int
     job: str
     staff: str
-    result: str
+    result: LogResult
     detail: str | None
     at: datetime
 
