@@ -115,7 +115,7 @@ SLICES = (
     Slice(
         "ticketing",
         "signed QR payloads (Ed25519, Base45, pure), QR/PDF rendering, organisers' signing "
-        "keys and issued tickets",
+        "keys and issued tickets, tickets reissued under a new code (the old one retired)",
         imports=("core", "catalog"),
         reads=("catalog",),
     ),
