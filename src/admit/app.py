@@ -49,6 +49,8 @@ from admit.inventory.stock_alert_api import router as stock_alert_router
 from admit.messaging.api import router as messaging_router
 from admit.partners.api import router as partners_router
 from admit.partners.sync_api import router as partner_sync_router
+from admit.production.api import router as production_router
+from admit.production.counter_print_api import router as counter_print_router
 from admit.reports import rollup  # noqa: F401  (its sweeper: the daily roll-up)
 from admit.reports.api import router as reports_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
@@ -68,7 +70,7 @@ from admit.settlement.api import router as settlement_router
 from admit.waiting.api import router as waiting_router
 from admit.web.errors import too_many_requests_page
 from admit.web.pages import mount_pages
-from admit.wiring import mount_simulators, production_refusals, wire_adapters
+from admit.wiring import mount_simulators, printer_simulator, production_refusals, wire_adapters
 
 API_PREFIX = "/api/v1"
 
@@ -161,6 +163,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         sales_router,
         ticket_router,
         counter_sale_router,
+        counter_print_router,
+        production_router,
         pickup_router,
         refund_router,
         exchange_router,
@@ -181,4 +185,6 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     mount_pages(app)
     if runtime.settings.simulators_in_process:
         sim_lifespans.append(mount_simulators(app, runtime))
+        if (printer := printer_simulator()) is not None:
+            sim_lifespans.append(printer)
     return app

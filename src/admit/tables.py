@@ -14,6 +14,7 @@ from admit.inventory import models as inventory_models
 from admit.messaging import models as messaging_models
 from admit.partners import models as partners_models
 from admit.payments import models as payments_models
+from admit.production import models as production_models
 from admit.reports import models as reports_models
 from admit.sales import models as sales_models
 from admit.settlement import models as settlement_models
@@ -37,6 +38,7 @@ __all__ = [
     "messaging_models",
     "partners_models",
     "payments_models",
+    "production_models",
     "reports_models",
     "sales_models",
     "settlement_models",

@@ -7,6 +7,8 @@ real HTTP. Anything already registered (a test's recording fake) is left as it i
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
@@ -29,6 +31,8 @@ from admit.partners.sale_hooks import PartnerCinemas
 from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
+from admit.production.printer import TcpTicketPrinter, TicketPrinter
+from admit.production.settings import PrinterSettings
 from admit.sales import after_sale, outside_inventory
 from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
@@ -36,6 +40,7 @@ from admit.sims.bank_state import BankSimConfig
 from admit.sims.cinema import CinemaSimConfig, create_cinema_app
 from admit.sims.idp import IdpClient, IdpSimConfig, create_idp_app
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population
+from admit.sims.printer import PrinterSim
 from admit.sims.sms import SmsSimConfig, create_sms_app
 
 SIM_SMS = "/_sim/sms"
@@ -113,6 +118,14 @@ def wire_adapters(rt: Runtime) -> None:
             timeout=c.timeout_seconds,
         )
         rt.register(BoxOffices, BoxOffices(office))
+    if TicketPrinter not in rt.adapters:  # printers' addresses are registered per outlet
+        p = PrinterSettings()
+        rt.register(
+            TicketPrinter,  # type: ignore[type-abstract]
+            TcpTicketPrinter(
+                connect_timeout=p.connect_timeout_seconds, ack_timeout=p.ack_timeout_seconds
+            ),
+        )
     if RateLimiter not in rt.adapters:
         rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
     if OidcProviders not in rt.adapters:
@@ -168,3 +181,22 @@ def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[N
         ),
     )
     return bank.router.lifespan_context(bank)  # type: ignore[return-value]
+
+
+def printer_simulator() -> AbstractAsyncContextManager[None] | None:
+    """The ticket printer simulator on ``ADMIT_PRINTER_SIM_PORT`` (raw TCP, not mountable
+    under ``/_sim``), run for the app's lifespan; None when no port is set."""
+    port = PrinterSettings().sim_port
+    if port is None:
+        return None
+
+    @contextlib.asynccontextmanager
+    async def serving() -> AsyncIterator[None]:
+        sim = PrinterSim()
+        await sim.start("127.0.0.1", port)
+        try:
+            yield
+        finally:
+            await sim.stop()
+
+    return serving()

@@ -39,7 +39,7 @@ from admit.core.crypto import FieldCrypto
 from admit.core.lookups import get_or_404
 from admit.core.uow import UnitOfWork
 from admit.ticketing import issue
-from admit.ticketing.models import Ticket
+from admit.ticketing.models import RetiredCode, Ticket
 
 REFRESH_EVERY = timedelta(seconds=5)
 COLUMNS = ("code", "seat", "section", "level", "kind", "holder", "id_tail")
@@ -75,8 +75,9 @@ async def session_tickets(
     uow: UnitOfWork, crypto: FieldCrypto | None, session: Session
 ) -> list[Listed]:
     """Every ticket of the session with its section and level from the seat map; a ticket
-    whose status is not ``valid`` (refunded, void) is listed as revoked. Without ``crypto``
-    no document numbers are read (for counting)."""
+    whose status is not ``valid`` (refunded, void) is listed as revoked, and so is every code
+    a ticket was reissued from (a thermal reprint: ``reissued``). Without ``crypto`` no
+    document numbers are read (for counting)."""
     seat_level, area_level = aliased(MapLevel), aliased(MapLevel)
     rows = (
         await uow.session.execute(
@@ -108,7 +109,15 @@ async def session_tickets(
     ).all()
     keys = {r[4] for r in rows if r[4]}
     tails = await _id_tails(uow, crypto, keys) if crypto else {}
+    retired = await uow.session.execute(
+        select(RetiredCode.code, Ticket.label, Ticket.ticket_type)
+        .join(Ticket, Ticket.id == RetiredCode.ticket_id)
+        .where(admits_to(session.id))
+    )
     return [
+        Listed(code, label, None, None, kind, None, None, "reissued")
+        for code, label, kind in retired.all()
+    ] + [
         Listed(
             code=code,
             seat=label,
@@ -232,7 +241,13 @@ async def _fingerprint(uow: UnitOfWork, session: Session) -> tuple[dict[str, Any
             ).where(admits_to(session.id))
         )
     ).one()
-    material = {**settings, "tickets": [count, newest, revoked]}
+    retired = await uow.session.scalar(
+        select(func.count())
+        .select_from(RetiredCode)
+        .join(Ticket, Ticket.id == RetiredCode.ticket_id)
+        .where(admits_to(session.id))
+    )
+    material = {**settings, "tickets": [count, newest, revoked, retired]}
     return settings, hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 

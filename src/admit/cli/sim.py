@@ -11,6 +11,7 @@ from rich.console import Console
 from admit.cli.sim_bank import serve_bank
 from admit.cli.sim_cinema import serve_cinema
 from admit.cli.sim_idp import serve_idp
+from admit.cli.sim_printer import serve_printer
 from admit.cli.sim_sms import serve_sms
 from admit.sims.police import PoliceSimConfig, create_police_app, demo_population, load_population
 
@@ -107,3 +108,17 @@ def idp(
     """Serve an OpenID Connect identity provider (discovery, authorize page, token, userinfo,
     keys)."""
     serve_idp(host, port, client_id, secret, redirect_uri or [], issuer)
+
+
+@sim_app.command()
+def printer(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Raw TCP port the platform prints to.")] = 9100,
+    control_port: Annotated[
+        int, typer.Option(help="HTTP control port: GET /jobs, POST /faults.")
+    ] = 8106,
+    paper_out: Annotated[bool, typer.Option(help="Start with the paper out.")] = False,
+) -> None:
+    """Serve an 80 mm ESC/POS ticket printer (port 9100 protocol): records every job, answers
+    paper status (DLE EOT 4) and acknowledges jobs (GS ( H); can drop mid-job."""
+    serve_printer(host, port, control_port, paper_out)

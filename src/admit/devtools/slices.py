@@ -65,6 +65,7 @@ _TABLE_OWNERS = (
     "checkin",
     "content",
     "reports",
+    "production",
 )
 
 SLICES = (
@@ -114,7 +115,7 @@ SLICES = (
     Slice(
         "ticketing",
         "signed QR payloads (Ed25519, Base45, pure), QR/PDF rendering, organisers' signing "
-        "keys and issued tickets",
+        "keys and issued tickets, tickets reissued under a new code (the old one retired)",
         imports=("core", "catalog"),
         reads=("catalog",),
     ),
@@ -206,6 +207,14 @@ SLICES = (
         reads=("catalog", "ticketing", "accounts"),
     ),
     Slice(
+        "production",
+        "ticket production: printers at outlet terminals, thermal sessions, ESC/POS rendering "
+        "(python-escpos), the TCP printer adapter, print jobs acknowledged by the printer, the "
+        "print log, print exceptions resolved by reprint (a reissued code) or confirmation",
+        imports=("core", "catalog", "sales", "ticketing"),
+        reads=("catalog", "sales", "ticketing"),
+    ),
+    Slice(
         "content",
         "what the storefront shows besides the catalogue: announcements, recommendations",
         imports=("core", "catalog"),
@@ -240,8 +249,9 @@ SLICES = (
     ),
     Slice(
         "sims",
-        "simulators of outside systems over HTTP: SMS carrier, public-security service, "
-        "bank payment gateway, cinema box office, OpenID Connect identity provider",
+        "simulators of outside systems over HTTP (SMS carrier, public-security service, "
+        "bank payment gateway, cinema box office, OpenID Connect identity provider) and raw "
+        "TCP (an ESC/POS ticket printer)",
         imports=("core", "messaging", "accounts", "payments", "partners"),
     ),
     Slice(
@@ -278,6 +288,7 @@ SLICES = (
             "sales",
             "aftersale",
             "http",
+            "production",
         ),
     ),
     Slice(
@@ -322,6 +333,7 @@ PURE_MODULES = (
     "finance/statement_csv.py",
     "waiting/rules.py",
     "sales/rules.py",
+    "sims/escpos_reader.py",
     "aftersale/rules.py",
     "settlement/rules.py",
     "content/rules.py",

@@ -65,3 +65,18 @@ class Ticket(Base):
     # A pass's ticket: admits once to every session the pass covers (``session_id`` is the
     # first of them); its QR's kind is "P".
     product_id: Mapped[int | None] = mapped_column(default=None, index=True)
+
+
+class RetiredCode(Base):
+    """A code a ticket no longer carries: it was reissued under a new code (a thermal ticket
+    reprinted after a print exception). Gates list it as revoked; the ticket row holds the
+    one valid code."""
+
+    __tablename__ = "ticket_retired_code"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
+    reprint: Mapped[int]  # the reprint number the code carried (0: the first printing)
+    reason: Mapped[str] = mapped_column(String(40))
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime())

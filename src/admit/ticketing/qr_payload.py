@@ -6,16 +6,22 @@ payload is Ed25519-signed: a gate holding only the public keys can tell a genuin
 forged or altered one without a network. Whether the ticket is still valid (not refunded, not
 already scanned) is the gate's business, not this module's.
 
-Binary layout, version 1 (every length is one unsigned byte)::
+Binary layout, versions 1 and 2 (every length is one unsigned byte)::
 
-    version      1 byte, always 1
+    version      1 byte: 1, or 2 for a reprinted ticket
     kid          length (1..16) + ASCII; names the signing key, so keys can rotate
     kind         1 ASCII letter: "T" ticket, "P" pass
     code         length (1..24) + ASCII; the ticket code
     session_id   unsigned LEB128 varint, minimal form, 1..10 bytes, < 2**64
     seat         length (0..60) + UTF-8; seat label or GA area code
     issued_at    4 bytes, big-endian unsigned unix seconds
+    reprint      version 2 only: 1 byte, 1..255, how many times the ticket was reissued
     signature    64 bytes, Ed25519 over every byte before it
+
+Version 2 is version 1 with one byte more: a thermal ticket reissued after a print exception
+(``production``) carries a new code and a bumped ``reprint``, so a printed stub says which
+printing it is. A ticket never reprinted is still written as version 1, byte for byte as
+before, and every version-1 payload keeps verifying.
 
 The session id is a varint because real ids are small: 2-3 bytes instead of 8 saves up to nine
 characters of QR text. Kid and code are visible ASCII (0x21-0x7E, no spaces). Every field has
@@ -33,13 +39,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 PREFIX = "AD1:"
 VERSION = 1
+REPRINT_VERSION = 2  # version 1 plus a reprint byte
+MAX_REPRINT = 255
 MAX_KID = 16
 MAX_CODE = 24
 MAX_SEAT_BYTES = 60
 SIGNATURE_BYTES = 64
 KEY_BYTES = 32
 # version, kid, kind, code, varint session, seat, issued_at, signature: the largest payload.
-MAX_PAYLOAD_BYTES = 1 + (1 + MAX_KID) + 1 + (1 + MAX_CODE) + 10 + (1 + MAX_SEAT_BYTES) + 4 + 64
+MAX_PAYLOAD_BYTES = 1 + (1 + MAX_KID) + 1 + (1 + MAX_CODE) + 10 + (1 + MAX_SEAT_BYTES) + 4 + 1 + 64
 
 Reason = Literal["malformed", "unknown_key", "bad_signature"]
 
@@ -53,6 +61,7 @@ class TicketClaims:
     seat: str
     issued_at: int
     kind: str = "T"
+    reprint: int = 0  # 0: the first printing (version 1); 1..255: reissued (version 2)
 
 
 class ForgedTicket(ValueError):
@@ -130,7 +139,8 @@ def sign(claims: TicketClaims, *, kid: str, private_key: bytes) -> str:
     """The QR text of ``claims`` signed by ``private_key`` under the key id ``kid``.
 
     ``ValueError`` when a field does not fit the layout (kid 1-16 visible ASCII, code 1-24,
-    seat up to 60 UTF-8 bytes, session id u64, issued_at u32, kind one ASCII letter) or the
+    seat up to 60 UTF-8 bytes, session id u64, issued_at u32, kind one ASCII letter, reprint
+    0..255) or the
     key is not 32 bytes: refusing is better than issuing a ticket no gate would accept."""
     if not _is_token(kid, MAX_KID):
         raise ValueError(f"kid must be 1-{MAX_KID} visible ASCII characters")
@@ -216,6 +226,8 @@ def _claims_problem(claims: TicketClaims) -> str | None:
         return "issued_at must be an integer in 0..2**32-1"
     if _seat_bytes(claims.seat) is None:
         return f"seat must be valid text of at most {MAX_SEAT_BYTES} UTF-8 bytes"
+    if type(claims.reprint) is not int or not 0 <= claims.reprint <= MAX_REPRINT:
+        return f"reprint must be an integer in 0..{MAX_REPRINT}"
     return None
 
 
@@ -231,9 +243,10 @@ def _varint(value: int) -> bytes:
 def _encode_body(kid: str, claims: TicketClaims) -> bytes:
     code = claims.code.encode("ascii")
     seat = claims.seat.encode("utf-8")
+    reprinted = claims.reprint > 0
     return b"".join(
         (
-            bytes((VERSION, len(kid))),
+            bytes((REPRINT_VERSION if reprinted else VERSION, len(kid))),
             kid.encode("ascii"),
             claims.kind.encode("ascii"),
             bytes((len(code),)),
@@ -242,6 +255,7 @@ def _encode_body(kid: str, claims: TicketClaims) -> bytes:
             bytes((len(seat),)),
             seat,
             claims.issued_at.to_bytes(4, "big"),
+            bytes((claims.reprint,)) if reprinted else b"",
         )
     )
 
@@ -300,7 +314,10 @@ def _parse(text: str) -> tuple[bytes, bytes, str, TicketClaims]:
         raise ForgedTicket("malformed") from None
     body, signature = data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
     reader = _Reader(body)
-    if len(data) <= SIGNATURE_BYTES or reader.byte() != VERSION:
+    if len(data) <= SIGNATURE_BYTES:
+        raise ForgedTicket("malformed")
+    version = reader.byte()
+    if version not in (VERSION, REPRINT_VERSION):
         raise ForgedTicket("malformed")
     kid = reader.token(MAX_KID)
     kind = reader.take(1).decode("latin-1")
@@ -311,8 +328,16 @@ def _parse(text: str) -> tuple[bytes, bytes, str, TicketClaims]:
     except UnicodeDecodeError:
         raise ForgedTicket("malformed") from None
     issued_at = int.from_bytes(reader.take(4), "big")
+    reprint = 0
+    if version == REPRINT_VERSION and not (reprint := reader.byte()):
+        raise ForgedTicket("malformed")  # a first printing is written as version 1 only
     claims = TicketClaims(
-        code=code, session_id=session_id, seat=seat, issued_at=issued_at, kind=kind
+        code=code,
+        session_id=session_id,
+        seat=seat,
+        issued_at=issued_at,
+        kind=kind,
+        reprint=reprint,
     )
     if not reader.at_end() or _claims_problem(claims):
         raise ForgedTicket("malformed")

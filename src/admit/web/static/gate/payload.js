@@ -1,6 +1,6 @@
 /* A ticket's QR payload in the browser, as ticketing/qr_payload.py defines it: "AD1:" +
    Base45(body + Ed25519 signature); the body is version, kid, kind, code, session id
-   (varint), seat, issued_at. Verified with WebCrypto Ed25519; ID numbers compared by their tail. */
+   (varint), seat, issued_at, and in version 2 (a reprinted ticket) a reprint byte. Verified with WebCrypto Ed25519; ID numbers compared by their tail. */
 "use strict";
 
 const PREFIX = "AD1:";
@@ -47,7 +47,8 @@ function parse(text) {
     return chunk;
   };
   const latin = (bytes) => String.fromCharCode(...bytes);
-  if (take(1)[0] !== 1) throw new Forged("malformed");
+  const version = take(1)[0];
+  if (version !== 1 && version !== 2) throw new Forged("malformed");
   const kid = latin(take(take(1)[0]));
   const kind = latin(take(1));
   const code = latin(take(take(1)[0]));
@@ -69,6 +70,7 @@ function parse(text) {
     throw new Forged("malformed");
   }
   take(4);  // issued_at
+  if (version === 2 && take(1)[0] === 0) throw new Forged("malformed");  // reprint 1..255
   if (pos !== body.length) throw new Forged("malformed");
   return { body, signature, kid, kind, code, session, seat };
 }

@@ -1,0 +1,3 @@
+from tests.integration.production.print_world import printer_sim
+
+__all__ = ["printer_sim"]
