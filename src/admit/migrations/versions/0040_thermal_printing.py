@@ -2,7 +2,7 @@
 sessions, each ticket's production status, the print log, print exceptions, and the codes
 retired when a ticket was reissued
 
-Revision ID: 0041
+Revision ID: 0040
 Revises: 0039
 Create Date: 2026-12-07 23:00:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import admit.core.db
 
-revision: str = "0041"
+revision: str = "0040"
 down_revision: str | None = "0039"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
