@@ -22,6 +22,7 @@ from admit.http.deps import authenticator, runtime
 from admit.http.throttle import RateLimited
 
 PARTNER_PREFIX = "/api/v1/partner/"
+CHANNEL_PREFIX = "/api/v1/channel/"  # channel systems' booking API (``admit.channels``)
 _api_key = APIKeyHeader(
     name="X-Api-Key",
     auto_error=False,
@@ -66,14 +67,17 @@ def partner(scope: str) -> Any:
 
 
 class AccessLogMiddleware:
-    """Writes one access-log row per partner call, after the response went out."""
+    """Writes one access-log row per partner or channel-system call, after the response went
+    out."""
 
     def __init__(self, app: ASGIApp, rt_of: Callable[[], Runtime]) -> None:
         self.app = app
         self.rt_of = rt_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PARTNER_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(
+            (PARTNER_PREFIX, CHANNEL_PREFIX)
+        ):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
