@@ -61,8 +61,9 @@ async def pay_collected(
     """Record that the order's total was collected by ``method`` at ``outlet`` under
     ``reference`` (the terminal's transaction reference, or the agent's own): the payment is
     captured at once and the order paid. Raises ``OutletDisabled``, ``NotPayable`` (the
-    order is not awaiting payment: never paid twice), ``HoldExpired``."""
-    await check_outlet(uow, outlet)
+    order is not awaiting payment: never paid twice), ``HoldExpired``; ``NotThisOutlet`` for
+    an agent's collection anywhere but at an agent's outlet."""
+    await check_outlet(uow, outlet, channel="agent" if method == "agent" else None)
     payment = await open_payment(
         uow,
         order_number=order_number,

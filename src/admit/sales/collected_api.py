@@ -34,7 +34,8 @@ ORDER_ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no such order of this counter"},
     409: {
         "description": "``outlet_disabled`` (the outlet is switched off), ``not_payable`` "
-        "(paid already, or cancelled), ``hold_expired``"
+        "(paid already, or cancelled), ``hold_expired``, ``outlet_not_in_channel`` (an "
+        "agent's collection at an outlet that is not an agent's)"
     },
 }
 
