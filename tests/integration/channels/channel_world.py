@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import httpx
 
+from admit.accounts import staff
 from admit.core.clock import FixedClock
 from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
-from admit.accounts import staff
 from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR
 from tests.integration.accounts.people_factories import IssuedKey, make_api_client, ok
 from tests.integration.sales.sale_factories import on_sale

@@ -226,5 +226,6 @@ async def test_unbound_keys_missing_scopes_and_a_switched_off_outlet_are_refused
         json=_order(sid, seats=ROW_A[:1]),
     )
     body = error(refused, 409, "channel_closed")
-    assert "AG-1" in body["message"] and "switched off" in body["message"]
+    assert "AG-1" in body["message"]
+    assert "switched off" in body["message"]
     assert (await _remaining(http, world.key.headers, sid))["levels"][0]["held"] == 0
