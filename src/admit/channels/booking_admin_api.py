@@ -4,7 +4,7 @@ outlet (``api_clients.manage``), and each channel's rate budget (``sales.configu
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +13,7 @@ from admit.channels import booking_keys, booking_limits
 from admit.core.permissions import Permission
 from admit.core.uow import UnitOfWork
 from admit.http.deps import Now, staff_reader, staff_writer
+from admit.sales.rules import ChannelCode
 
 router = APIRouter(tags=["admin: channel booking API"])
 KeyBinder = Annotated[UnitOfWork, staff_writer(Permission.API_CLIENTS)]
@@ -26,7 +27,7 @@ class Model(BaseModel):
 
 
 class BindingIn(Model):
-    channel: Annotated[str, Field(min_length=1, max_length=20)] | None = Field(
+    channel: Literal["box_office", "agent", "client_rep"] | None = Field(
         description="box_office, agent or client_rep; null unbinds"
     )
     outlet: Code | None = Field(default=None, description="required for an agent's key")
@@ -35,7 +36,7 @@ class BindingIn(Model):
 class BindingOut(Model):
     id: int
     name: str
-    channel: str | None
+    channel: ChannelCode | None
     outlet: str | None
 
 
@@ -46,7 +47,7 @@ class BudgetIn(Model):
 
 
 class BudgetOut(BudgetIn):
-    channel: str
+    channel: ChannelCode
     configured: bool = Field(description="false: the defaults, no budget was set")
 
 

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
@@ -28,20 +27,16 @@ from admit.core.errors import Conflict, Forbidden, Unauthorized
 from admit.core.ratelimit import Limit, RateLimiter
 from admit.core.runtime import Runtime
 from admit.http.deps import Now, PublicReader, RuntimeDep, authenticator, runtime
+from admit.http.partner import API_KEY
 from admit.http.throttle import RateLimited
 from admit.inventory import public_api
 from admit.inventory.schemas import SessionSummary
 from admit.sales import collected
 from admit.sales.models import SalesWindow
 from admit.sales.order_api import OrderOut, order_out
+from admit.sales.rules import ChannelCode, SaleState
 
 router = APIRouter(prefix="/channel", tags=["channel booking API"])
-_api_key = APIKeyHeader(
-    name="X-Api-Key",
-    auto_error=False,
-    scheme_name="ChannelKey",
-    description="a channel system's API key: `<key_id>.<secret>`",
-)
 AUTH_ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "no key, an unknown or revoked one"},
     403: {"description": "the key is not bound to a channel, or lacks the scope"},
@@ -63,7 +58,7 @@ def system(scope: str | None) -> Any:
     async def dependency(
         request: Request,
         rt: Annotated[Runtime, Depends(runtime)],
-        key: Annotated[str | None, Depends(_api_key)],
+        key: Annotated[str | None, Depends(API_KEY)],
     ) -> System:
         if not key:
             raise Unauthorized("an X-Api-Key header is required")
@@ -198,14 +193,14 @@ class RemainingLevel(Model):
 
 class RemainingOut(Model):
     session_id: int
-    channel: str
-    state: str
+    channel: ChannelCode
+    state: SaleState
     remaining: int
     levels: list[RemainingLevel]
 
 
 @router.get("/sessions", responses=AUTH_ERRORS)
-async def list_sessions(
+async def channel_sessions(
     s: Annotated[System, system("catalog.read")],
     uow: PublicReader,
     rt: RuntimeDep,
@@ -228,7 +223,7 @@ async def list_sessions(
 
 
 @router.get("/sessions/{session_id}", responses=AUTH_ERRORS)
-async def session_detail(
+async def channel_session(
     _: Annotated[System, system("catalog.read")],
     session_id: int,
     request: Request,
@@ -241,7 +236,7 @@ async def session_detail(
 
 
 @router.get("/sessions/{session_id}/remaining", responses=AUTH_ERRORS)
-async def session_remaining(
+async def channel_remaining(
     s: Annotated[System, system("availability.read")], session_id: int, uow: PublicReader, now: Now
 ) -> RemainingOut:
     """What the key's channel may still sell, per price level (404: not sold through it)."""
@@ -251,7 +246,7 @@ async def session_remaining(
 
 
 @router.post("/orders", status_code=201, responses=AUTH_ERRORS)
-async def submit_order(
+async def channel_submit_order(
     s: Annotated[System, system("orders.write")],
     body: ChannelOrderIn,
     rt: RuntimeDep,
@@ -286,14 +281,14 @@ async def submit_order(
 
 
 @router.get("/orders/{number}", responses=AUTH_ERRORS)
-async def query_order(
+async def channel_order(
     s: Annotated[System, system("orders.read")], number: str, uow: PublicReader
 ) -> OrderOut:
     return await order_out(uow, await booking_orders.get_order(uow, s, number))
 
 
 @router.post("/orders/{number}/holders", responses=AUTH_ERRORS)
-async def submit_holders(
+async def channel_name_holders(
     s: Annotated[System, system("orders.write")],
     number: str,
     body: HoldersIn,
@@ -312,7 +307,7 @@ async def submit_holders(
 
 
 @router.get("/orders/{number}/holders", responses=AUTH_ERRORS)
-async def query_holders(
+async def channel_holders(
     s: Annotated[System, system("orders.read")], number: str, uow: PublicReader
 ) -> list[HolderOut]:
     order = await booking_orders.get_order(uow, s, number)
@@ -323,7 +318,7 @@ async def query_holders(
 
 
 @router.post("/orders/{number}/payment", responses=AUTH_ERRORS)
-async def agent_payment(
+async def channel_agent_payment(
     s: Annotated[System, system("orders.write")],
     number: str,
     body: AgentPaymentIn,

@@ -27,6 +27,7 @@ from admit.http.deps import (
     staff_reader,
     staff_writer,
 )
+from admit.sales.rules import ChannelCode
 
 router = APIRouter(tags=["outlet terminals"])
 Till = Annotated[
@@ -76,7 +77,7 @@ class TerminalOut(Model):
 class OutletOnlineOut(Model):
     outlet: str
     name: str
-    channel: str
+    channel: ChannelCode
     enabled: bool
     online: bool
     last_seen_at: datetime | None
@@ -90,7 +91,7 @@ def _check(who: Principal, outlet: str, channel: str) -> None:
 
 
 @router.post("/counter/heartbeat", responses={404: {"description": "no such outlet"}})
-async def staff_heartbeat(body: StaffBeatIn, uow: Till, who: PrincipalDep, now: Now) -> BeatOut:
+async def counter_heartbeat(body: StaffBeatIn, uow: Till, who: PrincipalDep, now: Now) -> BeatOut:
     """The till ``terminal`` at ``outlet`` is alive (the clerk's grant must cover the outlet
     or its channel: 403 otherwise)."""
     outlet = await terminals.outlet_of(uow, body.outlet)
@@ -109,7 +110,7 @@ async def staff_heartbeat(body: StaffBeatIn, uow: Till, who: PrincipalDep, now: 
     "/channel/heartbeat",
     responses={**AUTH_ERRORS, 409: {"description": "``key_has_no_outlet``"}},
 )
-async def key_heartbeat(
+async def channel_heartbeat(
     s: Annotated[System, system(None)], body: KeyBeatIn, rt: RuntimeDep, now: Now
 ) -> BeatOut:
     """The outlet system's ``terminal`` is alive, at the outlet its key is bound to."""

@@ -23,7 +23,8 @@ from admit.http.throttle import RateLimited
 
 PARTNER_PREFIX = "/api/v1/partner/"
 CHANNEL_PREFIX = "/api/v1/channel/"  # channel systems' booking API (``admit.channels``)
-_api_key = APIKeyHeader(
+# The partner's key header; channel systems' keys (``admit.channels``) are the same keys.
+API_KEY = APIKeyHeader(
     name="X-Api-Key",
     auto_error=False,
     scheme_name="PartnerKey",
@@ -44,7 +45,7 @@ def partner(scope: str) -> Any:
     async def dependency(
         request: Request,
         rt: Annotated[Runtime, Depends(runtime)],
-        key: Annotated[str | None, Depends(_api_key)],
+        key: Annotated[str | None, Depends(API_KEY)],
     ) -> Partner:
         if not key:
             raise Unauthorized("an X-Api-Key header is required")

@@ -215,8 +215,8 @@ async def test_unbound_keys_missing_scopes_and_a_switched_off_outlet_are_refused
         await admin.put(
             f"{ADMIN}/api-clients/{partner.id}/channel", json={"channel": "web", "outlet": None}
         ),
-        400,
-        "invalid_input",
+        422,
+        "invalid_request",
     )
 
     await set_outlet_enabled(admin, world.outlet_id, False)
