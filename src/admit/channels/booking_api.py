@@ -30,7 +30,7 @@ from admit.http.deps import Now, PublicReader, RuntimeDep, authenticator, runtim
 from admit.http.partner import API_KEY
 from admit.http.throttle import RateLimited
 from admit.inventory import public_api
-from admit.inventory.schemas import SessionSummary
+from admit.inventory.schemas import SessionDetail, SessionSummary
 from admit.sales import collected
 from admit.sales.models import SalesWindow
 from admit.sales.order_api import OrderOut, order_out
@@ -222,7 +222,7 @@ async def channel_sessions(
     return [x for x in found if x.session.id in sold_here]
 
 
-@router.get("/sessions/{session_id}", responses=AUTH_ERRORS)
+@router.get("/sessions/{session_id}", response_model=SessionDetail, responses=AUTH_ERRORS)
 async def channel_session(
     _: Annotated[System, system("catalog.read")],
     session_id: int,

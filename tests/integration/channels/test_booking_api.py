@@ -6,6 +6,7 @@ unbound key, a missing scope and a switched-off outlet are refused."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -229,3 +230,26 @@ async def test_unbound_keys_missing_scopes_and_a_switched_off_outlet_are_refused
     assert "AG-1" in body["message"]
     assert "switched off" in body["message"]
     assert (await _remaining(http, world.key.headers, sid))["levels"][0]["held"] == 0
+
+
+async def test_concurrent_orders_of_two_keys_never_pass_the_channel_quota(
+    admin: httpx.AsyncClient, http: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    world = await channel_sale(admin, clock, quota_a=2)
+    other = await bound_key(admin, name="AG-1 second till", channel="agent", outlet="AG-1")
+    keys = [world.key.headers, other.headers, world.key.headers]
+    answers = await asyncio.gather(
+        *(
+            http.post(
+                f"{CHANNEL}/orders",
+                headers={**key, "Idempotency-Key": f"race-order-{i}"},
+                json=_order(world.session_id, seats=[ROW_A[i]]),
+            )
+            for i, key in enumerate(keys)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 201, 409]
+    [refused] = [a for a in answers if a.status_code == 409]
+    assert refused.json()["error"]["code"] == "sold_out"
+    left = await _remaining(http, world.key.headers, world.session_id)
+    assert (left["levels"][0]["held"], left["levels"][0]["remaining"]) == (2, 0)
