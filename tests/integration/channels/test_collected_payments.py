@@ -17,6 +17,7 @@ from admit.core.clock import FixedClock
 from admit.core.permissions import Role
 from admit.core.runtime import Runtime
 from admit.payments.models import Payment
+from admit.sales.refunds import request_refund
 from tests.conftest import TEST_ACTOR
 from tests.integration.accounts.people_factories import error, ok, plain_client
 from tests.integration.channels.channel_world import (
@@ -239,3 +240,31 @@ async def test_an_agent_system_records_what_it_collected(
         409,
         "not_an_agent_key",
     )
+
+
+async def test_a_card_refund_is_handed_back_at_its_counter(
+    admin: httpx.AsyncClient, http: httpx.AsyncClient, clock: FixedClock, runtime: Runtime
+) -> None:
+    sid = await on_sale(admin, clock)
+    await add_outlet(admin, "box_office", "BO-1")
+    await open_window(admin, sid, "box_office")
+    kiosk = await counter_staff(runtime, Role.KIOSK_STAFF, "BO-1", "kiosk1")
+    order = await _counter_order(http, kiosk, sid, "box_office", "BO-1", ROW_A[:1], "refund-1-x")
+    ok(
+        await http.post(
+            f"{COUNTER}/orders/{order['number']}/card", headers=kiosk, json={"reference": "T-5"}
+        )
+    )
+    async with runtime.uow(TEST_ACTOR) as uow:
+        payment = await uow.session.scalar(
+            select(Payment).where(Payment.order_number == order["number"])
+        )
+        assert payment is not None
+        refund = await request_refund(
+            uow, payment, amount=payment.amount, reason="buyer", now=clock.now()
+        )
+        refund_number = refund.number
+    assert (await _balances(admin))["terminal:BO-1"] == order["total"]  # not sent to a gateway
+    done = ok(await http.post(f"{COUNTER}/refunds/{refund_number}/handed-over", headers=kiosk))
+    assert (done["status"], done["outlet"]) == ("done", "BO-1")
+    assert (await _balances(admin))["terminal:BO-1"] == 0
