@@ -20,6 +20,9 @@ from admit.aftersale.api import router as refund_router
 from admit.aftersale.exchange_api import router as exchange_router
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
+from admit.channels.booking_admin_api import router as channel_admin_router
+from admit.channels.booking_api import router as channel_booking_router
+from admit.channels.terminals_api import router as terminals_router
 from admit.checkin.api import router as checkin_router
 from admit.clients.api import router as clients_router
 from admit.content.api import router as content_router
@@ -55,6 +58,7 @@ from admit.reports import rollup  # noqa: F401  (its sweeper: the daily roll-up)
 from admit.reports.api import router as reports_router
 from admit.sales import reconcile  # noqa: F401  (its job, and the worker's reconciling step)
 from admit.sales.api import router as sales_router
+from admit.sales.collected_api import router as collected_router
 from admit.sales.counter_sale_api import router as counter_sale_router
 from admit.sales.hold_api import router as hold_router
 from admit.sales.holder_api import router as holder_router
@@ -165,6 +169,10 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         counter_sale_router,
         counter_print_router,
         production_router,
+        collected_router,
+        channel_booking_router,
+        channel_admin_router,
+        terminals_router,
         pickup_router,
         refund_router,
         exchange_router,

@@ -4,6 +4,8 @@ from admit.accounts import identity_models
 from admit.accounts import models as accounts_models
 from admit.aftersale import models as aftersale_models
 from admit.catalog import models as catalog_models
+from admit.channels import booking_models as channel_booking_models
+from admit.channels import terminals_models as channel_terminals_models
 from admit.checkin import models as checkin_models
 from admit.clients import models as clients_models
 from admit.content import models as content_models
@@ -29,6 +31,8 @@ __all__ = [
     "identity_models",
     "audit",
     "catalog_models",
+    "channel_booking_models",
+    "channel_terminals_models",
     "checkin_models",
     "clients_models",
     "content_models",

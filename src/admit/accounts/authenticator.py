@@ -39,6 +39,8 @@ class AccountsAuthenticator:
                 scopes=tuple(client.scopes),
                 rate_per_minute=client.rate_per_minute,
                 burst=client.burst,
+                channel=client.channel,
+                outlet=client.outlet,
             )
 
     async def log_api_call(

@@ -176,6 +176,38 @@ async def add_identity(
     return holder, identity
 
 
+async def file_for_holder(
+    uow: UnitOfWork, crypto: FieldCrypto, *, doc_in: DocumentIn, filed_by: str, now: datetime
+) -> Identity:
+    """A ticket holder's document filed on their behalf by a selling system (a kiosk's or an
+    agent's, which checked it in person: U1), with no customer account behind it: the
+    identity is found or made as ``add_identity`` does (a new mainland ID card queued for
+    online verification) and the filing audited. Raises ``InvalidInput``, ``InvalidDocument``."""
+    try:
+        name = check_person_name(doc_in.name)
+    except ValueError as problem:
+        raise InvalidInput(str(problem), details={"field": "name"}) from None
+    doc = check_document(
+        doc_type=doc_in.doc_type,
+        number=doc_in.number,
+        nationality=doc_in.nationality,
+        today=now.date(),
+        visa_expires=doc_in.visa_expires,
+    )
+    identity = await _find_or_create(uow, crypto, doc, name, now)
+    if identity.status == "pending" and identity.method == "online":
+        await outbox.enqueue(uow, kind=VERIFY_JOB, payload={"identity_id": identity.id}, now=now)
+    await audit.record(
+        uow,
+        action="identity.filed_for_holder",
+        entity_type="identity",
+        entity_id=identity.id,
+        now=now,
+        data={"by": filed_by, "status": identity.status, "document": identity.number_masked},
+    )
+    return identity
+
+
 async def link_of(
     uow: UnitOfWork, *, customer_id: int, identity_id: int
 ) -> tuple[CustomerHolder, Identity]:

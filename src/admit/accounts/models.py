@@ -183,6 +183,10 @@ class ApiClient(Base):
     burst: Mapped[int] = mapped_column(default=60)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A channel system's key: the sales channel (and outlet) its orders are sold in, set by
+    # ``admit.channels.booking_keys`` (codes, not foreign keys: accounts sit below sales).
+    channel: Mapped[str | None] = mapped_column(String(20), default=None)
+    outlet: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class ApiAccessLog(Base):

@@ -26,6 +26,10 @@ class ApiCaller:
     scopes: tuple[str, ...]
     rate_per_minute: int
     burst: int
+    # A channel system's key (``admit.channels``): the channel it sells in and, for a kiosk
+    # or an agent, its outlet; a plain partner key has neither.
+    channel: str | None = None
+    outlet: str | None = None
 
 
 class Authenticator(Protocol):

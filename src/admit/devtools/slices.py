@@ -66,6 +66,7 @@ _TABLE_OWNERS = (
     "content",
     "reports",
     "production",
+    "channels",
 )
 
 SLICES = (
@@ -159,6 +160,14 @@ SLICES = (
         "ledger, and each party's statement (CSV, PDF)",
         imports=("core", "catalog", "clients", "payments", "finance", "sales"),
         reads=("catalog", "clients", "payments", "finance", "sales"),
+    ),
+    Slice(
+        "channels",
+        "selling through kiosk, outlet, contract-client and agent systems: their booking "
+        "API (keys bound to a channel and outlet, per-channel rate budgets), outlet "
+        "terminals' heartbeats and which are online",
+        imports=("core", "catalog", "inventory", "accounts", "sales", "payments"),
+        reads=("catalog", "inventory", "accounts", "sales", "payments"),
     ),
     Slice(
         "reports",

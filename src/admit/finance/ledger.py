@@ -3,7 +3,9 @@ sum to zero, in minor units, posted in the transaction that moves the money. Ent
 never changed or deleted (the database refuses); a correction is a new entry.
 
 Accounts: ``gateway:<name>`` (what a payment gateway holds for us), ``cash:<outlet>`` (cash
-in a counter's drawer), ``organiser:<id>:payable`` (what the platform owes an organiser),
+in a counter's drawer), ``terminal:<outlet>`` (card payments a counter's terminal took, owed
+by its acquirer), ``agent:<outlet>:receivable`` (what an agent collected from its buyers
+itself and owes until settled), ``organiser:<id>:payable`` (what the platform owes an organiser),
 ``suspense:reconciliation`` (differences with a gateway's statement corrected and not yet
 settled: ``finance.gateway_recon``), and what settlement runs (``admit.settlement``) move out
 of that payable for the other parties: ``agent:<outlet>:payable``, ``printer:<code>:payable``,
@@ -36,9 +38,24 @@ def cash_account(outlet: str) -> str:
     return f"cash:{outlet}"
 
 
+def terminal_account(outlet: str) -> str:
+    return f"terminal:{outlet}"
+
+
+def agent_receivable_account(outlet: str) -> str:
+    return f"agent:{outlet}:receivable"
+
+
 def money_account(method: str, outlet: str | None) -> str:
-    """Where a payment's money is: the gateway that took it, or a counter's cash drawer."""
-    return cash_account(outlet or "counter") if method == "cash" else gateway_account(method)
+    """Where a payment's money is: the gateway that took it, a counter's cash drawer or card
+    terminal, or the agent who collected it (and owes it)."""
+    if method == "cash":
+        return cash_account(outlet or "counter")
+    if method == "card":
+        return terminal_account(outlet or "counter")
+    if method == "agent":
+        return agent_receivable_account(outlet or "agent")
+    return gateway_account(method)
 
 
 def payable_account(organiser_id: int) -> str:

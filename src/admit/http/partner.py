@@ -22,7 +22,9 @@ from admit.http.deps import authenticator, runtime
 from admit.http.throttle import RateLimited
 
 PARTNER_PREFIX = "/api/v1/partner/"
-_api_key = APIKeyHeader(
+CHANNEL_PREFIX = "/api/v1/channel/"  # channel systems' booking API (``admit.channels``)
+# The partner's key header; channel systems' keys (``admit.channels``) are the same keys.
+API_KEY = APIKeyHeader(
     name="X-Api-Key",
     auto_error=False,
     scheme_name="PartnerKey",
@@ -43,7 +45,7 @@ def partner(scope: str) -> Any:
     async def dependency(
         request: Request,
         rt: Annotated[Runtime, Depends(runtime)],
-        key: Annotated[str | None, Depends(_api_key)],
+        key: Annotated[str | None, Depends(API_KEY)],
     ) -> Partner:
         if not key:
             raise Unauthorized("an X-Api-Key header is required")
@@ -66,14 +68,17 @@ def partner(scope: str) -> Any:
 
 
 class AccessLogMiddleware:
-    """Writes one access-log row per partner call, after the response went out."""
+    """Writes one access-log row per partner or channel-system call, after the response went
+    out."""
 
     def __init__(self, app: ASGIApp, rt_of: Callable[[], Runtime]) -> None:
         self.app = app
         self.rt_of = rt_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PARTNER_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(
+            (PARTNER_PREFIX, CHANNEL_PREFIX)
+        ):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

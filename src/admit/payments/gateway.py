@@ -73,9 +73,10 @@ class CreatedTrade:
 
 TradeStatus = Literal["unpaid", "paid", "declined", "closed"]
 # The gateways the platform has an adapter for (a new adapter adds its name here), and the
-# methods a payment is made by: through one of them, or in cash at a counter.
+# methods a payment is made by: through one of them, or in person — cash at a counter, a card
+# terminal at a counter, or an agent's own collection (``sales.collected``).
 GatewayName = Literal["bank"]
-PaymentMethod = GatewayName | Literal["cash"]
+PaymentMethod = GatewayName | Literal["cash", "card", "agent"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,11 @@ PaymentStatus = Literal["created", "pending", "captured", "declined", "closed"]
 RefundStatus = Literal["requested", "done"]
 
 
+# Methods taken in person rather than through a gateway: captured on the spot, with no trade
+# to query or close, and refunded by hand at their outlet (``sales.refunds.record_handover``).
+IN_PERSON_METHODS = ("cash", "card", "agent")
+
+
 class Payment(Base):
     """``number`` is the merchant order number the gateway knows (unique per merchant, so a
     repeated create returns the same trade). created → pending (trade open) → captured |
@@ -39,14 +44,15 @@ class Payment(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     order_number: Mapped[str] = mapped_column(String(20), index=True)
     organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"))
-    method: Mapped[str] = mapped_column(String(20))  # a gateway name, or "cash"
+    method: Mapped[str] = mapped_column(String(20))  # a gateway name, or IN_PERSON_METHODS
     amount: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(12), default="created")
     trade_no: Mapped[str | None] = mapped_column(String(64), default=None)
     pay_url: Mapped[str | None] = mapped_column(String(400), default=None)
-    staff: Mapped[str | None] = mapped_column(String(80), default=None)  # cash: who took it
-    outlet: Mapped[str | None] = mapped_column(String(40), default=None)  # cash: where
+    # In person: who took it and where (a card terminal's or an agent's reference: trade_no).
+    staff: Mapped[str | None] = mapped_column(String(80), default=None)
+    outlet: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -23,7 +23,7 @@ from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.payments.directory import Gateways
 from admit.payments.gateway import GatewayRefused, TradeNotFound
-from admit.payments.models import Payment
+from admit.payments.models import IN_PERSON_METHODS, Payment
 from admit.sales.hold_endings import CLOSE_PAYMENTS_JOB, OPEN_PAYMENTS, give_back
 from admit.sales.models import Hold, Order
 from admit.sales.orders import HoldExpired, get_order
@@ -75,7 +75,8 @@ async def open_payment(
         uow, order, number=f"{order.number}P{len(payments) + 1}", method=method, now=now, **extra
     )
     await uow.session.flush()
-    if method != "cash":  # cash is captured on the spot; a gateway's trade may go unanswered
+    if method not in IN_PERSON_METHODS:  # taken in person: captured on the spot; a gateway's
+        # trade may go unanswered
         await _queue_query(uow, payment.number, step=0, now=now)
     return payment
 
@@ -243,7 +244,7 @@ async def refresh_payment(rt: Runtime, *, number: str) -> str:
     lost notification, and what the payer's return triggers)."""
     async with rt.uow(SYSTEM, readonly=True) as uow:
         method = await uow.session.scalar(select(Payment.method).where(Payment.number == number))
-    if method is None or method == "cash":
+    if method is None or method in IN_PERSON_METHODS:
         return "unknown_payment"
     try:
         state = await rt.adapter(Gateways).get(method).query(number)
@@ -301,7 +302,7 @@ async def _close_payments(ctx: outbox.JobContext, payload: dict[str, Any]) -> No
             )
         ).all()
     for number, method in rows:
-        if method == "cash":
+        if method in IN_PERSON_METHODS:
             continue
         gateway = ctx.runtime.adapter(Gateways).get(method)
         try:

@@ -87,12 +87,14 @@ async def place_order(
     lines: Sequence[LineInput],
     idempotency_key: str,
     now: datetime,
+    named: Sequence[Holder | None] | None = None,
 ) -> Order:
     """Turn the buyer's live hold into an order. The lines must name exactly what the hold has
     (each seat once, as many places per area as held). A repeated ``idempotency_key`` returns
     the same order. Raises ``HoldExpired`` (409), ``Conflict`` (the hold already has an
     order), ``InvalidInput`` (lines that do not match, unknown ticket types), ``NotFound``;
-    ``Reconciling`` (503) while a restore is being reconciled."""
+    ``Reconciling`` (503) while a restore is being reconciled. ``named``: each line's holder
+    as a selling system filed it (``channels``), instead of the customer's linked holders."""
     await refuse_while_reconciling(uow)
     hold = await uow.session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
     if hold is None or hold.buyer != buyer:
@@ -129,7 +131,10 @@ async def place_order(
     if window is None or window.id != hold.window_id:  # changed since: read the hold's own
         window = await uow.session.get(SalesWindow, hold.window_id)
         assert window is not None
-    holders = await _holders(uow, buyer, lines, window)
+    if named is None:
+        holders = await _holders(uow, buyer, lines, window)
+    else:
+        holders = _named(named, lines, window)
     priced = await _price(
         uow,
         [(line, seats[line.seat] if line.seat else area_levels[line.area or ""]) for line in lines],
@@ -234,6 +239,20 @@ async def _holders(
         for h in await verified_holders(uow, customer_id=int(ident), identity_ids=given)
     }
     return [found[h] if h is not None else None for h in wanted]
+
+
+def _named(
+    named: Sequence[Holder | None], lines: Sequence[LineInput], window: SalesWindow | WindowTerms
+) -> list[Holder | None]:
+    """Holders a selling system named, one per line: all of them on a real-name window."""
+    if len(named) != len(lines):
+        raise InvalidInput(f"{len(named)} holders for {len(lines)} tickets")
+    if window.real_name_required and None in named:
+        raise RealNameRequired(
+            "this sale is real-name: name a holder for every ticket",
+            details={"lines": [i for i, h in enumerate(named) if h is None]},
+        )
+    return list(named)
 
 
 async def _price(

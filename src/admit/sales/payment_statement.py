@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from admit.core.uow import UnitOfWork
+from admit.payments.models import IN_PERSON_METHODS
 from admit.sales.payment_views import PaymentView
 
 CALL = "SELECT * FROM admit_open_payment($1, $2, $3, $4, $5, $6)"
 
 
 def fits(uow: UnitOfWork, method: str) -> bool:
-    return uow.dialect == "postgresql" and method != "cash"
+    return uow.dialect == "postgresql" and method not in IN_PERSON_METHODS
 
 
 async def open_once(

@@ -42,7 +42,7 @@ from admit.core.runtime import Runtime
 from admit.core.worker import while_reconciling
 from admit.payments.directory import Gateways
 from admit.payments.gateway import GatewayRefused, PaymentGateway, TradeNotFound, TradeState
-from admit.payments.models import Payment
+from admit.payments.models import IN_PERSON_METHODS, Payment
 from admit.sales.checkout import OPEN, add_payment, apply_state
 from admit.sales.models import Order
 from admit.sales.settlement import LATE_JOB
@@ -91,7 +91,7 @@ async def reconcile(rt: Runtime, *, progress: Progress = _quiet) -> dict[str, An
         open_payments = (
             await uow.session.execute(
                 select(Payment.number, Payment.method).where(
-                    Payment.status.in_(OPEN), Payment.method != "cash"
+                    Payment.status.in_(OPEN), Payment.method.not_in(IN_PERSON_METHODS)
                 )
             )
         ).all()

@@ -21,7 +21,7 @@ from admit.core.uow import UnitOfWork
 from admit.finance import ledger
 from admit.messaging.dispatch import MessageChannel, queue_message
 from admit.payments.directory import Gateways
-from admit.payments.models import Payment, Refund
+from admit.payments.models import IN_PERSON_METHODS, Payment, Refund
 from admit.sales.after_sale import after_sale
 from admit.sales.models import Order
 
@@ -64,7 +64,7 @@ async def request_refund(
     )
     uow.session.add(refund)
     await uow.session.flush()
-    if payment.method != "cash":  # cash goes back over the counter: see ``record_handover``
+    if payment.method not in IN_PERSON_METHODS:  # handed back in person: ``record_handover``
         await outbox.enqueue(uow, kind=JOB, payload={"refund": refund.number}, now=now)
     await audit.record(
         uow,
@@ -137,7 +137,7 @@ async def cash_refund_outlet(uow: UnitOfWork, number: str) -> str:
     outlet = await uow.session.scalar(
         select(Payment.outlet)
         .join(Refund, Refund.payment_id == Payment.id)
-        .where(Refund.number == number, Payment.method == "cash")
+        .where(Refund.number == number, Payment.method.in_(IN_PERSON_METHODS))
     )
     if outlet is None:
         raise NotFound(f"cash refund {number} does not exist")
@@ -159,7 +159,7 @@ async def record_handover(
         payment = await uow.session.scalar(
             select(Payment).where(Payment.id == refund.payment_id).with_for_update()
         )
-    if refund is None or payment is None or payment.method != "cash":
+    if refund is None or payment is None or payment.method not in IN_PERSON_METHODS:
         raise NotFound(f"cash refund {number} does not exist")
     if refund.status == "done":
         raise AlreadyHandedOver(
@@ -197,7 +197,7 @@ async def _send_refund(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
             return
         payment = await uow.session.get(Payment, refund.payment_id)
         assert payment is not None
-        if payment.method == "cash":
+        if payment.method in IN_PERSON_METHODS:
             return  # handed back over the counter and recorded by a clerk (``record_handover``)
         method, out_trade_no = payment.method, payment.number
         number, amount, reason = refund.number, refund.amount, refund.reason

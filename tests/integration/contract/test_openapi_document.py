@@ -108,6 +108,7 @@ _OPEN: dict[tuple[str, str], str] = {
     ("AuditOut", "entity_type"): "each slice names the entities it audits; new ones come",
     ("LineIn", "ticket_type"): _TICKET_TYPE,
     ("LineOut", "ticket_type"): _TICKET_TYPE,
+    ("ChannelOrderIn", "ticket_type"): _TICKET_TYPE,
     ("TicketOut", "ticket_type"): _TICKET_TYPE,
     ("OutletIn", "channel"): _CHANNEL_IN,
     ("WindowIn", "channel"): _CHANNEL_IN,
