@@ -4,6 +4,7 @@ from admit.accounts import identity_models
 from admit.accounts import models as accounts_models
 from admit.aftersale import models as aftersale_models
 from admit.catalog import models as catalog_models
+from admit.channels import contract_models
 from admit.checkin import models as checkin_models
 from admit.clients import models as clients_models
 from admit.content import models as content_models
@@ -29,6 +30,7 @@ __all__ = [
     "audit",
     "catalog_models",
     "checkin_models",
+    "contract_models",
     "clients_models",
     "content_models",
     "heartbeat",

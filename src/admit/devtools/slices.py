@@ -65,6 +65,7 @@ _TABLE_OWNERS = (
     "checkin",
     "content",
     "reports",
+    "channels",
 )
 
 SLICES = (
@@ -158,6 +159,24 @@ SLICES = (
         "ledger, and each party's statement (CSV, PDF)",
         imports=("core", "catalog", "clients", "payments", "finance", "sales"),
         reads=("catalog", "clients", "payments", "finance", "sales"),
+    ),
+    Slice(
+        "channels",
+        "selling through the other channels (issue 19): contract clients' quotas per session "
+        "and price level, offline payments, quantity and seat locks, imported holders and "
+        "collection once every holder is verified, statistics per rep and client",
+        imports=(
+            "core",
+            "catalog",
+            "clients",
+            "inventory",
+            "accounts",
+            "finance",
+            "sales",
+            "payments",
+            "ticketing",
+        ),
+        reads=("catalog", "clients", "inventory", "accounts", "finance", "sales"),
     ),
     Slice(
         "reports",
