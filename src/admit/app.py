@@ -20,6 +20,8 @@ from admit.aftersale.api import router as refund_router
 from admit.aftersale.exchange_api import router as exchange_router
 from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
+from admit.channels.contract_admin_api import router as contract_admin_router
+from admit.channels.contract_api import router as contract_router
 from admit.checkin.api import router as checkin_router
 from admit.clients.api import router as clients_router
 from admit.content.api import router as content_router
@@ -173,6 +175,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         partner_sync_router,
         content_router,
         clients_router,
+        contract_router,
+        contract_admin_router,
         waiting_router,
         stock_alert_router,
         notices_router,
