@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.core.crypto import encrypted_columns
@@ -65,7 +73,7 @@ class ContractPayment(Base):
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(80))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)

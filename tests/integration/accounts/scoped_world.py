@@ -1,6 +1,6 @@
 """Two of everything for the scoped permission matrix: a "mine" and an "other" organiser,
-venue, map, event, sessions, gate, device, sales window, pass, counter customer and client, so that a
-scoped credential can be tried on its own resources and on someone else's."""
+venue, map, event, sessions, gate, device, sales window, pass, counter customer and client, so
+that a scoped credential can be tried on its own resources and on someone else's."""
 
 from __future__ import annotations
 

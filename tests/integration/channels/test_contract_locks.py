@@ -193,14 +193,13 @@ async def test_offline_payments_reach_the_ledger_and_the_statistics(
         "not_found",
     )
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
-        lines = dict(
-            (account, amount)
-            for account, amount in await uow.session.execute(
-                select(LedgerLine.account, LedgerLine.amount)
-            )
-        )
+        lines = {
+            row.account: row.amount
+            for row in await uow.session.execute(select(LedgerLine.account, LedgerLine.amount))
+        }
         balance = await uow.session.scalar(select(func.sum(LedgerLine.amount)))
-    assert lines[f"offline:client:{acme}"] == 24000 and balance == 0
+    assert lines[f"offline:client:{acme}"] == 24000
+    assert balance == 0
 
     lock = ok(await _lock(client, ann.headers, acme, sid, 2), 201)
     ok(await _lock(client, bob.headers, acme, sid, 1), 201)

@@ -93,7 +93,7 @@ def upgrade() -> None:
         sa.Column(
             "session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reference", sa.String(length=80), nullable=False),
         sa.Column(
