@@ -13,14 +13,14 @@ from fastapi import APIRouter, Query, Request
 from admit.channels import contract_holders, contract_quotas, contract_stats
 from admit.channels.contract_quotas import QuotaView
 from admit.channels.contract_schemas import (
-    FiguresOut,
+    ContractFiguresOut,
+    ContractQuotaOut,
+    ContractQuotasIn,
+    ContractQuotasOut,
+    ContractStatsOut,
+    HolderImportOut,
+    HolderRowOut,
     Id,
-    ImportOut,
-    QuotaOut,
-    QuotasIn,
-    RowOut,
-    SessionQuotasOut,
-    StatsOut,
 )
 from admit.clients.directory import get_client, is_manager
 from admit.core.errors import Forbidden
@@ -37,16 +37,16 @@ class NotAccountManager(Forbidden):
     code = "not_account_manager"
 
 
-def _quota(view: QuotaView) -> QuotaOut:
-    return QuotaOut(
+def _quota(view: QuotaView) -> ContractQuotaOut:
+    return ContractQuotaOut(
         level=view.level, quota=view.quota, locked=view.locked, client_id=view.client_id
     )
 
 
 @router.put("/contract/sessions/{session_id}/quotas")
 async def set_contract_total(
-    session_id: int, body: QuotasIn, uow: Writer, now: Now
-) -> list[QuotaOut]:
+    session_id: int, body: ContractQuotasIn, uow: Writer, now: Now
+) -> list[ContractQuotaOut]:
     """The contract total of each named price level of the session (for all contract
     clients together); 404 for a session or level that does not exist, 409
     ``quota_below_locked`` below what is locked already."""
@@ -56,10 +56,10 @@ async def set_contract_total(
 
 
 @router.get("/contract/sessions/{session_id}/quotas")
-async def contract_quotas_of(session_id: int, uow: Reader) -> SessionQuotasOut:
+async def contract_quotas_of(session_id: int, uow: Reader) -> ContractQuotasOut:
     """The session's contract totals and every client's quotas, with what is locked."""
     totals, clients = await contract_quotas.quotas_of(uow, session_id=session_id)
-    return SessionQuotasOut(
+    return ContractQuotasOut(
         session_id=session_id,
         total=[_quota(v) for v in totals],
         clients=[_quota(v) for v in clients],
@@ -68,8 +68,8 @@ async def contract_quotas_of(session_id: int, uow: Reader) -> SessionQuotasOut:
 
 @router.put("/clients/{client_id}/contract-quotas/{session_id}")
 async def set_client_quota(
-    client_id: int, session_id: int, body: QuotasIn, uow: Writer, now: Now
-) -> list[QuotaOut]:
+    client_id: int, session_id: int, body: ContractQuotasIn, uow: Writer, now: Now
+) -> list[ContractQuotaOut]:
     """The client's quota of each named price level of the session (need not add up to the
     contract total: a lock takes from both); 404, 409 ``quota_below_locked``."""
     quotas = contract_quotas.check_levels([(q.level, q.quota) for q in body.levels])
@@ -84,18 +84,20 @@ async def contract_statistics(
     uow: Reader,
     client_id: Annotated[Id | None, Query(description="one client's")] = None,
     session_id: Annotated[Id | None, Query(description="one session's")] = None,
-) -> StatsOut:
+) -> ContractStatsOut:
     """Per client and per rep: quantity locked, seats named, quantity collected, offline
     payments (fen)."""
     stats = await contract_stats.contract_stats(uow, client_id=client_id, session_id=session_id)
 
-    def out(figures: dict[int, contract_stats.Figures]) -> dict[int, FiguresOut]:
+    def out(figures: dict[int, contract_stats.Figures]) -> dict[int, ContractFiguresOut]:
         return {
-            who: FiguresOut(locked=f.locked, seated=f.seated, collected=f.collected, paid=f.paid)
+            who: ContractFiguresOut(
+                locked=f.locked, seated=f.seated, collected=f.collected, paid=f.paid
+            )
             for who, f in sorted(figures.items())
         }
 
-    return StatsOut(clients=out(stats.clients), reps=out(stats.reps))
+    return ContractStatsOut(clients=out(stats.clients), reps=out(stats.reps))
 
 
 @router.post(
@@ -106,7 +108,7 @@ async def contract_statistics(
 )
 async def import_contract_holders(
     client_id: int, request: Request, uow: Writer, who: PrincipalDep, rt: RuntimeDep, now: Now
-) -> ImportOut:
+) -> HolderImportOut:
     """Import the client's ticket holders from a CSV (``name,doc_type,number`` and optionally
     ``nationality``, ``visa_expires``): each row accepted or refused on its own, with a code
     and a reason (a refused row writes nothing). 400 ``malformed_holders`` for a file that is
@@ -119,7 +121,7 @@ async def import_contract_holders(
         uow, rt.crypto, client_id=client_id, data=data, staff_id=who.staff_id, now=now
     )
     rows = [
-        RowOut(
+        HolderRowOut(
             row=o.row,
             accepted=o.holder_id is not None,
             holder_id=o.holder_id,
@@ -129,4 +131,4 @@ async def import_contract_holders(
         for o in outcomes
     ]
     accepted = sum(r.accepted for r in rows)
-    return ImportOut(accepted=accepted, refused=len(rows) - accepted, rows=rows)
+    return HolderImportOut(accepted=accepted, refused=len(rows) - accepted, rows=rows)

@@ -16,15 +16,15 @@ from fastapi import APIRouter, Query
 from admit.channels import contract_holders, contract_locks, contract_payments
 from admit.channels.contract_models import ContractLock
 from admit.channels.contract_schemas import (
-    HolderOut,
+    ContractHolderOut,
+    ContractLockIn,
+    ContractLockOut,
+    ContractLockSeatOut,
+    ContractPaymentIn,
+    ContractPaymentOut,
+    ContractSeatsIn,
+    HolderMatchesIn,
     Id,
-    LockIn,
-    LockOut,
-    LockSeatOut,
-    MatchesIn,
-    PaymentIn,
-    PaymentOut,
-    SeatsIn,
 )
 from admit.core.errors import InvalidInput
 from admit.core.permissions import Permission, ScopeKind
@@ -37,10 +37,10 @@ Rep = Annotated[UnitOfWork, staff_writer(Permission.SELL, scope=OF_CLIENT)]
 RepReader = Annotated[UnitOfWork, staff_reader(Permission.SELL, scope=OF_CLIENT)]
 
 
-async def lock_out(uow: UnitOfWork, locks: list[ContractLock]) -> list[LockOut]:
+async def lock_out(uow: UnitOfWork, locks: list[ContractLock]) -> list[ContractLockOut]:
     seats = await contract_locks.seats_of(uow, [lock.id for lock in locks])
     return [
-        LockOut(
+        ContractLockOut(
             id=lock.id,
             client_id=lock.client_id,
             session_id=lock.session_id,
@@ -50,7 +50,9 @@ async def lock_out(uow: UnitOfWork, locks: list[ContractLock]) -> list[LockOut]:
             rep_id=lock.rep_id,
             created_at=lock.created_at,
             collected_at=lock.collected_at,
-            seats=[LockSeatOut(seat=s.seat_key, holder_id=s.holder_id) for s in seats[lock.id]],
+            seats=[
+                ContractLockSeatOut(seat=s.seat_key, holder_id=s.holder_id) for s in seats[lock.id]
+            ],
         )
         for lock in locks
     ]
@@ -58,8 +60,8 @@ async def lock_out(uow: UnitOfWork, locks: list[ContractLock]) -> list[LockOut]:
 
 @router.post("/payments", status_code=201)
 async def record_contract_payment(
-    client_id: int, body: PaymentIn, uow: Rep, who: PrincipalDep, now: Now
-) -> PaymentOut:
+    client_id: int, body: ContractPaymentIn, uow: Rep, who: PrincipalDep, now: Now
+) -> ContractPaymentOut:
     """Record the client's offline payment (a bank transfer: no gateway) with its reference;
     404 for a client or session that does not exist, 409 ``payment_already_recorded`` for a
     reference recorded before."""
@@ -73,13 +75,13 @@ async def record_contract_payment(
         staff_id=who.staff_id,
         now=now,
     )
-    return PaymentOut.model_validate(payment, from_attributes=True)
+    return ContractPaymentOut.model_validate(payment, from_attributes=True)
 
 
 @router.post("/locks", status_code=201)
 async def lock_contract_quantity(
-    client_id: int, body: LockIn, uow: Rep, who: PrincipalDep, now: Now
-) -> LockOut:
+    client_id: int, body: ContractLockIn, uow: Rep, who: PrincipalDep, now: Now
+) -> ContractLockOut:
     """Lock a quantity of a session's price level for the client: it takes from the client's
     quota, the contract total and the session's free seats at once (409
     ``no_contract_quota``, ``contract_quota_exceeded``, ``no_client_quota``,
@@ -101,7 +103,7 @@ async def contract_locks_of(
     client_id: int,
     uow: RepReader,
     session_id: Annotated[Id | None, Query(description="one session's locks")] = None,
-) -> list[LockOut]:
+) -> list[ContractLockOut]:
     """The client's locks, newest first (at most 500)."""
     locks = await contract_locks.locks_of(uow, client_id=client_id, session_id=session_id)
     return await lock_out(uow, locks)
@@ -109,8 +111,8 @@ async def contract_locks_of(
 
 @router.post("/locks/{lock_id}/seats")
 async def lock_contract_seats(
-    client_id: int, lock_id: int, body: SeatsIn, uow: Rep, now: Now
-) -> LockOut:
+    client_id: int, lock_id: int, body: ContractSeatsIn, uow: Rep, now: Now
+) -> ContractLockOut:
     """Name seats against the lock's quantity: seats reserved for the client, of the lock's
     level, in no other lock (409 ``seats_not_lockable``); no more than the quantity (409
     ``lock_quantity_exceeded``); not once collected (409 ``lock_collected``)."""
@@ -122,8 +124,8 @@ async def lock_contract_seats(
 
 @router.put("/locks/{lock_id}/holders")
 async def match_contract_holders(
-    client_id: int, lock_id: int, body: MatchesIn, uow: Rep, now: Now
-) -> LockOut:
+    client_id: int, lock_id: int, body: HolderMatchesIn, uow: Rep, now: Now
+) -> ContractLockOut:
     """Put the client's holders on seats of the lock (404 for a seat not in the lock or a
     holder not the client's; 409 ``holder_already_seated`` for a holder on another seat of
     the lock, ``lock_collected``)."""
@@ -139,9 +141,10 @@ async def match_contract_holders(
 @router.post("/locks/{lock_id}/collect")
 async def collect_contract_tickets(
     client_id: int, lock_id: int, uow: Rep, who: PrincipalDep, now: Now
-) -> LockOut:
+) -> ContractLockOut:
     """The lock's tickets are collected — only when all its quantity is seated (409
-    ``lock_not_seated``), every seat has a holder (409 ``holder_missing``) and every holder
+    ``lock_not_seated``), its seats are still reserved for the client (409 ``seats_taken``),
+    every seat has a holder (409 ``holder_missing``) and every holder
     is verified (409 ``holders_unverified``, naming the seats); once (409 ``lock_collected``)."""
     lock = await contract_holders.collect(
         uow, client_id=client_id, lock_id=lock_id, staff_id=who.staff_id, now=now
@@ -150,7 +153,7 @@ async def collect_contract_tickets(
 
 
 @router.get("/holders")
-async def contract_holders_of(client_id: int, uow: RepReader) -> list[HolderOut]:
+async def contract_holders_of(client_id: int, uow: RepReader) -> list[ContractHolderOut]:
     """The client's holders (masked) and whether each is verified: what a rep matches."""
     rows = await contract_holders.holders_of(uow, client_id=client_id)
-    return [HolderOut.model_validate(row) for row in rows]
+    return [ContractHolderOut.model_validate(row) for row in rows]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from admit.accounts.documents import DocumentType
 from admit.accounts.identities import DocumentIn, file_document
@@ -29,6 +29,8 @@ from admit.core import audit
 from admit.core.crypto import FieldCrypto
 from admit.core.errors import AdmitError, Conflict, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
+from admit.inventory.models import SessionSeat
+from admit.inventory.rules import SeatStatus
 
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
@@ -53,6 +55,10 @@ class LockNotSeated(Conflict):
 
 class HolderAlreadySeated(Conflict):
     code = "holder_already_seated"
+
+
+class SeatsTaken(Conflict):
+    code = "seats_taken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +193,26 @@ async def _file(
     return holder
 
 
+async def _not_reserved(uow: UnitOfWork, lock: ContractLock) -> list[str]:
+    """Seats of the lock that left the client's reservation: a buyer linked to the client
+    holds or bought one through the ordinary sale (INV3 lets them), or an operator released
+    it."""
+    rows = await uow.session.execute(
+        select(ContractLockSeat.seat_key)
+        .join(SessionSeat, SessionSeat.id == ContractLockSeat.session_seat_id)
+        .where(
+            ContractLockSeat.lock_id == lock.id,
+            or_(
+                SessionSeat.status != SeatStatus.RESERVED,
+                SessionSeat.reserved_client_id.is_(None),
+                SessionSeat.reserved_client_id != lock.client_id,
+            ),
+        )
+        .order_by(ContractLockSeat.seat_key)
+    )
+    return [str(key) for key in rows.scalars()]
+
+
 async def holders_of(uow: UnitOfWork, *, client_id: int) -> list[dict[str, Any]]:
     """The client's holders, masked (document and name), with their verification status."""
     await get_client(uow, client_id)
@@ -267,8 +293,9 @@ async def collect(
     uow: UnitOfWork, *, client_id: int, lock_id: int, staff_id: int, now: datetime
 ) -> ContractLock:
     """The lock's tickets are collected (handed over, RN2): only when all its quantity is
-    seated and every seat's holder is verified. Raises ``LockCollected``, ``LockNotSeated``,
-    ``HolderMissing``, ``HoldersUnverified`` (409, naming the seats)."""
+    seated, its seats are still the client's, and every seat's holder is verified. Raises
+    ``LockCollected``, ``LockNotSeated``, ``SeatsTaken``, ``HolderMissing``,
+    ``HoldersUnverified`` (409, naming the seats)."""
     lock = await lock_row(uow, client_id=client_id, lock_id=lock_id)
     open_lock(lock)
     if lock.seated < lock.quantity:
@@ -285,6 +312,10 @@ async def collect(
             .order_by(ContractLockSeat.seat_key)
         )
     ).all()
+    if taken := await _not_reserved(uow, lock):
+        raise SeatsTaken(
+            "seats of the lock are no longer reserved for the client", details={"seats": taken}
+        )
     if missing := [key for key, holder, _ in rows if holder is None]:
         raise HolderMissing("seats have no holder yet", details={"seats": missing})
     unverified = [

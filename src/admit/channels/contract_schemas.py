@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from admit.accounts.documents import DocumentType
 
 MAX_ID = 2**63 - 1  # the database's bound (admit.http.int_bounds, an entry layer's)
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -17,36 +19,36 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LevelQuotaIn(Model):
+class ContractLevelQuotaIn(Model):
     level: LevelCode
     quota: int = Field(ge=0, le=1_000_000)
 
 
-class QuotasIn(Model):
-    levels: list[LevelQuotaIn] = Field(min_length=1, max_length=100)
+class ContractQuotasIn(Model):
+    levels: list[ContractLevelQuotaIn] = Field(min_length=1, max_length=100)
 
 
-class QuotaOut(Model):
+class ContractQuotaOut(Model):
     level: str
     quota: int
     locked: int
     client_id: int | None = None
 
 
-class SessionQuotasOut(Model):
+class ContractQuotasOut(Model):
     session_id: int
-    total: list[QuotaOut] = Field(description="the contract total per level, all clients")
-    clients: list[QuotaOut] = Field(description="each client's quota per level")
+    total: list[ContractQuotaOut] = Field(description="the contract total per level, all clients")
+    clients: list[ContractQuotaOut] = Field(description="each client's quota per level")
 
 
-class PaymentIn(Model):
+class ContractPaymentIn(Model):
     session_id: Id
     amount: int = Field(ge=1, le=10_000_000_000, description="in fen")
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "CNY"
     reference: Annotated[str, Field(min_length=1, max_length=80)]
 
 
-class PaymentOut(Model):
+class ContractPaymentOut(Model):
     id: int
     client_id: int
     session_id: int
@@ -57,31 +59,31 @@ class PaymentOut(Model):
     recorded_at: datetime
 
 
-class LockIn(Model):
+class ContractLockIn(Model):
     session_id: Id
     level: LevelCode
     quantity: int = Field(ge=1, le=10_000)
 
 
-class SeatsIn(Model):
+class ContractSeatsIn(Model):
     seats: list[SeatKey] = Field(min_length=1, max_length=500)
 
 
-class MatchIn(Model):
+class HolderMatchIn(Model):
     seat: SeatKey
     holder_id: Id
 
 
-class MatchesIn(Model):
-    matches: list[MatchIn] = Field(min_length=1, max_length=500)
+class HolderMatchesIn(Model):
+    matches: list[HolderMatchIn] = Field(min_length=1, max_length=500)
 
 
-class LockSeatOut(Model):
+class ContractLockSeatOut(Model):
     seat: str
     holder_id: int | None
 
 
-class LockOut(Model):
+class ContractLockOut(Model):
     id: int
     client_id: int
     session_id: int
@@ -91,18 +93,18 @@ class LockOut(Model):
     rep_id: int
     created_at: datetime
     collected_at: datetime | None
-    seats: list[LockSeatOut]
+    seats: list[ContractLockSeatOut]
 
 
-class HolderOut(Model):
+class ContractHolderOut(Model):
     id: int
     name: str = Field(description="masked")
     document: str = Field(description="masked")
-    doc_type: str
-    status: str = Field(description="pending, verified or rejected")
+    doc_type: DocumentType
+    status: Literal["pending", "verified", "rejected"]
 
 
-class RowOut(Model):
+class HolderRowOut(Model):
     row: int = Field(description="1 = the first line after the header")
     accepted: bool
     holder_id: int | None = None
@@ -110,19 +112,19 @@ class RowOut(Model):
     reason: str | None = None
 
 
-class ImportOut(Model):
+class HolderImportOut(Model):
     accepted: int
     refused: int
-    rows: list[RowOut]
+    rows: list[HolderRowOut]
 
 
-class FiguresOut(Model):
+class ContractFiguresOut(Model):
     locked: int
     seated: int
     collected: int
     paid: int = Field(description="offline payments, in fen")
 
 
-class StatsOut(Model):
-    clients: dict[int, FiguresOut] = Field(description="by client id")
-    reps: dict[int, FiguresOut] = Field(description="by the rep's staff id")
+class ContractStatsOut(Model):
+    clients: dict[int, ContractFiguresOut] = Field(description="by client id")
+    reps: dict[int, ContractFiguresOut] = Field(description="by the rep's staff id")

@@ -218,3 +218,23 @@ async def test_offline_payments_reach_the_ledger_and_the_statistics(
         str(bob.staff_id): {"locked": 1, "seated": 0, "collected": 0, "paid": 0},
     }
     error(await client.get(f"{ADMIN}/contract/stats", headers=ann.headers), 403, "forbidden")
+
+
+async def test_a_lock_whose_seat_left_the_client_is_not_collected(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    """An operator released a seated seat's reservation (it went back on sale): collecting is
+    refused, naming the seat."""
+    sid = await on_sale(admin, clock)
+    acme = await make_client(admin, "Acme")
+    await set_total(admin, sid, A=2)
+    await set_client_quota(admin, acme, sid, A=2)
+    rep = (await rep_of(runtime, acme, "acme-rep")).headers
+    lock = ok(await _lock(client, rep, acme, sid, 1), 201)
+    seats = url(acme, f"/locks/{lock['id']}/seats")
+    ok(await client.post(seats, json={"seats": ROW_A[:1]}, headers=rep))
+    release = {"select": {"seats": ROW_A[:1]}}
+    ok(await admin.post(f"{ADMIN}/sessions/{sid}/plan/reservations/release", json=release))
+    collect = url(acme, f"/locks/{lock['id']}/collect")
+    taken = error(await client.post(collect, headers=rep), 409, "seats_taken")
+    assert taken["details"] == {"seats": ROW_A[:1]}
