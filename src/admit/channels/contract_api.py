@@ -122,6 +122,16 @@ async def lock_contract_seats(
     return (await lock_out(uow, [lock]))[0]
 
 
+@router.post("/locks/{lock_id}/release")
+async def release_contract_lock(
+    client_id: int, lock_id: int, uow: Rep, now: Now
+) -> ContractLockOut:
+    """Give back what the lock has not seated: to the client's quota, the contract total and
+    public sale; the lock keeps its seats (409 ``lock_collected`` once collected)."""
+    lock = await contract_locks.release_unseated(uow, client_id=client_id, lock_id=lock_id, now=now)
+    return (await lock_out(uow, [lock]))[0]
+
+
 @router.put("/locks/{lock_id}/holders")
 async def match_contract_holders(
     client_id: int, lock_id: int, body: HolderMatchesIn, uow: Rep, now: Now

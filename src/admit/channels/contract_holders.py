@@ -206,6 +206,7 @@ async def _not_reserved(uow: UnitOfWork, lock: ContractLock) -> list[str]:
                 SessionSeat.status != SeatStatus.RESERVED,
                 SessionSeat.reserved_client_id.is_(None),
                 SessionSeat.reserved_client_id != lock.client_id,
+                SessionSeat.reserved_until.is_not(None),
             ),
         )
         .order_by(ContractLockSeat.seat_key)

@@ -211,9 +211,10 @@ def open_lock(lock: ContractLock) -> None:
 async def lock_seats(
     uow: UnitOfWork, *, client_id: int, lock_id: int, seat_keys: Sequence[str], now: datetime
 ) -> ContractLock:
-    """Name seats of the lock's quantity: seats of the session reserved for the client, of
-    the lock's level, in no lock yet. All or nothing. Raises ``NotFound``, ``InvalidInput``,
-    ``SeatsNotLockable``, ``LockQuantityExceeded``, ``LockCollected``."""
+    """Name seats of the lock's quantity: seats of the session reserved for the client by a
+    lock (no end date), of the lock's level, in no lock yet. All or nothing. Raises
+    ``NotFound``, ``InvalidInput``, ``SeatsNotLockable``, ``LockQuantityExceeded``,
+    ``LockCollected``."""
     keys = list(dict.fromkeys(seat_keys))
     if not keys or len(keys) != len(seat_keys):
         raise InvalidInput("name each seat once", details={"field": "seats"})
@@ -243,6 +244,7 @@ async def lock_seats(
         for seat, key in rows
         if seat.status != SeatStatus.RESERVED
         or seat.reserved_client_id != client_id
+        or seat.reserved_until is not None  # the plan's reservations end; a lock's never do
         or seat.price_level_id != lock.price_level_id
         or seat.id in in_locks
     ]
@@ -273,6 +275,70 @@ async def lock_seats(
         entity_type="contract_lock",
         entity_id=lock.id,
         data={"client_id": client_id, "seats": [k for _, k in rows]},
+        now=now,
+    )
+    return lock
+
+
+async def release_unseated(
+    uow: UnitOfWork, *, client_id: int, lock_id: int, now: datetime
+) -> ContractLock:
+    """Give back the part of the lock that has no seat yet: its quantity becomes what is
+    seated, the quotas' ``locked`` fall by the rest, and as many of the client's contract
+    seats of the level that no lock names go back on sale. Rows are taken in the order a
+    lock takes them (total, client, plan, seats). Raises ``NotFound``, ``LockCollected``."""
+    lock = await lock_row(uow, client_id=client_id, lock_id=lock_id)
+    open_lock(lock)
+    rest = lock.quantity - lock.seated
+    if rest == 0:
+        return lock
+    for table, where in (
+        (ContractTotalQuota, (ContractTotalQuota.price_level_id == lock.price_level_id,)),
+        (
+            ContractClientQuota,
+            (
+                ContractClientQuota.client_id == client_id,
+                ContractClientQuota.price_level_id == lock.price_level_id,
+            ),
+        ),
+    ):
+        await uow.session.execute(
+            update(table).where(*where).values(locked=table.locked - rest),
+            execution_options={"synchronize_session": False},
+        )
+    plan = await get_plan(uow, lock.session_id, lock=True)
+    named = select(ContractLockSeat.session_seat_id)
+    seats = list(
+        await uow.session.scalars(
+            select(SessionSeat)
+            .where(
+                SessionSeat.session_id == lock.session_id,
+                SessionSeat.price_level_id == lock.price_level_id,
+                SessionSeat.status == SeatStatus.RESERVED,
+                SessionSeat.reserved_client_id == client_id,
+                SessionSeat.reserved_until.is_(None),
+                SessionSeat.id.not_in(named),
+            )
+            .order_by(SessionSeat.ordinal.desc())
+            .limit(rest)
+            .with_for_update()
+        )
+    )
+    await write_states(
+        uow,
+        plan,
+        seats,
+        now,
+        {"reserved_client_id": None, "reserved_group_id": None, "reserved_until": None},
+    )
+    lock.quantity = lock.seated
+    await uow.session.flush()
+    await audit.record(
+        uow,
+        action="contract.lock_released",
+        entity_type="contract_lock",
+        entity_id=lock.id,
+        data={"client_id": client_id, "released": rest, "seats_freed": len(seats)},
         now=now,
     )
     return lock

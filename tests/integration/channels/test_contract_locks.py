@@ -238,3 +238,32 @@ async def test_a_lock_whose_seat_left_the_client_is_not_collected(
     collect = url(acme, f"/locks/{lock['id']}/collect")
     taken = error(await client.post(collect, headers=rep), 409, "seats_taken")
     assert taken["details"] == {"seats": ROW_A[:1]}
+
+
+async def test_releasing_a_lock_gives_its_unseated_part_back(
+    admin: httpx.AsyncClient, client: httpx.AsyncClient, runtime: Runtime, clock: FixedClock
+) -> None:
+    """Three locked, one seated: the release gives two back to both quotas and to sale; a
+    seat the plan reserved for the client (with an end) is not a lock's to seat."""
+    sid = await on_sale(admin, clock)
+    acme = await make_client(admin, "Acme")
+    await set_total(admin, sid, A=3)
+    await set_client_quota(admin, acme, sid, A=3)
+    rep = (await rep_of(runtime, acme, "acme-rep")).headers
+    planned = {"select": {"seats": [ROW_B[4]]}, "client_id": acme, "until": "2026-12-01T00:00:00Z"}
+    ok(await admin.post(f"{ADMIN}/sessions/{sid}/plan/reservations", json=planned))
+    lock = ok(await _lock(client, rep, acme, sid, 3), 201)
+    seats = url(acme, f"/locks/{lock['id']}/seats")
+    refused = error(
+        await client.post(seats, json={"seats": [ROW_B[4]]}, headers=rep), 409, "seats_not_lockable"
+    )
+    assert refused["details"] == {"seats": [ROW_B[4]]}
+    ok(await client.post(seats, json={"seats": [ROW_A[1]]}, headers=rep))
+    assert (await states(client, sid))[:10] == "rrr" + "a" * 6 + "r"
+
+    released = ok(await client.post(url(acme, f"/locks/{lock['id']}/release"), headers=rep))
+    assert (released["quantity"], released["seated"]) == (1, 1)
+    assert (await states(client, sid))[:10] == "ar" + "a" * 7 + "r"
+    quotas = ok(await admin.get(f"{ADMIN}/contract/sessions/{sid}/quotas"))
+    assert [q["locked"] for q in quotas["total"] + quotas["clients"]] == [1, 1]
+    ok(await _lock(client, rep, acme, sid, 2), 201)  # what came back may be locked again
