@@ -321,7 +321,7 @@ async def release_unseated(
             )
             .order_by(SessionSeat.ordinal.desc())
             .limit(rest)
-            .with_for_update()
+            .with_for_update(skip_locked=True)  # never wait on a seat while holding the plan
         )
     )
     await write_states(
