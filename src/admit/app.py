@@ -22,6 +22,8 @@ from admit.catalog.api import admin_router as catalog_admin
 from admit.catalog.public_api import router as catalog_public
 from admit.channels.booking_admin_api import router as channel_admin_router
 from admit.channels.booking_api import router as channel_booking_router
+from admit.channels.contract_admin_api import router as contract_admin_router
+from admit.channels.contract_api import router as contract_router
 from admit.channels.terminals_api import router as terminals_router
 from admit.checkin.api import router as checkin_router
 from admit.clients.api import router as clients_router
@@ -185,6 +187,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         partner_sync_router,
         content_router,
         clients_router,
+        contract_router,
+        contract_admin_router,
         waiting_router,
         stock_alert_router,
         notices_router,

@@ -5,6 +5,7 @@ from admit.accounts import models as accounts_models
 from admit.aftersale import models as aftersale_models
 from admit.catalog import models as catalog_models
 from admit.channels import booking_models as channel_booking_models
+from admit.channels import contract_models
 from admit.channels import terminals_models as channel_terminals_models
 from admit.checkin import models as checkin_models
 from admit.clients import models as clients_models
@@ -34,6 +35,7 @@ __all__ = [
     "channel_booking_models",
     "channel_terminals_models",
     "checkin_models",
+    "contract_models",
     "clients_models",
     "content_models",
     "heartbeat",

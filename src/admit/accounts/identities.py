@@ -102,6 +102,31 @@ async def _find_or_create(
     return identity
 
 
+async def file_document(
+    uow: UnitOfWork, crypto: FieldCrypto, *, doc_in: DocumentIn, now: datetime
+) -> tuple[Identity, str]:
+    """File a document for someone who has no account (a contract client's holder, issue 19):
+    the identity of the document (a verified one reused, RN4; a new mainland ID card queued for
+    online verification, any other for review) and the keyed hash of the name given, which
+    must be the verified one for the holder to count as verified. Raises ``InvalidInput`` /
+    ``InvalidDocument``."""
+    try:
+        name = check_person_name(doc_in.name)
+    except ValueError as problem:
+        raise InvalidInput(str(problem), details={"field": "name"}) from None
+    doc = check_document(
+        doc_type=doc_in.doc_type,
+        number=doc_in.number,
+        nationality=doc_in.nationality,
+        today=now.date(),
+        visa_expires=doc_in.visa_expires,
+    )
+    identity = await _find_or_create(uow, crypto, doc, name, now)
+    if identity.status == "pending" and identity.method == "online":
+        await outbox.enqueue(uow, kind=VERIFY_JOB, payload={"identity_id": identity.id}, now=now)
+    return identity, name_lookup(crypto, name)
+
+
 async def add_identity(
     uow: UnitOfWork,
     crypto: FieldCrypto,

@@ -37,6 +37,7 @@ class ClientOut(Model):
     groups: list[int] = Field(description="the client groups it is in")
     customers: list[int] = Field(description="customer accounts that buy for it")
     reps: list[int] = Field(description="staff who represent it at the counter")
+    managers: list[int] = Field(description="staff who manage its account (import holders)")
 
 
 class GroupIn(Model):
@@ -66,7 +67,12 @@ class RepLinkIn(Model):
 
 def _client(view: ClientView) -> ClientOut:
     return ClientOut(
-        id=view.id, name=view.name, groups=view.groups, customers=view.customers, reps=view.reps
+        id=view.id,
+        name=view.name,
+        groups=view.groups,
+        customers=view.customers,
+        reps=view.reps,
+        managers=view.managers,
     )
 
 
@@ -100,6 +106,21 @@ async def link_rep(client_id: int, body: RepLinkIn, uow: Writer, now: Now) -> Cl
     """Make a staff member a rep of the client (their counter holds may take the client's
     reserved seats), or no longer one."""
     view = await directory.link_rep(
+        uow, client_id=client_id, staff_id=body.staff_id, linked=body.linked, now=now
+    )
+    return _client(view)
+
+
+class ManagerLinkIn(Model):
+    staff_id: Id
+    linked: bool = Field(default=True, description="false: no longer manages the client")
+
+
+@router.post("/admin/clients/{client_id}/managers")
+async def link_manager(client_id: int, body: ManagerLinkIn, uow: Writer, now: Now) -> ClientOut:
+    """Make a staff member an account manager of the client (they import its ticket holders,
+    issue 19), or no longer one; 404 for a client or staff member that does not exist."""
+    view = await directory.link_manager(
         uow, client_id=client_id, staff_id=body.staff_id, linked=body.linked, now=now
     )
     return _client(view)

@@ -1,5 +1,6 @@
 """Clients and client groups as operators keep them (INV3): creating them, a group's members,
-and the buyers who buy for a client — customer accounts and staff reps. Every change is
+the buyers who buy for a client — customer accounts and staff reps — and the staff who manage
+its account (issue 19). Every change is
 audited and clears the process's map of reservation keys (``keys``)."""
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from sqlalchemy import delete, insert, select
 
 from admit.accounts.models import Customer, StaffUser
 from admit.clients.keys import forget_keys
-from admit.clients.models import Client, ClientCustomer, ClientGroup, ClientGroupMember, ClientRep
+from admit.clients.models import (
+    Client,
+    ClientCustomer,
+    ClientGroup,
+    ClientGroupMember,
+    ClientManager,
+    ClientRep,
+)
 from admit.core import audit
 from admit.core.errors import AlreadyExists, InvalidInput, NotFound
 from admit.core.uow import UnitOfWork
@@ -26,6 +34,7 @@ class ClientView:
     groups: list[int]
     customers: list[int]
     reps: list[int]
+    managers: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +67,7 @@ async def create_client(uow: UnitOfWork, *, name: str, now: datetime) -> ClientV
         data={"name": name},
         now=now,
     )
-    return ClientView(client.id, name, [], [], [])
+    return ClientView(client.id, name, [], [], [], [])
 
 
 async def create_group(
@@ -164,9 +173,39 @@ async def link_rep(
     return await client_view(uow, client_id)
 
 
+async def link_manager(
+    uow: UnitOfWork, *, client_id: int, staff_id: int, linked: bool, now: datetime
+) -> ClientView:
+    """The staff member manages the client's account (``linked``: imports its holders) or no
+    longer does. Raises ``NotFound``."""
+    await get_client(uow, client_id)
+    if await uow.session.get(StaffUser, staff_id) is None:
+        raise NotFound(f"staff {staff_id} does not exist")
+    await _link(uow, ClientManager, client_id, "staff_id", staff_id, linked)
+    await audit.record(
+        uow,
+        action="client.manager_linked" if linked else "client.manager_unlinked",
+        entity_type="client",
+        entity_id=client_id,
+        data={"staff_id": staff_id},
+        now=now,
+    )
+    return await client_view(uow, client_id)
+
+
+async def is_manager(uow: UnitOfWork, *, client_id: int, staff_id: int) -> bool:
+    """Whether the staff member manages the client's account."""
+    found = await uow.session.scalar(
+        select(ClientManager.staff_id).where(
+            ClientManager.client_id == client_id, ClientManager.staff_id == staff_id
+        )
+    )
+    return found is not None
+
+
 async def _link(
     uow: UnitOfWork,
-    table: type[ClientCustomer] | type[ClientRep],
+    table: type[ClientCustomer] | type[ClientRep] | type[ClientManager],
     client_id: int,
     column: str,
     other: int,
@@ -192,17 +231,21 @@ async def list_clients(
         query = query.where(Client.id.in_(list(client_ids)))
     clients = (await uow.session.execute(query)).all()
     ids = [c for c, _ in clients]
-    links: dict[str, dict[int, list[int]]] = {k: defaultdict(list) for k in ("g", "c", "r")}
+    links: dict[str, dict[int, list[int]]] = {k: defaultdict(list) for k in ("g", "c", "r", "m")}
     for kind, first, second in (
         ("g", ClientGroupMember.client_id, ClientGroupMember.group_id),
         ("c", ClientCustomer.client_id, ClientCustomer.customer_id),
         ("r", ClientRep.client_id, ClientRep.staff_id),
+        ("m", ClientManager.client_id, ClientManager.staff_id),
     ):
         for client_id, other in await uow.session.execute(
             select(first, second).where(first.in_(ids)).order_by(first, second)
         ):
             links[kind][client_id].append(other)
-    return [ClientView(c, name, links["g"][c], links["c"][c], links["r"][c]) for c, name in clients]
+    return [
+        ClientView(c, name, links["g"][c], links["c"][c], links["r"][c], links["m"][c])
+        for c, name in clients
+    ]
 
 
 async def list_groups(uow: UnitOfWork) -> list[GroupView]:

@@ -58,9 +58,24 @@ class ClientCustomer(Base):
 
 
 class ClientRep(Base):
-    """A staff member who sells to a client at the counter (issue 19 builds the rest)."""
+    """A staff member who represents a client (issue 19: locks its contract quantities and
+    seats under a ``client_rep`` grant scoped to the client; holds its reserved seats)."""
 
     __tablename__ = "client_reps"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ClientManager(Base):
+    """A staff member who manages a client's account (issue 19): they import the client's
+    ticket holders; a client may have several, a manager several clients."""
+
+    __tablename__ = "client_managers"
 
     client_id: Mapped[int] = mapped_column(
         ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True

@@ -2,10 +2,10 @@
 against, and what a grant's scope lets it reach. Pure: no I/O. ``docs/permissions.md`` shows
 the matrix (a test keeps it so).
 
-A grant is global or scoped to one organiser, venue, channel or outlet. ``Principal.can``
-answers for global grants only: a scoped grant never counts where nobody asked where the
-resource lies. Routes that serve scoped resources say so (``admit.http.deps``) and then ask
-``can_in`` (this resource) or ``reach`` (which ids of a kind, for lists)."""
+A grant is global or scoped to one organiser, venue, channel, outlet or contract client.
+``Principal.can`` answers for global grants only: a scoped grant never counts where nobody
+asked where the resource lies. Routes that serve scoped resources say so (``admit.http.deps``)
+and then ask ``can_in`` (this resource) or ``reach`` (which ids of a kind, for lists)."""
 
 from __future__ import annotations
 
@@ -102,6 +102,7 @@ class ScopeKind(enum.StrEnum):
     VENUE = "venue"
     CHANNEL = "channel"
     OUTLET = "outlet"
+    CLIENT = "client"  # a contract client's rep (issue 19): its client's contract routes only
 
 
 @dataclass(frozen=True, slots=True)

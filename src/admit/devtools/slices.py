@@ -165,9 +165,21 @@ SLICES = (
         "channels",
         "selling through kiosk, outlet, contract-client and agent systems: their booking "
         "API (keys bound to a channel and outlet, per-channel rate budgets), outlet "
-        "terminals' heartbeats and which are online",
-        imports=("core", "catalog", "inventory", "accounts", "sales", "payments"),
-        reads=("catalog", "inventory", "accounts", "sales", "payments"),
+        "terminals' heartbeats and which are online; contract clients' quotas per session "
+        "and price level, offline payments, quantity and seat locks, imported holders and "
+        "collection once every holder is verified, statistics per rep and client",
+        imports=(
+            "core",
+            "catalog",
+            "clients",
+            "inventory",
+            "accounts",
+            "finance",
+            "sales",
+            "payments",
+            "ticketing",
+        ),
+        reads=("catalog", "clients", "inventory", "accounts", "finance", "sales", "payments"),
     ),
     Slice(
         "reports",

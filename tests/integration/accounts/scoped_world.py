@@ -1,6 +1,6 @@
 """Two of everything for the scoped permission matrix: a "mine" and an "other" organiser,
-venue, map, event, sessions, gate, device, sales window, pass and counter customer, so that a
-scoped credential can be tried on its own resources and on someone else's."""
+venue, map, event, sessions, gate, device, sales window, pass, counter customer and client, so
+that a scoped credential can be tried on its own resources and on someone else's."""
 
 from __future__ import annotations
 
@@ -169,6 +169,10 @@ async def two_sides(
     mine, other = await _side(admin, "MINE"), await _side(admin, "OTHER")
     mine["customer_id"] = await _customer(runtime, OUTLET)
     other["customer_id"] = await _customer(runtime, OTHER_OUTLET)
+    for side, tag in ((mine, "MINE"), (other, "OTHER")):  # a contract client's (issue 19)
+        made = await admin.post("/api/v1/admin/clients", json={"name": f"Client {tag}"})
+        assert made.status_code == 201, made.text
+        side["client_id"] = made.json()["id"]
     mine.update(await _order_and_refund_request(runtime, mine, "MINE"))
     other.update(await _order_and_refund_request(runtime, other, "OTHER"))
     return mine, other

@@ -194,6 +194,7 @@ def _scoped_grants(mine: dict[str, Any]) -> dict[str, Grant]:
             Role.BUSINESS_MANAGER, ScopeKind.ORGANISER, str(mine["organiser_id"])
         ),
         "customer_service@outlet": Grant(Role.CUSTOMER_SERVICE, ScopeKind.OUTLET, OUTLET),
+        "client_rep@client": Grant(Role.CLIENT_REP, ScopeKind.CLIENT, str(mine["client_id"])),
     }
 
 

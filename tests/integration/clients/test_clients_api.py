@@ -42,6 +42,7 @@ async def test_clients_groups_and_links(admin: httpx.AsyncClient, runtime: Runti
         "groups": [group],
         "customers": [cid],
         "reps": [],
+        "managers": [],
     }
     members = await admin.put(f"{ADMIN}/client-groups/{group}/clients", json={"clients": [acme]})
     assert members.json() == {"id": group, "name": "Sponsors", "clients": [acme]}
