@@ -16,6 +16,7 @@ from admit.partners import models as partners_models
 from admit.payments import models as payments_models
 from admit.reports import models as reports_models
 from admit.sales import models as sales_models
+from admit.sales import shift_models
 from admit.settlement import models as settlement_models
 from admit.ticketing import models as ticketing_models
 from admit.waiting import models as waiting_models
@@ -39,6 +40,7 @@ __all__ = [
     "payments_models",
     "reports_models",
     "sales_models",
+    "shift_models",
     "settlement_models",
     "waiting_models",
     "ticketing_models",

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from admit.accounts.authenticator import AccountsAuthenticator
 from admit.accounts.oidc_providers import OidcProvider, OidcProviders
+from admit.accounts.outlet_switch import OutletSwitch
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
 from admit.aftersale.hooks import AfterSaleHooks
 from admit.core.authentication import Authenticator
@@ -30,6 +31,7 @@ from admit.partners.settings import CinemaSettings
 from admit.payments.bank import HttpBankGateway
 from admit.payments.directory import Gateways
 from admit.sales import after_sale, outside_inventory
+from admit.sales.counter_gate import CounterOutlets
 from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
@@ -119,6 +121,8 @@ def wire_adapters(rt: Runtime) -> None:
         rt.register(OidcProviders, OidcProviders([OidcProvider(p) for p in sign_in_providers(s)]))
     if Authenticator not in rt.adapters:
         rt.register(Authenticator, AccountsAuthenticator(rt))  # type: ignore[type-abstract]
+    if OutletSwitch not in rt.adapters:
+        rt.register(OutletSwitch, CounterOutlets())  # type: ignore[type-abstract]
 
 
 def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[None]:
