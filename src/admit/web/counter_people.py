@@ -76,7 +76,7 @@ async def check_holder(
             "checked": f"{line}:{result.status}",
         }
     )
-    return RedirectResponse(f"/counter/holds/{hold_id}?{query}#line-{line}", status_code=303)
+    return RedirectResponse(f"/counter/holds/{hold_id}?{query}", status_code=303)
 
 
 # --- a customer's account opened at the counter (U1) -------------------------------------
