@@ -156,7 +156,9 @@ async def counter_order(
 
 
 def _line(ln: LineIn) -> order_views.LineInput:
-    return order_views.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
+    return order_views.LineInput(
+        ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area, holder=ln.holder
+    )
 
 
 @router.post("/orders/{number}/cash")
