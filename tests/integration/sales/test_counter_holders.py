@@ -32,7 +32,8 @@ async def test_holders_checked_at_the_counter_go_on_the_tickets(
         document=DocumentIn(DocumentType.CN_ID, number, name, "CN"),
         outlet="BO-1",
     )
-    assert ok.status == "verified" and ok.identity_id is not None
+    assert ok.status == "verified"
+    assert ok.identity_id is not None
     again = await check_at_counter(
         runtime,
         TEST_ACTOR,
@@ -46,7 +47,8 @@ async def test_holders_checked_at_the_counter_go_on_the_tickets(
         document=DocumentIn(DocumentType.CN_ID, other_number, "王五", "CN"),
         outlet="BO-1",
     )
-    assert wrong.status == "rejected" and wrong.identity_id is None
+    assert wrong.status == "rejected"
+    assert wrong.identity_id is None
 
     hold = await client.post(
         f"/api/v1/counter/sessions/{sid}/holds",

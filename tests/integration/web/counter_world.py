@@ -7,13 +7,13 @@ import re
 from datetime import timedelta
 
 import httpx
-from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR
-from tests.integration.sales.sale_factories import on_sale
 
 from admit.accounts import staff
 from admit.core.clock import FixedClock
 from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
+from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR
+from tests.integration.sales.sale_factories import on_sale
 
 ADMIN = "/api/v1/admin"
 

@@ -10,6 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+
+from admit.core.clock import FixedClock
+from admit.core.runtime import Runtime
+from admit.sales.models import Hold, Order, Pickup
 from tests.conftest import TEST_ACTOR
 from tests.integration.sales.sale_factories import ROW_A, ROW_B, clerk_of
 from tests.integration.web.counter_world import (
@@ -20,10 +24,6 @@ from tests.integration.web.counter_world import (
     sign_in,
 )
 
-from admit.core.clock import FixedClock
-from admit.core.runtime import Runtime
-from admit.sales.models import Hold, Order, Pickup
-
 pytestmark = pytest.mark.backends
 COUNTER = "/api/v1/counter"
 
@@ -32,7 +32,8 @@ def refused(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 409, response.text
     error: dict[str, Any] = response.json()["error"]
     assert error["code"] == "outlet_disabled", error
-    assert "BO-1" in error["message"] and "switched off" in error["message"]
+    assert "BO-1" in error["message"]
+    assert "switched off" in error["message"]
     return error
 
 
@@ -155,7 +156,8 @@ async def test_a_disabled_outlet_refuses_every_counter_write(
         assert "switched off" in page.text
     web.cookies.clear()
     again = await sign_in(web, "kiosk1")
-    assert again.status_code == 409 and refusal_code(again) == "outlet_disabled"
+    assert again.status_code == 409
+    assert refusal_code(again) == "outlet_disabled"
     assert "switched off: it cannot sell" in again.text
     assert "admit_counter" not in web.cookies
     assert await _counts(runtime) == before

@@ -10,6 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from sqlalchemy import select
+
+from admit.core.clock import FixedClock
+from admit.core.permissions import Role
+from admit.core.runtime import Runtime
+from admit.payments.models import Payment
+from admit.sales.models import Order, OrderLine
+from admit.ticketing.models import Ticket
 from tests.conftest import TEST_ACTOR, police_population
 from tests.integration.sales.sale_factories import ROW_A, ROW_B
 from tests.integration.web.counter_world import (
@@ -19,13 +26,6 @@ from tests.integration.web.counter_world import (
     refusal_code,
     sign_in,
 )
-
-from admit.core.clock import FixedClock
-from admit.core.permissions import Role
-from admit.core.runtime import Runtime
-from admit.payments.models import Payment
-from admit.sales.models import Order, OrderLine
-from admit.ticketing.models import Ticket
 
 pytestmark = pytest.mark.backends
 PEOPLE = list(police_population().items())
@@ -42,9 +42,11 @@ async def test_a_real_name_sale_at_the_counter(
 
     home = await web.get("/counter/")
     assert home.status_code == 200, home.text
-    assert f'data-session="{sid}"' in home.text and "Remaining" in home.text
+    assert f'data-session="{sid}"' in home.text
+    assert "Remaining" in home.text
     sale = await web.get(f"/counter/sessions/{sid}")
-    assert sale.status_code == 200 and f'data-seat="{ROW_A[0]}"' in sale.text
+    assert sale.status_code == 200
+    assert f'data-seat="{ROW_A[0]}"' in sale.text
     assert "real-name" in sale.text
 
     held = location(
@@ -53,42 +55,31 @@ async def test_a_real_name_sale_at_the_counter(
     hold_id = held.rsplit("/", 1)[1]
     assert held == f"/counter/holds/{hold_id}"
     page = await web.get(held)
-    assert page.status_code == 200 and f'data-seat="{ROW_A[1]}"' in page.text
+    assert page.status_code == 200
+    assert f'data-seat="{ROW_A[1]}"' in page.text
 
     nobody = await web.post(
         f"{held}/order", data={"seat": ROW_A[:2], "ticket_type": ["adult", "adult"], "ids": ""}
     )
-    assert nobody.status_code == 409 and refusal_code(nobody) == "real_name_required"
+    assert nobody.status_code == 409
+    assert refusal_code(nobody) == "real_name_required"
 
     async def check(line: int, person: tuple[str, str], ids: str) -> dict[str, list[str]]:
         number, name = person
-        to = location(
-            await web.post(
-                f"{held}/check",
-                data={"line": str(line), "doc_type": "cn_id", "name": name, "number": number},
-                params={},
-            )
-            if not ids
-            else await web.post(
-                f"{held}/check",
-                data={
-                    "line": str(line),
-                    "doc_type": "cn_id",
-                    "name": name,
-                    "number": number,
-                    "ids": ids,
-                },
-            )
-        )
+        form = {"line": str(line), "doc_type": "cn_id", "name": name, "number": number}
+        to = location(await web.post(f"{held}/check", data={**form, "ids": ids}))
         return parse_qs(urlsplit(to).query, keep_blank_values=True)
 
     one = await check(0, PEOPLE[0], "")
-    assert one["checked"] == ["0:verified"] and one["ids"][0].endswith(",")
+    assert one["checked"] == ["0:verified"]
+    assert one["ids"][0].endswith(",")
     wrong = await check(1, (PEOPLE[1][0], "王五"), one["ids"][0])
-    assert wrong["checked"] == ["1:rejected"] and wrong["ids"] == one["ids"]  # no holder given
+    assert wrong["checked"] == ["1:rejected"]
+    assert wrong["ids"] == one["ids"]
     both = await check(1, PEOPLE[1], one["ids"][0])
     ids = both["ids"][0]
-    assert both["checked"] == ["1:verified"] and all(ids.split(","))
+    assert both["checked"] == ["1:verified"]
+    assert all(ids.split(","))
     shown = await web.get(held, params={"ids": ids})
     assert shown.text.count("data-holder=") == 2
 
@@ -99,23 +90,30 @@ async def test_a_real_name_sale_at_the_counter(
     )
     number = ordered.rsplit("/", 1)[1]
     pending = await web.get(ordered)
-    assert 'id="take-cash"' in pending.text and 'data-wire="card-terminal"' in pending.text
+    assert 'id="take-cash"' in pending.text
+    assert 'data-wire="card-terminal"' in pending.text
 
     short = await web.post(f"{ordered}/cash", data={"received": "100"})
-    assert short.status_code == 400 and refusal_code(short) == "invalid_input"  # 160 due
+    assert short.status_code == 400
+    assert refusal_code(short) == "invalid_input"
     paid = location(await web.post(f"{ordered}/cash", data={"received": "200"}))
     assert paid == f"{ordered}?change=4000"
     done = await web.get(paid)
     assert 'id="change">40.00 CNY<' in done.text
-    assert done.text.count("data-ticket=") == 2 and 'id="pickup-code"' in done.text
+    assert done.text.count("data-ticket=") == 2
+    assert 'id="pickup-code"' in done.text
     pdf = await web.get(f"{ordered}/tickets.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
     thermal = await web.post(f"{ordered}/print")
-    assert thermal.status_code == 409 and refusal_code(thermal) == "printing_not_available"
+    assert thermal.status_code == 409
+    assert refusal_code(thermal) == "printing_not_available"
 
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         order = await uow.session.scalar(select(Order).where(Order.number == number))
-        assert order is not None and order.status == "paid" and order.buyer.startswith("staff:")
+        assert order is not None
+        assert order.status == "paid"
+        assert order.buyer.startswith("staff:")
         holders = list(
             await uow.session.scalars(
                 select(OrderLine.holder_identity_id).where(OrderLine.order_id == order.id)
@@ -147,7 +145,8 @@ async def test_best_available_by_quantity_then_cash_in_few_steps(
         for s in ROW_B + [f"L1-HALL-C-{n}" for n in range(1, 6)]
         if f'data-seat="{s}"' in page.text
     ]
-    assert len(seats) == 3 and all("-C-" in s for s in seats)  # level B is rows C–D
+    assert len(seats) == 3
+    assert all("-C-" in s for s in seats)
     ordered = location(
         await web.post(f"{held}/order", data={"seat": seats, "ticket_type": ["adult"] * 3})
     )
@@ -162,12 +161,14 @@ async def test_sign_in_refuses_staff_who_do_not_sell_and_sign_out_revokes(
     await counter_session(admin, clock, real_name=False)
     await make_clerk(runtime, "scanner1", role=Role.VALIDATION_STAFF)
     refused = await sign_in(web, "scanner1")
-    assert refused.status_code == 403 and refusal_code(refused) == "not_a_seller"
+    assert refused.status_code == 403
+    assert refusal_code(refused) == "not_a_seller"
     assert "admit_counter" not in web.cookies
     wrong = await web.post(
         "/counter/login", data={"username": "scanner1", "password": "not the password"}
     )
-    assert wrong.status_code == 401 and refusal_code(wrong) == "unauthorized"
+    assert wrong.status_code == 401
+    assert refusal_code(wrong) == "unauthorized"
     cross = await web.post(
         "/counter/login",
         data={"username": "scanner1", "password": "x"},
@@ -196,7 +197,8 @@ async def test_the_till_report_of_a_shift(
         "/counter/till"
     )
     twice = await web.post("/counter/till/open", data={"opening_float": "0"})
-    assert twice.status_code == 409 and refusal_code(twice) == "shift_open"
+    assert twice.status_code == 409
+    assert refusal_code(twice) == "shift_open"
     for seats in (ROW_A[:1], ROW_A[1:3]):
         held = location(await web.post(f"/counter/sessions/{sid}/hold", data={"seat": seats}))
         ordered = location(
@@ -211,5 +213,6 @@ async def test_the_till_report_of_a_shift(
     assert 'id="cash-expected">340.00 CNY<' in report.text  # the ¥100 float + ¥240
     closed = location(await web.post("/counter/till/close", data={"counted": "330"}))
     final = await web.get(closed)
-    assert 'data-open="no"' in final.text and 'id="difference">-10.00 CNY<' in final.text
+    assert 'data-open="no"' in final.text
+    assert 'id="difference">-10.00 CNY<' in final.text
     assert 'id="no-shift"' in (await web.get("/counter/")).text
