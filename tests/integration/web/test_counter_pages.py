@@ -11,13 +11,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from admit.accounts.models import Customer
 from admit.core.clock import FixedClock
 from admit.core.permissions import Role
 from admit.core.runtime import Runtime
+from admit.core.worker import run_once
 from admit.payments.models import Payment
 from admit.sales.models import Order, OrderLine
 from admit.ticketing.models import Ticket
 from tests.conftest import TEST_ACTOR, police_population
+from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.sale_factories import ROW_A, ROW_B
 from tests.integration.web.counter_world import (
     counter_session,
@@ -216,3 +219,43 @@ async def test_the_till_report_of_a_shift(
     assert 'data-open="no"' in final.text
     assert 'id="difference">-10.00 CNY<' in final.text
     assert 'id="no-shift"' in (await web.get("/counter/")).text
+
+
+async def test_a_customer_registered_on_their_behalf_with_a_verified_real_name(
+    admin: httpx.AsyncClient,
+    web: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FixedClock,
+    sms: RecordingSmsGateway,
+) -> None:
+    await counter_session(admin, clock, real_name=False)
+    await make_clerk(runtime, "kiosk1")
+    await sign_in(web, "kiosk1")
+    phone = "13700137001"
+    sent = await client.post("/api/v1/auth/codes", json={"login": phone, "purpose": "register"})
+    assert sent.status_code == 202, sent.text
+    await run_once(runtime)
+    code = sms.sent[-1].params["code"]
+    form = {"login": phone, "code": code, "password": "Cust0mer pass!"}
+    opened = location(await web.post("/counter/customers", data=form))
+    customer_id = int(opened.rsplit("/", 1)[1])
+    number, name = PEOPLE[2]
+    filed = location(
+        await web.post(
+            f"{opened}/identity", data={"doc_type": "cn_id", "name": name, "number": number}
+        )
+    )
+    assert filed == f"{opened}?status=verified"
+    assert 'data-status="verified"' in (await web.get(filed)).text
+    async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
+        row = (
+            await uow.session.execute(
+                select(
+                    Customer.source_channel, Customer.registered_by, Customer.registered_outlet
+                ).where(Customer.id == customer_id)
+            )
+        ).one()
+    assert tuple(row) == ("kiosk", "staff:2", "BO-1")
+    another = await web.get(f"/counter/customers/{customer_id + 1}")
+    assert another.status_code == 404
