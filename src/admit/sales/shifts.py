@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.core import audit
 from admit.core.errors import Conflict, NotFound
@@ -71,21 +73,26 @@ async def current_shift(uow: UnitOfWork, staff_id: int) -> CounterShift | None:
 async def open_shift(
     uow: UnitOfWork, *, staff_id: int, staff: str, outlet: str, opening_float: int, now: datetime
 ) -> CounterShift:
-    """Open the clerk's shift at ``outlet``. Raises ``ShiftOpen`` while one is open (the
-    unique ``open_for`` decides between two racing counters) and ``OutletDisabled``."""
+    """Open the clerk's shift at ``outlet``. Raises ``ShiftOpen`` while one is open (one
+    ``INSERT … ON CONFLICT DO NOTHING`` on the unique ``open_for``: of two racing counters
+    one opens it) and ``OutletDisabled``."""
     await refuse_if_closed(uow, outlet)
-    if await current_shift(uow, staff_id) is not None:
-        raise ShiftOpen("close your open shift first")
-    shift = CounterShift(
-        staff_id=staff_id,
-        staff=staff,
-        outlet=outlet,
-        opening_float=opening_float,
-        opened_at=now,
-        open_for=staff_id,
+    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    shift = await uow.session.scalar(
+        upsert(CounterShift)
+        .values(
+            staff_id=staff_id,
+            staff=staff,
+            outlet=outlet,
+            opening_float=opening_float,
+            opened_at=now,
+            open_for=staff_id,
+        )
+        .on_conflict_do_nothing(index_elements=[CounterShift.open_for])
+        .returning(CounterShift)
     )
-    uow.session.add(shift)
-    await uow.session.flush()
+    if shift is None:  # open already (or opened by another counter a moment ago)
+        raise ShiftOpen("close your open shift first")
     await audit.record(
         uow,
         action="shift.opened",
