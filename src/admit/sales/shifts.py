@@ -78,7 +78,7 @@ async def open_shift(
     one opens it) and ``OutletDisabled``."""
     await refuse_if_closed(uow, outlet)
     upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    shift = await uow.session.scalar(
+    shift: CounterShift | None = await uow.session.scalar(
         upsert(CounterShift)
         .values(
             staff_id=staff_id,
