@@ -20,6 +20,7 @@ from admit.payments import models as payments_models
 from admit.production import models as production_models
 from admit.reports import models as reports_models
 from admit.sales import models as sales_models
+from admit.sales import shift_models
 from admit.settlement import models as settlement_models
 from admit.ticketing import models as ticketing_models
 from admit.waiting import models as waiting_models
@@ -47,6 +48,7 @@ __all__ = [
     "production_models",
     "reports_models",
     "sales_models",
+    "shift_models",
     "settlement_models",
     "waiting_models",
     "ticketing_models",

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from admit.accounts.authenticator import AccountsAuthenticator
 from admit.accounts.oidc_providers import OidcProvider, OidcProviders
+from admit.accounts.outlet_switch import OutletSwitch
 from admit.accounts.verifier import HttpIdentityVerifier, IdentityVerifier
 from admit.aftersale.hooks import AfterSaleHooks
 from admit.core.authentication import Authenticator
@@ -34,6 +35,7 @@ from admit.payments.directory import Gateways
 from admit.production.printer import TcpTicketPrinter, TicketPrinter
 from admit.production.settings import PrinterSettings
 from admit.sales import after_sale, outside_inventory
+from admit.sales.counter_gate import CounterOutlets
 from admit.sales.notice_settler import NoticeSettler
 from admit.sims.bank import create_bank_app
 from admit.sims.bank_state import BankSimConfig
@@ -87,6 +89,22 @@ def wire_adapters(rt: Runtime) -> None:
     outside_inventory.install(PartnerCinemas())
     # Refunds and exchanges answer the sale: an exchange's new order sold, a refund done.
     after_sale.install(AfterSaleHooks())
+    _wire_outside_systems(rt)
+    if NoticeSettler not in rt.adapters:
+        rt.register(NoticeSettler, NoticeSettler(rt))
+    if RateLimiter not in rt.adapters:
+        rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
+    if OidcProviders not in rt.adapters:
+        rt.register(OidcProviders, OidcProviders([OidcProvider(p) for p in sign_in_providers(s)]))
+    if Authenticator not in rt.adapters:
+        rt.register(Authenticator, AccountsAuthenticator(rt))  # type: ignore[type-abstract]
+    if OutletSwitch not in rt.adapters:
+        rt.register(OutletSwitch, CounterOutlets())  # type: ignore[type-abstract]
+
+
+def _wire_outside_systems(rt: Runtime) -> None:
+    """The adapters of the systems outside: by settings, or the simulators' addresses."""
+    s = rt.settings
     if SmsGateway not in rt.adapters:
         url = s.sms_url or f"{s.base_url}{SIM_SMS}"
         rt.register(SmsGateway, HttpSmsGateway(url, s.sms_access_key, s.sms_secret))  # type: ignore[type-abstract]
@@ -103,8 +121,6 @@ def wire_adapters(rt: Runtime) -> None:
             else FileEmailSender(s.data_dir / "mail")
         )
         rt.register(EmailSender, sender)  # type: ignore[type-abstract]
-    if NoticeSettler not in rt.adapters:
-        rt.register(NoticeSettler, NoticeSettler(rt))
     if Gateways not in rt.adapters:
         url = s.bank_url or f"{s.base_url}{SIM_BANK}"
         rt.register(Gateways, Gateways(HttpBankGateway(url, s.bank_merchant_id, s.bank_secret)))
@@ -126,12 +142,6 @@ def wire_adapters(rt: Runtime) -> None:
                 connect_timeout=p.connect_timeout_seconds, ack_timeout=p.ack_timeout_seconds
             ),
         )
-    if RateLimiter not in rt.adapters:
-        rt.register(RateLimiter, rate_limiter_from_settings(s.redis_url))  # type: ignore[type-abstract]
-    if OidcProviders not in rt.adapters:
-        rt.register(OidcProviders, OidcProviders([OidcProvider(p) for p in sign_in_providers(s)]))
-    if Authenticator not in rt.adapters:
-        rt.register(Authenticator, AccountsAuthenticator(rt))  # type: ignore[type-abstract]
 
 
 def mount_simulators(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[None]:

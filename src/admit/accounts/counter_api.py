@@ -22,9 +22,11 @@ from admit.accounts import customers
 from admit.accounts.customer_schemas import DocumentBody, Model
 from admit.accounts.identity_models import CustomerHolder, IdentityStatus
 from admit.accounts.models import Customer
+from admit.accounts.outlet_switch import OutletSwitch
 from admit.accounts.verification import file_and_verify
 from admit.core.errors import InvalidInput, NotFound
 from admit.core.permissions import Permission, Principal, ScopeKind
+from admit.core.runtime import Runtime
 from admit.core.uow import UnitOfWork
 from admit.http.deps import (
     CONCEALED,
@@ -98,6 +100,10 @@ class CounterIdentityOut(Model):
     status: IdentityStatus
 
 
+def _outlets(rt: Runtime) -> OutletSwitch:
+    return rt.adapter(OutletSwitch)  # type: ignore[type-abstract]
+
+
 def _outlet(who: Principal, asked: str | None) -> str | None:
     """The outlet the account is opened at: the one asked for, within the clerk's grants, or
     the clerk's only outlet. Raises ``Forbidden`` and ``InvalidInput``."""
@@ -124,6 +130,7 @@ async def register_at_counter(
     """Open the account with the code the customer received (they read it out), at an
     outlet of the clerk's."""
     outlet = _outlet(who, body.outlet)
+    await _outlets(rt).refuse_if_closed(uow, outlet)
     registration = customers.Registration(
         login=body.login,
         code=body.code,
@@ -147,7 +154,11 @@ async def file_identity_at_counter(
     customer_id: int, body: DocumentBody, uow: SellerCheck, rt: RuntimeDep, who: PrincipalDep
 ) -> CounterIdentityOut:
     """File the customer's own document, seen at the counter (a customer opened at one of
-    your outlets)."""
+    your outlets; that outlet switched off: 409 ``outlet_disabled``)."""
+    registered_at = await uow.session.scalar(
+        select(Customer.registered_outlet).where(Customer.id == customer_id)
+    )
+    await _outlets(rt).refuse_if_closed(uow, registered_at)
     identity = await file_and_verify(
         rt,
         staff_actor(who),

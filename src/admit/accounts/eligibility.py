@@ -57,6 +57,31 @@ async def verified_holders(
     ]
 
 
+async def verified_identities(uow: UnitOfWork, *, identity_ids: Sequence[int]) -> list[Holder]:
+    """The holders of a counter sale, in the order given: each a verified identity (the clerk
+    saw the document and the public-security service confirmed the name — U1, G19); a
+    walk-in buyer has no account to link them to. Raises ``RealNameRequired`` naming any that
+    is not verified."""
+    rows = await uow.session.scalars(
+        select(Identity).where(Identity.id.in_(set(identity_ids)), Identity.status == "verified")
+    )
+    verified = {i.id: i for i in rows}
+    missing = [i for i in identity_ids if i not in verified]
+    if missing:
+        raise RealNameRequired(
+            "every ticket needs an identity verified at the counter",
+            details={"identities": missing},
+        )
+    return [
+        Holder(
+            identity_id=i,
+            document_key=verified[i].lookup,
+            masked_name=verified[i].name_masked,
+        )
+        for i in identity_ids
+    ]
+
+
 async def has_verified_self(uow: UnitOfWork, *, customer_id: int) -> bool:
     """Whether the buyer's own identity is verified (under the name they gave): what a
     real-name sale needs before seats are held, so the check never eats into the time to pay."""

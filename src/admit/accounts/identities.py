@@ -63,6 +63,14 @@ def name_lookup(crypto: FieldCrypto, name: str) -> str:
     return crypto.lookup("name", " ".join(unicodedata.normalize("NFKC", name).casefold().split()))
 
 
+async def identity_of_document(
+    uow: UnitOfWork, crypto: FieldCrypto, doc: Document, name: str, now: datetime
+) -> Identity:
+    """The identity of this document, filed under ``name`` when new (``_find_or_create``):
+    for a document seen at a counter with nobody's account to link it to."""
+    return await _find_or_create(uow, crypto, doc, name, now)
+
+
 async def _find_or_create(
     uow: UnitOfWork, crypto: FieldCrypto, doc: Document, name: str, now: datetime
 ) -> Identity:

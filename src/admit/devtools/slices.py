@@ -250,8 +250,8 @@ SLICES = (
     ),
     Slice(
         "web",
-        "server-rendered pages (storefront, gate scanner) with their static files: an entry "
-        "layer, like a slice's API modules",
+        "server-rendered pages (storefront, gate scanner, the counter) with their static "
+        "files: an entry layer, like a slice's API modules",
         imports=(
             "core",
             "aftersale",

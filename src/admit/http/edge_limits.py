@@ -3,7 +3,8 @@ and counter APIs and to the pages spends a token of its address's bucket for its
 every request made with a customer's or a staff member's token a token of that account's.
 
 Classes, by method and path (``edge_of``): ``sign_in`` (the sign-in posts of the API and the
-pages: the strictest), ``counter`` (``/api/v1/counter``: an outlet's clerks share an address),
+pages: the strictest), ``counter`` (``/api/v1/counter`` and the ``/counter/`` pages: an
+outlet's clerks share an address),
 ``api`` (the rest of the API: catalogue, holds, orders, payments, the customer's own), and
 ``pages``. Not budgeted here: the partner API (its own budget per key), gate devices, the back
 office (staff are budgeted per account), the bank's notifications, static files, health and
@@ -43,7 +44,7 @@ API = "/api/v1/"
 _UNBUDGETED_API = {"partner", "gate", "admin"}
 _NOTIFICATIONS = "payments/notify/"
 _SIGN_IN_API = {"/api/v1/auth/login", "/api/v1/auth/login/code", "/api/v1/auth/staff/login"}
-_SIGN_IN_PAGES = {"/login", "/login/code"}
+_SIGN_IN_PAGES = {"/login", "/login/code", "/counter/login"}
 _NOT_PAGES = (
     "/static/",
     "/_sim",
@@ -76,7 +77,8 @@ def edge_of(method: str, path: str) -> Edge | None:
         return Edge.COUNTER if rest.startswith("counter") else Edge.API
     if path.startswith(_NOT_PAGES):
         return None
-    return Edge.PAGES
+    # The counter's pages: an outlet's clerks share an address, as on the counter API.
+    return Edge.COUNTER if path.startswith("/counter/") else Edge.PAGES
 
 
 def budget(settings: Settings, edge: Edge) -> Limit:

@@ -30,7 +30,7 @@ from admit.http.deps import (
 )
 from admit.http.media import PdfResponse
 from admit.payments.models import RefundStatus
-from admit.sales import checkout, holds, order_views, orders, refunds
+from admit.sales import checkout, counter_gate, holds, order_views, orders, refunds
 from admit.sales.hold_api import HoldOut, Model, PlacesIn, read_hold_out
 from admit.sales.models import Hold, Order
 from admit.sales.order_api import LineIn, OrderIn, OrderOut, order_out
@@ -141,6 +141,9 @@ async def counter_order(
     now: Now,
     idempotency_key: Key,
 ) -> OrderOut:
+    """Order the held seats (a switched-off outlet: 409 ``outlet_disabled``); on a real-name
+    sale each line names a verified identity (``holder``), checked at the counter."""
+    await counter_gate.refuse_if_closed(uow, await counter_gate.outlet_of_hold(uow, hold_id))
     order = await orders.place_order(
         uow,
         hold_id=hold_id,
@@ -153,16 +156,20 @@ async def counter_order(
 
 
 def _line(ln: LineIn) -> order_views.LineInput:
-    return order_views.LineInput(ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area)
+    return order_views.LineInput(
+        ticket_type=ln.ticket_type, seat=ln.seat, area=ln.area, holder=ln.holder
+    )
 
 
 @router.post("/orders/{number}/cash")
 async def take_cash(
     number: str, body: CashIn, uow: OrderSeller, who: PrincipalDep, rt: RuntimeDep, now: Now
 ) -> CashOut:
-    """Take cash for the order: it is paid and its tickets issued at once."""
+    """Take cash for the order: it is paid and its tickets issued at once (a switched-off
+    outlet: 409 ``outlet_disabled``)."""
     pending = await orders.get_order(uow, number=number, buyer=_seller(who))
     outlet = await uow.session.scalar(select(Hold.outlet).where(Hold.id == pending.hold_id))
+    await counter_gate.refuse_if_closed(uow, outlet)
     payment, change = await checkout.pay_cash(
         uow,
         rt.crypto,

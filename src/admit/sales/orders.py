@@ -10,7 +10,12 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
-from admit.accounts.eligibility import Holder, RealNameRequired, verified_holders
+from admit.accounts.eligibility import (
+    Holder,
+    RealNameRequired,
+    verified_holders,
+    verified_identities,
+)
 from admit.catalog.models import Price
 from admit.core import audit
 from admit.core.errors import Conflict, InvalidInput, NotFound
@@ -231,13 +236,14 @@ async def _holders(
     if not any(h is not None for h in wanted):
         return [None] * len(lines)
     kind, _, ident = buyer.partition(":")
-    if kind != "customer":
-        raise RealNameRequired("holders are named by the customer who buys")
     given = [h for h in wanted if h is not None]
-    found = {
-        h.identity_id: h
-        for h in await verified_holders(uow, customer_id=int(ident), identity_ids=given)
-    }
+    if kind == "staff":  # a counter sale: the clerk verified each person's document there
+        chosen = await verified_identities(uow, identity_ids=given)
+    elif kind == "customer":
+        chosen = await verified_holders(uow, customer_id=int(ident), identity_ids=given)
+    else:
+        raise RealNameRequired("holders are named by the customer or the clerk who sells")
+    found = {h.identity_id: h for h in chosen}
     return [found[h] if h is not None else None for h in wanted]
 
 

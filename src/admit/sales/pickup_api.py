@@ -32,7 +32,7 @@ from admit.sales import pickups
 from admit.sales.hold_api import Model
 from admit.sales.models import Order, Outlet, Pickup
 from admit.sales.ticket_api import TicketOut, ticket_out, tickets_pdf
-from admit.sales.windows import ChannelClosed
+from admit.sales.windows import OutletDisabled
 from admit.ticketing import issue
 
 router = APIRouter(prefix="/counter", tags=["counter sales"])
@@ -91,7 +91,10 @@ async def collect_order(
         who, Permission.SELL, [(ScopeKind.OUTLET, outlet.code), (ScopeKind.CHANNEL, outlet.channel)]
     )
     if not outlet.enabled:
-        raise ChannelClosed(f"outlet {outlet.code!r} is switched off")
+        raise OutletDisabled(
+            f"outlet {outlet.code!r} is switched off: it cannot sell",
+            details={"outlet": outlet.code},
+        )
     request = pickups.PickupRequest(
         code=body.code,
         doc_type=body.document.doc_type.value,

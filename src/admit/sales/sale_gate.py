@@ -19,7 +19,7 @@ from admit.core.short_cache import SALE_CONFIG, ShortCache, cache_of
 from admit.core.uow import UnitOfWork
 from admit.sales.models import Channel, Outlet, SalesWindow, WindowQuota
 from admit.sales.rules import SaleState, sale_state
-from admit.sales.windows import ChannelClosed, NotOnSale, get_channel
+from admit.sales.windows import ChannelClosed, NotOnSale, OutletDisabled, get_channel
 from admit.waiting.models import WaitingRoom
 
 
@@ -113,7 +113,10 @@ async def check_on_sale(
         if outlet is None or outlet.channel != channel:
             raise ChannelClosed(f"no {channel} outlet {outlet_code!r}")
         if not outlet.enabled:
-            raise ChannelClosed(f"outlet {outlet_code!r} is switched off")
+            raise OutletDisabled(
+                f"outlet {outlet_code!r} is switched off: it cannot sell",
+                details={"outlet": outlet_code},
+            )
     window = config.window
     if window is None:
         raise NotOnSale(f"session {session_id} is not sold through {channel}")

@@ -33,6 +33,12 @@ class ChannelClosed(Conflict):
     code = "channel_closed"
 
 
+class OutletDisabled(ChannelClosed):
+    """An outlet switched off: it sells nothing, and its staff are told so by this code."""
+
+    code = "outlet_disabled"
+
+
 async def get_channel(uow: UnitOfWork, code: str) -> Channel:
     channel = await uow.session.get(Channel, code)
     if channel is None:

@@ -12,6 +12,10 @@ from admit.web.account_addresses import router as address_pages
 from admit.web.browse import router as browse_pages
 from admit.web.checkout import router as checkout_pages
 from admit.web.client_errors import router as client_error_reports
+from admit.web.counter_desk import router as counter_desk_pages
+from admit.web.counter_people import router as counter_people_pages
+from admit.web.counter_sale import router as counter_sale_pages
+from admit.web.counter_sign_in import router as counter_sign_in_pages
 from admit.web.errors import install_page_errors
 from admit.web.gate import router as gate_pages
 from admit.web.holding import router as holding_pages
@@ -34,3 +38,10 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(checkout_pages)
     app.include_router(queue_pages)
     app.include_router(client_error_reports)
+    for counter in (
+        counter_sign_in_pages,
+        counter_sale_pages,
+        counter_people_pages,
+        counter_desk_pages,
+    ):
+        app.include_router(counter)

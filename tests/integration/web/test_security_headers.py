@@ -91,6 +91,9 @@ async def test_every_page_route_answers_with_the_security_headers(
         "provider": "demo-id",
         "address_id": 1,
         "product_id": 1,
+        "customer_id": 1,
+        "pickup_id": 1,
+        "shift_id": 1,
     }
     routes = page_routes(app)
     assert len(routes) >= 30  # the discovery found the storefront, account, checkout, gate
@@ -119,6 +122,7 @@ async def test_the_html_pages_need_nothing_the_strict_policy_blocks(
     await signed_in_buyer(runtime, web, "13700000091")
     hold_id = await hold(web, sid, ROW_A[:2])
     pages = ["/", "/search?q=a", f"/sessions/{sid}", f"/checkout/{hold_id}", "/account", "/gate/"]
+    pages.append("/counter/login")
     for url in pages:
         text = (await web.get(url)).text
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", text) == [], url
