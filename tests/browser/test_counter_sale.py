@@ -1,20 +1,28 @@
-"""A counter sale in Chromium (issue 19, acceptance, up to the printing step): kiosk staff sign
-in at /counter/login, find the session, tick two seats, verify a holder's ID through the
-identity simulator, order, take cash with the keyboard alone, and the tickets are issued —
-the QR of an issued ticket verifies with the organiser's published key. The thermal print
-button is a marked merge point (the printing work wires it). A disabled outlet's clerk gets
-a clear refusal on the page and at sign-in."""
+"""A counter sale in Chromium (issue 19, acceptance): kiosk staff sign in at /counter/login,
+find the session, tick two seats, verify a holder's ID through the identity simulator, order,
+take cash with the keyboard alone, and the tickets are issued — the QR of an issued ticket
+verifies with the organiser's published key; then print them on the outlet's ticket printer
+(the printer simulator on raw TCP, which the demo server connects to): the simulator received
+both tickets, and the QR in each verifies. A disabled outlet's clerk gets a clear refusal on
+the page and at sign-in."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import sqlite3
+import threading
+import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from admit.sims.police import demo_population
+from admit.sims.printer import PrinterSim
 from admit.ticketing import qr_payload
 from tests.browser.conftest import DESKTOP, Shots
 from tests.browser.gate_site import GateSite, ok
@@ -37,6 +45,43 @@ def _clerk(site: GateSite, outlet: str) -> str:
             201,
         )
     return username
+
+
+@contextlib.contextmanager
+def printer_on_tcp() -> Iterator[PrinterSim]:
+    """The printer simulator on its own event loop in a thread, listening on 127.0.0.1."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    sim = PrinterSim()
+    asyncio.run_coroutine_threadsafe(sim.start(), loop).result(timeout=30)
+    try:
+        yield sim
+    finally:
+        asyncio.run_coroutine_threadsafe(sim.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+
+
+def _register_printer(site: GateSite, outlet: str, sim: PrinterSim) -> str:
+    code = f"{outlet}-P1"
+    with httpx.Client(base_url=site.base, headers=site.admin, timeout=30) as http:
+        ok(
+            http.post(
+                "/api/v1/admin/printers",
+                json={
+                    "code": code,
+                    "outlet": outlet,
+                    "name": "Kiosk printer",
+                    "host": "127.0.0.1",
+                    "port": sim.port,
+                    "thermal": True,
+                },
+            ),
+            201,
+        )
+    return code
 
 
 def _sign_in(page: Page, site: GateSite, username: str) -> None:
@@ -62,13 +107,20 @@ def _verifies(site: GateSite, code: str, qr: str) -> qr_payload.TicketClaims:
     return claims
 
 
+@pytest.fixture
+def printer() -> Iterator[PrinterSim]:
+    with printer_on_tcp() as sim:
+        yield sim
+
+
 def test_a_counter_sale_with_the_keyboard(
-    gate_site: GateSite, browser: Browser, shots: Shots
+    gate_site: GateSite, browser: Browser, shots: Shots, printer: PrinterSim
 ) -> None:
     site = gate_site
     username = _clerk(site, "BO-G")
     event = ok(httpx.get(f"{site.base}/api/v1/sessions/{site.session_id}", timeout=30))
     number, name = next(iter(demo_population(1000, seed=1).items()))
+    _register_printer(site, "BO-G", printer)
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
@@ -130,11 +182,19 @@ def test_a_counter_sale_with_the_keyboard(
         )
         assert pdf.status == 200
         assert pdf.body().startswith(b"%PDF-")
-        # MERGE POINT: the thermal printer (issue 19, item 3) answers here once wired.
+        # The outlet's ticket printer: the tickets come out of it, each QR verifying.
+        codes = {tickets.nth(i).get_attribute("data-ticket") for i in (0, 1)}
         page.click("#print-thermal")
-        expect(page.locator("[data-error-code]")).to_have_attribute(
-            "data-error-code", "printing_not_available"
-        )
+        expect(page.locator("#print-result")).to_have_attribute("data-result", "printed")
+        expect(page.locator("#print-result")).to_contain_text("Printed 2 tickets")
+        shots.take(page, "printed")
+        deadline = time.monotonic() + 30
+        while len(printer.printed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(printer.printed) == 2
+        printed = [_verifies(site, code, job.qr_codes[0]) for job in printer.printed]
+        assert {c.code for c in printed} == codes
+        assert all(c.session_id == site.session_id for c in printed)
     finally:
         context.close()
 

@@ -262,6 +262,7 @@ SLICES = (
             "content",
             "inventory",
             "payments",
+            "production",
             "sales",
             "ticketing",
             "waiting",

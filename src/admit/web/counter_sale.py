@@ -1,7 +1,8 @@
 """The counter's sale (FE2, G19, U1): find a session (with what remains), pick seats from a
 keyboard-first list or ask for the best N of a level, hold them through the clerk's channel
 and outlet, check one identity per ticket on the spot, order, take cash (the change shown),
-then show the tickets, print them as a PDF, or send them to the outlet's printer.
+then show the tickets and print them as a PDF (``web.counter_order_actions``: the card
+terminal, the agent's collection, the outlet's ticket printer).
 
 Pages call the same services as the counter API (``sales/counter_sale_api.py``), as the
 clerk (``staff:<id>``) at the outlet of their sign-in; every write refuses a switched-off
@@ -20,27 +21,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from admit.catalog.queries import SessionFilter
 from admit.content.announcements import showing_announcements
 from admit.core import audit
-from admit.core.errors import Conflict, InvalidInput
+from admit.core.errors import InvalidInput
 from admit.core.runtime import Runtime
 from admit.inventory.public_api import find_summaries
+from admit.production import printers
 from admit.sales import checkout, counter_gate, holds, order_views, orders, shifts
 from admit.sales.ticket_api import tickets_pdf
 from admit.ticketing import issue
 from admit.web.auth import SameOrigin
 from admit.web.counter_auth import ClerkDep, ClerkReader, ClerkWriter
 from admit.web.counter_layout import CounterRoute, counter_page
+from admit.web.counter_order_actions import PrintOutcome
 from admit.web.counter_views import clerk_hold, clerk_order, hold_page, sale_page
 
 router = APIRouter(route_class=CounterRoute, include_in_schema=False)
 
 Clean = r"^[^\x00-\x1f\x7f]*$"
 SeatKey = Annotated[str, Form(min_length=1, max_length=60, pattern=Clean)]
-
-
-class PrintingNotWired(Conflict):
-    """The outlet's thermal printing lands with the printing work (issue 19, item 3)."""
-
-    code = "printing_not_available"
 
 
 def _runtime(request: Request) -> Runtime:
@@ -194,9 +191,12 @@ async def counter_order_page(
     clerk: ClerkDep,
     uow: ClerkReader,
     change: Annotated[int | None, Query(ge=0)] = None,
+    printed: Annotated[int | None, Query(ge=0, le=1000)] = None,
+    printer: Annotated[PrintOutcome | None, Query()] = None,
 ) -> HTMLResponse:
-    """The order: take cash (or, once wired, the card terminal or the agent's collection);
-    once paid, the change to hand back, the pickup code and the tickets."""
+    """The order: take cash, the card terminal's or the agent's collection; once paid, the
+    change to hand back, the pickup code, the tickets, and the outlet's printers to print
+    them on (with how the last print went)."""
     order = await clerk_order(uow, clerk, number)
     context = {
         "title": f"Order {order.number}",
@@ -204,6 +204,9 @@ async def counter_order_page(
         "order": await orders.view_of(uow, order),
         "tickets": await issue.tickets_of(uow, order.number),
         "change": change,
+        "printers": await printers.list_printers(uow, outlet=clerk.outlet),
+        "printed": printed,
+        "print_result": printer,
     }
     return await counter_page(request, "order.html", context)
 
@@ -266,14 +269,3 @@ async def counter_tickets_pdf(
         now=_runtime(request).clock.now(),
     )
     return await tickets_pdf(uow, order, tickets)
-
-
-@router.post("/counter/orders/{number}/print", dependencies=[SameOrigin])
-async def counter_print(number: str, clerk: ClerkDep, uow: ClerkReader) -> Response:
-    """MERGE POINT (issue 19, item 3): send the tickets to this outlet's thermal printer
-    through the printing service behind ``POST /api/v1/counter/orders/{number}/print``; until
-    that lands, a clear refusal (409 ``printing_not_available``)."""
-    order = await clerk_order(uow, clerk, number)
-    raise PrintingNotWired(
-        f"thermal printing is not available here yet: print order {order.number} as a PDF"
-    )

@@ -13,6 +13,7 @@ from admit.web.browse import router as browse_pages
 from admit.web.checkout import router as checkout_pages
 from admit.web.client_errors import router as client_error_reports
 from admit.web.counter_desk import router as counter_desk_pages
+from admit.web.counter_order_actions import router as counter_order_actions
 from admit.web.counter_people import router as counter_people_pages
 from admit.web.counter_sale import router as counter_sale_pages
 from admit.web.counter_sign_in import router as counter_sign_in_pages
@@ -41,6 +42,7 @@ def mount_pages(app: FastAPI) -> None:
     for counter in (
         counter_sign_in_pages,
         counter_sale_pages,
+        counter_order_actions,
         counter_people_pages,
         counter_desk_pages,
     ):
