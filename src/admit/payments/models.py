@@ -130,3 +130,5 @@ class Refund(Base):
     # last call took effect, and asks the gateway (``refund_query``) before sending again.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Who handed a cash (or card) refund back at the counter: the till of their shift owes it.
+    handed_by: Mapped[str | None] = mapped_column(String(80), default=None)

@@ -166,6 +166,7 @@ async def record_handover(
             f"cash refund {number} was handed over already",
             details={"done_at": refund.done_at.isoformat() if refund.done_at else None},
         )
+    refund.handed_by = staff
     await complete_refund(uow, crypto, refund, payment, refund_no=None, now=now)
     await audit.record(
         uow,

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from admit.core import audit
 from admit.core.errors import Conflict, NotFound
 from admit.core.uow import UnitOfWork
-from admit.payments.models import Payment
+from admit.payments.models import Payment, Refund
 from admit.sales.counter_gate import refuse_if_closed
 from admit.sales.shift_models import CounterShift
 
@@ -45,6 +45,7 @@ class TillReport:
     shift: CounterShift
     until: datetime
     totals: list[MethodTotal]
+    cash_refunded: int = 0  # cash refunds the clerk handed back at the outlet meanwhile
 
     @property
     def taken(self) -> int:
@@ -56,8 +57,9 @@ class TillReport:
 
     @property
     def cash_expected(self) -> int:
-        """What the drawer should hold: the float plus the cash taken."""
-        return self.shift.opening_float + self.cash_taken
+        """What the drawer should hold: the float plus the cash taken, less the cash refunds
+        handed back."""
+        return self.shift.opening_float + self.cash_taken - self.cash_refunded
 
     @property
     def difference(self) -> int | None:
@@ -165,4 +167,16 @@ async def till_report(uow: UnitOfWork, shift: CounterShift, *, now: datetime) ->
         .order_by(Payment.method)
     )
     totals = [MethodTotal(method, int(n), int(amount)) for method, n, amount in rows]
-    return TillReport(shift=shift, until=until, totals=totals)
+    handed_back = await uow.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(
+            Refund.handed_by == shift.staff,
+            Refund.status == "done",
+            Refund.done_at >= shift.opened_at,
+            Refund.done_at <= until,
+            Payment.outlet == shift.outlet,
+            Payment.method == "cash",
+        )
+    )
+    return TillReport(shift=shift, until=until, totals=totals, cash_refunded=int(handed_back or 0))

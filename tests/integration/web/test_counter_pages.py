@@ -18,8 +18,9 @@ from admit.core.runtime import Runtime
 from admit.core.worker import run_once
 from admit.payments.models import Payment
 from admit.sales.models import Order, OrderLine
+from admit.sales.refunds import request_refund
 from admit.ticketing.models import Ticket
-from tests.conftest import TEST_ACTOR, police_population
+from tests.conftest import ROOT_PASSWORD, TEST_ACTOR, police_population
 from tests.fakes.sms import RecordingSmsGateway
 from tests.integration.sales.sale_factories import ROW_A, ROW_B
 from tests.integration.web.counter_world import (
@@ -215,7 +216,26 @@ async def test_the_till_report_of_a_shift(
     assert 'data-method="cash"' in report.text
     assert 'id="taken">240.00 CNY<' in report.text  # 3 × ¥80 taken
     assert 'id="cash-expected">340.00 CNY<' in report.text  # the ¥100 float + ¥240
-    closed = location(await web.post("/counter/till/close", data={"counted": "330"}))
+    # The first sale is refunded and the clerk hands the ¥80 back: it leaves the drawer.
+    async with runtime.uow(TEST_ACTOR) as uow:
+        payment = await uow.session.scalar(
+            select(Payment).where(Payment.amount == 8000).order_by(Payment.id)
+        )
+        assert payment is not None
+        refund = await request_refund(
+            uow, payment, amount=8000, reason="buyer", now=runtime.clock.now()
+        )
+        refund_number = refund.number
+    login = await web.post(
+        "/api/v1/auth/staff/login", json={"username": "kiosk1", "password": ROOT_PASSWORD}
+    )
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    handed = await web.post(f"/api/v1/counter/refunds/{refund_number}/handed-over", headers=bearer)
+    assert handed.status_code == 200, handed.text
+    report = await web.get("/counter/till")
+    assert 'id="cash-refunded">80.00 CNY<' in report.text
+    assert 'id="cash-expected">260.00 CNY<' in report.text  # ¥100 + ¥240 − ¥80
+    closed = location(await web.post("/counter/till/close", data={"counted": "250"}))
     final = await web.get(closed)
     assert 'data-open="no"' in final.text
     assert 'id="difference">-10.00 CNY<' in final.text
