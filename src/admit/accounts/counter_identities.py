@@ -14,13 +14,10 @@ import contextlib
 from dataclasses import dataclass
 
 from admit.accounts import identities
-from admit.accounts.documents import check_document
-from admit.accounts.person_names import check_person_name
 from admit.accounts.verification import verify_now
 from admit.accounts.verifier import VerifierUnavailable
-from admit.core import audit, outbox
+from admit.core import audit
 from admit.core.audit_context import Actor
-from admit.core.errors import InvalidInput
 from admit.core.runtime import Runtime
 
 
@@ -41,24 +38,9 @@ async def check_at_counter(
     """File the document (or find it: a verified one is reused, RN4) in one transaction,
     audited as ``identity.checked_at_counter``; ask the service between transactions.
     Raises ``InvalidInput`` / ``InvalidDocument`` for a name or number that cannot be one."""
-    try:
-        name = check_person_name(document.name)
-    except ValueError as problem:
-        raise InvalidInput(str(problem), details={"field": "name"}) from None
     now = rt.clock.now()
-    doc = check_document(
-        doc_type=document.doc_type,
-        number=document.number,
-        nationality=document.nationality,
-        today=now.date(),
-        visa_expires=document.visa_expires,
-    )
-    claimed = identities.name_lookup(rt.crypto, name)
     async with rt.uow(actor) as uow:
-        identity = await identities.identity_of_document(uow, rt.crypto, doc, name, now)
-        if identity.status == "pending" and identity.method == "online":
-            payload = {"identity_id": identity.id}
-            await outbox.enqueue(uow, kind=identities.VERIFY_JOB, payload=payload, now=now)
+        identity, claimed = await identities.file_document(uow, rt.crypto, doc_in=document, now=now)
         await audit.record(
             uow,
             action="identity.checked_at_counter",

@@ -63,14 +63,6 @@ def name_lookup(crypto: FieldCrypto, name: str) -> str:
     return crypto.lookup("name", " ".join(unicodedata.normalize("NFKC", name).casefold().split()))
 
 
-async def identity_of_document(
-    uow: UnitOfWork, crypto: FieldCrypto, doc: Document, name: str, now: datetime
-) -> Identity:
-    """The identity of this document, filed under ``name`` when new (``_find_or_create``):
-    for a document seen at a counter with nobody's account to link it to."""
-    return await _find_or_create(uow, crypto, doc, name, now)
-
-
 async def _find_or_create(
     uow: UnitOfWork, crypto: FieldCrypto, doc: Document, name: str, now: datetime
 ) -> Identity:
@@ -216,20 +208,7 @@ async def file_for_holder(
     agent's, which checked it in person: U1), with no customer account behind it: the
     identity is found or made as ``add_identity`` does (a new mainland ID card queued for
     online verification) and the filing audited. Raises ``InvalidInput``, ``InvalidDocument``."""
-    try:
-        name = check_person_name(doc_in.name)
-    except ValueError as problem:
-        raise InvalidInput(str(problem), details={"field": "name"}) from None
-    doc = check_document(
-        doc_type=doc_in.doc_type,
-        number=doc_in.number,
-        nationality=doc_in.nationality,
-        today=now.date(),
-        visa_expires=doc_in.visa_expires,
-    )
-    identity = await _find_or_create(uow, crypto, doc, name, now)
-    if identity.status == "pending" and identity.method == "online":
-        await outbox.enqueue(uow, kind=VERIFY_JOB, payload={"identity_id": identity.id}, now=now)
+    identity, _ = await file_document(uow, crypto, doc_in=doc_in, now=now)
     await audit.record(
         uow,
         action="identity.filed_for_holder",

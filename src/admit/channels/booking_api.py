@@ -255,7 +255,7 @@ async def channel_submit_order(
 ) -> OrderOut:
     """Hold and order in one go, in the key's channel and at its outlet: all or nothing. The
     refusals are the public hold's and order's (409 ``not_on_sale``, ``channel_closed`` — a
-    switched-off channel or outlet —, ``seats_taken``, ``sold_out``, ``limit_exceeded``,
+    switched-off channel —, ``outlet_disabled``, ``seats_taken``, ``sold_out``, ``limit_exceeded``,
     ``real_name_required``); 429 ``channel_orders_throttled`` when the channel's orders come
     faster than its budget. Pay before ``pay_by`` (an agent: ``/payment``)."""
     await booking_limits.spend_order(rt, s.channel)

@@ -226,7 +226,7 @@ async def test_unbound_keys_missing_scopes_and_a_switched_off_outlet_are_refused
         headers={**world.key.headers, "Idempotency-Key": "closed-order"},
         json=_order(sid, seats=ROW_A[:1]),
     )
-    body = error(refused, 409, "channel_closed")
+    body = error(refused, 409, "outlet_disabled")
     assert "AG-1" in body["message"]
     assert "switched off" in body["message"]
     assert (await _remaining(http, world.key.headers, sid))["levels"][0]["held"] == 0
