@@ -188,7 +188,7 @@ async def collect_contract_tickets(
         currency=done.order.currency,
         tickets=[
             CollectedTicketOut(
-                seat=t.seat_key, label=t.label, code=t.code, holder_name=t.holder_name, qr=t.qr
+                seat=t.seat, label=t.label, code=t.code, holder_name=t.holder_name, qr=t.qr
             )
             for t in done.tickets
         ],

@@ -56,7 +56,6 @@ from admit.sales.models import Hold, Order, SalesWindow
 from admit.sales.order_views import LineInput
 from admit.sales.settlement import capture
 from admit.ticketing.issue import tickets_of
-from admit.ticketing.models import Ticket
 
 CHANNEL = "client_rep"
 METHOD = "offline"
@@ -72,11 +71,20 @@ class OfflinePaymentsShort(Conflict):
 
 
 @dataclass(frozen=True, slots=True)
+class IssuedTicket:
+    seat: str | None
+    label: str
+    code: str
+    holder_name: str | None
+    qr: str
+
+
+@dataclass(frozen=True, slots=True)
 class Collected:
     lock: ContractLock
     order: Order
     payment: Payment
-    tickets: list[Ticket]
+    tickets: list[IssuedTicket]
 
 
 def buyer_of(client_id: int) -> str:
@@ -169,7 +177,11 @@ async def collect(
         },
         now=now,
     )
-    return Collected(lock, order, payment, await tickets_of(uow, order.number))
+    tickets = [
+        IssuedTicket(t.seat_key, t.label, t.code, t.holder_name, t.qr)
+        for t in await tickets_of(uow, order.number)
+    ]
+    return Collected(lock, order, payment, tickets)
 
 
 async def _hold(

@@ -185,7 +185,8 @@ async def test_a_collected_lock_is_a_paid_order_with_the_holders_tickets(
     # The money was counted when the client paid: the organiser's payable and the client's
     # offline account are as they were; every entry balances; the checker finds nothing.
     after = await _balances(runtime)
-    for account in (f"organiser:{order_organiser(tickets)}:payable", f"offline:client:{ready.acme}"):
+    payable = f"organiser:{tickets[0].organiser_id}:payable"
+    for account in (payable, f"offline:client:{ready.acme}"):
         assert after[account] == before[account]
     assert after[f"offline:client:{ready.acme}"] == 2 * PRICE_A
     assert await _problems(runtime) == []
@@ -193,10 +194,6 @@ async def test_a_collected_lock_is_a_paid_order_with_the_holders_tickets(
     error(await client.post(ready.collect, headers=ready.rep), 409, "lock_collected")
     stats = ok(await admin.get(f"{ADMIN}/contract/stats", params={"session_id": ready.sid}))
     assert stats["clients"][str(ready.acme)]["collected"] == 2
-
-
-def order_organiser(tickets: list[Ticket]) -> int:
-    return tickets[0].organiser_id
 
 
 async def test_a_lock_the_offline_payments_do_not_cover_is_not_collected(
@@ -208,14 +205,17 @@ async def test_a_lock_the_offline_payments_do_not_cover_is_not_collected(
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         lines_before = await uow.session.scalar(select(func.count(LedgerLine.id)))
 
-    short = error(await client.post(ready.collect, headers=ready.rep), 409, "offline_payments_short")
+    short = error(
+        await client.post(ready.collect, headers=ready.rep), 409, "offline_payments_short"
+    )
     assert short["details"] == {"due": 2 * PRICE_A, "available": PRICE_A, "currency": "CNY"}
     # Nothing written: no hold, order, payment or ticket; the seats still the client's.
     assert [await count(runtime, m) for m in (Hold, Order, Payment, Ticket)] == [0, 0, 0, 0]
     async with runtime.uow(TEST_ACTOR, readonly=True) as uow:
         assert await uow.session.scalar(select(func.count(LedgerLine.id))) == lines_before
         lock = await uow.session.get(ContractLock, ready.lock)
-        assert lock is not None and lock.collected_at is None
+        assert lock is not None
+        assert lock.collected_at is None
     assert (await states(client, ready.sid))[:2] == "rr"
 
     # A second transfer covers it; what a collection takes is spent: a payment covers once.
