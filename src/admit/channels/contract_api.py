@@ -1,7 +1,7 @@
 """A contract client's rep at work (S5, FE1; issue 19 item 2), under
 ``/admin/clients/{client_id}/contract``: record an offline payment, lock a quantity, lock
 seats against it, match the client's holders to them and collect the tickets once every
-holder is verified.
+holder is verified (a paid order for the client, ``contract_collect``).
 
 ``sales.sell`` reaches these routes globally or through a grant scoped to the client
 (``client_rep`` @ ``client:<id>``); a rep of one client gets 403 on another's. A lock or a
@@ -13,9 +13,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from admit.channels import contract_holders, contract_locks, contract_payments
+from admit.channels import contract_collect, contract_holders, contract_locks, contract_payments
 from admit.channels.contract_models import ContractLock
 from admit.channels.contract_schemas import (
+    CollectedTicketOut,
+    ContractCollectedOut,
+    ContractCollectIn,
     ContractHolderOut,
     ContractLockIn,
     ContractLockOut,
@@ -29,7 +32,7 @@ from admit.channels.contract_schemas import (
 from admit.core.errors import InvalidInput
 from admit.core.permissions import Permission, ScopeKind
 from admit.core.uow import UnitOfWork
-from admit.http.deps import Now, PrincipalDep, by_path, staff_reader, staff_writer
+from admit.http.deps import Now, PrincipalDep, RuntimeDep, by_path, staff_reader, staff_writer
 
 router = APIRouter(prefix="/admin/clients/{client_id}/contract", tags=["contract clients"])
 OF_CLIENT = by_path("client_id", ScopeKind.CLIENT)
@@ -150,16 +153,46 @@ async def match_contract_holders(
 
 @router.post("/locks/{lock_id}/collect")
 async def collect_contract_tickets(
-    client_id: int, lock_id: int, uow: Rep, who: PrincipalDep, now: Now
-) -> ContractLockOut:
-    """The lock's tickets are collected — only when all its quantity is seated (409
-    ``lock_not_seated``), its seats are still reserved for the client (409 ``seats_taken``),
-    every seat has a holder (409 ``holder_missing``) and every holder
-    is verified (409 ``holders_unverified``, naming the seats); once (409 ``lock_collected``)."""
-    lock = await contract_holders.collect(
-        uow, client_id=client_id, lock_id=lock_id, staff_id=who.staff_id, now=now
+    client_id: int,
+    lock_id: int,
+    uow: Rep,
+    who: PrincipalDep,
+    rt: RuntimeDep,
+    now: Now,
+    body: ContractCollectIn | None = None,
+) -> ContractCollectedOut:
+    """Collect the lock: its seats become one paid order for the client, each ticket issued
+    to its seat's holder, paid from the client's offline payments for the session — all or
+    nothing. Only when all its quantity is seated (409 ``lock_not_seated``), its seats are
+    still reserved for the client (409 ``seats_taken``), every seat has a holder (409
+    ``holder_missing``) and every holder is verified (409 ``holders_unverified``, naming the
+    seats); the session has a ``client_rep`` sales window (409 ``no_contract_window``); the
+    offline payments cover the order (409 ``offline_payments_short``); once (409
+    ``lock_collected``). 400 for a ticket type the level has no price for."""
+    done = await contract_collect.collect(
+        uow,
+        rt.crypto,
+        client_id=client_id,
+        lock_id=lock_id,
+        ticket_type=(body or ContractCollectIn()).ticket_type,
+        staff_id=who.staff_id,
+        staff=who.username,
+        now=now,
     )
-    return (await lock_out(uow, [lock]))[0]
+    (lock,) = await lock_out(uow, [done.lock])
+    return ContractCollectedOut(
+        **lock.model_dump(),
+        order_number=done.order.number,
+        payment=done.payment.number,
+        total=done.order.total,
+        currency=done.order.currency,
+        tickets=[
+            CollectedTicketOut(
+                seat=t.seat, label=t.label, code=t.code, holder_name=t.holder_name, qr=t.qr
+            )
+            for t in done.tickets
+        ],
+    )
 
 
 @router.get("/holders")

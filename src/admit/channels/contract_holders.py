@@ -194,9 +194,9 @@ async def _file(
 
 
 async def _not_reserved(uow: UnitOfWork, lock: ContractLock) -> list[str]:
-    """Seats of the lock that left the client's reservation: a buyer linked to the client
-    holds or bought one through the ordinary sale (INV3 lets them), or an operator released
-    it."""
+    """Seats of the lock that left the client's reservation: an operator released it (an
+    ordinary sale cannot take a lock's seat, not even for a buyer linked to the client:
+    ``inventory.counts.free_seat``)."""
     rows = await uow.session.execute(
         select(ContractLockSeat.seat_key)
         .join(SessionSeat, SessionSeat.id == ContractLockSeat.session_seat_id)
@@ -290,14 +290,12 @@ async def match_holders(
     return lock
 
 
-async def collect(
-    uow: UnitOfWork, *, client_id: int, lock_id: int, staff_id: int, now: datetime
-) -> ContractLock:
-    """The lock's tickets are collected (handed over, RN2): only when all its quantity is
-    seated, its seats are still the client's, and every seat's holder is verified. Raises
-    ``LockCollected``, ``LockNotSeated``, ``SeatsTaken``, ``HolderMissing``,
-    ``HoldersUnverified`` (409, naming the seats)."""
-    lock = await lock_row(uow, client_id=client_id, lock_id=lock_id)
+async def collectable(uow: UnitOfWork, lock: ContractLock) -> list[tuple[str, int]]:
+    """The lock's seats and the identity of each one's holder, in seat order — when the lock
+    (locked by the caller) may be collected (RN2): all its quantity is seated, its seats are
+    still the client's, and every seat's holder is verified. Raises ``LockCollected``,
+    ``LockNotSeated``, ``SeatsTaken``, ``HolderMissing``, ``HoldersUnverified`` (409, naming
+    the seats)."""
     open_lock(lock)
     if lock.seated < lock.quantity:
         raise LockNotSeated(
@@ -329,14 +327,4 @@ async def collect(
             "every holder must be verified before the tickets are collected",
             details={"seats": unverified},
         )
-    lock.collected_at, lock.collected_by = now, staff_id
-    await uow.session.flush()
-    await audit.record(
-        uow,
-        action="contract.collected",
-        entity_type="contract_lock",
-        entity_id=lock.id,
-        data={"client_id": client_id, "seats": [key for key, _, _ in rows]},
-        now=now,
-    )
-    return lock
+    return [(str(key), int(identity.id)) for key, _, identity in rows]

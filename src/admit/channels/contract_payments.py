@@ -26,8 +26,14 @@ class PaymentAlreadyRecorded(Conflict):
     code = "payment_already_recorded"
 
 
+def payer(client_id: int) -> str:
+    """The client as an offline payment's payer: its collected orders' payments name it as
+    their outlet (``channels.contract_collect``)."""
+    return f"client:{client_id}"
+
+
 def offline_account(client_id: int) -> str:
-    return f"offline:client:{client_id}"
+    return ledger.offline_account(payer(client_id))
 
 
 async def record_payment(

@@ -96,6 +96,28 @@ class ContractLockOut(Model):
     seats: list[ContractLockSeatOut]
 
 
+class ContractCollectIn(Model):
+    ticket_type: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        default="adult", description="what each ticket is priced as (the level's price of it)"
+    )
+
+
+class CollectedTicketOut(Model):
+    seat: str | None
+    label: str
+    code: str
+    holder_name: str | None = Field(description="the holder's verified name, masked")
+    qr: str = Field(description="the signed payload a gate verifies")
+
+
+class ContractCollectedOut(ContractLockOut):
+    order_number: str
+    payment: str = Field(description="the offline payment that paid the order")
+    total: int = Field(description="in fen")
+    currency: str
+    tickets: list[CollectedTicketOut]
+
+
 class ContractHolderOut(Model):
     id: int
     name: str = Field(description="masked")

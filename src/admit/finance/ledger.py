@@ -5,7 +5,8 @@ never changed or deleted (the database refuses); a correction is a new entry.
 Accounts: ``gateway:<name>`` (what a payment gateway holds for us), ``cash:<outlet>`` (cash
 in a counter's drawer), ``terminal:<outlet>`` (card payments a counter's terminal took, owed
 by its acquirer), ``agent:<outlet>:receivable`` (what an agent collected from its buyers
-itself and owes until settled), ``organiser:<id>:payable`` (what the platform owes an organiser),
+itself and owes until settled), ``offline:client:<id>`` (a contract client's bank transfers,
+``channels.contract_payments``), ``organiser:<id>:payable`` (what the platform owes an organiser),
 ``suspense:reconciliation`` (differences with a gateway's statement corrected and not yet
 settled: ``finance.gateway_recon``), and what settlement runs (``admit.settlement``) move out
 of that payable for the other parties: ``agent:<outlet>:payable``, ``printer:<code>:payable``,
@@ -55,7 +56,15 @@ def money_account(method: str, outlet: str | None) -> str:
         return terminal_account(outlet or "counter")
     if method == "agent":
         return agent_receivable_account(outlet or "agent")
+    if method == "offline":  # a contract client's bank transfer: outlet ``client:<id>``
+        return offline_account(outlet or "client")
     return gateway_account(method)
+
+
+def offline_account(payer: str) -> str:
+    """Money a contract client paid outside any gateway (``payer``: ``client:<id>``), to be
+    matched with the bank statement."""
+    return f"offline:{payer}"
 
 
 def payable_account(organiser_id: int) -> str:

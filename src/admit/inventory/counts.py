@@ -44,14 +44,19 @@ def reserved_for_another(now: datetime, seat: Any, keys: ReservationKeys) -> Col
 
 
 def _opened(keys: ReservationKeys, seat: Any) -> list[ColumnElement[bool]]:
-    """A reservation for one of the buyer's clients or groups (never NULL: two-valued)."""
+    """A reservation for one of the buyer's clients or groups (never NULL: two-valued) that
+    the buyer may take through an ordinary sale: one with an end. A reservation with no end
+    is a contract lock's (``channels.contract_locks``): its seats are sold only by
+    collecting the lock, never to a buyer linked to the client (``admit_hold`` on
+    PostgreSQL, migration 0044, spells the same)."""
     found: list[ColumnElement[bool]] = []
+    ends = seat.reserved_until.is_not(None)
     if keys.clients:
         column = seat.reserved_client_id
-        found.append(and_(column.is_not(None), column.in_(sorted(keys.clients))))
+        found.append(and_(ends, column.is_not(None), column.in_(sorted(keys.clients))))
     if keys.groups:
         column = seat.reserved_group_id
-        found.append(and_(column.is_not(None), column.in_(sorted(keys.groups))))
+        found.append(and_(ends, column.is_not(None), column.in_(sorted(keys.groups))))
     return found
 
 

@@ -74,9 +74,10 @@ class CreatedTrade:
 TradeStatus = Literal["unpaid", "paid", "declined", "closed"]
 # The gateways the platform has an adapter for (a new adapter adds its name here), and the
 # methods a payment is made by: through one of them, or in person — cash at a counter, a card
-# terminal at a counter, or an agent's own collection (``sales.collected``).
+# terminal at a counter, an agent's own collection (``sales.collected``), or a contract
+# client's bank transfer recorded beforehand (``channels.contract_collect``).
 GatewayName = Literal["bank"]
-PaymentMethod = GatewayName | Literal["cash", "card", "agent"]
+PaymentMethod = GatewayName | Literal["cash", "card", "agent", "offline"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ RefundStatus = Literal["requested", "done"]
 
 # Methods taken in person rather than through a gateway: captured on the spot, with no trade
 # to query or close, and refunded by hand at their outlet (``sales.refunds.record_handover``).
-IN_PERSON_METHODS = ("cash", "card", "agent")
+# ``offline``: a contract client's bank transfer, recorded by its rep before the tickets are
+# collected (``channels.contract_collect``); its "outlet" is ``client:<id>``.
+IN_PERSON_METHODS = ("cash", "card", "agent", "offline")
 
 
 class Payment(Base):

@@ -12,7 +12,7 @@ import httpx
 from admit.accounts import staff
 from admit.core.permissions import Grant, Role, ScopeKind
 from admit.core.runtime import Runtime
-from tests.conftest import ROOT_PASSWORD, TEST_ACTOR
+from tests.conftest import ROOT_PASSWORD, T0, TEST_ACTOR
 from tests.integration.clients.client_factories import ADMIN
 
 CONTRACT = ADMIN + "/clients/{client_id}/contract"
@@ -72,3 +72,17 @@ async def set_client_quota(
 
 def url(client_id: int, tail: str) -> str:
     return CONTRACT.format(client_id=client_id) + tail
+
+
+async def contract_window(admin: httpx.AsyncClient, sid: int, *, limit: int = 4) -> None:
+    """The session's ``client_rep`` window: the terms a collected lock's order is sold on."""
+    body = {
+        "channel": "client_rep",
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + timedelta(hours=1)).isoformat(),  # over: hours do not matter here
+        "per_person_limit": limit,
+        "real_name_required": True,
+        "quotas": [{"level": "A", "quota": 1}],  # nor does its quota: the contract's do
+    }
+    made = await admin.post(f"{ADMIN}/sessions/{sid}/sales-windows", json=body)
+    assert made.status_code == 201, made.text

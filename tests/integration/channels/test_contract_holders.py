@@ -17,6 +17,7 @@ from admit.core.runtime import Runtime
 from tests.integration.accounts.customer_flows import count, error, ok
 from tests.integration.accounts.identity_documents import LI, NOBODY, PASSPORT, ZHANG
 from tests.integration.channels.contract_world import (
+    contract_window,
     manager_of,
     rep_of,
     set_client_quota,
@@ -148,12 +149,22 @@ async def test_tickets_are_collected_only_when_every_holder_is_verified(
 
     swap = {"matches": [{"seat": ROW_A[1], "holder_id": li}]}
     ok(await client.put(holders, json=swap, headers=rep))
+    # Verified: the order is paid from the client's offline payments on the session's
+    # client_rep window's terms (``test_contract_collection``).
+    await contract_window(admin, sid)
+    paid = {"session_id": sid, "amount": 16000, "reference": "BANK-001"}
+    ok(await client.post(url(acme, "/payments"), json=paid, headers=rep), 201)
     done = ok(await client.post(collect, headers=rep))
     assert done["collected_at"] is not None
     error(await client.post(collect, headers=rep), 409, "lock_collected")
     error(await client.put(holders, json=matched, headers=rep), 409, "lock_collected")
     stats = ok(await admin.get(f"{ADMIN}/contract/stats", params={"session_id": sid}))
-    assert stats["clients"][str(acme)] == {"locked": 2, "seated": 2, "collected": 2, "paid": 0}
+    assert stats["clients"][str(acme)] == {
+        "locked": 2,
+        "seated": 2,
+        "collected": 2,
+        "paid": 16000,
+    }
 
 
 async def _identity(runtime: Runtime, holder_id: int) -> int:

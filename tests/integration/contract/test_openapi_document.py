@@ -109,6 +109,7 @@ _OPEN: dict[tuple[str, str], str] = {
     ("LineIn", "ticket_type"): _TICKET_TYPE,
     ("LineOut", "ticket_type"): _TICKET_TYPE,
     ("ChannelOrderIn", "ticket_type"): _TICKET_TYPE,
+    ("ContractCollectIn", "ticket_type"): _TICKET_TYPE,
     ("TicketOut", "ticket_type"): _TICKET_TYPE,
     ("OutletIn", "channel"): _CHANNEL_IN,
     ("WindowIn", "channel"): _CHANNEL_IN,
