@@ -9,8 +9,8 @@ another client's. The definition is 0033's with those two conditions changed, re
 (a released migration is never edited) and checked to hold the text replaced. Nothing
 changes on SQLite (``admit.inventory.counts.free_seat`` says the same in Python).
 
-Revision ID: 0044
-Revises: 0043
+Revision ID: 0045
+Revises: 0044
 Create Date: 2026-12-07 23:40:00
 """
 
@@ -20,8 +20,8 @@ from types import ModuleType
 
 from alembic import op
 
-revision: str = "0044"
-down_revision: str | None = "0043"
+revision: str = "0045"
+down_revision: str | None = "0044"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
