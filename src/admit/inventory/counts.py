@@ -48,7 +48,7 @@ def _opened(keys: ReservationKeys, seat: Any) -> list[ColumnElement[bool]]:
     the buyer may take through an ordinary sale: one with an end. A reservation with no end
     is a contract lock's (``channels.contract_locks``): its seats are sold only by
     collecting the lock, never to a buyer linked to the client (``admit_hold`` on
-    PostgreSQL, migration 0044, spells the same)."""
+    PostgreSQL, migration 0045, spells the same)."""
     found: list[ColumnElement[bool]] = []
     ends = seat.reserved_until.is_not(None)
     if keys.clients:

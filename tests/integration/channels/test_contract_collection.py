@@ -2,7 +2,7 @@
 for the client, each ticket issued to its verified holder and paid from the client's offline
 payments — or, when those do not cover it, nothing is written. A lock's seats are never held
 through an ordinary sale, not even by a customer linked to the client. On SQLite and
-PostgreSQL (whose hold is ``admit_hold``, migration 0044)."""
+PostgreSQL (whose hold is ``admit_hold``, migration 0045)."""
 
 from __future__ import annotations
 
