@@ -99,5 +99,6 @@ async def report_not_printed(
 
 @router.get("/outlets/{outlet}/printers")
 async def outlet_printers(outlet: str, uow: OutletSeller) -> list[PrinterOut]:
-    """The printers at an outlet, for its counter page to choose from."""
+    """The printers at an outlet, for its counter page to choose from (404: no such
+    outlet)."""
     return [printer_out(p) for p in await printers.list_printers(uow, outlet=outlet)]

@@ -34,8 +34,7 @@ async def create_printer(
     now: datetime,
 ) -> Printer:
     await ensure_unique(uow, Printer.code, code, f"a printer {code!r} exists")
-    if await uow.session.scalar(select(Outlet.id).where(Outlet.code == outlet)) is None:
-        raise NotFound(f"outlet {outlet!r} does not exist")
+    await _outlet_exists(uow, outlet)
     printer = Printer(
         code=code, outlet=outlet, name=name, host=host, port=port, thermal=thermal, created_at=now
     )
@@ -82,9 +81,16 @@ async def update_printer(
     return printer
 
 
+async def _outlet_exists(uow: UnitOfWork, outlet: str) -> None:
+    if await uow.session.scalar(select(Outlet.id).where(Outlet.code == outlet)) is None:
+        raise NotFound(f"outlet {outlet!r} does not exist")
+
+
 async def list_printers(uow: UnitOfWork, *, outlet: str | None = None) -> list[Printer]:
+    """The printers (at ``outlet``, which must exist: ``NotFound``), by code."""
     query = select(Printer).order_by(Printer.code)
     if outlet is not None:
+        await _outlet_exists(uow, outlet)
         query = query.where(Printer.outlet == outlet)
     return list((await uow.session.scalars(query)).all())
 

@@ -180,7 +180,7 @@ async def test_a_switched_off_outlet_takes_no_payment(
         headers=kiosk,
         json={"channel": "box_office", "outlet": "BO-1", "seats": ROW_A[1:2]},
     )
-    error(sale, 409, "channel_closed")  # nor can it hold seats
+    error(sale, 409, "outlet_disabled")  # nor can it hold seats
     await set_outlet_enabled(admin, outlet_id, True)
     ok(
         await http.post(
