@@ -11,10 +11,18 @@ bytes."""
 
 from __future__ import annotations
 
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
+import logging
 
 from admit.ticketing.render import TicketView
+
+# python-escpos calls ``logging.basicConfig()`` when imported (``escpos.capabilities``): a
+# plain-text handler on the root logger, before a process has configured its own, would
+# write lines past the JSON logs. Imported here with the root's handlers put back after.
+_root_handlers = logging.getLogger().handlers[:]
+from escpos.constants import QR_ECLEVEL_M  # noqa: E402
+from escpos.printer import Dummy  # noqa: E402
+
+logging.getLogger().handlers[:] = _root_handlers
 
 PROFILE = "TM-T88V"  # an 80 mm printer: 48 columns of font A, 576 dots
 COLUMNS = 48

@@ -4,6 +4,8 @@ seat, price, holder and code, and its QR code holds the signed payload, which ve
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 from admit.production.escpos_ticket import ticket_job
 from admit.sims.escpos_reader import read
@@ -71,3 +73,13 @@ def test_a_reprint_says_so_and_its_qr_carries_the_reprint_number() -> None:
 def test_the_same_view_gives_the_same_bytes() -> None:
     view = _view()
     assert ticket_job(view) == ticket_job(dataclasses.replace(view))
+
+
+def test_importing_the_renderer_leaves_the_root_logger_alone() -> None:
+    """python-escpos calls ``logging.basicConfig()`` on import; a fresh process importing the
+    renderer still has no root handler (the JSON logs get no plain-text lines)."""
+    code = (
+        "import logging, admit.production.escpos_ticket; print(len(logging.getLogger().handlers))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"
