@@ -102,14 +102,8 @@ async def _find_or_create(
     return identity
 
 
-async def file_document(
-    uow: UnitOfWork, crypto: FieldCrypto, *, doc_in: DocumentIn, now: datetime
-) -> tuple[Identity, str]:
-    """File a document for someone who has no account (a contract client's holder, issue 19):
-    the identity of the document (a verified one reused, RN4; a new mainland ID card queued for
-    online verification, any other for review) and the keyed hash of the name given, which
-    must be the verified one for the holder to count as verified. Raises ``InvalidInput`` /
-    ``InvalidDocument``."""
+def _checked(doc_in: DocumentIn, now: datetime) -> tuple[str, Document]:
+    """The name and document as filed, or ``InvalidInput`` / ``InvalidDocument``."""
     try:
         name = check_person_name(doc_in.name)
     except ValueError as problem:
@@ -121,6 +115,18 @@ async def file_document(
         today=now.date(),
         visa_expires=doc_in.visa_expires,
     )
+    return name, doc
+
+
+async def file_document(
+    uow: UnitOfWork, crypto: FieldCrypto, *, doc_in: DocumentIn, now: datetime
+) -> tuple[Identity, str]:
+    """File a document for someone who has no account (a contract client's holder, issue 19):
+    the identity of the document (a verified one reused, RN4; a new mainland ID card queued for
+    online verification, any other for review) and the keyed hash of the name given, which
+    must be the verified one for the holder to count as verified. Raises ``InvalidInput`` /
+    ``InvalidDocument``."""
+    name, doc = _checked(doc_in, now)
     identity = await _find_or_create(uow, crypto, doc, name, now)
     if identity.status == "pending" and identity.method == "online":
         await outbox.enqueue(uow, kind=VERIFY_JOB, payload={"identity_id": identity.id}, now=now)
@@ -143,17 +149,7 @@ async def add_identity(
     filing again: it replaces the rejected link (the customer's own identity, or the same
     document's link), so a typo in a name is never a dead end (issue 32). Raises
     ``InvalidDocument``, ``HolderLimit``."""
-    try:
-        name = check_person_name(doc_in.name)
-    except ValueError as problem:
-        raise InvalidInput(str(problem), details={"field": "name"}) from None
-    doc = check_document(
-        doc_type=doc_in.doc_type,
-        number=doc_in.number,
-        nationality=doc_in.nationality,
-        today=now.date(),
-        visa_expires=doc_in.visa_expires,
-    )
+    name, doc = _checked(doc_in, now)
     linked = await holders_of(uow, customer_id)
     rejected = [h for h, i in linked if h.status(i) == "rejected"]
     own = next((h for h, _ in linked if h.is_self), None)

@@ -56,6 +56,24 @@ def _known(levels: Mapping[str, int], wanted: Mapping[str, int]) -> None:
         raise NotFound("the session has no such price levels", details={"levels": missing})
 
 
+def _apply(
+    uow: UnitOfWork,
+    row: ContractTotalQuota | ContractClientQuota | None,
+    code: str,
+    quota: int,
+    now: datetime,
+    model: type[ContractTotalQuota] | type[ContractClientQuota],
+    keys: Mapping[str, int],
+) -> None:
+    """Set a level's quota on its row (read ``FOR UPDATE``), or on a new ``model(**keys)``."""
+    if row is None:
+        row = model(**keys, locked=0)
+        uow.session.add(row)
+    else:
+        _not_below(row.locked, quota, code)
+    row.quota, row.updated_at = quota, now
+
+
 async def set_total(
     uow: UnitOfWork, *, session_id: int, quotas: Mapping[str, int], now: datetime
 ) -> list[QuotaView]:
@@ -69,19 +87,8 @@ async def set_total(
             .where(ContractTotalQuota.price_level_id == levels[code])
             .with_for_update()
         )
-        if row is None:
-            uow.session.add(
-                ContractTotalQuota(
-                    price_level_id=levels[code],
-                    session_id=session_id,
-                    quota=quotas[code],
-                    locked=0,
-                    updated_at=now,
-                )
-            )
-            continue
-        _not_below(row.locked, quotas[code], code)
-        row.quota, row.updated_at = quotas[code], now
+        keys = {"price_level_id": levels[code], "session_id": session_id}
+        _apply(uow, row, code, quotas[code], now, ContractTotalQuota, keys)
     await uow.session.flush()
     await audit.record(
         uow,
@@ -116,20 +123,8 @@ async def set_client_quota(
             )
             .with_for_update()
         )
-        if row is None:
-            uow.session.add(
-                ContractClientQuota(
-                    client_id=client_id,
-                    price_level_id=levels[code],
-                    session_id=session_id,
-                    quota=quotas[code],
-                    locked=0,
-                    updated_at=now,
-                )
-            )
-            continue
-        _not_below(row.locked, quotas[code], code)
-        row.quota, row.updated_at = quotas[code], now
+        keys = {"client_id": client_id, "price_level_id": levels[code], "session_id": session_id}
+        _apply(uow, row, code, quotas[code], now, ContractClientQuota, keys)
     await uow.session.flush()
     await audit.record(
         uow,
