@@ -138,19 +138,9 @@ async def link_customer(
 ) -> ClientView:
     """The customer account buys for the client (``linked``) or no longer does. Raises
     ``NotFound`` for a client or customer that does not exist."""
-    await get_client(uow, client_id)
-    if await uow.session.get(Customer, customer_id) is None:
-        raise NotFound(f"customer {customer_id} does not exist")
-    await _link(uow, ClientCustomer, client_id, "customer_id", customer_id, linked)
-    await audit.record(
-        uow,
-        action="client.customer_linked" if linked else "client.customer_unlinked",
-        entity_type="client",
-        entity_id=client_id,
-        data={"customer_id": customer_id},
-        now=now,
+    return await _relink(
+        uow, ClientCustomer, Customer, "customer", client_id, customer_id, linked, now
     )
-    return await client_view(uow, client_id)
 
 
 async def link_rep(
@@ -158,19 +148,7 @@ async def link_rep(
 ) -> ClientView:
     """The staff member represents the client at the counter (``linked``) or no longer does.
     Raises ``NotFound``."""
-    await get_client(uow, client_id)
-    if await uow.session.get(StaffUser, staff_id) is None:
-        raise NotFound(f"staff {staff_id} does not exist")
-    await _link(uow, ClientRep, client_id, "staff_id", staff_id, linked)
-    await audit.record(
-        uow,
-        action="client.rep_linked" if linked else "client.rep_unlinked",
-        entity_type="client",
-        entity_id=client_id,
-        data={"staff_id": staff_id},
-        now=now,
-    )
-    return await client_view(uow, client_id)
+    return await _relink(uow, ClientRep, StaffUser, "rep", client_id, staff_id, linked, now)
 
 
 async def link_manager(
@@ -178,16 +156,33 @@ async def link_manager(
 ) -> ClientView:
     """The staff member manages the client's account (``linked``: imports its holders) or no
     longer does. Raises ``NotFound``."""
+    return await _relink(uow, ClientManager, StaffUser, "manager", client_id, staff_id, linked, now)
+
+
+async def _relink(
+    uow: UnitOfWork,
+    link: type[ClientCustomer] | type[ClientRep] | type[ClientManager],
+    member: type[Customer] | type[StaffUser],
+    role: str,
+    client_id: int,
+    member_id: int,
+    linked: bool,
+    now: datetime,
+) -> ClientView:
+    """Link or unlink a customer (``customer``) or staff member (``rep``, ``manager``) and
+    the client, audited as ``client.<role>_linked`` / ``_unlinked``."""
     await get_client(uow, client_id)
-    if await uow.session.get(StaffUser, staff_id) is None:
-        raise NotFound(f"staff {staff_id} does not exist")
-    await _link(uow, ClientManager, client_id, "staff_id", staff_id, linked)
+    field = "customer_id" if member is Customer else "staff_id"
+    if await uow.session.get(member, member_id) is None:
+        what = "customer" if member is Customer else "staff"
+        raise NotFound(f"{what} {member_id} does not exist")
+    await _link(uow, link, client_id, field, member_id, linked)
     await audit.record(
         uow,
-        action="client.manager_linked" if linked else "client.manager_unlinked",
+        action=f"client.{role}_linked" if linked else f"client.{role}_unlinked",
         entity_type="client",
         entity_id=client_id,
-        data={"staff_id": staff_id},
+        data={field: member_id},
         now=now,
     )
     return await client_view(uow, client_id)
